@@ -1,0 +1,128 @@
+// Package activities is where workflows meet the outside world: every database
+// write of the case lifecycle happens here, each idempotent by a business key so a
+// retried activity never posts twice. Errors a workflow must act on are returned as
+// non-retryable application errors with a type name.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// Error types returned by activities (the same names the workflows contract uses).
+const (
+	ErrTypeInvalid  = "InvalidInput"
+	ErrTypeNotFound = "NotFound"
+	ErrTypeConflict = "Conflict"
+)
+
+// Activities holds the dependencies activities need.
+type Activities struct {
+	DB      *gorm.DB
+	Billing *billing.Service
+	Tasks   *tasks.Service
+}
+
+// New wires activities to a database.
+func New(db *gorm.DB) *Activities {
+	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db}}
+}
+
+// classify turns domain errors into application errors a workflow can switch on;
+// anything else stays retryable.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe validate.Errors
+	switch {
+	case errors.As(err, &fe):
+		return temporal.NewNonRetryableApplicationError(fe.Error(), ErrTypeInvalid, nil, []validate.FieldError(fe))
+	case errors.Is(err, billing.ErrNotFound):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
+	case errors.Is(err, billing.ErrIdempotencyConflict):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+	}
+	return err
+}
+
+// RecordEncounter stores a check-in.
+func (a *Activities) RecordEncounter(ctx context.Context, in billing.EncounterInput) error {
+	return classify(a.Billing.RecordEncounter(ctx, in))
+}
+
+// CaptureCharge prices, stores and posts a charge.
+func (a *Activities) CaptureCharge(ctx context.Context, in billing.ChargeInput) (billing.ChargeResult, error) {
+	r, err := a.Billing.CaptureCharge(ctx, in)
+	return r, classify(err)
+}
+
+// VoidCharge voids a charge and posts its reversal.
+func (a *Activities) VoidCharge(ctx context.Context, in billing.VoidInput) error {
+	return classify(a.Billing.VoidCharge(ctx, in))
+}
+
+// CompleteCharges marks an encounter's charge capture complete.
+func (a *Activities) CompleteCharges(ctx context.Context, in billing.CompleteInput) error {
+	return classify(a.Billing.CompleteCharges(ctx, in))
+}
+
+// RecordPayment stores and posts a patient payment.
+func (a *Activities) RecordPayment(ctx context.Context, in billing.PaymentInput) (billing.PaymentResult, error) {
+	r, err := a.Billing.RecordPayment(ctx, in)
+	return r, classify(err)
+}
+
+// RecordAdjustment stores and posts a patient adjustment.
+func (a *Activities) RecordAdjustment(ctx context.Context, in billing.AdjustmentInput) (billing.PaymentResult, error) {
+	r, err := a.Billing.RecordAdjustment(ctx, in)
+	return r, classify(err)
+}
+
+// MissingChargesInput raises the missing-charges task of one encounter.
+type MissingChargesInput struct {
+	CaseID      string    `json:"case_id"`
+	EncounterID string    `json:"encounter_id"`
+	CheckedInAt time.Time `json:"checked_in_at"`
+	DueAt       time.Time `json:"due_at"`
+}
+
+// RaiseMissingChargesTask creates (once) the task telling the team a visit has no
+// completed charges, and returns its id.
+func (a *Activities) RaiseMissingChargesTask(ctx context.Context, in MissingChargesInput) (string, error) {
+	due := in.DueAt
+	return a.Tasks.Ensure(ctx, tasks.NewTask{
+		Queue: tasks.QueueCharges, Kind: tasks.KindMissingCharges,
+		BusinessKey: billing.MissingChargesTaskKey(in.EncounterID),
+		CaseID:      in.CaseID, EncounterID: in.EncounterID,
+		Title:   "Visit has no completed charges",
+		Details: map[string]any{"checked_in_at": in.CheckedInAt, "overdue_since": in.DueAt},
+		DueAt:   &due, Priority: 1,
+	})
+}
+
+// StageInput records a case's stage in the read model.
+type StageInput struct {
+	CaseID string `json:"case_id"`
+	Stage  string `json:"stage"`
+}
+
+// SetCaseStage keeps cases.stage current for lists and reports.
+func (a *Activities) SetCaseStage(ctx context.Context, in StageInput) error {
+	err := a.DB.WithContext(ctx).Model(&store.Case{}).Where("id = ?", in.CaseID).
+		Updates(map[string]any{"stage": in.Stage, "updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("set stage of case %s: %w", in.CaseID, err)
+	}
+	return nil
+}

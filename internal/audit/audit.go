@@ -1,0 +1,46 @@
+// Package audit writes the append-only audit trail: who did what to which entity,
+// when, under which request. It records ids and field names, never PHI values.
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/store"
+)
+
+// Actor is who caused a write and under which request. It travels with workflow
+// updates into activities so the audit row is written in the business transaction.
+type Actor struct {
+	UserID    string `json:"user_id,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// System is the actor for writes made by automation (timers, workflows).
+var System = Actor{}
+
+// Record appends one audit row inside tx. changes must not contain PHI values; pass
+// ids, amounts, codes and the names of changed fields.
+func Record(tx *gorm.DB, actor Actor, action, entityType, entityID string, changes map[string]any) error {
+	e := store.AuditEntry{
+		At: time.Now().UTC(), Action: action, EntityType: entityType, EntityID: entityID,
+		RequestID: actor.RequestID,
+	}
+	if actor.UserID != "" {
+		e.ActorID = &actor.UserID
+	}
+	if len(changes) > 0 {
+		b, err := json.Marshal(changes)
+		if err != nil {
+			return fmt.Errorf("audit %s %s: %w", action, entityID, err)
+		}
+		e.Changes = b
+	}
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("audit %s %s: %w", action, entityID, err)
+	}
+	return nil
+}

@@ -1,0 +1,521 @@
+// Package billing holds the business operations on a case's money: encounters,
+// charges, payments and adjustments. Each operation is one database transaction
+// that writes the business row, its balanced ledger journal and its audit row
+// together, and each is idempotent by a business key so activity retries are safe.
+package billing
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// ErrNotFound is returned when a referenced case, encounter or charge does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrIdempotencyConflict is returned when an idempotency key is reused for a
+// different request.
+var ErrIdempotencyConflict = errors.New("idempotency key was already used for a different request")
+
+// Service runs billing operations against the database.
+type Service struct {
+	DB *gorm.DB
+}
+
+type caseRow struct {
+	ID            string
+	PatientID     string
+	Kind          string
+	FeeScheduleID *string
+}
+
+// lockCase reads the case and locks its row for the transaction, serializing every
+// posting on one case.
+func lockCase(tx *gorm.DB, caseID string) (caseRow, error) {
+	var c caseRow
+	res := tx.Raw(`SELECT id, patient_id, kind, fee_schedule_id FROM cases WHERE id = ? FOR UPDATE`, caseID).Scan(&c)
+	if res.Error != nil {
+		return c, fmt.Errorf("lock case %s: %w", caseID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return c, fmt.Errorf("case %s: %w", caseID, ErrNotFound)
+	}
+	return c, nil
+}
+
+// ReceivableAccount is where a case kind's charges wait to be collected: the
+// patient for private cases, unbilled insurance for insurance and workers' comp,
+// and held (lien) A/R for accident and injury cases until settlement.
+func ReceivableAccount(kind string) ledger.Account {
+	switch kind {
+	case store.KindPrivate:
+		return ledger.ARPatient
+	case store.KindMVA, store.KindPersonalInjury:
+		return ledger.ARHeld
+	default:
+		return ledger.ARInsuranceUnbilled
+	}
+}
+
+// post writes the event journal plus the lines that keep the patient side settled.
+func post(tx *gorm.DB, c caseRow, j ledger.Journal) error {
+	bal, err := ledger.CaseBalances(tx, c.ID)
+	if err != nil {
+		return err
+	}
+	j.CaseID, j.PatientID = c.ID, c.PatientID
+	j.Lines = append(j.Lines, ledger.SettlePatient(bal, j.Lines)...)
+	if _, err := ledger.Post(tx, j); err != nil {
+		return err
+	}
+	return nil
+}
+
+// EncounterInput records a check-in.
+type EncounterInput struct {
+	EncounterID string      `json:"encounter_id"`
+	CaseID      string      `json:"case_id"`
+	ProviderID  string      `json:"provider_id"`
+	LocationID  string      `json:"location_id"`
+	ServiceDate string      `json:"service_date"` // YYYY-MM-DD
+	CheckedInAt time.Time   `json:"checked_in_at"`
+	Actor       audit.Actor `json:"actor"`
+}
+
+// RecordEncounter inserts the encounter row for a check-in, once.
+func (s *Service) RecordEncounter(ctx context.Context, in EncounterInput) error {
+	day, err := time.Parse(time.DateOnly, in.ServiceDate)
+	if err != nil {
+		return validate.Errors{{Field: "service_date", Message: "must be a date YYYY-MM-DD"}}
+	}
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := lockCase(tx, in.CaseID); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&store.Encounter{}).Where("id = ?", in.EncounterID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		e := store.Encounter{ID: in.EncounterID, CaseID: in.CaseID, ProviderID: in.ProviderID,
+			LocationID: in.LocationID, ServiceDate: day, CheckedInAt: in.CheckedInAt.UTC()}
+		if err := tx.Create(&e).Error; err != nil {
+			return fmt.Errorf("record encounter %s: %w", in.EncounterID, err)
+		}
+		return audit.Record(tx, in.Actor, "encounter.check_in", "encounter", e.ID,
+			map[string]any{"case_id": in.CaseID, "provider_id": in.ProviderID, "location_id": in.LocationID})
+	})
+}
+
+// ChargeInput is one service line to capture.
+type ChargeInput struct {
+	ChargeID          string           `json:"charge_id"`
+	CaseID            string           `json:"case_id"`
+	EncounterID       string           `json:"encounter_id"`
+	ProcedureCode     string           `json:"procedure_code"`
+	Modifiers         []string         `json:"modifiers"`
+	Units             int              `json:"units"`
+	Diagnoses         []string         `json:"diagnoses"`
+	DiagnosisPointers []int            `json:"diagnosis_pointers"`
+	PriceOverride     *decimal.Decimal `json:"price_override,omitempty"`
+	Actor             audit.Actor      `json:"actor"`
+}
+
+// ChargeResult is the captured charge as priced.
+type ChargeResult struct {
+	ChargeID        string          `json:"charge_id"`
+	UnitPrice       decimal.Decimal `json:"unit_price"`
+	Amount          decimal.Decimal `json:"amount"`
+	PriceOverridden bool            `json:"price_overridden"`
+}
+
+// CaptureCharge prices and inserts a charge and posts it to the case's receivable.
+// The price comes from the case's fee schedule (or the default one) unless the
+// input overrides it. Capturing the same charge id again returns the first result.
+func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResult, error) {
+	in, errs := NormalizeCharge(in)
+	if err := errs.Err(); err != nil {
+		return ChargeResult{}, err
+	}
+	var out ChargeResult
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCase(tx, in.CaseID)
+		if err != nil {
+			return err
+		}
+		var existing store.Charge
+		if res := tx.Where("id = ?", in.ChargeID).Limit(1).Find(&existing); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected > 0 {
+			out = ChargeResult{ChargeID: existing.ID, UnitPrice: existing.UnitPrice, Amount: existing.Amount, PriceOverridden: existing.PriceOverridden}
+			return nil
+		}
+		var enc store.Encounter
+		if res := tx.Where("id = ? AND case_id = ?", in.EncounterID, in.CaseID).Limit(1).Find(&enc); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected == 0 {
+			return fmt.Errorf("encounter %s: %w", in.EncounterID, ErrNotFound)
+		}
+		unit := decimal.Zero
+		if in.PriceOverride != nil {
+			unit = *in.PriceOverride
+		} else {
+			price, ok, err := lookupPrice(tx, c.FeeScheduleID, in.ProcedureCode)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return validate.Errors{{Field: "procedure_code", Message: fmt.Sprintf(
+					"%s has no price in the case's fee schedule; add it to the fee schedule or have a biller set price_override", in.ProcedureCode)}}
+			}
+			unit = price
+		}
+		amount := unit.Mul(decimal.NewFromInt(int64(in.Units))).Round(2)
+		ch := store.Charge{
+			ID: in.ChargeID, CaseID: in.CaseID, EncounterID: in.EncounterID,
+			ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
+			Diagnoses: in.Diagnoses, DiagnosisPointers: toInt64(in.DiagnosisPointers),
+			UnitPrice: unit, Amount: amount, PriceOverridden: in.PriceOverride != nil,
+			Status: store.ChargeActive, CreatedBy: nonEmpty(in.Actor.UserID),
+		}
+		if err := tx.Create(&ch).Error; err != nil {
+			return fmt.Errorf("insert charge %s: %w", ch.ID, err)
+		}
+		if amount.IsPositive() {
+			ar := ReceivableAccount(c.Kind)
+			if err := post(tx, c, ledger.Journal{
+				IdempotencyKey: "charge:" + ch.ID, Kind: "charge", SourceType: "charge", SourceID: ch.ID,
+				Memo:  "charge " + ch.ProcedureCode,
+				Lines: []ledger.Line{ledger.Debit(ar, amount), ledger.Credit(ledger.Revenue, amount)},
+			}); err != nil {
+				return err
+			}
+		}
+		out = ChargeResult{ChargeID: ch.ID, UnitPrice: unit, Amount: amount, PriceOverridden: ch.PriceOverridden}
+		return audit.Record(tx, in.Actor, "charge.capture", "charge", ch.ID, map[string]any{
+			"case_id": in.CaseID, "encounter_id": in.EncounterID, "procedure_code": in.ProcedureCode,
+			"units": in.Units, "amount": amount.StringFixed(2), "price_overridden": ch.PriceOverridden})
+	})
+	return out, err
+}
+
+// LookupPrice returns the price of code in the fee schedule (or the default one when
+// feeScheduleID is nil).
+func (s *Service) LookupPrice(ctx context.Context, feeScheduleID *string, code string) (decimal.Decimal, bool, error) {
+	return lookupPrice(s.DB.WithContext(ctx), feeScheduleID, code)
+}
+
+func lookupPrice(tx *gorm.DB, feeScheduleID *string, code string) (decimal.Decimal, bool, error) {
+	var item store.FeeScheduleItem
+	q := tx.Model(&store.FeeScheduleItem{}).Where("procedure_code = ?", code)
+	if feeScheduleID != nil {
+		q = q.Where("fee_schedule_id = ?", *feeScheduleID)
+	} else {
+		q = q.Where("fee_schedule_id = (SELECT id FROM fee_schedules WHERE is_default)")
+	}
+	res := q.Limit(1).Find(&item)
+	if res.Error != nil {
+		return decimal.Zero, false, fmt.Errorf("look up price of %s: %w", code, res.Error)
+	}
+	return item.Price, res.RowsAffected > 0, nil
+}
+
+// VoidInput voids a charge.
+type VoidInput struct {
+	CaseID   string      `json:"case_id"`
+	ChargeID string      `json:"charge_id"`
+	Reason   string      `json:"reason"`
+	Actor    audit.Actor `json:"actor"`
+}
+
+// VoidCharge marks a charge voided and posts the reversing journal. Voiding an
+// already voided charge does nothing.
+func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCase(tx, in.CaseID)
+		if err != nil {
+			return err
+		}
+		var ch store.Charge
+		if res := tx.Where("id = ? AND case_id = ?", in.ChargeID, in.CaseID).Limit(1).Find(&ch); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected == 0 {
+			return fmt.Errorf("charge %s: %w", in.ChargeID, ErrNotFound)
+		}
+		if ch.Status == store.ChargeVoided {
+			return nil
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&store.Charge{}).Where("id = ?", ch.ID).Updates(map[string]any{
+			"status": store.ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
+			return fmt.Errorf("void charge %s: %w", ch.ID, err)
+		}
+		if ch.Amount.IsPositive() {
+			ar := ReceivableAccount(c.Kind)
+			if err := post(tx, c, ledger.Journal{
+				IdempotencyKey: "charge-void:" + ch.ID, Kind: "charge_void", SourceType: "charge", SourceID: ch.ID,
+				Memo:  "void charge " + ch.ProcedureCode,
+				Lines: []ledger.Line{ledger.Debit(ledger.Revenue, ch.Amount), ledger.Credit(ar, ch.Amount)},
+			}); err != nil {
+				return err
+			}
+		}
+		return audit.Record(tx, in.Actor, "charge.void", "charge", ch.ID, map[string]any{
+			"case_id": in.CaseID, "amount": ch.Amount.StringFixed(2), "reason": in.Reason})
+	})
+}
+
+// CompleteInput marks an encounter's charge capture complete.
+type CompleteInput struct {
+	CaseID      string      `json:"case_id"`
+	EncounterID string      `json:"encounter_id"`
+	CompletedAt time.Time   `json:"completed_at"`
+	NoChargeWhy string      `json:"no_charge_reason,omitempty"`
+	Actor       audit.Actor `json:"actor"`
+}
+
+// CompleteCharges stamps the encounter complete and closes its open
+// missing-charges task, if any.
+func (s *Service) CompleteCharges(ctx context.Context, in CompleteInput) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Encounter{}).
+			Where("id = ? AND case_id = ? AND charges_completed_at IS NULL", in.EncounterID, in.CaseID).
+			Update("charges_completed_at", in.CompletedAt.UTC())
+		if res.Error != nil {
+			return fmt.Errorf("complete charges %s: %w", in.EncounterID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil // already complete: a retried activity
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&store.Task{}).
+			Where("business_key = ? AND status IN ?", MissingChargesTaskKey(in.EncounterID), []string{store.TaskOpen, store.TaskClaimed}).
+			Updates(map[string]any{"status": store.TaskDone, "completed_at": now, "resolution": "charges completed"}).Error; err != nil {
+			return fmt.Errorf("close missing-charges task %s: %w", in.EncounterID, err)
+		}
+		changes := map[string]any{"case_id": in.CaseID}
+		if in.NoChargeWhy != "" {
+			changes["no_charge_reason"] = in.NoChargeWhy
+		}
+		return audit.Record(tx, in.Actor, "encounter.charges_complete", "encounter", in.EncounterID, changes)
+	})
+}
+
+// MissingChargesTaskKey is the business key of the missing-charges task for an encounter.
+func MissingChargesTaskKey(encounterID string) string { return "missing-charges:" + encounterID }
+
+// PaymentInput is money received from or for the patient.
+type PaymentInput struct {
+	PaymentID      string          `json:"payment_id"`
+	CaseID         string          `json:"case_id"`
+	Amount         decimal.Decimal `json:"amount"`
+	Method         string          `json:"method"`
+	Reference      string          `json:"reference"`
+	ReceivedAt     time.Time       `json:"received_at"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Actor          audit.Actor     `json:"actor"`
+}
+
+// PaymentResult is the stored payment and the case's patient balances after it.
+type PaymentResult struct {
+	PaymentID string          `json:"payment_id"`
+	Amount    decimal.Decimal `json:"amount"`
+	Replayed  bool            `json:"replayed"`
+}
+
+// RequestHash fingerprints the fields that define a money request, so a reused
+// idempotency key with different content is refused.
+func RequestHash(fields ...any) string {
+	b, _ := json.Marshal(fields)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// RecordPayment stores a patient payment and posts cash against the patient's
+// balance; any excess becomes a patient credit. The idempotency key makes a
+// retried request (or activity) post once.
+func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentResult, error) {
+	if errs := ValidatePayment(in.Amount, in.Method); len(errs) > 0 {
+		return PaymentResult{}, errs
+	}
+	hash := RequestHash(in.Amount.StringFixed(2), in.Method, in.Reference)
+	var out PaymentResult
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCase(tx, in.CaseID)
+		if err != nil {
+			return err
+		}
+		var prior store.Payment
+		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected > 0 {
+			if prior.RequestHash != hash {
+				return ErrIdempotencyConflict
+			}
+			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
+			return nil
+		}
+		p := store.Payment{ID: in.PaymentID, CaseID: c.ID, PatientID: c.PatientID, Amount: in.Amount,
+			Method: in.Method, Reference: in.Reference, ReceivedAt: in.ReceivedAt.UTC(),
+			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
+		if err := tx.Create(&p).Error; err != nil {
+			return fmt.Errorf("insert payment %s: %w", p.ID, err)
+		}
+		if err := post(tx, c, ledger.Journal{
+			IdempotencyKey: "payment:" + p.ID, Kind: "patient_payment", SourceType: "payment", SourceID: p.ID,
+			Memo:  "patient payment (" + p.Method + ")",
+			Lines: []ledger.Line{ledger.Debit(ledger.Cash, p.Amount), ledger.Credit(ledger.ARPatient, p.Amount)},
+		}); err != nil {
+			return err
+		}
+		out = PaymentResult{PaymentID: p.ID, Amount: p.Amount}
+		return audit.Record(tx, in.Actor, "payment.record", "payment", p.ID, map[string]any{
+			"case_id": c.ID, "amount": p.Amount.StringFixed(2), "method": p.Method})
+	})
+	return out, err
+}
+
+// ValidatePayment checks a payment's amount and method.
+func ValidatePayment(amount decimal.Decimal, method string) validate.Errors {
+	var errs validate.Errors
+	ValidateMoney(&errs, "amount", amount, false)
+	ok := false
+	for _, m := range store.PaymentMethods {
+		ok = ok || m == method
+	}
+	errs.Check(ok, "method", "must be one of %v", store.PaymentMethods)
+	return errs
+}
+
+// ValidateMoney checks that amount is positive (or zero when allowZero), has at most
+// two decimals and fits NUMERIC(14,2).
+func ValidateMoney(errs *validate.Errors, field string, amount decimal.Decimal, allowZero bool) {
+	switch {
+	case amount.IsNegative() || (!allowZero && amount.IsZero()):
+		if allowZero {
+			errs.Add(field, "must not be negative")
+		} else {
+			errs.Add(field, "must be greater than zero")
+		}
+	case !amount.Equal(amount.Round(2)):
+		errs.Add(field, "must have at most two decimal places")
+	case amount.GreaterThanOrEqual(decimal.New(1, 12)):
+		errs.Add(field, "is too large")
+	}
+}
+
+// AdjustmentInput reduces a patient balance without money changing hands.
+type AdjustmentInput struct {
+	AdjustmentID   string          `json:"adjustment_id"`
+	CaseID         string          `json:"case_id"`
+	Amount         decimal.Decimal `json:"amount"`
+	Reason         string          `json:"reason"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Actor          audit.Actor     `json:"actor"`
+}
+
+// RecordAdjustment posts an adjustment against the patient balance. It never makes
+// the balance negative: an adjustment larger than the balance is refused.
+func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (PaymentResult, error) {
+	var errs validate.Errors
+	ValidateMoney(&errs, "amount", in.Amount, false)
+	errs.Required("reason", in.Reason)
+	if len(errs) > 0 {
+		return PaymentResult{}, errs
+	}
+	hash := RequestHash(in.Amount.StringFixed(2), in.Reason)
+	var out PaymentResult
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCase(tx, in.CaseID)
+		if err != nil {
+			return err
+		}
+		var prior store.Adjustment
+		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected > 0 {
+			if prior.RequestHash != hash {
+				return ErrIdempotencyConflict
+			}
+			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
+			return nil
+		}
+		bal, err := ledger.CaseBalances(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if in.Amount.GreaterThan(bal.PatientBalance()) {
+			return validate.Errors{{Field: "amount", Message: fmt.Sprintf(
+				"exceeds the patient balance of %s", bal.PatientBalance().StringFixed(2))}}
+		}
+		a := store.Adjustment{ID: in.AdjustmentID, CaseID: c.ID, Amount: in.Amount, Reason: in.Reason,
+			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
+		if err := tx.Create(&a).Error; err != nil {
+			return fmt.Errorf("insert adjustment %s: %w", a.ID, err)
+		}
+		if err := post(tx, c, ledger.Journal{
+			IdempotencyKey: "adjustment:" + a.ID, Kind: "adjustment", SourceType: "adjustment", SourceID: a.ID,
+			Memo:  "patient adjustment",
+			Lines: []ledger.Line{ledger.Debit(ledger.Adjustments, a.Amount), ledger.Credit(ledger.ARPatient, a.Amount)},
+		}); err != nil {
+			return err
+		}
+		out = PaymentResult{PaymentID: a.ID, Amount: a.Amount}
+		return audit.Record(tx, in.Actor, "adjustment.record", "adjustment", a.ID, map[string]any{
+			"case_id": c.ID, "amount": a.Amount.StringFixed(2)})
+	})
+	return out, err
+}
+
+// Summary is the business-row view of a case's money, independent of the ledger.
+type Summary struct {
+	Charges     decimal.Decimal `json:"charges"`
+	Payments    decimal.Decimal `json:"payments"`
+	Adjustments decimal.Decimal `json:"adjustments"`
+}
+
+// Net is charges - payments - adjustments.
+func (s Summary) Net() decimal.Decimal { return s.Charges.Sub(s.Payments).Sub(s.Adjustments) }
+
+// CaseSummary totals a case's active charges, payments and adjustments.
+func CaseSummary(tx *gorm.DB, caseID string) (Summary, error) {
+	var s Summary
+	err := tx.Raw(`SELECT
+		(SELECT coalesce(sum(amount), 0) FROM charges WHERE case_id = @id AND status = 'active') AS charges,
+		(SELECT coalesce(sum(amount), 0) FROM payments WHERE case_id = @id) AS payments,
+		(SELECT coalesce(sum(amount), 0) FROM adjustments WHERE case_id = @id) AS adjustments`,
+		map[string]any{"id": caseID}).Scan(&s).Error
+	if err != nil {
+		return s, fmt.Errorf("case summary %s: %w", caseID, err)
+	}
+	return s, nil
+}
+
+func toInt64(in []int) []int64 {
+	out := make([]int64, len(in))
+	for i, v := range in {
+		out[i] = int64(v)
+	}
+	return out
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,110 @@
+// Package config reads the process configuration from environment variables. Every
+// variable has a documented default that runs the system on one machine.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is the whole process configuration.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL).
+	DatabaseURL string
+	// TemporalAddress is host:port of a Temporal frontend (TEMPORAL_ADDRESS). Empty
+	// means the dev command embeds its own server.
+	TemporalAddress string
+	// TemporalNamespace is the namespace workflows run in (TEMPORAL_NAMESPACE).
+	TemporalNamespace string
+	// TemporalPort is the embedded server's frontend port (TEMPORAL_PORT).
+	TemporalPort int
+	// TemporalUIPort is the embedded server's web UI port (TEMPORAL_UI_PORT); 0 disables it.
+	TemporalUIPort int
+	// HTTPAddr is where the API listens (HTTP_ADDR).
+	HTTPAddr string
+	// DataDir holds the embedded server's files and dev secrets (DATA_DIR).
+	DataDir string
+	// EncryptionKey is the 32-byte AES key for Temporal payloads (ENCRYPTION_KEY, base64).
+	EncryptionKey []byte
+	// LogLevel is debug, info, warn or error (LOG_LEVEL).
+	LogLevel string
+	// MissingChargesAfter is how long a checked-in visit may go without completed
+	// charges before a task is raised (MISSING_CHARGES_AFTER, a Go duration).
+	MissingChargesAfter time.Duration
+}
+
+// Defaults used when a variable is unset.
+const (
+	DefaultDatabaseURL         = "postgres://postgres@127.0.0.1:5432/rcm?sslmode=disable"
+	DefaultTemporalNamespace   = "default"
+	DefaultTemporalPort        = 7233
+	DefaultTemporalUIPort      = 8233
+	DefaultHTTPAddr            = ":8080"
+	DefaultDataDir             = ".data"
+	DefaultLogLevel            = "info"
+	DefaultMissingChargesAfter = 24 * time.Hour
+)
+
+// FromEnv reads the configuration from the environment through getenv.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:         or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		TemporalAddress:     getenv("TEMPORAL_ADDRESS"),
+		TemporalNamespace:   or(getenv("TEMPORAL_NAMESPACE"), DefaultTemporalNamespace),
+		HTTPAddr:            or(getenv("HTTP_ADDR"), DefaultHTTPAddr),
+		DataDir:             or(getenv("DATA_DIR"), DefaultDataDir),
+		LogLevel:            or(getenv("LOG_LEVEL"), DefaultLogLevel),
+		TemporalPort:        DefaultTemporalPort,
+		TemporalUIPort:      DefaultTemporalUIPort,
+		MissingChargesAfter: DefaultMissingChargesAfter,
+	}
+	var err error
+	if v := getenv("TEMPORAL_PORT"); v != "" {
+		if c.TemporalPort, err = strconv.Atoi(v); err != nil || c.TemporalPort <= 0 || c.TemporalPort > 65535 {
+			return c, fmt.Errorf("TEMPORAL_PORT: %q is not a port number", v)
+		}
+	}
+	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
+		if c.TemporalUIPort, err = strconv.Atoi(v); err != nil || c.TemporalUIPort < 0 || c.TemporalUIPort > 65535 {
+			return c, fmt.Errorf("TEMPORAL_UI_PORT: %q is not a port number (0 disables the UI)", v)
+		}
+	}
+	if v := getenv("MISSING_CHARGES_AFTER"); v != "" {
+		if c.MissingChargesAfter, err = time.ParseDuration(v); err != nil || c.MissingChargesAfter <= 0 {
+			return c, fmt.Errorf("MISSING_CHARGES_AFTER: %q is not a positive duration such as 24h", v)
+		}
+	}
+	if v := getenv("ENCRYPTION_KEY"); v != "" {
+		if c.EncryptionKey, err = DecodeKey(v); err != nil {
+			return c, err
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	return c, nil
+}
+
+// FromOS reads the configuration from the process environment.
+func FromOS() (Config, error) { return FromEnv(os.Getenv) }
+
+// DecodeKey parses a base64 AES-256 key.
+func DecodeKey(v string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(k) != 32 {
+		return nil, fmt.Errorf("ENCRYPTION_KEY: must be 32 random bytes, base64 encoded (e.g. `openssl rand -base64 32`)")
+	}
+	return k, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

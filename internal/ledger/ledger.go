@@ -1,0 +1,226 @@
+// Package ledger is the double-entry ledger under every financial event. A journal's
+// lines are signed (debit positive, credit negative) and must sum to zero; the
+// database enforces that at commit. Every journal has an idempotency key, so a
+// retried activity never posts twice.
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Account is a ledger account code from the chart of accounts (ledger_accounts).
+type Account string
+
+// The chart of accounts.
+const (
+	Cash                Account = "1000"
+	ARPatient           Account = "1100"
+	ARInsuranceUnbilled Account = "1200"
+	ARHeld              Account = "1300"
+	PatientCredit       Account = "2100"
+	Revenue             Account = "4000"
+	Adjustments         Account = "4900"
+)
+
+// ReceivableAccounts are the accounts whose sum, with patient credits, is what is
+// still owed on a case by anyone.
+var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld}
+
+// Line is one signed amount on an account.
+type Line struct {
+	Account Account
+	Amount  decimal.Decimal
+}
+
+// Debit is a positive line.
+func Debit(a Account, amt decimal.Decimal) Line { return Line{a, amt} }
+
+// Credit is a negative line.
+func Credit(a Account, amt decimal.Decimal) Line { return Line{a, amt.Neg()} }
+
+// Journal is one balanced financial event.
+type Journal struct {
+	IdempotencyKey string
+	Kind           string
+	CaseID         string
+	PatientID      string
+	SourceType     string
+	SourceID       string
+	Memo           string
+	Lines          []Line
+}
+
+// ErrUnbalanced is returned when a journal's lines do not sum to zero.
+var ErrUnbalanced = errors.New("ledger: journal lines do not sum to zero")
+
+type journalRow struct {
+	ID             string `gorm:"primaryKey;type:uuid"`
+	IdempotencyKey string
+	Kind           string
+	CaseID         *string `gorm:"type:uuid"`
+	SourceType     string
+	SourceID       string `gorm:"type:uuid"`
+	Memo           string
+	PostedAt       time.Time
+}
+
+func (journalRow) TableName() string { return "journals" }
+
+type lineRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	JournalID   string
+	AccountCode string
+	CaseID      *string
+	PatientID   *string
+	Amount      decimal.Decimal `gorm:"type:numeric(14,2)"`
+}
+
+func (lineRow) TableName() string { return "journal_lines" }
+
+// Post writes j inside tx. Zero lines are dropped and lines on the same account are
+// merged. It reports false, without error, when a journal with the same idempotency
+// key was already posted.
+func Post(tx *gorm.DB, j Journal) (bool, error) {
+	lines := compact(j.Lines)
+	sum := decimal.Zero
+	for _, l := range lines {
+		if !l.Amount.Equal(l.Amount.Round(2)) {
+			return false, fmt.Errorf("ledger: amount %s on %s has more than two decimals", l.Amount, l.Account)
+		}
+		sum = sum.Add(l.Amount)
+	}
+	if !sum.IsZero() || len(lines) < 2 {
+		return false, fmt.Errorf("%w: %s (%d lines)", ErrUnbalanced, j.IdempotencyKey, len(lines))
+	}
+	row := journalRow{
+		ID: uuid.NewString(), IdempotencyKey: j.IdempotencyKey, Kind: j.Kind,
+		CaseID: nilIfEmpty(j.CaseID), SourceType: j.SourceType, SourceID: j.SourceID,
+		Memo: j.Memo, PostedAt: time.Now().UTC(),
+	}
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return false, fmt.Errorf("post journal %s: %w", j.IdempotencyKey, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	rows := make([]lineRow, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, lineRow{JournalID: row.ID, AccountCode: string(l.Account),
+			CaseID: nilIfEmpty(j.CaseID), PatientID: nilIfEmpty(j.PatientID), Amount: l.Amount})
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return false, fmt.Errorf("post journal lines %s: %w", j.IdempotencyKey, err)
+	}
+	return true, nil
+}
+
+// compact merges lines per account, keeping first-seen order, and drops zeros.
+func compact(in []Line) []Line {
+	var out []Line
+	idx := map[Account]int{}
+	for _, l := range in {
+		if i, ok := idx[l.Account]; ok {
+			out[i].Amount = out[i].Amount.Add(l.Amount)
+			continue
+		}
+		idx[l.Account] = len(out)
+		out = append(out, l)
+	}
+	kept := out[:0]
+	for _, l := range out {
+		if !l.Amount.IsZero() {
+			kept = append(kept, l)
+		}
+	}
+	return kept
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Balances are signed account balances (debit positive) for one case.
+type Balances map[Account]decimal.Decimal
+
+// Get returns the balance of a, zero when absent.
+func (b Balances) Get(a Account) decimal.Decimal { return b[a] }
+
+// PatientBalance is what the patient owes on the case.
+func (b Balances) PatientBalance() decimal.Decimal { return b.Get(ARPatient) }
+
+// PatientCredit is money held for the patient (a positive number).
+func (b Balances) PatientCredit() decimal.Decimal { return b.Get(PatientCredit).Neg() }
+
+// Receivable is everything still owed on the case by anyone.
+func (b Balances) Receivable() decimal.Decimal {
+	t := decimal.Zero
+	for _, a := range ReceivableAccounts {
+		t = t.Add(b.Get(a))
+	}
+	return t
+}
+
+// Net is the receivable less patient credits: charges - payments - adjustments.
+func (b Balances) Net() decimal.Decimal { return b.Receivable().Sub(b.PatientCredit()) }
+
+// CaseBalances sums the ledger lines of a case per account.
+func CaseBalances(tx *gorm.DB, caseID string) (Balances, error) {
+	var rows []struct {
+		AccountCode string
+		Total       decimal.Decimal
+	}
+	err := tx.Raw(`SELECT account_code, sum(amount) AS total FROM journal_lines
+		WHERE case_id = ? GROUP BY account_code`, caseID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("case balances %s: %w", caseID, err)
+	}
+	b := Balances{}
+	for _, r := range rows {
+		b[Account(r.AccountCode)] = r.Total
+	}
+	return b, nil
+}
+
+// SettlePatient returns the lines that keep a case's patient side tidy after the
+// event lines are applied to the current balances: a negative patient balance
+// becomes a patient credit, and an existing credit pays down a positive balance.
+func SettlePatient(current Balances, event []Line) []Line {
+	ar := current.Get(ARPatient)
+	credit := current.PatientCredit()
+	for _, l := range event {
+		switch l.Account {
+		case ARPatient:
+			ar = ar.Add(l.Amount)
+		case PatientCredit:
+			credit = credit.Sub(l.Amount)
+		}
+	}
+	switch {
+	case ar.IsNegative():
+		return []Line{Debit(ARPatient, ar.Neg()), Credit(PatientCredit, ar.Neg())}
+	case ar.IsPositive() && credit.IsPositive():
+		m := decimal.Min(ar, credit)
+		return []Line{Debit(PatientCredit, m), Credit(ARPatient, m)}
+	}
+	return nil
+}
+
+// CheckAll verifies the ledger invariant over the whole database: every journal has
+// at least two lines and sums to zero. It returns the offending journal ids.
+func CheckAll(tx *gorm.DB) ([]string, error) {
+	var bad []string
+	err := tx.Raw(`SELECT j.id FROM journals j LEFT JOIN journal_lines l ON l.journal_id = j.id
+		GROUP BY j.id HAVING count(l.id) < 2 OR coalesce(sum(l.amount), 0) <> 0`).Scan(&bad).Error
+	return bad, err
+}

@@ -1,0 +1,164 @@
+// Package tasks is the work queue for people: rows in the tasks table that a
+// workflow raises (idempotently, by business key) and a user claims and completes.
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/store"
+)
+
+// Queues.
+const (
+	QueueCharges = "charges"
+)
+
+// Kinds.
+const (
+	KindMissingCharges = "missing_charges"
+)
+
+// ErrNotFound is returned for an unknown task.
+var ErrNotFound = errors.New("task not found")
+
+// ErrNotClaimable is returned when a task is already done or owned by someone else.
+var ErrNotClaimable = errors.New("task is not open for this user")
+
+// NewTask describes a task to raise.
+type NewTask struct {
+	Queue       string         `json:"queue"`
+	Kind        string         `json:"kind"`
+	BusinessKey string         `json:"business_key"`
+	CaseID      string         `json:"case_id,omitempty"`
+	EncounterID string         `json:"encounter_id,omitempty"`
+	Title       string         `json:"title"`
+	Details     map[string]any `json:"details,omitempty"`
+	Priority    int            `json:"priority"`
+	DueAt       *time.Time     `json:"due_at,omitempty"`
+}
+
+// Service reads and writes tasks.
+type Service struct {
+	DB *gorm.DB
+}
+
+// Ensure creates the task unless one with the same business key exists, and returns
+// the id of the task either way.
+func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
+	details, err := json.Marshal(t.Details)
+	if err != nil {
+		return "", fmt.Errorf("task %s details: %w", t.BusinessKey, err)
+	}
+	var id string
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row := store.Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: store.TaskOpen,
+			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID),
+			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC()}
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return fmt.Errorf("create task %s: %w", t.BusinessKey, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return tx.Model(&store.Task{}).Where("business_key = ?", t.BusinessKey).Pluck("id", &id).Error
+		}
+		id = row.ID
+		return audit.Record(tx, audit.System, "task.create", "task", row.ID,
+			map[string]any{"queue": t.Queue, "kind": t.Kind, "case_id": t.CaseID})
+	})
+	return id, err
+}
+
+// Filter selects tasks to list.
+type Filter struct {
+	Queue  string
+	Status []string
+	CaseID string
+	Limit  int
+}
+
+// List returns tasks, highest priority and oldest first.
+func (s *Service) List(ctx context.Context, f Filter) ([]store.Task, error) {
+	q := s.DB.WithContext(ctx).Model(&store.Task{})
+	if f.Queue != "" {
+		q = q.Where("queue = ?", f.Queue)
+	}
+	if len(f.Status) > 0 {
+		q = q.Where("status IN ?", f.Status)
+	}
+	if f.CaseID != "" {
+		q = q.Where("case_id = ?", f.CaseID)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var out []store.Task
+	err := q.Order("priority DESC, created_at, id").Limit(f.Limit).Find(&out).Error
+	return out, err
+}
+
+// ClaimNext assigns the highest-priority open task in queue to userID. Concurrent
+// callers never get the same task. It returns ErrNotFound when the queue is empty.
+func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor) (store.Task, error) {
+	var t store.Task
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Raw(`SELECT * FROM tasks WHERE queue = ? AND status = 'open'
+			ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, queue).Scan(&t)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&store.Task{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"status": store.TaskClaimed, "assignee_id": actor.UserID, "claimed_at": now}).Error; err != nil {
+			return err
+		}
+		t.Status, t.AssigneeID, t.ClaimedAt = store.TaskClaimed, &actor.UserID, &now
+		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
+	})
+	return t, err
+}
+
+// Complete marks a task done with a resolution. Only an open task or one claimed by
+// the actor can be completed.
+func (s *Service) Complete(ctx context.Context, id, resolution string, actor audit.Actor) (store.Task, error) {
+	var t store.Task
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? FOR UPDATE`, id).Scan(&t)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if t.Status == store.TaskDone || t.Status == store.TaskCancelled ||
+			(t.Status == store.TaskClaimed && (t.AssigneeID == nil || *t.AssigneeID != actor.UserID)) {
+			return ErrNotClaimable
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&store.Task{}).Where("id = ?", id).Updates(map[string]any{
+			"status": store.TaskDone, "completed_at": now, "resolution": resolution}).Error; err != nil {
+			return err
+		}
+		t.Status, t.CompletedAt, t.Resolution = store.TaskDone, &now, resolution
+		return audit.Record(tx, actor, "task.complete", "task", id, nil)
+	})
+	return t, err
+}
+
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,522 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// a is used only to name activities; workflows never call it directly.
+var a *activities.Activities
+
+// continueAsNewAfter bounds the history of a long-lived case even when the server
+// does not suggest continuing as new.
+const continueAsNewAfter = 2000
+
+// CaseWorkflow is the entity workflow of one case: it records check-ins, charges,
+// payments and adjustments through activities, watches each visit's charge-capture
+// window, keeps the case's stage current and continues as new before its history
+// grows large.
+func CaseWorkflow(ctx workflow.Context, in CaseInput) error {
+	w := newCaseWorkflow(in)
+	if err := w.setup(ctx); err != nil {
+		return err
+	}
+	return w.run(ctx)
+}
+
+type caseWorkflow struct {
+	s     CaseState
+	mu    workflow.Mutex
+	dirty bool
+	// stage last published to search attributes and the read model.
+	published string
+}
+
+func newCaseWorkflow(in CaseInput) *caseWorkflow {
+	if in.State != nil {
+		return &caseWorkflow{s: *in.State, published: in.State.Stage}
+	}
+	after := in.MissingChargesAfter
+	if after <= 0 {
+		after = 24 * time.Hour
+	}
+	// The starter sets the CaseStage search attribute and the read model to open.
+	return &caseWorkflow{published: StageOpen, s: CaseState{
+		CaseID: in.CaseID, PatientID: in.PatientID, Kind: in.Kind,
+		MissingChargesAfter: after, Stage: StageOpen,
+	}}
+}
+
+func activityCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    10,
+		},
+	})
+}
+
+func (w *caseWorkflow) setup(ctx workflow.Context) error {
+	w.mu = workflow.NewMutex(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryCaseState, func() (CaseView, error) {
+		return w.view(), nil
+	}); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateCheckIn, w.checkIn, w.validateCheckIn},
+		{UpdateAddCharge, w.addCharge, w.validateAddCharge},
+		{UpdateVoidCharge, w.voidCharge, w.validateVoidCharge},
+		{UpdateCompleteCharges, w.completeCharges, w.validateCompleteCharges},
+		{UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
+		{UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
+			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *caseWorkflow) run(ctx workflow.Context) error {
+	logger := workflow.GetLogger(ctx)
+	for {
+		if err := w.raiseDueTasks(ctx); err != nil {
+			return err
+		}
+		if err := w.publishStage(ctx); err != nil {
+			return err
+		}
+		info := workflow.GetInfo(ctx)
+		if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > continueAsNewAfter {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			logger.Info("case workflow continuing as new", "case_id", w.s.CaseID)
+			st := w.s
+			return workflow.NewContinueAsNewError(ctx, CaseWorkflow, CaseInput{
+				CaseID: st.CaseID, PatientID: st.PatientID, Kind: st.Kind,
+				MissingChargesAfter: st.MissingChargesAfter, State: &st})
+		}
+		w.dirty = false
+		wake := func() bool {
+			return w.dirty || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
+		next, ok := w.nextDeadline()
+		var err error
+		if ok {
+			_, err = workflow.AwaitWithTimeout(ctx, next.Sub(workflow.Now(ctx)), wake)
+		} else {
+			err = workflow.Await(ctx, wake)
+		}
+		if err != nil {
+			return err // cancelled
+		}
+	}
+}
+
+// nextDeadline is the earliest charge-capture deadline still to watch.
+func (w *caseWorkflow) nextDeadline() (time.Time, bool) {
+	var next time.Time
+	for _, e := range w.s.Encounters {
+		if e.ChargesCompletedAt != nil || e.MissingChargesTaskID != "" {
+			continue
+		}
+		due := e.CheckedInAt.Add(w.s.MissingChargesAfter)
+		if next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// raiseDueTasks creates a missing-charges task for every visit whose window passed.
+func (w *caseWorkflow) raiseDueTasks(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	for i := range w.s.Encounters {
+		e := &w.s.Encounters[i]
+		due := e.CheckedInAt.Add(w.s.MissingChargesAfter)
+		if e.ChargesCompletedAt != nil || e.MissingChargesTaskID != "" || due.After(now) {
+			continue
+		}
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
+		// Re-check under the lock: charges may have been completed meanwhile.
+		if e.ChargesCompletedAt == nil && e.MissingChargesTaskID == "" {
+			var id string
+			err := workflow.ExecuteActivity(activityCtx(ctx), a.RaiseMissingChargesTask, activities.MissingChargesInput{
+				CaseID: w.s.CaseID, EncounterID: e.ID, CheckedInAt: e.CheckedInAt, DueAt: due,
+			}).Get(ctx, &id)
+			if err != nil {
+				w.mu.Unlock()
+				return fmt.Errorf("raise missing-charges task: %w", err)
+			}
+			e.MissingChargesTaskID = id
+		}
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// publishStage mirrors a changed stage into the search attribute and read model.
+func (w *caseWorkflow) publishStage(ctx workflow.Context) error {
+	w.s.Stage = w.stage()
+	if w.s.Stage == w.published {
+		return nil
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		SearchCaseStage.ValueSet(w.s.Stage), SearchCaseKind.ValueSet(w.s.Kind)); err != nil {
+		return err
+	}
+	err := workflow.ExecuteActivity(activityCtx(ctx), a.SetCaseStage,
+		activities.StageInput{CaseID: w.s.CaseID, Stage: w.s.Stage}).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("publish stage: %w", err)
+	}
+	w.published = w.s.Stage
+	return nil
+}
+
+func (w *caseWorkflow) stage() string {
+	if len(w.s.Encounters) == 0 {
+		return StageOpen
+	}
+	for _, e := range w.s.Encounters {
+		if e.ChargesCompletedAt == nil {
+			return StageChargeCapture
+		}
+	}
+	switch w.s.Kind {
+	case store.KindPrivate:
+		if w.totals().PatientBalance.IsPositive() {
+			return StagePatientBalance
+		}
+		return StagePaid
+	case store.KindMVA, store.KindPersonalInjury:
+		return StageHeld
+	default:
+		return StageReadyToBill
+	}
+}
+
+func (w *caseWorkflow) totals() Totals {
+	var t Totals
+	patientCharges := decimal.Zero
+	for _, e := range w.s.Encounters {
+		for _, c := range e.Charges {
+			if c.Voided {
+				continue
+			}
+			t.Charges = t.Charges.Add(c.Amount)
+			if w.s.Kind == store.KindPrivate {
+				patientCharges = patientCharges.Add(c.Amount)
+			} else {
+				t.OtherReceivable = t.OtherReceivable.Add(c.Amount)
+			}
+		}
+	}
+	for _, p := range w.s.Payments {
+		t.Payments = t.Payments.Add(p.Amount)
+	}
+	for _, adj := range w.s.Adjustments {
+		t.Adjustments = t.Adjustments.Add(adj.Amount)
+	}
+	t.Balance = t.Charges.Sub(t.Payments).Sub(t.Adjustments)
+	patient := patientCharges.Sub(t.Payments).Sub(t.Adjustments)
+	if patient.IsPositive() {
+		t.PatientBalance = patient
+	} else {
+		t.PatientCredit = patient.Neg()
+	}
+	return t
+}
+
+func (w *caseWorkflow) view() CaseView {
+	v := CaseView{CaseState: w.s, Totals: w.totals()}
+	v.Stage = w.stage()
+	return v
+}
+
+func (w *caseWorkflow) encounter(id string) *Encounter {
+	for i := range w.s.Encounters {
+		if w.s.Encounters[i].ID == id {
+			return &w.s.Encounters[i]
+		}
+	}
+	return nil
+}
+
+func (w *caseWorkflow) charge(id string) (*Encounter, *Charge) {
+	for i := range w.s.Encounters {
+		e := &w.s.Encounters[i]
+		for j := range e.Charges {
+			if e.Charges[j].ID == id {
+				return e, &e.Charges[j]
+			}
+		}
+	}
+	return nil, nil
+}
+
+func invalid(errs validate.Errors) error {
+	return temporal.NewNonRetryableApplicationError(errs.Error(), ErrTypeInvalid, nil, []validate.FieldError(errs))
+}
+
+func notFound(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeNotFound, nil)
+}
+
+func conflict(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeConflict, nil)
+}
+
+// activityFailure passes an activity's typed application error through to the
+// update's caller, with its field details, and wraps anything else.
+func activityFailure(what string, err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		switch appErr.Type() {
+		case ErrTypeInvalid:
+			var fe []validate.FieldError
+			_ = appErr.Details(&fe)
+			return invalid(fe)
+		case ErrTypeNotFound, ErrTypeConflict:
+			return temporal.NewNonRetryableApplicationError(appErr.Message(), appErr.Type(), nil)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (w *caseWorkflow) validateCheckIn(ctx workflow.Context, r CheckInRequest) error {
+	var errs validate.Errors
+	errs.Required("encounter_id", r.EncounterID)
+	errs.Required("provider_id", r.ProviderID)
+	errs.Required("location_id", r.LocationID)
+	if errs.Required("service_date", r.ServiceDate) {
+		_, err := time.Parse(time.DateOnly, r.ServiceDate)
+		errs.Check(err == nil, "service_date", "must be a date YYYY-MM-DD")
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) checkIn(ctx workflow.Context, r CheckInRequest) (Encounter, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return Encounter{}, err
+	}
+	defer w.mu.Unlock()
+	if e := w.encounter(r.EncounterID); e != nil {
+		return *e, nil // a retried request
+	}
+	now := workflow.Now(ctx)
+	err := workflow.ExecuteActivity(activityCtx(ctx), a.RecordEncounter, billing.EncounterInput{
+		EncounterID: r.EncounterID, CaseID: w.s.CaseID, ProviderID: r.ProviderID, LocationID: r.LocationID,
+		ServiceDate: r.ServiceDate, CheckedInAt: now, Actor: r.Actor,
+	}).Get(ctx, nil)
+	if err != nil {
+		return Encounter{}, activityFailure("record encounter", err)
+	}
+	e := Encounter{ID: r.EncounterID, ProviderID: r.ProviderID, LocationID: r.LocationID,
+		ServiceDate: r.ServiceDate, CheckedInAt: now, Charges: []Charge{}}
+	w.s.Encounters = append(w.s.Encounters, e)
+	w.dirty = true
+	return e, nil
+}
+
+func (w *caseWorkflow) validateAddCharge(ctx workflow.Context, in billing.ChargeInput) error {
+	e := w.encounter(in.EncounterID)
+	if e == nil {
+		return notFound("encounter %s is not part of this case", in.EncounterID)
+	}
+	if _, c := w.charge(in.ChargeID); c != nil {
+		return nil // a retried request; the handler returns the charge
+	}
+	if e.ChargesCompletedAt != nil {
+		return conflict("charge capture for encounter %s is already complete", in.EncounterID)
+	}
+	if _, errs := billing.NormalizeCharge(in); len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (Charge, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return Charge{}, err
+	}
+	defer w.mu.Unlock()
+	if _, c := w.charge(in.ChargeID); c != nil {
+		return *c, nil
+	}
+	e := w.encounter(in.EncounterID)
+	if e.ChargesCompletedAt != nil {
+		return Charge{}, conflict("charge capture for encounter %s is already complete", in.EncounterID)
+	}
+	in, _ = billing.NormalizeCharge(in)
+	in.CaseID = w.s.CaseID
+	var r billing.ChargeResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx), a.CaptureCharge, in).Get(ctx, &r); err != nil {
+		return Charge{}, activityFailure("capture charge", err)
+	}
+	c := Charge{ID: r.ChargeID, ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
+		Diagnoses: in.Diagnoses, DiagnosisPointers: in.DiagnosisPointers, UnitPrice: r.UnitPrice,
+		Amount: r.Amount, PriceOverridden: r.PriceOverridden}
+	e = w.encounter(in.EncounterID)
+	e.Charges = append(e.Charges, c)
+	w.dirty = true
+	return c, nil
+}
+
+func (w *caseWorkflow) validateVoidCharge(ctx workflow.Context, r VoidChargeRequest) error {
+	if _, c := w.charge(r.ChargeID); c == nil {
+		return notFound("charge %s is not part of this case", r.ChargeID)
+	}
+	if r.Reason == "" {
+		return invalid(validate.Errors{{Field: "reason", Message: "is required"}})
+	}
+	return nil
+}
+
+func (w *caseWorkflow) voidCharge(ctx workflow.Context, r VoidChargeRequest) (Charge, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return Charge{}, err
+	}
+	defer w.mu.Unlock()
+	_, c := w.charge(r.ChargeID)
+	if c.Voided {
+		return *c, nil
+	}
+	err := workflow.ExecuteActivity(activityCtx(ctx), a.VoidCharge, billing.VoidInput{
+		CaseID: w.s.CaseID, ChargeID: r.ChargeID, Reason: r.Reason, Actor: r.Actor}).Get(ctx, nil)
+	if err != nil {
+		return Charge{}, activityFailure("void charge", err)
+	}
+	_, c = w.charge(r.ChargeID)
+	c.Voided = true
+	w.dirty = true
+	return *c, nil
+}
+
+func (w *caseWorkflow) validateCompleteCharges(ctx workflow.Context, r CompleteChargesRequest) error {
+	e := w.encounter(r.EncounterID)
+	if e == nil {
+		return notFound("encounter %s is not part of this case", r.EncounterID)
+	}
+	if e.ChargesCompletedAt != nil {
+		return nil // idempotent
+	}
+	for _, c := range e.Charges {
+		if !c.Voided {
+			return nil
+		}
+	}
+	if r.NoChargeReason == "" {
+		return invalid(validate.Errors{{Field: "no_charge_reason",
+			Message: "the visit has no charges; add charges or give a reason it is not billable"}})
+	}
+	return nil
+}
+
+func (w *caseWorkflow) completeCharges(ctx workflow.Context, r CompleteChargesRequest) (Encounter, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return Encounter{}, err
+	}
+	defer w.mu.Unlock()
+	e := w.encounter(r.EncounterID)
+	if e.ChargesCompletedAt != nil {
+		return *e, nil
+	}
+	now := workflow.Now(ctx)
+	err := workflow.ExecuteActivity(activityCtx(ctx), a.CompleteCharges, billing.CompleteInput{
+		CaseID: w.s.CaseID, EncounterID: r.EncounterID, CompletedAt: now,
+		NoChargeWhy: r.NoChargeReason, Actor: r.Actor}).Get(ctx, nil)
+	if err != nil {
+		return Encounter{}, activityFailure("complete charges", err)
+	}
+	e = w.encounter(r.EncounterID)
+	e.ChargesCompletedAt = &now
+	w.dirty = true
+	return *e, nil
+}
+
+func (w *caseWorkflow) validateRecordPayment(ctx workflow.Context, in billing.PaymentInput) error {
+	errs := billing.ValidatePayment(in.Amount, in.Method)
+	errs.Required("idempotency_key", in.IdempotencyKey)
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) recordPayment(ctx workflow.Context, in billing.PaymentInput) (billing.PaymentResult, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return billing.PaymentResult{}, err
+	}
+	defer w.mu.Unlock()
+	in.CaseID = w.s.CaseID
+	var r billing.PaymentResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx), a.RecordPayment, in).Get(ctx, &r); err != nil {
+		return r, activityFailure("record payment", err)
+	}
+	w.s.Payments = addMoney(w.s.Payments, Money{ID: r.PaymentID, Amount: r.Amount})
+	w.dirty = true
+	return r, nil
+}
+
+func (w *caseWorkflow) validateRecordAdjustment(ctx workflow.Context, in billing.AdjustmentInput) error {
+	var errs validate.Errors
+	billing.ValidateMoney(&errs, "amount", in.Amount, false)
+	errs.Required("reason", in.Reason)
+	errs.Required("idempotency_key", in.IdempotencyKey)
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) recordAdjustment(ctx workflow.Context, in billing.AdjustmentInput) (billing.PaymentResult, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return billing.PaymentResult{}, err
+	}
+	defer w.mu.Unlock()
+	in.CaseID = w.s.CaseID
+	var r billing.PaymentResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx), a.RecordAdjustment, in).Get(ctx, &r); err != nil {
+		return r, activityFailure("record adjustment", err)
+	}
+	w.s.Adjustments = addMoney(w.s.Adjustments, Money{ID: r.PaymentID, Amount: r.Amount})
+	w.dirty = true
+	return r, nil
+}
+
+// addMoney appends m unless a retried request already recorded it.
+func addMoney(list []Money, m Money) []Money {
+	for _, x := range list {
+		if x.ID == m.ID {
+			return list
+		}
+	}
+	return append(list, m)
+}

@@ -1,0 +1,263 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+type caseSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+	// tasks raised by the mocked activity, by encounter id
+	raised map[string]time.Time
+	stages []string
+}
+
+func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
+
+func (s *caseSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterWorkflow(CaseWorkflow)
+	s.env.RegisterActivity(a)
+	s.raised = map[string]time.Time{}
+	s.stages = nil
+	s.env.OnActivity(a.RecordEncounter, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(a.CompleteCharges, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(a.VoidCharge, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(a.CaptureCharge, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in billing.ChargeInput) (billing.ChargeResult, error) {
+			unit := decimal.RequireFromString("100.00")
+			if in.PriceOverride != nil {
+				unit = *in.PriceOverride
+			}
+			return billing.ChargeResult{ChargeID: in.ChargeID, UnitPrice: unit,
+				Amount: unit.Mul(decimal.NewFromInt(int64(in.Units)))}, nil
+		}).Maybe()
+	s.env.OnActivity(a.RecordPayment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in billing.PaymentInput) (billing.PaymentResult, error) {
+			return billing.PaymentResult{PaymentID: "pay-" + in.IdempotencyKey, Amount: in.Amount}, nil
+		}).Maybe()
+	s.env.OnActivity(a.RecordAdjustment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in billing.AdjustmentInput) (billing.PaymentResult, error) {
+			return billing.PaymentResult{PaymentID: "adj-" + in.IdempotencyKey, Amount: in.Amount}, nil
+		}).Maybe()
+	s.env.OnActivity(a.RaiseMissingChargesTask, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MissingChargesInput) (string, error) {
+			s.raised[in.EncounterID] = in.DueAt
+			return "task-" + in.EncounterID, nil
+		}).Maybe()
+	s.env.OnActivity(a.SetCaseStage, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.StageInput) error {
+			s.stages = append(s.stages, in.Stage)
+			return nil
+		}).Maybe()
+}
+
+func (s *caseSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+// update sends an update at delay and stores its result or error.
+func (s *caseSuite) update(delay time.Duration, name string, arg any, errOut *error) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { *errOut = err },
+			OnAccept: func() {},
+			OnComplete: func(_ any, err error) {
+				if err != nil {
+					*errOut = err
+				}
+			},
+		}, arg)
+	}, delay)
+}
+
+func (s *caseSuite) query() CaseView {
+	v, err := s.env.QueryWorkflow(QueryCaseState)
+	s.Require().NoError(err)
+	var out CaseView
+	s.Require().NoError(v.Get(&out))
+	return out
+}
+
+func (s *caseSuite) run(kind string, after time.Duration, end time.Duration) error {
+	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, end)
+	s.env.ExecuteWorkflow(CaseWorkflow, CaseInput{CaseID: "c1", PatientID: "p1", Kind: kind, MissingChargesAfter: after})
+	s.Require().True(s.env.IsWorkflowCompleted())
+	return s.env.GetWorkflowError()
+}
+
+func charge(id, enc string, units int) billing.ChargeInput {
+	return billing.ChargeInput{ChargeID: id, EncounterID: enc, ProcedureCode: "99213", Units: units,
+		Diagnoses: []string{"E11.9"}, DiagnosisPointers: []int{1}}
+}
+
+func checkIn(enc string) CheckInRequest {
+	return CheckInRequest{EncounterID: enc, ProviderID: "prov", LocationID: "loc", ServiceDate: "2026-11-20"}
+}
+
+func (s *caseSuite) TestPrivateCaseFromCheckInToPaid() {
+	var errs [6]error
+	var mid, end CaseView
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 4*time.Minute)
+	pay := billing.PaymentInput{Amount: decimal.RequireFromString("150.00"), Method: "card", IdempotencyKey: "k1"}
+	s.update(5*time.Minute, UpdateRecordPayment, pay, &errs[3])
+	s.update(6*time.Minute, UpdateRecordPayment, pay, &errs[4]) // retried: counted once
+	adj := billing.AdjustmentInput{Amount: decimal.RequireFromString("50.00"), Reason: "courtesy", IdempotencyKey: "a1"}
+	s.update(7*time.Minute, UpdateRecordAdjustment, adj, &errs[5])
+	s.env.RegisterDelayedCallback(func() { end = s.query() }, 8*time.Minute)
+
+	err := s.run("private", 24*time.Hour, time.Hour)
+	s.True(temporal.IsCanceledError(err), "workflow ends only when cancelled: %v", err)
+	for i, e := range errs {
+		s.NoError(e, "update %d", i)
+	}
+	s.Equal(StagePatientBalance, mid.Stage)
+	s.Equal("200", mid.Totals.PatientBalance.String())
+	s.Equal(StagePaid, end.Stage)
+	s.Len(end.Payments, 1, "a retried payment is recorded once")
+	s.True(end.Totals.Balance.IsZero(), "balance %s", end.Totals.Balance)
+	s.Equal([]string{StageChargeCapture, StagePatientBalance, StagePaid}, s.stages)
+	s.Empty(s.raised, "charges completed in time: no task")
+}
+
+func (s *caseSuite) TestMissingChargesTaskAfterWindow() {
+	var errs [2]error
+	var view CaseView
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateCheckIn, checkIn("e2"), &errs[1])
+	// e2 gets its charges in time; e1 does not.
+	s.update(time.Hour, UpdateAddCharge, charge("ch2", "e2", 1), &errs[1])
+	s.update(2*time.Hour, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e2"}, &errs[1])
+	s.env.RegisterDelayedCallback(func() {
+		s.Empty(s.raised, "no task before the window closes")
+	}, 47*time.Hour)
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 72*time.Hour)
+
+	err := s.run("private", 48*time.Hour, 96*time.Hour)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.NoError(errs[0])
+	s.NoError(errs[1])
+	s.Require().Contains(s.raised, "e1")
+	s.NotContains(s.raised, "e2")
+	s.Len(s.raised, 1, "the task is raised once, not on every wake-up")
+	s.Equal("task-e1", view.Encounters[0].MissingChargesTaskID)
+	s.Equal(StageChargeCapture, view.Stage)
+}
+
+func (s *caseSuite) TestTimerWaitsForLaterVisitAfterEarlierOneCompletes() {
+	var err1 error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &err1)
+	s.update(10*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &err1)
+	s.update(11*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &err1)
+	s.update(5*time.Hour, UpdateCheckIn, checkIn("e2"), &err1)
+	s.env.RegisterDelayedCallback(func() { s.Empty(s.raised) }, 28*time.Hour)
+	err := s.run("insurance", 24*time.Hour, 30*time.Hour)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.NoError(err1)
+	s.Contains(s.raised, "e2")
+}
+
+func (s *caseSuite) TestInvalidChargeRejectedWithFieldErrors() {
+	var ok, bad, unknownEnc, noReason error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &ok)
+	in := charge("ch1", "e1", 1)
+	in.ProcedureCode = "99X"
+	in.Diagnoses = []string{"not-a-code"}
+	in.DiagnosisPointers = []int{3}
+	s.update(2*time.Minute, UpdateAddCharge, in, &bad)
+	s.update(3*time.Minute, UpdateAddCharge, charge("ch2", "nope", 1), &unknownEnc)
+	s.update(4*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &noReason)
+	var view CaseView
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 5*time.Minute)
+	err := s.run("private", 24*time.Hour, time.Hour)
+	s.True(temporal.IsCanceledError(err))
+	s.NoError(ok)
+
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(bad, &appErr), "%v", bad)
+	s.Equal(ErrTypeInvalid, appErr.Type())
+	var fe []validate.FieldError
+	s.Require().NoError(appErr.Details(&fe))
+	fields := map[string]bool{}
+	for _, f := range fe {
+		fields[f.Field] = true
+	}
+	s.True(fields["procedure_code"], "%v", fe)
+	s.True(fields["diagnoses[0]"], "%v", fe)
+	s.True(fields["diagnosis_pointers[0]"], "%v", fe)
+
+	s.Require().True(errors.As(unknownEnc, &appErr))
+	s.Equal(ErrTypeNotFound, appErr.Type())
+	s.Require().True(errors.As(noReason, &appErr))
+	s.Equal(ErrTypeInvalid, appErr.Type())
+	s.Empty(view.Encounters[0].Charges, "a rejected charge changes nothing")
+	s.Nil(view.Encounters[0].ChargesCompletedAt)
+}
+
+func (s *caseSuite) TestVoidAndLateCharge() {
+	var errs [4]error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, UpdateVoidCharge, VoidChargeRequest{ChargeID: "ch1", Reason: "wrong code"}, &errs[2])
+	s.update(4*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1", NoChargeReason: "post-op visit"}, &errs[3])
+	var late error
+	s.update(5*time.Minute, UpdateAddCharge, charge("ch2", "e1", 1), &late)
+	var view CaseView
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 6*time.Minute)
+	err := s.run("private", 24*time.Hour, time.Hour)
+	s.True(temporal.IsCanceledError(err))
+	for _, e := range errs {
+		s.NoError(e)
+	}
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(late, &appErr), "%v", late)
+	s.Equal(ErrTypeConflict, appErr.Type())
+	s.True(view.Encounters[0].Charges[0].Voided)
+	s.True(view.Totals.Charges.IsZero())
+	s.Equal(StagePaid, view.Stage)
+}
+
+func (s *caseSuite) TestOverpaymentBecomesCredit() {
+	var errs [4]error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.update(4*time.Minute, UpdateRecordPayment, billing.PaymentInput{Amount: decimal.RequireFromString("130.25"),
+		Method: "cash", IdempotencyKey: "k"}, &errs[3])
+	var view CaseView
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 5*time.Minute)
+	err := s.run("private", 24*time.Hour, time.Hour)
+	s.True(temporal.IsCanceledError(err))
+	s.True(view.Totals.PatientBalance.IsZero())
+	s.Equal("30.25", view.Totals.PatientCredit.StringFixed(2))
+	s.Equal(StagePaid, view.Stage)
+}
+
+func TestStageByKind(t *testing.T) {
+	done := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for kind, want := range map[string]string{
+		"insurance": StageReadyToBill, "workers_comp": StageReadyToBill,
+		"mva": StageHeld, "personal_injury": StageHeld, "private": StagePatientBalance,
+	} {
+		w := newCaseWorkflow(CaseInput{Kind: kind})
+		w.s.Encounters = []Encounter{{ID: "e", ChargesCompletedAt: &done,
+			Charges: []Charge{{ID: "c", Amount: decimal.NewFromInt(10)}}}}
+		require.Equal(t, want, w.stage(), kind)
+	}
+}

@@ -1,0 +1,165 @@
+// Package workflows holds the durable processes of the revenue cycle. Each file is
+// one workflow; this file is the contract the API and worker share with them: task
+// queue, update and query names, inputs, results and ids. Workflows never touch the
+// database or the network: activities do.
+package workflows
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/clinicflow/rcm/internal/audit"
+)
+
+// TaskQueue is the task queue every workflow and activity of the product runs on.
+const TaskQueue = "rcm"
+
+// Update and query names of the case workflow.
+const (
+	UpdateCheckIn          = "check-in"
+	UpdateAddCharge        = "add-charge"
+	UpdateVoidCharge       = "void-charge"
+	UpdateCompleteCharges  = "complete-charges"
+	UpdateRecordPayment    = "record-payment"
+	UpdateRecordAdjustment = "record-adjustment"
+	QueryCaseState         = "state"
+)
+
+// Error types carried by application errors from updates, for callers to switch on.
+const (
+	ErrTypeInvalid  = "InvalidInput" // details: []validate.FieldError
+	ErrTypeNotFound = "NotFound"
+	ErrTypeConflict = "Conflict"
+)
+
+// CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.
+func CaseWorkflowID(caseID string) string { return "case/" + caseID }
+
+// Case stages, mirrored in the CaseStage search attribute and cases.stage.
+const (
+	StageOpen           = "open"            // no visit yet
+	StageChargeCapture  = "charge_capture"  // a visit awaits completed charges
+	StagePatientBalance = "patient_balance" // private case: the patient owes money
+	StagePaid           = "paid"            // private case: nothing owed
+	StageReadyToBill    = "ready_to_bill"   // insurance / workers' comp: charges await a claim
+	StageHeld           = "held"            // MVA / personal injury: charges held until settlement
+)
+
+// Search attributes the product registers. They carry no PHI.
+var (
+	SearchCaseStage = temporal.NewSearchAttributeKeyKeyword("CaseStage")
+	SearchCaseKind  = temporal.NewSearchAttributeKeyKeyword("CaseKind")
+)
+
+// SearchAttributes lists every custom search attribute with its type, for
+// registration with the Temporal namespace.
+var SearchAttributes = map[string]enums.IndexedValueType{
+	SearchCaseStage.GetName(): enums.INDEXED_VALUE_TYPE_KEYWORD,
+	SearchCaseKind.GetName():  enums.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// CaseInput starts (or continues) a case workflow.
+type CaseInput struct {
+	CaseID              string        `json:"case_id"`
+	PatientID           string        `json:"patient_id"`
+	Kind                string        `json:"kind"`
+	MissingChargesAfter time.Duration `json:"missing_charges_after"`
+	// State is set when the workflow continues as new.
+	State *CaseState `json:"state,omitempty"`
+}
+
+// CaseState is the whole durable state of a case workflow, carried through
+// continue-as-new.
+type CaseState struct {
+	CaseID              string        `json:"case_id"`
+	PatientID           string        `json:"patient_id"`
+	Kind                string        `json:"kind"`
+	MissingChargesAfter time.Duration `json:"missing_charges_after"`
+	Stage               string        `json:"stage"`
+	Encounters          []Encounter   `json:"encounters"`
+	Payments            []Money       `json:"payments"`
+	Adjustments         []Money       `json:"adjustments"`
+}
+
+// Encounter is a visit in the case workflow's state.
+type Encounter struct {
+	ID                   string     `json:"id"`
+	ProviderID           string     `json:"provider_id"`
+	LocationID           string     `json:"location_id"`
+	ServiceDate          string     `json:"service_date"`
+	CheckedInAt          time.Time  `json:"checked_in_at"`
+	ChargesCompletedAt   *time.Time `json:"charges_completed_at,omitempty"`
+	MissingChargesTaskID string     `json:"missing_charges_task_id,omitempty"`
+	Charges              []Charge   `json:"charges"`
+}
+
+// Charge is a service line in the case workflow's state.
+type Charge struct {
+	ID                string          `json:"id"`
+	ProcedureCode     string          `json:"procedure_code"`
+	Modifiers         []string        `json:"modifiers"`
+	Units             int             `json:"units"`
+	Diagnoses         []string        `json:"diagnoses"`
+	DiagnosisPointers []int           `json:"diagnosis_pointers"`
+	UnitPrice         decimal.Decimal `json:"unit_price"`
+	Amount            decimal.Decimal `json:"amount"`
+	PriceOverridden   bool            `json:"price_overridden"`
+	Voided            bool            `json:"voided"`
+}
+
+// Money is a payment or adjustment the workflow has seen posted.
+type Money struct {
+	ID     string          `json:"id"`
+	Amount decimal.Decimal `json:"amount"`
+}
+
+// CheckInRequest is the check-in update's argument.
+type CheckInRequest struct {
+	EncounterID string      `json:"encounter_id"`
+	ProviderID  string      `json:"provider_id"`
+	LocationID  string      `json:"location_id"`
+	ServiceDate string      `json:"service_date"`
+	Actor       audit.Actor `json:"actor"`
+}
+
+// VoidChargeRequest is the void-charge update's argument.
+type VoidChargeRequest struct {
+	ChargeID string      `json:"charge_id"`
+	Reason   string      `json:"reason"`
+	Actor    audit.Actor `json:"actor"`
+}
+
+// CompleteChargesRequest is the complete-charges update's argument.
+type CompleteChargesRequest struct {
+	EncounterID    string      `json:"encounter_id"`
+	NoChargeReason string      `json:"no_charge_reason,omitempty"`
+	Actor          audit.Actor `json:"actor"`
+}
+
+// The add-charge, record-payment and record-adjustment updates take
+// billing.ChargeInput, billing.PaymentInput and billing.AdjustmentInput; the
+// workflow fills in the case id.
+
+// Totals is the case's money as the workflow sees it.
+type Totals struct {
+	Charges     decimal.Decimal `json:"charges"`
+	Payments    decimal.Decimal `json:"payments"`
+	Adjustments decimal.Decimal `json:"adjustments"`
+	// Balance is charges - payments - adjustments.
+	Balance decimal.Decimal `json:"balance"`
+	// PatientBalance is what the patient owes now.
+	PatientBalance decimal.Decimal `json:"patient_balance"`
+	// PatientCredit is money held for the patient (overpayment or prepayment).
+	PatientCredit decimal.Decimal `json:"patient_credit"`
+	// OtherReceivable is owed by payers or held for legal cases.
+	OtherReceivable decimal.Decimal `json:"other_receivable"`
+}
+
+// CaseView is the answer to the state query and to every case update.
+type CaseView struct {
+	CaseState
+	Totals Totals `json:"totals"`
+}
