@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
@@ -24,6 +26,9 @@ const (
 	ErrTypeInvalid  = "InvalidInput"
 	ErrTypeNotFound = "NotFound"
 	ErrTypeConflict = "Conflict"
+	// ErrTypeIntegrity marks a write the database refused for its constraints; a
+	// retry cannot succeed, so it fails at once instead of holding the case.
+	ErrTypeIntegrity = "DataIntegrity"
 )
 
 // Activities holds the dependencies activities need.
@@ -45,6 +50,7 @@ func classify(err error) error {
 		return nil
 	}
 	var fe validate.Errors
+	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &fe):
 		return temporal.NewNonRetryableApplicationError(fe.Error(), ErrTypeInvalid, nil, []validate.FieldError(fe))
@@ -52,6 +58,8 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
 	case errors.Is(err, billing.ErrIdempotencyConflict):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23"):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeIntegrity, err)
 	}
 	return err
 }

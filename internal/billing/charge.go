@@ -26,6 +26,9 @@ func NormalizeCharge(in ChargeInput) (ChargeInput, validate.Errors) {
 		errs.Check(codes.ValidProcedureCode(in.ProcedureCode), "procedure_code",
 			"%q is not a CPT (5 digits, or 4 digits + F/T) or HCPCS Level II (letter + 4 digits) code", in.ProcedureCode)
 	}
+	if in.Modifiers == nil {
+		in.Modifiers = []string{}
+	}
 	if len(in.Modifiers) > MaxModifiers {
 		errs.Add("modifiers", "at most %d modifiers are allowed", MaxModifiers)
 	}

@@ -21,8 +21,6 @@ type Config struct {
 	TemporalNamespace string
 	// TemporalPort is the embedded server's frontend port (TEMPORAL_PORT).
 	TemporalPort int
-	// TemporalUIPort is the embedded server's web UI port (TEMPORAL_UI_PORT); 0 disables it.
-	TemporalUIPort int
 	// HTTPAddr is where the API listens (HTTP_ADDR).
 	HTTPAddr string
 	// DataDir holds the embedded server's files and dev secrets (DATA_DIR).
@@ -41,7 +39,6 @@ const (
 	DefaultDatabaseURL         = "postgres://postgres@127.0.0.1:5432/rcm?sslmode=disable"
 	DefaultTemporalNamespace   = "default"
 	DefaultTemporalPort        = 7233
-	DefaultTemporalUIPort      = 8233
 	DefaultHTTPAddr            = ":8080"
 	DefaultDataDir             = ".data"
 	DefaultLogLevel            = "info"
@@ -58,18 +55,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:             or(getenv("DATA_DIR"), DefaultDataDir),
 		LogLevel:            or(getenv("LOG_LEVEL"), DefaultLogLevel),
 		TemporalPort:        DefaultTemporalPort,
-		TemporalUIPort:      DefaultTemporalUIPort,
 		MissingChargesAfter: DefaultMissingChargesAfter,
 	}
 	var err error
 	if v := getenv("TEMPORAL_PORT"); v != "" {
 		if c.TemporalPort, err = strconv.Atoi(v); err != nil || c.TemporalPort <= 0 || c.TemporalPort > 65535 {
 			return c, fmt.Errorf("TEMPORAL_PORT: %q is not a port number", v)
-		}
-	}
-	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
-		if c.TemporalUIPort, err = strconv.Atoi(v); err != nil || c.TemporalUIPort < 0 || c.TemporalUIPort > 65535 {
-			return c, fmt.Errorf("TEMPORAL_UI_PORT: %q is not a port number (0 disables the UI)", v)
 		}
 	}
 	if v := getenv("MISSING_CHARGES_AFTER"); v != "" {

@@ -177,22 +177,22 @@ const (
 
 // Task is a unit of work for a person, in a named queue.
 type Task struct {
-	ID          string         `gorm:"primaryKey;type:uuid" json:"id"`
-	Queue       string         `json:"queue"`
-	Kind        string         `json:"kind"`
-	Status      string         `json:"status"`
-	BusinessKey string         `json:"business_key"`
-	CaseID      *string        `gorm:"type:uuid" json:"case_id,omitempty"`
-	EncounterID *string        `gorm:"type:uuid" json:"encounter_id,omitempty"`
-	Title       string         `json:"title"`
-	Details     JSON `gorm:"type:jsonb" json:"details"`
-	Priority    int            `json:"priority"`
-	DueAt       *time.Time     `json:"due_at,omitempty"`
-	AssigneeID  *string        `gorm:"type:uuid" json:"assignee_id,omitempty"`
-	ClaimedAt   *time.Time     `json:"claimed_at,omitempty"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
-	Resolution  string         `json:"resolution"`
-	CreatedAt   time.Time      `json:"created_at"`
+	ID          string     `gorm:"primaryKey;type:uuid" json:"id"`
+	Queue       string     `json:"queue"`
+	Kind        string     `json:"kind"`
+	Status      string     `json:"status"`
+	BusinessKey string     `json:"business_key"`
+	CaseID      *string    `gorm:"type:uuid" json:"case_id,omitempty"`
+	EncounterID *string    `gorm:"type:uuid" json:"encounter_id,omitempty"`
+	Title       string     `json:"title"`
+	Details     JSON       `gorm:"type:jsonb" json:"details"`
+	Priority    int        `json:"priority"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	AssigneeID  *string    `gorm:"type:uuid" json:"assignee_id,omitempty"`
+	ClaimedAt   *time.Time `json:"claimed_at,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	Resolution  string     `json:"resolution"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
 
 // User is a person who signs in, with one role.
@@ -221,14 +221,14 @@ func (APIToken) TableName() string { return "api_tokens" }
 
 // AuditEntry is one append-only audit_log row.
 type AuditEntry struct {
-	ID         int64          `gorm:"primaryKey" json:"id"`
-	At         time.Time      `json:"at"`
-	ActorID    *string        `gorm:"type:uuid" json:"actor_id,omitempty"`
-	Action     string         `json:"action"`
-	EntityType string         `json:"entity_type"`
-	EntityID   string         `json:"entity_id"`
-	RequestID  string         `json:"request_id"`
-	Changes    JSON `gorm:"type:jsonb" json:"changes,omitempty"`
+	ID         int64     `gorm:"primaryKey" json:"id"`
+	At         time.Time `json:"at"`
+	ActorID    *string   `gorm:"type:uuid" json:"actor_id,omitempty"`
+	Action     string    `json:"action"`
+	EntityType string    `json:"entity_type"`
+	EntityID   string    `json:"entity_id"`
+	RequestID  string    `json:"request_id"`
+	Changes    JSON      `gorm:"type:jsonb" json:"changes,omitempty"`
 }
 
 // TableName maps AuditEntry to audit_log.

@@ -1,0 +1,477 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows"
+)
+
+func (s *Server) createCase(c *gin.Context) {
+	var in records.NewCase
+	if !bind(c, &in) {
+		return
+	}
+	respond(c, s, http.StatusCreated)(s.records.CreateCase(c.Request.Context(), in, actor(c)))
+}
+
+// listCases filters by patient_id, kind, stage and status.
+func (s *Server) listCases(c *gin.Context) {
+	q := s.DB.Order("opened_at DESC, id")
+	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
+		if v := c.Query(f); v != "" {
+			if f == "patient_id" && uuid.Validate(v) != nil {
+				invalid(c, validate.Errors{{Field: f, Message: "must be a UUID"}})
+				return
+			}
+			q = q.Where(f+" = ?", v)
+		}
+	}
+	var out []store.Case
+	list(c, s, q, &out)
+}
+
+// loadCase reads the case row named by the :id parameter, answering 404 itself.
+func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
+	var cs store.Case
+	if err := s.records.Get(c.Request.Context(), &cs, c.Param("id")); err != nil {
+		if errors.Is(err, records.ErrNotFound) {
+			notFound(c, "case "+c.Param("id"))
+		} else {
+			s.fail(c, err)
+		}
+		return cs, false
+	}
+	return cs, true
+}
+
+// caseUpdate sends an update to the case's workflow, starting the workflow first if
+// this is the case's first event (Update-With-Start), and waits for its result.
+func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID string, arg, out any) error {
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.CaseWorkflowID(cs.ID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchCaseStage.ValueSet(workflows.StageOpen),
+			workflows.SearchCaseKind.ValueSet(cs.Kind)),
+	}, workflows.CaseWorkflow, workflows.CaseInput{
+		CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, MissingChargesAfter: s.MissingChargesAfter,
+	})
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID: updateID, UpdateName: name, Args: []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// caseView returns the workflow's live view of a case, or the empty view of a case
+// whose workflow has not started (no event yet).
+func (s *Server) caseView(ctx context.Context, cs store.Case) (workflows.CaseView, error) {
+	v := workflows.CaseView{CaseState: workflows.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
+		Stage: workflows.StageOpen, Encounters: []workflows.Encounter{}}}
+	res, err := s.Temporal.QueryWorkflow(ctx, workflows.CaseWorkflowID(cs.ID), "", workflows.QueryCaseState)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	return v, res.Get(&v)
+}
+
+// ledgerView is a case's money as the ledger has it.
+type ledgerView struct {
+	PatientBalance  decimal.Decimal `json:"patient_balance"`
+	PatientCredit   decimal.Decimal `json:"patient_credit"`
+	OtherReceivable decimal.Decimal `json:"other_receivable"`
+	Balance         decimal.Decimal `json:"balance"`
+}
+
+type caseResponse struct {
+	store.Case
+	Stage      string                `json:"stage"`
+	Encounters []workflows.Encounter `json:"encounters"`
+	Totals     workflows.Totals      `json:"totals"`
+	Ledger     ledgerView            `json:"ledger"`
+	// InAgreement says the workflow's totals and the ledger agree to the cent.
+	InAgreement bool `json:"in_agreement"`
+}
+
+func (s *Server) getCase(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	v, err := s.caseView(ctx, cs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	bal, err := ledger.CaseBalances(s.DB.WithContext(ctx), cs.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	lv := ledgerView{
+		PatientBalance: bal.PatientBalance(), PatientCredit: bal.PatientCredit(),
+		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)),
+		Balance:         bal.Net(),
+	}
+	t := v.Totals
+	agree := t.PatientBalance.Equal(lv.PatientBalance) && t.PatientCredit.Equal(lv.PatientCredit) &&
+		t.OtherReceivable.Equal(lv.OtherReceivable) && t.Balance.Equal(lv.Balance)
+	if !agree {
+		s.Logger.Error("case totals disagree with the ledger", "case_id", cs.ID, "request_id", c.GetString(ctxRequestID))
+	}
+	if v.Encounters == nil {
+		v.Encounters = []workflows.Encounter{}
+	}
+	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
+		Ledger: lv, InAgreement: agree})
+}
+
+type journalLineJSON struct {
+	Account string          `json:"account"`
+	Amount  decimal.Decimal `json:"amount"`
+}
+
+type journalJSON struct {
+	ID             string            `json:"id"`
+	Kind           string            `json:"kind"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	SourceType     string            `json:"source_type"`
+	SourceID       string            `json:"source_id"`
+	Memo           string            `json:"memo"`
+	PostedAt       time.Time         `json:"posted_at"`
+	Lines          []journalLineJSON `json:"lines"`
+}
+
+func (s *Server) getCaseLedger(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var rows []struct {
+		journalJSON
+		AccountCode string
+		Amount      decimal.Decimal
+	}
+	err := s.DB.WithContext(c.Request.Context()).Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
+		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
+		FROM journals j JOIN journal_lines l ON l.journal_id = j.id
+		WHERE j.case_id = ? ORDER BY j.posted_at, j.id, l.id`, cs.ID).Scan(&rows).Error
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := []journalJSON{}
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != r.ID {
+			j := r.journalJSON
+			j.Lines = nil
+			out = append(out, j)
+		}
+		last := &out[len(out)-1]
+		last.Lines = append(last.Lines, journalLineJSON{Account: r.AccountCode, Amount: r.Amount})
+	}
+	c.JSON(http.StatusOK, gin.H{"case_id": cs.ID, "journals": out})
+}
+
+type checkInRequest struct {
+	ProviderID  string `json:"provider_id"`
+	LocationID  string `json:"location_id"`
+	ServiceDate string `json:"service_date"`
+}
+
+func (s *Server) checkIn(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in checkInRequest
+	if !bind(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	var errs validate.Errors
+	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &store.Provider{}, in.ProviderID) {
+		errs.Add("provider_id", "no such provider")
+	}
+	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &store.Location{}, in.LocationID) {
+		errs.Add("location_id", "no such location")
+	}
+	if in.ServiceDate == "" {
+		in.ServiceDate = time.Now().Format(time.DateOnly)
+	} else if d, err := time.Parse(time.DateOnly, in.ServiceDate); err != nil {
+		errs.Add("service_date", "must be a date YYYY-MM-DD")
+	} else if d.After(time.Now().AddDate(0, 0, 1)) {
+		errs.Add("service_date", "must not be in the future")
+	}
+	if cs.Status != "open" {
+		errs.Add("case", "the case is closed")
+	}
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	encID := derivedID(cs.ID, "check-in", key)
+	var enc workflows.Encounter
+	err := s.caseUpdate(ctx, cs, workflows.UpdateCheckIn, "check-in-"+encID, workflows.CheckInRequest{
+		EncounterID: encID, ProviderID: in.ProviderID, LocationID: in.LocationID, ServiceDate: in.ServiceDate,
+		Actor: actor(c)}, &enc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, enc)
+}
+
+type chargeRequest struct {
+	ProcedureCode     string   `json:"procedure_code"`
+	Modifiers         []string `json:"modifiers"`
+	Units             int      `json:"units"`
+	Diagnoses         []string `json:"diagnoses"`
+	DiagnosisPointers []int    `json:"diagnosis_pointers"`
+	PriceOverride     *Amount  `json:"price_override"`
+}
+
+func (s *Server) addCharge(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in chargeRequest
+	if !bind(c, &in) {
+		return
+	}
+	if in.PriceOverride != nil && !contains(priceSetters, user(c).Role) {
+		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden",
+			"only a biller or manager may override the fee-schedule price",
+			validate.FieldError{Field: "price_override", Message: "is not allowed for your role"})
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	ci := billing.ChargeInput{ChargeID: derivedID(cs.ID, "charge", key), CaseID: cs.ID, EncounterID: c.Param("encounter_id"),
+		ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units, Diagnoses: in.Diagnoses,
+		DiagnosisPointers: in.DiagnosisPointers, PriceOverride: ptrDecimal(in.PriceOverride), Actor: actor(c)}
+	norm, errs := billing.NormalizeCharge(ci)
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
+	}
+	if norm.PriceOverride == nil {
+		// Report a missing price as a field error before touching the workflow.
+		if _, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode); err != nil {
+			s.fail(c, err)
+			return
+		} else if !found {
+			invalid(c, validate.Errors{{Field: "procedure_code", Message: norm.ProcedureCode +
+				" has no price in the case's fee schedule; add it there or have a biller set price_override"}})
+			return
+		}
+	}
+	var ch workflows.Charge
+	if err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &ch); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, ch)
+}
+
+type voidRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) voidCharge(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in voidRequest
+	if !bind(c, &in) {
+		return
+	}
+	var errs validate.Errors
+	if errs.Required("reason", in.Reason); len(errs) > 0 {
+		invalid(c, errs)
+		return
+	}
+	var ch workflows.Charge
+	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateVoidCharge, "void-"+c.Param("charge_id"),
+		workflows.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)}, &ch)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ch)
+}
+
+type completeRequest struct {
+	NoChargeReason string `json:"no_charge_reason"`
+}
+
+func (s *Server) completeCharges(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in completeRequest
+	if c.Request.ContentLength != 0 && !bind(c, &in) {
+		return
+	}
+	var enc workflows.Encounter
+	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateCompleteCharges, "complete-"+c.Param("encounter_id"),
+		workflows.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)}, &enc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, enc)
+}
+
+type paymentRequest struct {
+	Amount     Amount     `json:"amount"`
+	Method     string     `json:"method"`
+	Reference  string     `json:"reference"`
+	ReceivedAt *time.Time `json:"received_at"`
+}
+
+// idempotencyKey reads the Idempotency-Key header, or makes a fresh key so a request
+// without one is simply not deduplicated.
+func idempotencyKey(c *gin.Context) (string, bool) {
+	k := c.GetHeader("Idempotency-Key")
+	if k == "" {
+		return "auto-" + uuid.NewString(), true
+	}
+	if !requestIDRe.MatchString(k) {
+		invalid(c, validate.Errors{{Field: "Idempotency-Key", Message: "must be 1-64 characters of letters, digits, '.', '_' or '-'"}})
+		return "", false
+	}
+	return k, true
+}
+
+func (s *Server) recordPayment(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in paymentRequest
+	if !bind(c, &in) {
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	if errs := billing.ValidatePayment(in.Amount.Decimal, in.Method); len(errs) > 0 {
+		invalid(c, errs)
+		return
+	}
+	received := time.Now().UTC()
+	if in.ReceivedAt != nil {
+		received = *in.ReceivedAt
+	}
+	var r billing.PaymentResult
+	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
+		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
+		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)}, &r)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if r.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(status, r)
+}
+
+type adjustmentRequest struct {
+	Amount Amount `json:"amount"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) recordAdjustment(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in adjustmentRequest
+	if !bind(c, &in) {
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	var errs validate.Errors
+	billing.ValidateMoney(&errs, "amount", in.Amount.Decimal, false)
+	errs.Required("reason", in.Reason)
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
+	}
+	var r billing.PaymentResult
+	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
+		AdjustmentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Reason: in.Reason,
+		IdempotencyKey: key, Actor: actor(c)}, &r)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if r.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(status, r)
+}
+
+// derivedID makes a stable id from a case, an operation and an idempotency key, so
+// a retried request names the same encounter or charge and is applied once.
+func derivedID(caseID, op, key string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("rcm:"+caseID+":"+op+":"+key)).String()
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+// Package api is the HTTP interface of the product: a Gin router under /api/v1 whose
+// handlers bind and validate input, then call one domain operation or one workflow
+// update, and map errors to application/problem+json in one place.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
+)
+
+// Server holds what handlers need.
+type Server struct {
+	DB                  *gorm.DB
+	Temporal            client.Client
+	Logger              *slog.Logger
+	MissingChargesAfter time.Duration
+
+	auth    *auth.Service
+	records *records.Service
+	billing *billing.Service
+	tasks   *tasks.Service
+}
+
+// New builds a server over a database and a Temporal client.
+func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter time.Duration) *Server {
+	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
+		auth: &auth.Service{DB: g}, records: &records.Service{DB: g},
+		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
+}
+
+const (
+	ctxRequestID = "request_id"
+	ctxUser      = "user"
+)
+
+// Role groups used by routes.
+var (
+	anyRole      = auth.Roles
+	adminOnly    = []string{auth.RoleAdmin}
+	managers     = []string{auth.RoleManager, auth.RoleAdmin}
+	frontDesk    = []string{auth.RoleFrontDesk, auth.RoleBiller, auth.RoleManager, auth.RoleAdmin}
+	clinical     = []string{auth.RoleProvider, auth.RoleBiller, auth.RoleManager, auth.RoleAdmin}
+	billers      = []string{auth.RoleBiller, auth.RoleManager, auth.RoleAdmin}
+	priceSetters = billers
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// Router returns the HTTP handler.
+func (s *Server) Router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.accessLog, s.recover)
+	r.NoRoute(func(c *gin.Context) { notFound(c, "route "+c.Request.Method+" "+c.Request.URL.Path) })
+	r.NoMethod(func(c *gin.Context) {
+		problem(c, http.StatusMethodNotAllowed, ProblemMalformed, "Method not allowed",
+			c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+
+	r.GET("/", s.home)
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.ready)
+	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) })
+
+	v1 := r.Group("/api/v1", s.authenticate)
+	v1.GET("/me", s.allow(anyRole), s.me)
+	v1.GET("/users", s.allow(adminOnly), s.listUsers)
+	v1.POST("/users", s.allow(adminOnly), s.createUser)
+	v1.POST("/users/:id/tokens", s.allow(adminOnly), s.issueToken)
+
+	v1.GET("/locations", s.allow(anyRole), s.listLocations)
+	v1.POST("/locations", s.allow(managers), s.createLocation)
+	v1.GET("/providers", s.allow(anyRole), s.listProviders)
+	v1.POST("/providers", s.allow(managers), s.createProvider)
+	v1.GET("/fee-schedules", s.allow(anyRole), s.listFeeSchedules)
+	v1.POST("/fee-schedules", s.allow(managers), s.createFeeSchedule)
+	v1.GET("/fee-schedules/:id", s.allow(anyRole), s.getFeeSchedule)
+
+	v1.GET("/patients", s.allow(anyRole), s.listPatients)
+	v1.POST("/patients", s.allow(frontDesk), s.createPatient)
+	v1.GET("/patients/:id", s.allow(anyRole), s.getPatient)
+
+	v1.GET("/cases", s.allow(anyRole), s.listCases)
+	v1.POST("/cases", s.allow(frontDesk), s.createCase)
+	v1.GET("/cases/:id", s.allow(anyRole), s.getCase)
+	v1.GET("/cases/:id/ledger", s.allow(billers), s.getCaseLedger)
+	v1.POST("/cases/:id/check-ins", s.allow(frontDesk), s.checkIn)
+	v1.POST("/cases/:id/encounters/:encounter_id/charges", s.allow(clinical), s.addCharge)
+	v1.POST("/cases/:id/encounters/:encounter_id/complete-charges", s.allow(clinical), s.completeCharges)
+	v1.POST("/cases/:id/charges/:charge_id/void", s.allow(clinical), s.voidCharge)
+	v1.POST("/cases/:id/payments", s.allow(frontDesk), s.recordPayment)
+	v1.POST("/cases/:id/adjustments", s.allow(billers), s.recordAdjustment)
+
+	v1.GET("/tasks", s.allow(billers), s.listTasks)
+	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
+	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
+
+	v1.GET("/audit", s.allow(managers), s.listAudit)
+	return r
+}
+
+var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !requestIDRe.MatchString(id) {
+		id = uuid.NewString()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+// accessLog logs each request by route template (never the raw path or query,
+// which may carry names) with its status, duration, user id and request id.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "(no route)"
+	}
+	attrs := []any{"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		"duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID)}
+	if u, ok := c.Get(ctxUser); ok {
+		attrs = append(attrs, "user_id", u.(store.User).ID)
+	}
+	s.Logger.Info("http request", attrs...)
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Logger.Error("panic in handler", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "panic", r)
+			problem(c, http.StatusInternalServerError, ProblemInternal, "Internal error",
+				"The request could not be completed; quote the request id when reporting it.")
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="rcm"`)
+		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized",
+			"send an API token as 'Authorization: Bearer <token>'")
+		return
+	}
+	u, err := s.auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="rcm", error="invalid_token"`)
+		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized", "the API token is invalid or revoked")
+		return
+	}
+	c.Set(ctxUser, u)
+	c.Next()
+}
+
+func (s *Server) allow(roles []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u := user(c)
+		if !slices.Contains(roles, u.Role) {
+			problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden",
+				"the role "+u.Role+" may not do this; allowed: "+strings.Join(roles, ", "))
+			return
+		}
+		c.Next()
+	}
+}
+
+func user(c *gin.Context) store.User {
+	u, _ := c.Get(ctxUser)
+	su, _ := u.(store.User)
+	return su
+}
+
+func actor(c *gin.Context) audit.Actor {
+	return audit.Actor{UserID: user(c).ID, RequestID: c.GetString(ctxRequestID)}
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	status := http.StatusOK
+	if err := db.SQL(s.DB).PingContext(ctx); err != nil {
+		checks["database"] = "unreachable"
+		status = http.StatusServiceUnavailable
+	} else {
+		checks["database"] = "ok"
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"] = "unreachable"
+		status = http.StatusServiceUnavailable
+	} else {
+		checks["temporal"] = "ok"
+	}
+	if status != http.StatusOK {
+		checks["status"] = "unavailable"
+	} else {
+		checks["status"] = "ok"
+	}
+	c.JSON(status, checks)
+}
+
+func (s *Server) home(c *gin.Context) {
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(homePage))
+}
+
+const homePage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>RCM</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;line-height:1.5}code{background:#f3f3f3;padding:.1rem .3rem}</style>
+</head><body>
+<h1>Revenue-cycle system</h1>
+<p>The API is under <code>/api/v1</code>; every call needs <code>Authorization: Bearer &lt;token&gt;</code>.
+The dev server writes the bootstrap admin's token to <code>.data/admin-token</code>.</p>
+<ul>
+<li><a href="/api/openapi.json">OpenAPI document</a></li>
+<li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a></li>
+</ul>
+<p>Workflows can be inspected with any Temporal tool pointed at the frontend port (default 127.0.0.1:7233, namespace <code>default</code>).</p>
+</body></html>`

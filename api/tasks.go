@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// listTasks filters by queue, status (comma separated; default open,claimed) and case_id.
+func (s *Server) listTasks(c *gin.Context) {
+	f := tasks.Filter{Queue: c.Query("queue"), CaseID: c.Query("case_id"),
+		Status: strings.Split(c.DefaultQuery("status", "open,claimed"), ",")}
+	if f.CaseID != "" && uuid.Validate(f.CaseID) != nil {
+		invalid(c, validate.Errors{{Field: "case_id", Message: "must be a UUID"}})
+		return
+	}
+	limit, ok := limitParam(c)
+	if !ok {
+		return
+	}
+	f.Limit = limit
+	ts, err := s.tasks.List(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if ts == nil {
+		ts = []store.Task{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": ts})
+}
+
+type claimRequest struct {
+	Queue string `json:"queue"`
+}
+
+func (s *Server) claimNextTask(c *gin.Context) {
+	var in claimRequest
+	if !bind(c, &in) {
+		return
+	}
+	if in.Queue == "" {
+		invalid(c, validate.Errors{{Field: "queue", Message: "is required"}})
+		return
+	}
+	t, err := s.tasks.ClaimNext(c.Request.Context(), in.Queue, actor(c))
+	if err == tasks.ErrNotFound {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	respond(c, s, http.StatusOK)(t, err)
+}
+
+type completeTaskRequest struct {
+	Resolution string `json:"resolution"`
+}
+
+func (s *Server) completeTask(c *gin.Context) {
+	var in completeTaskRequest
+	if !bind(c, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Resolution) == "" {
+		invalid(c, validate.Errors{{Field: "resolution", Message: "is required"}})
+		return
+	}
+	if uuid.Validate(c.Param("id")) != nil {
+		notFound(c, "task "+c.Param("id"))
+		return
+	}
+	t, err := s.tasks.Complete(c.Request.Context(), c.Param("id"), in.Resolution, actor(c))
+	respond(c, s, http.StatusOK)(t, err)
+}
+
+// listAudit filters by entity_type and entity_id, newest first.
+func (s *Server) listAudit(c *gin.Context) {
+	q := s.DB.Order("id DESC")
+	if v := c.Query("entity_type"); v != "" {
+		q = q.Where("entity_type = ?", v)
+	}
+	if v := c.Query("entity_id"); v != "" {
+		q = q.Where("entity_id = ?", v)
+	}
+	var out []store.AuditEntry
+	list(c, s, q, &out)
+}

@@ -1,0 +1,413 @@
+// Command rcm is the revenue-cycle system: one binary whose subcommands run the
+// whole system on an embedded Temporal server (dev), or its parts against a
+// Temporal cluster (api, worker), and administer it (migrate, user, edi).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/api"
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/codec"
+	"github.com/clinicflow/rcm/internal/config"
+	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/devserver"
+	"github.com/clinicflow/rcm/internal/tclient"
+	"github.com/clinicflow/rcm/internal/x12"
+	"github.com/clinicflow/rcm/migrations"
+	"github.com/clinicflow/rcm/worker"
+	"github.com/clinicflow/rcm/workflows"
+)
+
+const usage = `rcm: case-based revenue-cycle system
+
+Usage:
+  rcm dev                      everything in one process on an embedded Temporal server
+  rcm api                      the HTTP API (needs TEMPORAL_ADDRESS)
+  rcm worker                   the Temporal worker (needs TEMPORAL_ADDRESS)
+  rcm migrate up|down|status   manage the database schema
+  rcm user create --email E --name N --role R
+                               create a user and print an API token
+  rcm user token --email E     issue another API token for a user
+  rcm edi parse FILE           print an X12 file (835, 837P, 999, 277CA, 277) as JSON
+
+Configuration is read from the environment; see README.md.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "dev":
+		err = runDev(ctx)
+	case "api":
+		err = runAPI(ctx)
+	case "worker":
+		err = runWorker(ctx)
+	case "migrate":
+		err = runMigrate(ctx, os.Args[2:])
+	case "user":
+		err = runUser(ctx, os.Args[2:])
+	case "edi":
+		err = runEDI(os.Args[2:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "rcm: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rcm:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg config.Config, text bool) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if text {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// openDB creates the database if needed, connects and applies migrations.
+func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gorm.DB, error) {
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("%w\nIs PostgreSQL running? Set DATABASE_URL to point at it", err)
+	}
+	g, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrations.Up(ctx, db.SQL(g)); err != nil {
+		return nil, err
+	}
+	logger.Info("database ready", "database", db.Redact(cfg.DatabaseURL))
+	return g, nil
+}
+
+// devKey returns ENCRYPTION_KEY, or in dev a key generated once and kept in DATA_DIR.
+func devKey(cfg config.Config) ([]byte, error) {
+	if cfg.EncryptionKey != nil {
+		return cfg.EncryptionKey, nil
+	}
+	path := filepath.Join(cfg.DataDir, "encryption.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return config.DecodeKey(strings.TrimSpace(string(b)))
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}
+
+func runDev(ctx context.Context) error {
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, true)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	key, err := devKey(cfg)
+	if err != nil {
+		return err
+	}
+	g, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	hostPort := cfg.TemporalAddress
+	if hostPort == "" {
+		srv, err := devserver.Start(devserver.Options{
+			DataDir: filepath.Join(cfg.DataDir, "temporal"), Namespace: cfg.TemporalNamespace,
+			FrontendPort: cfg.TemporalPort, SearchAttributes: workflows.SearchAttributes,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() { _ = srv.Stop() }()
+		hostPort = srv.HostPort()
+		logger.Info("embedded Temporal server started", "frontend", hostPort, "data", filepath.Join(cfg.DataDir, "temporal"))
+	}
+	tc, err := connectTemporal(ctx, cfg, hostPort, key, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, activities.New(g))
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	tokenHint, err := bootstrapAdmin(ctx, g, cfg)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, cfg, api.New(g, tc, logger, cfg.MissingChargesAfter), logger, func() {
+		base := "http://localhost" + cfg.HTTPAddr
+		if !strings.HasPrefix(cfg.HTTPAddr, ":") {
+			base = "http://" + cfg.HTTPAddr
+		}
+		fmt.Fprintf(os.Stderr, `
+  RCM is running.
+    API:       %[1]s/api/v1   (OpenAPI: %[1]s/api/openapi.json, home page: %[1]s/)
+    Health:    %[1]s/readyz
+    Temporal:  %[2]s  namespace %[3]s  (any Temporal tool can connect)
+    Token:     %[4]s
+
+  Try:  curl -H "Authorization: Bearer $RCM_TOKEN" %[1]s/api/v1/me
+
+`, base, hostPort, cfg.TemporalNamespace, tokenHint)
+	})
+}
+
+func connectTemporal(ctx context.Context, cfg config.Config, hostPort string, key []byte, logger *slog.Logger) (client.Client, error) {
+	dc, err := codec.DataConverter(key)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := tclient.Dial(ctx, hostPort, cfg.TemporalNamespace, dc, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := tclient.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		tc.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// bootstrapAdmin creates the first admin user and writes its token to
+// DATA_DIR/admin-token (never to the log). It returns how to get the token.
+func bootstrapAdmin(ctx context.Context, g *gorm.DB, cfg config.Config) (string, error) {
+	path := filepath.Join(cfg.DataDir, "admin-token")
+	hint := fmt.Sprintf("export RCM_TOKEN=$(cat %s)", path)
+	svc := &auth.Service{DB: g}
+	n, err := svc.CountUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		if _, err := os.Stat(path); err == nil {
+			return hint, nil
+		}
+		return "users exist; issue a token with `rcm user token --email ...`", nil
+	}
+	u, err := svc.CreateUser(ctx, auth.NewUser{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin}, audit.System)
+	if err != nil {
+		return "", err
+	}
+	tok, err := svc.IssueToken(ctx, u.ID, "bootstrap", audit.System)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return hint, nil
+}
+
+func serveHTTP(ctx context.Context, cfg config.Config, s *api.Server, logger *slog.Logger, ready func()) error {
+	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: s.Router(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("HTTP server on %s: %w (set HTTP_ADDR)", cfg.HTTPAddr, err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	logger.Info("HTTP API listening", "addr", cfg.HTTPAddr)
+	if ready != nil {
+		ready()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+func requireTemporal(cfg config.Config) error {
+	if cfg.TemporalAddress == "" {
+		return errors.New("TEMPORAL_ADDRESS is required (or use `rcm dev` for the embedded server)")
+	}
+	if cfg.EncryptionKey == nil {
+		return errors.New("ENCRYPTION_KEY is required: 32 random bytes, base64 (`openssl rand -base64 32`)")
+	}
+	return nil
+}
+
+func runAPI(ctx context.Context) error {
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	if err := requireTemporal(cfg); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, false)
+	g, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	tc, err := connectTemporal(ctx, cfg, cfg.TemporalAddress, cfg.EncryptionKey, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return serveHTTP(ctx, cfg, api.New(g, tc, logger, cfg.MissingChargesAfter), logger, nil)
+}
+
+func runWorker(ctx context.Context) error {
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	if err := requireTemporal(cfg); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, false)
+	g, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	tc, err := connectTemporal(ctx, cfg, cfg.TemporalAddress, cfg.EncryptionKey, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := worker.New(tc, activities.New(g))
+	if err := w.Start(); err != nil {
+		return err
+	}
+	logger.Info("worker started", "task_queue", workflows.TaskQueue)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: rcm migrate up|down|status")
+	}
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	g, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	sqlDB := db.SQL(g)
+	defer sqlDB.Close()
+	switch args[0] {
+	case "up":
+		return migrations.Up(ctx, sqlDB)
+	case "down":
+		return migrations.Down(ctx, sqlDB)
+	case "status":
+		return migrations.Status(ctx, sqlDB, os.Stdout)
+	}
+	return fmt.Errorf("unknown migrate command %q (up, down, status)", args[0])
+}
+
+func runUser(ctx context.Context, args []string) error {
+	if len(args) < 1 || (args[0] != "create" && args[0] != "token") {
+		return errors.New("usage: rcm user create --email E --name N --role R | rcm user token --email E")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	email := fs.String("email", "", "email address")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "one of "+strings.Join(auth.Roles, ", "))
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	g, err := openDB(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	svc := &auth.Service{DB: g}
+	var userID string
+	if args[0] == "create" {
+		u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Name: *name, Role: *role}, audit.System)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+	} else {
+		if err := g.WithContext(ctx).Table("users").Where("email = ?", strings.ToLower(*email)).Pluck("id", &userID).Error; err != nil {
+			return err
+		}
+		if userID == "" {
+			return fmt.Errorf("no user with email %q", *email)
+		}
+	}
+	tok, err := svc.IssueToken(ctx, userID, "cli", audit.System)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+func runEDI(args []string) error {
+	if len(args) != 2 || args[0] != "parse" {
+		return errors.New("usage: rcm edi parse FILE")
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		return err
+	}
+	v, err := x12.ParseAny(data)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
