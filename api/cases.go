@@ -178,9 +178,9 @@ func (s *Server) getCaseLedger(c *gin.Context) {
 		return
 	}
 	var rows []struct {
-		journalJSON
-		AccountCode string
-		Amount      decimal.Decimal
+		ID, Kind, IdempotencyKey, SourceType, SourceID, Memo, AccountCode string
+		PostedAt                                                          time.Time
+		Amount                                                            decimal.Decimal
 	}
 	err := s.DB.WithContext(c.Request.Context()).Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
 		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
@@ -193,9 +193,8 @@ func (s *Server) getCaseLedger(c *gin.Context) {
 	out := []journalJSON{}
 	for _, r := range rows {
 		if len(out) == 0 || out[len(out)-1].ID != r.ID {
-			j := r.journalJSON
-			j.Lines = nil
-			out = append(out, j)
+			out = append(out, journalJSON{ID: r.ID, Kind: r.Kind, IdempotencyKey: r.IdempotencyKey,
+				SourceType: r.SourceType, SourceID: r.SourceID, Memo: r.Memo, PostedAt: r.PostedAt})
 		}
 		last := &out[len(out)-1]
 		last.Lines = append(last.Lines, journalLineJSON{Account: r.AccountCode, Amount: r.Amount})

@@ -170,7 +170,7 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 		} else if res.RowsAffected == 0 {
 			return fmt.Errorf("encounter %s: %w", in.EncounterID, ErrNotFound)
 		}
-		unit := decimal.Zero
+		var unit decimal.Decimal
 		if in.PriceOverride != nil {
 			unit = *in.PriceOverride
 		} else {
