@@ -208,6 +208,10 @@ func connectTemporal(ctx context.Context, cfg config.Config, hostPort string, ke
 		tc.Close()
 		return nil, err
 	}
+	if err := tclient.WaitReady(ctx, tc, cfg.TemporalNamespace, 2*time.Minute); err != nil {
+		tc.Close()
+		return nil, err
+	}
 	return tc, nil
 }
 

@@ -229,14 +229,15 @@ func (s *Server) checkIn(c *gin.Context) {
 		in.ServiceDate = time.Now().Format(time.DateOnly)
 	} else if d, err := time.Parse(time.DateOnly, in.ServiceDate); err != nil {
 		errs.Add("service_date", "must be a date YYYY-MM-DD")
-	} else if d.After(time.Now().AddDate(0, 0, 1)) {
+	} else if d.After(time.Now().UTC().Truncate(24 * time.Hour)) {
 		errs.Add("service_date", "must not be in the future")
-	}
-	if cs.Status != "open" {
-		errs.Add("case", "the case is closed")
 	}
 	if len(errs) > 0 {
 		invalid(c, errs)
+		return
+	}
+	if cs.Status != "open" {
+		conflictProblem(c, "the case is closed")
 		return
 	}
 	key, ok := idempotencyKey(c)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -89,7 +90,7 @@ func (s *Server) createProvider(c *gin.Context) {
 
 func (s *Server) listFeeSchedules(c *gin.Context) {
 	var out []store.FeeSchedule
-	list(c, s, s.DB.Order("name"), &out)
+	list(c, s, s.DB.Preload("Items", func(db *gorm.DB) *gorm.DB { return db.Order("procedure_code") }).Order("name"), &out)
 }
 
 type feeScheduleRequest struct {
@@ -169,6 +170,10 @@ func (s *Server) listPatients(c *gin.Context) {
 		q = q.Where("lower(last_name) LIKE ? OR lower(first_name) LIKE ?", like, like)
 	}
 	if dob := c.Query("dob"); dob != "" {
+		if _, err := time.Parse(time.DateOnly, dob); err != nil {
+			invalid(c, validate.Errors{{Field: "dob", Message: "must be a date YYYY-MM-DD"}})
+			return
+		}
 		q = q.Where("date_of_birth = ?", dob)
 	}
 	limit, ok := limitParam(c)

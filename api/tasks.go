@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -50,7 +51,7 @@ func (s *Server) claimNextTask(c *gin.Context) {
 		return
 	}
 	t, err := s.tasks.ClaimNext(c.Request.Context(), in.Queue, actor(c))
-	if err == tasks.ErrNotFound {
+	if errors.Is(err, tasks.ErrNotFound) {
 		c.Status(http.StatusNoContent)
 		return
 	}

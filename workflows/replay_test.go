@@ -25,7 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.NoError(t, err)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)})
 			require.NoError(t, err)
 			r.RegisterWorkflow(CaseWorkflow)
 			fh, err := os.Open(f)

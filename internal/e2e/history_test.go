@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/clinicflow/rcm/internal/codec"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows"
 )
@@ -34,7 +35,7 @@ func recordHistory(t *testing.T, e *testenv.Env, workflowID, name string) {
 	}
 	require.NotEmpty(t, h.Events)
 
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: e.DataConverter})
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: e.DataConverter, FailureConverter: codec.FailureConverter(e.DataConverter)})
 	require.NoError(t, err)
 	r.RegisterWorkflow(workflows.CaseWorkflow)
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", workflowID)

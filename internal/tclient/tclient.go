@@ -12,10 +12,12 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/clinicflow/rcm/internal/codec"
 	"github.com/clinicflow/rcm/workflows"
 )
 
@@ -26,7 +28,8 @@ func Dial(ctx context.Context, hostPort, namespace string, dc converter.DataConv
 	for {
 		c, err := client.DialContext(ctx, client.Options{
 			HostPort: hostPort, Namespace: namespace, DataConverter: dc,
-			Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+			FailureConverter: codec.FailureConverter(dc),
+			Logger:           tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
 		})
 		if err == nil {
 			return c, nil
@@ -61,4 +64,23 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil
+}
+
+// WaitReady blocks until the namespace answers a visibility query, which needs the
+// frontend, history shards and persistence to be up (a restarted embedded server
+// takes a few seconds to reacquire its shard).
+func WaitReady(ctx context.Context, c client.Client, namespace string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.CountWorkflow(qctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("namespace %s on Temporal not ready: %w", namespace, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }

@@ -65,7 +65,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	ts := temporaltest.NewServer(temporaltest.WithT(t.(*testing.T)),
-		temporaltest.WithBaseClientOptions(client.Options{DataConverter: dc}))
+		temporaltest.WithBaseClientOptions(client.Options{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)}))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -85,6 +85,12 @@ func New(t testing.TB, o Options) *Env {
 	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs}
 	e.AdminToken = e.NewUserToken("admin@test.local", auth.RoleAdmin)
 	return e
+}
+
+// Remote is an Env for a system started elsewhere (another process) at baseURL;
+// only its HTTP helpers are usable.
+func Remote(t testing.TB, baseURL, adminToken string) *Env {
+	return &Env{T: t, HTTP: &httptest.Server{URL: baseURL}, AdminToken: adminToken}
 }
 
 // NewUserToken creates a user with role and returns an API token for it.
