@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
@@ -127,8 +128,14 @@ type StageInput struct {
 
 // SetCaseStage keeps cases.stage current for lists and reports.
 func (a *Activities) SetCaseStage(ctx context.Context, in StageInput) error {
-	err := a.DB.WithContext(ctx).Model(&store.Case{}).Where("id = ?", in.CaseID).
-		Updates(map[string]any{"stage": in.Stage, "updated_at": time.Now().UTC()}).Error
+	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Case{}).Where("id = ? AND stage <> ?", in.CaseID, in.Stage).
+			Updates(map[string]any{"stage": in.Stage, "updated_at": time.Now().UTC()})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error // unchanged: a retried activity
+		}
+		return audit.Record(tx, audit.System, "case.stage", "case", in.CaseID, map[string]any{"stage": in.Stage})
+	})
 	if err != nil {
 		return fmt.Errorf("set stage of case %s: %w", in.CaseID, err)
 	}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,8 +11,10 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -260,4 +263,29 @@ func TestStageByKind(t *testing.T) {
 			Charges: []Charge{{ID: "c", Amount: decimal.NewFromInt(10)}}}}
 		require.Equal(t, want, w.stage(), kind)
 	}
+}
+
+func (s *caseSuite) TestContinuesAsNewCarryingState() {
+	var err1 error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &err1)
+	for i := range 8 {
+		s.update(time.Duration(2+i)*time.Minute, UpdateAddCharge, charge(fmt.Sprintf("ch%d", i), "e1", 1), &err1)
+	}
+	// The server suggests continuing as new (history too long): the main loop drains
+	// running handlers and continues with its state.
+	s.env.RegisterDelayedCallback(func() { s.env.SetContinueAsNewSuggested(true) }, 15*time.Minute)
+	s.env.ExecuteWorkflow(CaseWorkflow, CaseInput{CaseID: "c1", PatientID: "p1", Kind: "private", MissingChargesAfter: 24 * time.Hour})
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.NoError(err1)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "%v", s.env.GetWorkflowError())
+	var next CaseInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Require().NotNil(next.State)
+	s.Equal("c1", next.State.CaseID)
+	s.Require().Len(next.State.Encounters, 1)
+	s.Len(next.State.Encounters[0].Charges, 8, "charges carried into the next run")
+	// The next run starts from the carried state.
+	w := newCaseWorkflow(next)
+	s.Equal(len(next.State.Encounters[0].Charges), len(w.s.Encounters[0].Charges))
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -214,6 +216,17 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	}
 	// The audit log is append-only.
 	require.Error(t, e.DB.Exec(`DELETE FROM audit_log`).Error)
+
+	// The stage is mirrored in the CaseStage search attribute (no PHI), so
+	// visibility queries can find cases by stage.
+	require.Eventually(t, func() bool {
+		resp, err := e.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: e.Namespace, Query: "CaseStage = 'paid' AND CaseKind = 'private'"})
+		if err != nil || len(resp.Executions) != 1 {
+			return false
+		}
+		return resp.Executions[0].Execution.WorkflowId == workflows.CaseWorkflowID(caseID)
+	}, 20*time.Second, 200*time.Millisecond, "visibility finds the paid case by its CaseStage")
 
 	recordHistory(t, e, workflows.CaseWorkflowID(caseID), "private_case_paid")
 }

@@ -1,0 +1,42 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
+	assert.Empty(t, c.TemporalAddress, "empty means the embedded server")
+	assert.Equal(t, 7233, c.TemporalPort)
+	assert.Equal(t, ":8080", c.HTTPAddr)
+	assert.Equal(t, ".data", c.DataDir)
+	assert.Equal(t, 24*time.Hour, c.MissingChargesAfter)
+	assert.Nil(t, c.EncryptionKey)
+}
+
+func TestOverridesAndErrors(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"TEMPORAL_PORT": "17233", "MISSING_CHARGES_AFTER": "90m",
+		"ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "LOG_LEVEL": "debug"}))
+	require.NoError(t, err)
+	assert.Equal(t, 17233, c.TemporalPort)
+	assert.Equal(t, 90*time.Minute, c.MissingChargesAfter)
+	assert.Len(t, c.EncryptionKey, 32)
+
+	for name, vars := range map[string]map[string]string{
+		"port":     {"TEMPORAL_PORT": "http"},
+		"duration": {"MISSING_CHARGES_AFTER": "-1h"},
+		"key":      {"ENCRYPTION_KEY": "c2hvcnQ="},
+		"level":    {"LOG_LEVEL": "loud"},
+	} {
+		_, err := FromEnv(env(vars))
+		assert.Error(t, err, name)
+	}
+}
