@@ -88,6 +88,20 @@ func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID s
 	return h.Get(ctx, out)
 }
 
+// updateCase sends one update to the case workflow and answers with its result
+// (status, or 200 with Idempotent-Replayed when a money write was a replay).
+func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string, arg, out any, status int) {
+	if err := s.caseUpdate(c.Request.Context(), cs, name, updateID, arg, out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if r, ok := out.(*billing.PaymentResult); ok && r.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(status, out)
+}
+
 // caseView returns the workflow's live view of a case, or the empty view of a case
 // whose workflow has not started (no event yet).
 func (s *Server) caseView(ctx context.Context, cs store.Case) (workflows.CaseView, error) {
@@ -245,15 +259,9 @@ func (s *Server) checkIn(c *gin.Context) {
 		return
 	}
 	encID := derivedID(cs.ID, "check-in", key)
-	var enc workflows.Encounter
-	err := s.caseUpdate(ctx, cs, workflows.UpdateCheckIn, "check-in-"+encID, workflows.CheckInRequest{
+	s.updateCase(c, cs, workflows.UpdateCheckIn, "check-in-"+encID, workflows.CheckInRequest{
 		EncounterID: encID, ProviderID: in.ProviderID, LocationID: in.LocationID, ServiceDate: in.ServiceDate,
-		Actor: actor(c)}, &enc)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, enc)
+		Actor: actor(c)}, &workflows.Encounter{}, http.StatusCreated)
 }
 
 type chargeRequest struct {
@@ -303,12 +311,7 @@ func (s *Server) addCharge(c *gin.Context) {
 			return
 		}
 	}
-	var ch workflows.Charge
-	if err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &ch); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, ch)
+	s.updateCase(c, cs, workflows.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &workflows.Charge{}, http.StatusCreated)
 }
 
 type voidRequest struct {
@@ -329,14 +332,11 @@ func (s *Server) voidCharge(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
-	var ch workflows.Charge
-	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateVoidCharge, "void-"+c.Param("charge_id"),
-		workflows.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)}, &ch)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ch)
+	// Voiding is idempotent in the workflow; a per-request update id means a retry
+	// after a failure runs again instead of replaying the stored failure.
+	s.updateCase(c, cs, workflows.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
+		workflows.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
+		&workflows.Charge{}, http.StatusOK)
 }
 
 type completeRequest struct {
@@ -352,14 +352,9 @@ func (s *Server) completeCharges(c *gin.Context) {
 	if c.Request.ContentLength != 0 && !bind(c, &in) {
 		return
 	}
-	var enc workflows.Encounter
-	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateCompleteCharges, "complete-"+c.Param("encounter_id"),
-		workflows.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)}, &enc)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, enc)
+	s.updateCase(c, cs, workflows.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
+		workflows.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
+		&workflows.Encounter{}, http.StatusOK)
 }
 
 type paymentRequest struct {
@@ -402,22 +397,18 @@ func (s *Server) recordPayment(c *gin.Context) {
 	}
 	received := time.Now().UTC()
 	if in.ReceivedAt != nil {
+		if in.ReceivedAt.After(received.Add(time.Hour)) {
+			invalid(c, validate.Errors{{Field: "received_at", Message: "must not be in the future"}})
+			return
+		}
 		received = *in.ReceivedAt
 	}
-	var r billing.PaymentResult
-	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
+	// The database's unique idempotency key catches replays, so each request gets
+	// its own update id and a replay is reported as such.
+	s.updateCase(c, cs, workflows.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
 		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
-		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)}, &r)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	status := http.StatusCreated
-	if r.Replayed {
-		status = http.StatusOK
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(status, r)
+		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)},
+		&billing.PaymentResult{}, http.StatusCreated)
 }
 
 type adjustmentRequest struct {
@@ -445,20 +436,9 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
-	var r billing.PaymentResult
-	err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
+	s.updateCase(c, cs, workflows.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
 		AdjustmentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Reason: in.Reason,
-		IdempotencyKey: key, Actor: actor(c)}, &r)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	status := http.StatusCreated
-	if r.Replayed {
-		status = http.StatusOK
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(status, r)
+		IdempotencyKey: key, Actor: actor(c)}, &billing.PaymentResult{}, http.StatusCreated)
 }
 
 // derivedID makes a stable id from a case, an operation and an idempotency key, so
