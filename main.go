@@ -269,60 +269,67 @@ func serveHTTP(ctx context.Context, cfg config.Config, s *api.Server, logger *sl
 	return hs.Shutdown(sctx)
 }
 
-func requireTemporal(cfg config.Config) error {
+// cluster holds what the api and worker processes share when they run against a
+// Temporal cluster.
+type cluster struct {
+	cfg    config.Config
+	logger *slog.Logger
+	db     *gorm.DB
+	tc     client.Client
+}
+
+// connectCluster reads the configuration, which must name a Temporal cluster and
+// a key, opens the database (migrating it when migrate is set) and connects.
+func connectCluster(ctx context.Context, migrate bool) (*cluster, error) {
+	cfg, err := config.FromOS()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.TemporalAddress == "" {
-		return errors.New("TEMPORAL_ADDRESS is required (or use `rcm dev` for the embedded server)")
+		return nil, errors.New("TEMPORAL_ADDRESS is required (or use `rcm dev` for the embedded server)")
 	}
 	if cfg.EncryptionKey == nil {
-		return errors.New("ENCRYPTION_KEY is required: 32 random bytes, base64 (`openssl rand -base64 32`)")
+		return nil, errors.New("ENCRYPTION_KEY is required: 32 random bytes, base64 (`openssl rand -base64 32`)")
 	}
-	return nil
+	logger := newLogger(cfg, false)
+	var g *gorm.DB
+	if migrate {
+		g, err = openDB(ctx, cfg, logger)
+	} else {
+		g, err = db.Open(ctx, cfg.DatabaseURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tc, err := connectTemporal(ctx, cfg, cfg.TemporalAddress, cfg.EncryptionKey, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &cluster{cfg: cfg, logger: logger, db: g, tc: tc}, nil
 }
 
+// runAPI serves the HTTP API; it applies migrations on start.
 func runAPI(ctx context.Context) error {
-	cfg, err := config.FromOS()
+	cl, err := connectCluster(ctx, true)
 	if err != nil {
 		return err
 	}
-	if err := requireTemporal(cfg); err != nil {
-		return err
-	}
-	logger := newLogger(cfg, false)
-	g, err := openDB(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	tc, err := connectTemporal(ctx, cfg, cfg.TemporalAddress, cfg.EncryptionKey, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	return serveHTTP(ctx, cfg, api.New(g, tc, logger, cfg.MissingChargesAfter), logger, nil)
+	defer cl.tc.Close()
+	return serveHTTP(ctx, cl.cfg, api.New(cl.db, cl.tc, cl.logger, cl.cfg.MissingChargesAfter), cl.logger, nil)
 }
 
+// runWorker runs the Temporal worker until interrupted.
 func runWorker(ctx context.Context) error {
-	cfg, err := config.FromOS()
+	cl, err := connectCluster(ctx, false)
 	if err != nil {
 		return err
 	}
-	if err := requireTemporal(cfg); err != nil {
-		return err
-	}
-	logger := newLogger(cfg, false)
-	g, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	tc, err := connectTemporal(ctx, cfg, cfg.TemporalAddress, cfg.EncryptionKey, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	w := worker.New(tc, activities.New(g))
+	defer cl.tc.Close()
+	w := worker.New(cl.tc, activities.New(cl.db))
 	if err := w.Start(); err != nil {
 		return err
 	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue)
+	cl.logger.Info("worker started", "task_queue", workflows.TaskQueue)
 	<-ctx.Done()
 	w.Stop()
 	return nil

@@ -8,7 +8,7 @@ import (
 )
 
 // Amount is a money amount in a request body: a JSON number or string parsed
-// exactly as a decimal (never through float64). A bad value is reported as a type
+// exactly as a decimal, never through binary floating point. A bad value is reported as a type
 // error so the decoder names the field.
 type Amount struct{ decimal.Decimal }
 
