@@ -96,6 +96,9 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/fee-schedules", s.allow(anyRole), s.listFeeSchedules)
 	v1.POST("/fee-schedules", s.allow(managers), s.createFeeSchedule)
 	v1.GET("/fee-schedules/:id", s.allow(anyRole), s.getFeeSchedule)
+	v1.GET("/payers", s.allow(anyRole), s.listPayers)
+	v1.POST("/payers", s.allow(managers), s.createPayer)
+	v1.GET("/payers/:id", s.allow(anyRole), s.getPayer)
 
 	v1.GET("/patients", s.allow(anyRole), s.listPatients)
 	v1.POST("/patients", s.allow(frontDesk), s.createPatient)
@@ -111,6 +114,9 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/cases/:id/charges/:charge_id/void", s.allow(clinical), s.voidCharge)
 	v1.POST("/cases/:id/payments", s.allow(frontDesk), s.recordPayment)
 	v1.POST("/cases/:id/adjustments", s.allow(billers), s.recordAdjustment)
+	v1.GET("/cases/:id/coverages", s.allow(anyRole), s.listCoverages)
+	v1.POST("/cases/:id/coverages", s.allow(frontDesk), s.addCoverage)
+	v1.POST("/cases/:id/coverages/:coverage_id/deactivate", s.allow(frontDesk), s.deactivateCoverage)
 
 	v1.GET("/tasks", s.allow(billers), s.listTasks)
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)

@@ -66,6 +66,10 @@ type NewLocation struct {
 	Name  string  `json:"name"`
 	NPI   *string `json:"npi"`
 	Phone string  `json:"phone"`
+	// TaxID is the billing provider's EIN (9 digits, or NN-NNNNNNN); stored as 9 digits.
+	TaxID string `json:"tax_id"`
+	// Taxonomy is the billing provider's NUCC taxonomy code for the 837P.
+	Taxonomy string `json:"taxonomy"`
 	Address
 }
 
@@ -76,12 +80,18 @@ func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audi
 	if in.NPI != nil {
 		errs.Check(codes.ValidNPI(*in.NPI), "npi", "is not a valid NPI (10 digits with a correct check digit)")
 	}
+	checkTaxID(&errs, &in.TaxID)
+	in.Taxonomy = strings.TrimSpace(in.Taxonomy)
+	if in.Taxonomy != "" {
+		errs.Check(taxonomyRe.MatchString(in.Taxonomy), "taxonomy", "must be a 10-character NUCC taxonomy code such as 207Q00000X")
+	}
 	in.Address.check(&errs, true)
 	if len(errs) > 0 {
 		return store.Location{}, errs
 	}
 	l := store.Location{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), NPI: in.NPI, Phone: in.Phone,
-		Address1: in.Address1, Address2: in.Address2, City: in.City, State: in.State, Zip: in.Zip, CreatedAt: now()}
+		Address1: in.Address1, Address2: in.Address2, City: in.City, State: in.State, Zip: in.Zip,
+		TaxID: in.TaxID, Taxonomy: in.Taxonomy, CreatedAt: now()}
 	return l, s.create(ctx, &l, actor, "location", l.ID)
 }
 
@@ -92,9 +102,24 @@ type NewProvider struct {
 	Credential string `json:"credential"`
 	NPI        string `json:"npi"`
 	Taxonomy   string `json:"taxonomy"`
+	// TaxID is the provider's own tax ID (EIN or SSN digits), optional; stored as 9 digits.
+	TaxID string `json:"tax_id"`
 }
 
 var taxonomyRe = regexp.MustCompile(`^[0-9A-Z]{9}X$`)
+
+// checkTaxID validates an optional tax ID and normalizes it to its 9 digits.
+func checkTaxID(errs *validate.Errors, id *string) {
+	*id = strings.TrimSpace(*id)
+	if *id == "" {
+		return
+	}
+	if !codes.ValidTaxID(*id) {
+		errs.Add("tax_id", "must be a 9-digit tax ID (123456789 or 12-3456789)")
+		return
+	}
+	*id = strings.ReplaceAll(*id, "-", "")
+}
 
 // CreateProvider adds a rendering provider.
 func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audit.Actor) (store.Provider, error) {
@@ -107,11 +132,12 @@ func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audi
 	if in.Taxonomy != "" {
 		errs.Check(taxonomyRe.MatchString(in.Taxonomy), "taxonomy", "must be a 10-character NUCC taxonomy code such as 207Q00000X")
 	}
+	checkTaxID(&errs, &in.TaxID)
 	if len(errs) > 0 {
 		return store.Provider{}, errs
 	}
 	p := store.Provider{ID: uuid.NewString(), FirstName: in.FirstName, LastName: in.LastName,
-		Credential: in.Credential, NPI: in.NPI, Taxonomy: in.Taxonomy, CreatedAt: now()}
+		Credential: in.Credential, NPI: in.NPI, Taxonomy: in.Taxonomy, TaxID: in.TaxID, CreatedAt: now()}
 	err := s.create(ctx, &p, actor, "provider", p.ID)
 	if errors.Is(err, ErrDuplicate) {
 		return p, validate.Errors{{Field: "npi", Message: "a provider with this NPI already exists"}}

@@ -23,6 +23,8 @@ type Location struct {
 	State     string    `json:"state"`
 	Zip       string    `json:"zip"`
 	Phone     string    `json:"phone"`
+	TaxID     string    `gorm:"column:tax_id" json:"tax_id"`
+	Taxonomy  string    `json:"taxonomy"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -34,7 +36,68 @@ type Provider struct {
 	Credential string    `json:"credential"`
 	NPI        string    `gorm:"column:npi" json:"npi"`
 	Taxonomy   string    `json:"taxonomy"`
+	TaxID      string    `gorm:"column:tax_id" json:"tax_id"`
 	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Payer types.
+var PayerTypes = []string{"commercial", "medicare", "medicaid", "auto", "workers_comp", "attorney", "other"}
+
+// Payer is an insurer (or other party) that claims are sent to.
+type Payer struct {
+	ID               string    `gorm:"primaryKey;type:uuid" json:"id"`
+	Name             string    `json:"name"`
+	PayerID          string    `gorm:"column:payer_id" json:"payer_id"`
+	Type             string    `json:"type"`
+	TimelyFilingDays int       `json:"timely_filing_days"`
+	AppealWindowDays int       `json:"appeal_window_days"`
+	Address1         string    `json:"address1"`
+	Address2         string    `json:"address2"`
+	City             string    `json:"city"`
+	State            string    `json:"state"`
+	Zip              string    `json:"zip"`
+	Phone            string    `json:"phone"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// Coverage priorities, in billing order.
+const (
+	PriorityPrimary   = "primary"
+	PrioritySecondary = "secondary"
+	PriorityTertiary  = "tertiary"
+)
+
+// CoveragePriorities lists the priorities in billing order.
+var CoveragePriorities = []string{PriorityPrimary, PrioritySecondary, PriorityTertiary}
+
+// Coverage statuses.
+const (
+	CoverageActive   = "active"
+	CoverageInactive = "inactive"
+)
+
+// Coverage is a patient's insurance policy as it applies to one case.
+type Coverage struct {
+	ID                    string     `gorm:"primaryKey;type:uuid" json:"id"`
+	CaseID                string     `gorm:"type:uuid" json:"case_id"`
+	PayerID               string     `gorm:"type:uuid" json:"payer_id"`
+	Priority              string     `json:"priority"`
+	MemberID              string     `json:"member_id"`
+	GroupNumber           string     `json:"group_number"`
+	Relationship          string     `json:"relationship"`
+	SubscriberFirstName   string     `json:"subscriber_first_name"`
+	SubscriberLastName    string     `json:"subscriber_last_name"`
+	SubscriberDateOfBirth *time.Time `gorm:"type:date" json:"-"`
+	SubscriberSex         string     `json:"subscriber_sex"`
+	SubscriberAddress1    string     `gorm:"column:subscriber_address1" json:"subscriber_address1"`
+	SubscriberAddress2    string     `gorm:"column:subscriber_address2" json:"subscriber_address2"`
+	SubscriberCity        string     `json:"subscriber_city"`
+	SubscriberState       string     `json:"subscriber_state"`
+	SubscriberZip         string     `json:"subscriber_zip"`
+	EffectiveFrom         time.Time  `gorm:"type:date" json:"-"`
+	EffectiveTo           *time.Time `gorm:"type:date" json:"-"`
+	Status                string     `json:"status"`
+	CreatedAt             time.Time  `json:"created_at"`
 }
 
 // FeeSchedule is a named price list for procedure codes.

@@ -1,0 +1,248 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// Default payer limits, in days.
+const (
+	DefaultTimelyFilingDays = 365
+	DefaultAppealWindowDays = 180
+	maxPayerDays            = 3650
+)
+
+var (
+	payerIDRe  = regexp.MustCompile(`^[A-Z0-9]{2,80}$`)
+	memberIDRe = regexp.MustCompile(`^[A-Za-z0-9-]{2,80}$`)
+	groupRe    = regexp.MustCompile(`^[A-Za-z0-9 -]{1,50}$`)
+)
+
+// NewPayer is the input to CreatePayer.
+type NewPayer struct {
+	Name string `json:"name"`
+	// PayerID is the X12 payer ID (2-80 letters or digits); stored upper-case, unique.
+	PayerID string `json:"payer_id"`
+	Type    string `json:"type"`
+	// TimelyFilingDays and AppealWindowDays default to 365 and 180 when absent.
+	TimelyFilingDays *int   `json:"timely_filing_days"`
+	AppealWindowDays *int   `json:"appeal_window_days"`
+	Phone            string `json:"phone"`
+	Address
+}
+
+// CreatePayer adds an insurance payer.
+func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Actor) (store.Payer, error) {
+	var errs validate.Errors
+	errs.Required("name", in.Name)
+	in.PayerID = strings.ToUpper(strings.TrimSpace(in.PayerID))
+	if errs.Required("payer_id", in.PayerID) {
+		errs.Check(payerIDRe.MatchString(in.PayerID), "payer_id", "must be 2 to 80 letters or digits (the X12 payer ID)")
+	}
+	errs.Check(slices.Contains(store.PayerTypes, in.Type), "type", "must be one of %v", store.PayerTypes)
+	timely := dayLimit(&errs, "timely_filing_days", in.TimelyFilingDays, DefaultTimelyFilingDays)
+	appeal := dayLimit(&errs, "appeal_window_days", in.AppealWindowDays, DefaultAppealWindowDays)
+	if in.Phone != "" {
+		errs.Check(phoneRe.MatchString(in.Phone), "phone", "is not a phone number")
+	}
+	in.Address.check(&errs, false)
+	if len(errs) > 0 {
+		return store.Payer{}, errs
+	}
+	p := store.Payer{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), PayerID: in.PayerID, Type: in.Type,
+		TimelyFilingDays: timely, AppealWindowDays: appeal, Address1: in.Address1, Address2: in.Address2,
+		City: in.City, State: in.State, Zip: in.Zip, Phone: in.Phone, CreatedAt: now()}
+	err := s.create(ctx, &p, actor, "payer", p.ID)
+	if errors.Is(err, ErrDuplicate) {
+		return p, validate.Errors{{Field: "payer_id", Message: "a payer with this payer ID already exists"}}
+	}
+	return p, err
+}
+
+func dayLimit(errs *validate.Errors, field string, v *int, def int) int {
+	if v == nil {
+		return def
+	}
+	errs.Check(*v >= 1 && *v <= maxPayerDays, field, "must be from 1 to %d days", maxPayerDays)
+	return *v
+}
+
+// NewCoverage is the input to AddCoverage. Subscriber fields describe the policy
+// holder when it is not the patient (relationship other than self).
+type NewCoverage struct {
+	PayerID               string `json:"payer_id"`
+	Priority              string `json:"priority"`
+	MemberID              string `json:"member_id"`
+	GroupNumber           string `json:"group_number"`
+	Relationship          string `json:"relationship"`
+	SubscriberFirstName   string `json:"subscriber_first_name"`
+	SubscriberLastName    string `json:"subscriber_last_name"`
+	SubscriberDateOfBirth string `json:"subscriber_date_of_birth"`
+	SubscriberSex         string `json:"subscriber_sex"`
+	SubscriberAddress1    string `json:"subscriber_address1"`
+	SubscriberAddress2    string `json:"subscriber_address2"`
+	SubscriberCity        string `json:"subscriber_city"`
+	SubscriberState       string `json:"subscriber_state"`
+	SubscriberZip         string `json:"subscriber_zip"`
+	EffectiveFrom         string `json:"effective_from"`
+	EffectiveTo           string `json:"effective_to"`
+}
+
+// Relationships of the patient to the subscriber.
+var Relationships = []string{"self", "spouse", "child", "other"}
+
+// AddCoverage attaches an insurance coverage to a case that is not private pay. A
+// case has at most one active coverage per priority.
+func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage, actor audit.Actor) (store.Coverage, error) {
+	var cs store.Case
+	if err := s.Get(ctx, &cs, caseID); err != nil {
+		return store.Coverage{}, err
+	}
+	var errs validate.Errors
+	if cs.Kind == store.KindPrivate {
+		errs.Add("case_id", "is a private-pay case; add coverages to an insurance-type case (%s)",
+			strings.Join(store.CaseKinds[1:], ", "))
+	}
+	if errs.Required("payer_id", in.PayerID) && !s.exists(ctx, &store.Payer{}, in.PayerID) {
+		errs.Add("payer_id", "no such payer")
+	}
+	errs.Check(slices.Contains(store.CoveragePriorities, in.Priority), "priority", "must be one of %v", store.CoveragePriorities)
+	in.MemberID = strings.TrimSpace(in.MemberID)
+	if errs.Required("member_id", in.MemberID) {
+		errs.Check(memberIDRe.MatchString(in.MemberID), "member_id", "must be 2 to 80 letters, digits or dashes")
+	}
+	in.GroupNumber = strings.TrimSpace(in.GroupNumber)
+	if in.GroupNumber != "" {
+		errs.Check(groupRe.MatchString(in.GroupNumber), "group_number", "must be up to 50 letters, digits, spaces or dashes")
+	}
+	if in.Relationship == "" {
+		in.Relationship = "self"
+	}
+	validRel := slices.Contains(Relationships, in.Relationship)
+	errs.Check(validRel, "relationship", "must be one of %v", Relationships)
+	if validRel && in.Relationship != "self" {
+		errs.Required("subscriber_first_name", in.SubscriberFirstName)
+		errs.Required("subscriber_last_name", in.SubscriberLastName)
+		errs.Required("subscriber_date_of_birth", in.SubscriberDateOfBirth)
+	}
+	var dob *time.Time
+	if in.SubscriberDateOfBirth != "" {
+		d, err := time.Parse(time.DateOnly, in.SubscriberDateOfBirth)
+		switch {
+		case err != nil:
+			errs.Add("subscriber_date_of_birth", "must be a date YYYY-MM-DD")
+		case d.After(time.Now()):
+			errs.Add("subscriber_date_of_birth", "must not be in the future")
+		case d.Year() < 1900:
+			errs.Add("subscriber_date_of_birth", "must be after 1900")
+		default:
+			dob = &d
+		}
+	}
+	if in.SubscriberSex == "" {
+		in.SubscriberSex = "U"
+	}
+	errs.Check(in.SubscriberSex == "F" || in.SubscriberSex == "M" || in.SubscriberSex == "U", "subscriber_sex", "must be F, M or U")
+	addr := Address{Address1: in.SubscriberAddress1, Address2: in.SubscriberAddress2, City: in.SubscriberCity,
+		State: in.SubscriberState, Zip: in.SubscriberZip}
+	var addrErrs validate.Errors
+	addr.check(&addrErrs, false)
+	for _, e := range addrErrs {
+		errs = append(errs, validate.FieldError{Field: "subscriber_" + e.Field, Message: e.Message})
+	}
+	var from time.Time
+	if errs.Required("effective_from", in.EffectiveFrom) {
+		var err error
+		from, err = time.Parse(time.DateOnly, in.EffectiveFrom)
+		errs.Check(err == nil, "effective_from", "must be a date YYYY-MM-DD")
+	}
+	var to *time.Time
+	if in.EffectiveTo != "" {
+		d, err := time.Parse(time.DateOnly, in.EffectiveTo)
+		switch {
+		case err != nil:
+			errs.Add("effective_to", "must be a date YYYY-MM-DD")
+		case !from.IsZero() && d.Before(from):
+			errs.Add("effective_to", "must not be before effective_from")
+		default:
+			to = &d
+		}
+	}
+	if len(errs) > 0 {
+		return store.Coverage{}, errs
+	}
+	cv := store.Coverage{ID: uuid.NewString(), CaseID: cs.ID, PayerID: in.PayerID, Priority: in.Priority,
+		MemberID: in.MemberID, GroupNumber: in.GroupNumber, Relationship: in.Relationship,
+		SubscriberFirstName: strings.TrimSpace(in.SubscriberFirstName), SubscriberLastName: strings.TrimSpace(in.SubscriberLastName),
+		SubscriberDateOfBirth: dob, SubscriberSex: in.SubscriberSex,
+		SubscriberAddress1: addr.Address1, SubscriberAddress2: addr.Address2, SubscriberCity: addr.City,
+		SubscriberState: addr.State, SubscriberZip: addr.Zip,
+		EffectiveFrom: from, EffectiveTo: to, Status: store.CoverageActive, CreatedAt: now()}
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&cv).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return validate.Errors{{Field: "priority", Message: "the case already has an active " + cv.Priority + " coverage"}}
+			}
+			return fmt.Errorf("create coverage: %w", err)
+		}
+		// Ids only: never the member ID or the subscriber's name.
+		return audit.Record(tx, actor, "coverage.create", "coverage", cv.ID,
+			map[string]any{"case_id": cv.CaseID, "payer_id": cv.PayerID, "priority": cv.Priority})
+	})
+	return cv, err
+}
+
+// ListCoverages returns a case's coverages: by priority (primary, secondary,
+// tertiary), active before inactive, newest first.
+func (s *Service) ListCoverages(ctx context.Context, caseID string) ([]store.Coverage, error) {
+	out := []store.Coverage{}
+	if uuid.Validate(caseID) != nil {
+		return out, nil
+	}
+	err := s.DB.WithContext(ctx).Where("case_id = ?", caseID).
+		Order("array_position(ARRAY['primary','secondary','tertiary'], priority), status = 'active' DESC, created_at DESC, id").
+		Find(&out).Error
+	return out, err
+}
+
+// DeactivateCoverage marks a case's coverage inactive. Deactivating an inactive
+// coverage returns it unchanged.
+func (s *Service) DeactivateCoverage(ctx context.Context, caseID, coverageID string, actor audit.Actor) (store.Coverage, error) {
+	var cv store.Coverage
+	if uuid.Validate(caseID) != nil || uuid.Validate(coverageID) != nil {
+		return cv, ErrNotFound
+	}
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Coverage{}).Where("id = ? AND case_id = ? AND status = ?", coverageID, caseID, store.CoverageActive).
+			Update("status", store.CoverageInactive)
+		if res.Error != nil {
+			return fmt.Errorf("deactivate coverage: %w", res.Error)
+		}
+		found := tx.Where("id = ? AND case_id = ?", coverageID, caseID).Limit(1).Find(&cv)
+		if found.Error != nil {
+			return found.Error
+		}
+		if found.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if res.RowsAffected == 0 {
+			return nil // already inactive
+		}
+		return audit.Record(tx, actor, "coverage.deactivate", "coverage", cv.ID,
+			map[string]any{"case_id": cv.CaseID, "status": cv.Status})
+	})
+	return cv, err
+}
