@@ -118,6 +118,10 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/cases/:id/coverages", s.allow(frontDesk), s.addCoverage)
 	v1.POST("/cases/:id/coverages/:coverage_id/deactivate", s.allow(frontDesk), s.deactivateCoverage)
 
+	v1.GET("/claims", s.allow(billers), s.listClaims)
+	v1.GET("/claims/stuck", s.allow(billers), s.stuckClaims)
+	v1.GET("/claims/:id", s.allow(billers), s.getClaim)
+
 	v1.GET("/tasks", s.allow(billers), s.listTasks)
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
