@@ -33,7 +33,7 @@ func newWorld(t *testing.T) *world {
 	g := pgtest.New(t)
 	ctx := context.Background()
 	w := &world{db: g, billing: &billing.Service{DB: g}, records: &records.Service{DB: g}, claims: &claims.Service{DB: g}}
-	loc, err := w.records.CreateLocation(ctx, records.NewLocation{Name: "L", Address: records.Address{Address1: "1 A St", City: "C", State: "IL", Zip: "62701"}}, audit.System)
+	loc, err := w.records.CreateLocation(ctx, records.NewLocation{Name: "L", TaxID: "37-1234567", Taxonomy: "207Q00000X", Address: records.Address{Address1: "1 A St", City: "C", State: "IL", Zip: "62701"}}, audit.System)
 	require.NoError(t, err)
 	prov, err := w.records.CreateProvider(ctx, records.NewProvider{FirstName: "A", LastName: "B", NPI: "1234567893"}, audit.System)
 	require.NoError(t, err)
@@ -73,6 +73,10 @@ func (w *world) visit(t *testing.T, kind string, complete bool, charges ...billi
 		require.NoError(t, w.billing.CompleteCharges(ctx, billing.CompleteInput{CaseID: cs.ID, EncounterID: encID, CompletedAt: time.Now()}))
 	}
 	return cs.ID, encID
+}
+
+func (w *world) complete(t *testing.T, caseID, encID string) {
+	require.NoError(t, w.billing.CompleteCharges(context.Background(), billing.CompleteInput{CaseID: caseID, EncounterID: encID, CompletedAt: time.Now()}))
 }
 
 func ch(code string, units int, dx []string, ptrs ...int) billing.ChargeInput {

@@ -1,0 +1,208 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/x12"
+)
+
+// Submitter identifies the practice to the clearinghouse in the 837P envelope and
+// loop 1000A.
+type Submitter struct {
+	Name         string // 1000A NM103
+	ID           string // 1000A NM109, assigned by the clearinghouse
+	SenderID     string // ISA06 / GS02
+	ReceiverID   string // ISA08 / GS03: the clearinghouse
+	ReceiverName string // 1000B NM103
+	ContactName  string
+	Phone        string
+	Email        string
+	Production   bool // ISA15 P, otherwise T (test)
+}
+
+// Rendered is a claim as an 837P interchange.
+type Rendered struct {
+	ControlNumber int    `json:"control_number"` // ISA13 and GS06
+	Data          []byte `json:"-"`
+}
+
+// filingIndicator maps a payer type to the SBR09 claim filing indicator code.
+var filingIndicator = map[string]string{
+	"commercial": "CI", "medicare": "MB", "medicaid": "MC", "auto": "AM",
+	"workers_comp": "WC", "attorney": "ZZ", "other": "ZZ",
+}
+
+// relationshipCode maps a coverage relationship to PAT01 (patient to subscriber).
+var relationshipCode = map[string]string{"spouse": "01", "child": "19", "other": "G8"}
+
+var responsibility = map[string]string{"primary": "P", "secondary": "S", "tertiary": "T"}
+
+// Render837 writes the claim as a 005010X222A1 interchange. Each call takes a new
+// interchange control number from a database sequence, so control numbers are
+// unique and survive restarts.
+func (s *Service) Render837(ctx context.Context, claimID string, sub Submitter) (Rendered, error) {
+	var out Rendered
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var (
+			cl    store.Claim
+			lines []store.ClaimLine
+			cov   store.Coverage
+			payer store.Payer
+			cs    store.Case
+			pat   store.Patient
+			enc   store.Encounter
+			prov  store.Provider
+			loc   store.Location
+		)
+		if err := first(tx, &cl, claimID); err != nil {
+			return err
+		}
+		if err := tx.Where("claim_id = ?", cl.ID).Order("line_number").Find(&lines).Error; err != nil {
+			return err
+		}
+		for _, l := range []struct {
+			dst any
+			id  string
+		}{{&cov, cl.CoverageID}, {&payer, cl.PayerID}, {&cs, cl.CaseID}, {&enc, cl.EncounterID}} {
+			if err := first(tx, l.dst, l.id); err != nil {
+				return err
+			}
+		}
+		if err := first(tx, &pat, cs.PatientID); err != nil {
+			return err
+		}
+		if err := first(tx, &prov, enc.ProviderID); err != nil {
+			return err
+		}
+		if err := first(tx, &loc, enc.LocationID); err != nil {
+			return err
+		}
+		var ctrl int
+		if err := tx.Raw(`SELECT nextval('x12_interchange_control')`).Scan(&ctrl).Error; err != nil {
+			return fmt.Errorf("next control number: %w", err)
+		}
+		b := batch837(sub, ctrl, time.Now().UTC(), cl, lines, cov, payer, pat, prov, loc)
+		data, err := x12.Write837(&b)
+		if err != nil {
+			return fmt.Errorf("write 837P for claim %s: %w", cl.ID, err)
+		}
+		out = Rendered{ControlNumber: ctrl, Data: data}
+		return nil
+	})
+	return out, err
+}
+
+func first(tx *gorm.DB, dst any, id string) error {
+	res := tx.Where("id = ?", id).Limit(1).Find(dst)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%T %s: %w", dst, id, ErrNotFound)
+	}
+	return nil
+}
+
+func batch837(sub Submitter, ctrl int, now time.Time, cl store.Claim, lines []store.ClaimLine, cov store.Coverage,
+	payer store.Payer, pat store.Patient, prov store.Provider, loc store.Location) x12.Batch837 {
+	usage := "T"
+	if sub.Production {
+		usage = "P"
+	}
+	billing := x12.Provider{EntityType: "2", LastName: upper(loc.Name), TaxonomyCode: loc.Taxonomy,
+		TaxIDQualifier: "EI", TaxID: loc.TaxID,
+		Address: &x12.Address{Line1: upper(loc.Address1), Line2: upper(loc.Address2), City: upper(loc.City),
+			State: loc.State, PostalCode: digits(loc.Zip)}}
+	if loc.NPI != nil && *loc.NPI != "" {
+		billing.NPI = *loc.NPI
+	} else { // a solo practitioner bills under the individual NPI
+		billing.EntityType, billing.LastName, billing.FirstName, billing.NPI = "1", upper(prov.LastName), upper(prov.FirstName), prov.NPI
+	}
+	if billing.TaxonomyCode == "" {
+		billing.TaxonomyCode = prov.Taxonomy
+	}
+	if billing.TaxID == "" {
+		billing.TaxID = prov.TaxID
+	}
+	subscriber := x12.Subscriber{PayerResponsibility: responsibility[cov.Priority], GroupNumber: cov.GroupNumber,
+		ClaimFilingIndicator: filingIndicator[payer.Type], EntityType: "1", MemberID: cov.MemberID}
+	var patient *x12.Patient
+	if cov.Relationship == "self" || cov.Relationship == "" {
+		subscriber.LastName, subscriber.FirstName = upper(pat.LastName), upper(pat.FirstName)
+		subscriber.BirthDate = date(pat.DateOfBirth)
+		subscriber.Gender = pat.Sex
+		subscriber.Address = address(pat.Address1, pat.Address2, pat.City, pat.State, pat.Zip)
+	} else {
+		subscriber.LastName, subscriber.FirstName = upper(cov.SubscriberLastName), upper(cov.SubscriberFirstName)
+		if cov.SubscriberDateOfBirth != nil {
+			subscriber.BirthDate = date(*cov.SubscriberDateOfBirth)
+		}
+		subscriber.Gender = cov.SubscriberSex
+		subscriber.Address = address(cov.SubscriberAddress1, cov.SubscriberAddress2, cov.SubscriberCity, cov.SubscriberState, cov.SubscriberZip)
+		patient = &x12.Patient{Relationship: relationshipCode[cov.Relationship], LastName: upper(pat.LastName),
+			FirstName: upper(pat.FirstName), BirthDate: date(pat.DateOfBirth), Gender: pat.Sex,
+			Address: address(pat.Address1, pat.Address2, pat.City, pat.State, pat.Zip)}
+	}
+	claim := x12.Claim837{
+		BillingProvider: billing, Subscriber: subscriber, Patient: patient,
+		Payer:                x12.Payer{Name: upper(payer.Name), ID: payer.PayerID},
+		PatientControlNumber: cl.PatientControlNumber, TotalCharge: cl.TotalCharge,
+		PlaceOfService: "11", FrequencyCode: cl.Frequency, ProviderSignature: true,
+		AssignmentCode: "A", BenefitsAssignment: "Y", ReleaseOfInformation: "Y",
+		OriginalClaimNumber: cl.PayerClaimNumber, Diagnoses: []string(cl.Diagnoses),
+		RenderingProvider: &x12.Provider{EntityType: "1", LastName: upper(prov.LastName), FirstName: upper(prov.FirstName),
+			NPI: prov.NPI, TaxonomyCode: prov.Taxonomy},
+	}
+	if cl.Frequency == "1" {
+		claim.OriginalClaimNumber = ""
+	}
+	for _, l := range lines {
+		ptrs := make([]int, len(l.DiagnosisPointers))
+		for i, p := range l.DiagnosisPointers {
+			ptrs[i] = int(p)
+		}
+		claim.Lines = append(claim.Lines, x12.ServiceLine837{
+			Procedure: x12.Procedure{Qualifier: "HC", Code: l.ProcedureCode, Modifiers: []string(l.Modifiers)},
+			Charge:    l.Charge, UnitType: "UN", Units: decimal.NewFromInt(int64(l.Units)),
+			DiagnosisPointers: ptrs, ServiceDate: date(l.ServiceDate), LineItemControlNumber: l.ID,
+		})
+	}
+	return x12.Batch837{
+		Envelope: x12.Envelope{SenderIDQualifier: "ZZ", SenderID: sub.SenderID, ReceiverIDQualifier: "ZZ",
+			ReceiverID: sub.ReceiverID, InterchangeControlNumber: ctrl, AckRequested: true, UsageIndicator: usage,
+			ApplicationSenderCode: sub.SenderID, ApplicationReceiverCode: sub.ReceiverID, GroupControlNumber: ctrl,
+			Date: now, TransactionControlNumber: "0001"},
+		PurposeCode: "00", ReferenceID: cl.PatientControlNumber, CreatedAt: now, TransactionType: "CH",
+		Submitter: x12.Submitter{EntityType: "2", Name: upper(sub.Name), ID: sub.ID,
+			Contact: x12.Contact{Function: "IC", Name: upper(sub.ContactName), Phone: digits(sub.Phone), Email: sub.Email}},
+		Receiver: x12.Receiver{Name: upper(sub.ReceiverName), ID: sub.ReceiverID},
+		Claims:   []x12.Claim837{claim},
+	}
+}
+
+func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func date(t time.Time) x12.Date { return x12.NewDate(t.Year(), t.Month(), t.Day()) }
+
+func address(l1, l2, city, state, zip string) *x12.Address {
+	if l1 == "" || city == "" {
+		return nil
+	}
+	return &x12.Address{Line1: upper(l1), Line2: upper(l2), City: upper(city), State: state, PostalCode: digits(zip)}
+}
