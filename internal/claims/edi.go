@@ -50,53 +50,64 @@ var responsibility = map[string]string{"primary": "P", "secondary": "S", "tertia
 func (s *Service) Render837(ctx context.Context, claimID string, sub Submitter) (Rendered, error) {
 	var out Rendered
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var (
-			cl    store.Claim
-			lines []store.ClaimLine
-			cov   store.Coverage
-			payer store.Payer
-			cs    store.Case
-			pat   store.Patient
-			enc   store.Encounter
-			prov  store.Provider
-			loc   store.Location
-		)
-		if err := first(tx, &cl, claimID); err != nil {
-			return err
-		}
-		if err := tx.Where("claim_id = ?", cl.ID).Order("line_number").Find(&lines).Error; err != nil {
-			return err
-		}
-		for _, l := range []struct {
-			dst any
-			id  string
-		}{{&cov, cl.CoverageID}, {&payer, cl.PayerID}, {&cs, cl.CaseID}, {&enc, cl.EncounterID}} {
-			if err := first(tx, l.dst, l.id); err != nil {
-				return err
-			}
-		}
-		if err := first(tx, &pat, cs.PatientID); err != nil {
-			return err
-		}
-		if err := first(tx, &prov, enc.ProviderID); err != nil {
-			return err
-		}
-		if err := first(tx, &loc, enc.LocationID); err != nil {
+		cb, err := load(tx, claimID)
+		if err != nil {
 			return err
 		}
 		var ctrl int
 		if err := tx.Raw(`SELECT nextval('x12_interchange_control')`).Scan(&ctrl).Error; err != nil {
 			return fmt.Errorf("next control number: %w", err)
 		}
-		b := batch837(sub, ctrl, time.Now().UTC(), cl, lines, cov, payer, pat, prov, loc)
+		b := batch837(sub, ctrl, time.Now().UTC(), cb)
 		data, err := x12.Write837(&b)
 		if err != nil {
-			return fmt.Errorf("write 837P for claim %s: %w", cl.ID, err)
+			return fmt.Errorf("write 837P for claim %s: %w", cb.claim.ID, err)
 		}
 		out = Rendered{ControlNumber: ctrl, Data: data}
 		return nil
 	})
 	return out, err
+}
+
+// bundle is a claim with everything needed to bill it.
+type bundle struct {
+	claim    store.Claim
+	lines    []store.ClaimLine
+	coverage store.Coverage
+	payer    store.Payer
+	kase     store.Case
+	patient  store.Patient
+	enc      store.Encounter
+	provider store.Provider
+	location store.Location
+}
+
+func load(tx *gorm.DB, claimID string) (bundle, error) {
+	var b bundle
+	if err := first(tx, &b.claim, claimID); err != nil {
+		return b, err
+	}
+	if err := tx.Where("claim_id = ?", b.claim.ID).Order("line_number").Find(&b.lines).Error; err != nil {
+		return b, err
+	}
+	steps := []struct {
+		dst any
+		id  func() string
+	}{
+		{&b.coverage, func() string { return b.claim.CoverageID }},
+		{&b.payer, func() string { return b.claim.PayerID }},
+		{&b.kase, func() string { return b.claim.CaseID }},
+		{&b.enc, func() string { return b.claim.EncounterID }},
+		{&b.patient, func() string { return b.kase.PatientID }},
+		{&b.provider, func() string { return b.enc.ProviderID }},
+		{&b.location, func() string { return b.enc.LocationID }},
+	}
+	for _, st := range steps {
+		if err := first(tx, st.dst, st.id()); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 func first(tx *gorm.DB, dst any, id string) error {
@@ -110,8 +121,8 @@ func first(tx *gorm.DB, dst any, id string) error {
 	return nil
 }
 
-func batch837(sub Submitter, ctrl int, now time.Time, cl store.Claim, lines []store.ClaimLine, cov store.Coverage,
-	payer store.Payer, pat store.Patient, prov store.Provider, loc store.Location) x12.Batch837 {
+func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
+	cl, lines, cov, payer, pat, prov, loc := b.claim, b.lines, b.coverage, b.payer, b.patient, b.provider, b.location
 	usage := "T"
 	if sub.Production {
 		usage = "P"

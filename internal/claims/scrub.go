@@ -1,0 +1,99 @@
+package claims
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/scrub"
+)
+
+// Scrub runs the scrub rules over a stored claim as of now and returns every
+// failure (none for a clean claim). Duplicates are other live claims to the same
+// payer for the same patient, service date and procedure code.
+func (s *Service) Scrub(ctx context.Context, claimID string, now time.Time, rules []scrub.Rule) ([]scrub.Failure, error) {
+	if rules == nil {
+		rules = scrub.DefaultRules()
+	}
+	tx := s.DB.WithContext(ctx)
+	b, err := load(tx, claimID)
+	if err != nil {
+		return nil, err
+	}
+	return scrub.Run(scrubClaim(b), scrub.Env{Now: now, Duplicates: duplicates{tx: tx, b: b}}, rules)
+}
+
+func scrubClaim(b bundle) scrub.Claim {
+	cl, cov, pat := b.claim, b.coverage, b.patient
+	c := scrub.Claim{
+		ID: cl.ID, PatientControlNumber: cl.PatientControlNumber, Frequency: cl.Frequency,
+		OriginalPayerClaimNumber: cl.PayerClaimNumber,
+		Payer:                    scrub.Payer{Name: b.payer.Name, PayerID: b.payer.PayerID, TimelyFilingDays: b.payer.TimelyFilingDays},
+		BillingProvider: scrub.BillingProvider{Name: b.location.Name, TaxID: b.location.TaxID, Taxonomy: b.location.Taxonomy,
+			Address1: b.location.Address1, City: b.location.City, State: b.location.State, Zip: b.location.Zip},
+		RenderingProvider: &scrub.RenderingProvider{FirstName: b.provider.FirstName, LastName: b.provider.LastName, NPI: b.provider.NPI},
+		Patient:           scrub.Patient{FirstName: pat.FirstName, LastName: pat.LastName, DateOfBirth: pat.DateOfBirth, Sex: pat.Sex},
+		PlaceOfService:    "11",
+		Diagnoses:         []string(cl.Diagnoses),
+	}
+	if b.location.NPI != nil {
+		c.BillingProvider.NPI = *b.location.NPI
+	} else {
+		c.BillingProvider.NPI = b.provider.NPI
+	}
+	if c.BillingProvider.TaxID == "" {
+		c.BillingProvider.TaxID = b.provider.TaxID
+	}
+	c.Subscriber = scrub.Subscriber{MemberID: cov.MemberID, Relationship: cov.Relationship}
+	if cov.Relationship == "self" {
+		c.Subscriber.FirstName, c.Subscriber.LastName, c.Subscriber.DateOfBirth = pat.FirstName, pat.LastName, pat.DateOfBirth
+	} else {
+		c.Subscriber.FirstName, c.Subscriber.LastName = cov.SubscriberFirstName, cov.SubscriberLastName
+		if cov.SubscriberDateOfBirth != nil {
+			c.Subscriber.DateOfBirth = *cov.SubscriberDateOfBirth
+		}
+	}
+	for _, l := range b.lines {
+		ptrs := make([]int, len(l.DiagnosisPointers))
+		for i, p := range l.DiagnosisPointers {
+			ptrs[i] = int(p)
+		}
+		c.Lines = append(c.Lines, scrub.Line{Number: l.LineNumber, ProcedureCode: l.ProcedureCode,
+			Modifiers: []string(l.Modifiers), Units: l.Units, Charge: l.Charge, ServiceDate: l.ServiceDate,
+			DiagnosisPointers: ptrs})
+	}
+	return c
+}
+
+// duplicates finds other live claims for the same patient, payer, service date
+// and procedure code.
+type duplicates struct {
+	tx *gorm.DB
+	b  bundle
+}
+
+func (d duplicates) FindDuplicates(c scrub.Claim) ([]scrub.DuplicateRef, error) {
+	var rows []struct {
+		LineNumber       int
+		ClaimID          string
+		PayerClaimNumber string
+	}
+	err := d.tx.Raw(`SELECT mine.line_number, other.id AS claim_id, other.payer_claim_number
+		FROM claim_lines mine
+		JOIN claim_lines ol ON ol.procedure_code = mine.procedure_code AND ol.service_date = mine.service_date
+		JOIN claims other ON other.id = ol.claim_id
+		JOIN cases oc ON oc.id = other.case_id
+		WHERE mine.claim_id = ? AND other.id <> ? AND other.payer_id = ? AND oc.patient_id = ?
+		  AND other.frequency <> '8' AND other.stage NOT IN ?
+		ORDER BY mine.line_number, other.id`,
+		d.b.claim.ID, d.b.claim.ID, d.b.claim.PayerID, d.b.kase.PatientID, []string{StageVoided}).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]scrub.DuplicateRef, len(rows))
+	for i, r := range rows {
+		out[i] = scrub.DuplicateRef{LineNumber: r.LineNumber, ClaimID: r.ClaimID, PayerClaimNumber: r.PayerClaimNumber}
+	}
+	return out, nil
+}
