@@ -33,14 +33,28 @@ func (s *Server) createCase(c *gin.Context) {
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
 	q := s.DB.Order("opened_at DESC, id")
+	allowed := map[string][]string{
+		"kind":   store.CaseKinds,
+		"status": {"open", "closed"},
+		"stage": {workflows.StageOpen, workflows.StageChargeCapture, workflows.StagePatientBalance,
+			workflows.StagePaid, workflows.StageReadyToBill, workflows.StageHeld},
+	}
+	var errs validate.Errors
 	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
-		if v := c.Query(f); v != "" {
-			if f == "patient_id" && uuid.Validate(v) != nil {
-				invalid(c, validate.Errors{{Field: f, Message: "must be a UUID"}})
-				return
-			}
-			q = q.Where(f+" = ?", v)
+		v := c.Query(f)
+		switch {
+		case v == "":
+			continue
+		case f == "patient_id" && uuid.Validate(v) != nil:
+			errs.Add(f, "must be a UUID")
+		case f != "patient_id" && !contains(allowed[f], v):
+			errs.Add(f, "must be one of %v", allowed[f])
 		}
+		q = q.Where(f+" = ?", v)
+	}
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
 	}
 	var out []store.Case
 	list(c, s, q, &out)

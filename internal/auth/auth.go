@@ -144,10 +144,3 @@ func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	err := s.DB.WithContext(ctx).Model(&store.User{}).Count(&n).Error
 	return n, err
 }
-
-// ListUsers returns every user by email.
-func (s *Service) ListUsers(ctx context.Context) ([]store.User, error) {
-	var out []store.User
-	err := s.DB.WithContext(ctx).Order("email").Find(&out).Error
-	return out, err
-}

@@ -354,6 +354,8 @@ func TestBadInputIsA400AndWritesNothing(t *testing.T) {
 		{"bad amount", "POST", "/api/v1/cases/" + caseID + "/payments", map[string]any{"amount": "ten", "method": "card"}, []string{"amount"}},
 		{"negative amount", "POST", "/api/v1/cases/" + caseID + "/payments", map[string]any{"amount": "-5", "method": "barter"}, []string{"amount", "method"}},
 		{"fractional cents", "POST", "/api/v1/cases/" + caseID + "/payments", map[string]any{"amount": "10.005", "method": "cash"}, []string{"amount"}},
+		{"case filters", "GET", "/api/v1/cases?kind=dental&stage=nope&patient_id=1", nil, []string{"kind", "stage", "patient_id"}},
+		{"user list limit", "GET", "/api/v1/users?limit=0", nil, []string{"limit"}},
 		{"check-in refs", "POST", "/api/v1/cases/" + caseID + "/check-ins", map[string]any{"provider_id": "x", "location_id": p.provider}, []string{"provider_id", "location_id"}},
 	}
 	for _, tc := range cases {
