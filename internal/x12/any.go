@@ -12,6 +12,12 @@ const (
 	TypeFunctionalAck = "997"
 	// TypeClaimStatus277 is the 277 claim status / claim acknowledgment.
 	TypeClaimStatus277 = "277"
+	// TypeEligibility270 is the 270 eligibility inquiry.
+	TypeEligibility270 = "270"
+	// TypeEligibility271 is the 271 eligibility response.
+	TypeEligibility271 = "271"
+	// TypeStatusInquiry276 is the 276 claim status inquiry.
+	TypeStatusInquiry276 = "276"
 )
 
 // DetectType returns ST01 of the first transaction set in data (e.g. "835").
@@ -33,7 +39,8 @@ func DetectType(data []byte) (string, error) {
 
 // ParseAny detects the transaction type from ST01 and parses data with the
 // matching parser. It returns []Remittance (835), []Batch837 (837P),
-// []Ack999 (999 or 997) or []ClaimStatusReport (277). Every transaction set
+// []Ack999 (999 or 997), []ClaimStatusReport (277), []EligibilityInquiry (270),
+// []EligibilityResponse (271) or []ClaimStatusInquiry (276). Every transaction set
 // in data must have the same type.
 func ParseAny(data []byte) (any, error) {
 	typ, err := DetectType(data)
@@ -53,6 +60,12 @@ func ParseAny(data []byte) (any, error) {
 		out, perr = Parse999(data)
 	case TypeClaimStatus277:
 		out, perr = Parse277(data)
+	case TypeEligibility270:
+		out, perr = Parse270(data)
+	case TypeEligibility271:
+		out, perr = Parse271(data)
+	case TypeStatusInquiry276:
+		out, perr = Parse276(data)
 	default:
 		return nil, unsupported(data, typ)
 	}

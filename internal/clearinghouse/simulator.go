@@ -1,0 +1,569 @@
+package clearinghouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clinicflow/rcm/internal/x12"
+	"github.com/shopspring/decimal"
+)
+
+// Config configures a Simulator.
+type Config struct {
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// AckDelay is how long after Submit the 999 and 277CA become
+	// available; RemitDelay how long after Submit the 835 does.
+	AckDelay   time.Duration
+	RemitDelay time.Duration
+	// Rules decide claims and eligibility (DefaultRules when nil).
+	Rules *Rules
+	// ID is the clearinghouse's interchange ID ("CFSIM" when empty).
+	ID string
+}
+
+// Simulator is an in-memory clearinghouse and payer. It is deterministic
+// for a given clock and call order, and safe for concurrent use.
+//
+// Submit parses the 837 with x12.Parse837. A file that does not parse gets
+// a 999 rejecting the transaction set holding the error, with IK3/IK4
+// pointing at the segment and element (other transaction sets of the file
+// are rejected too, since the file is refused as a whole). A file that
+// parses gets a 999 accepting every transaction set, then one 277CA per
+// transaction set with one claim loop per claim (accepted with A1/A2, or
+// rejected per the rules, for an out-of-balance claim, or for a void or
+// replacement of an unknown claim), then after RemitDelay one 835 per payer
+// for the claims adjudicated (Rules). A replacement (frequency 7) reverses
+// the original payment (CLP02 22) in the same 835 and is adjudicated again;
+// a void (frequency 8) of a paid claim produces a reversal only. An original
+// claim whose patient control number was already accepted is denied CO-18.
+// When an 835 nets negative, a PLB FB (forward balance) brings BPR02 to
+// zero and the balance is recovered by later 835s of the same payer and
+// provider with a positive PLB FB.
+type Simulator struct {
+	mu  sync.Mutex
+	cfg Config
+	id  string
+
+	seq      int // ISA13/GS06/ST02 of outgoing files
+	inSeq    int // inbound file IDs
+	claimSeq int // payer claim control numbers
+	checkSeq int // check numbers
+
+	submissions map[string]submission
+	pending     []Inbound
+	claims      map[string]*claimRecord // by patient control number
+	byPayerCN   map[string]*claimRecord
+	forward     map[string]decimal.Decimal // payer|NPI -> amount owed by the provider
+}
+
+type submission struct {
+	digest [32]byte
+	result SubmitResult
+}
+
+type claimState string
+
+const (
+	stateRejected claimState = "rejected"
+	statePending  claimState = "pending" // accepted, awaiting adjudication output
+	stateVoided   claimState = "voided"
+)
+
+type claimRecord struct {
+	claim        x12.Claim837
+	submissionID string
+	payerCN      string
+	state        claimState
+	payment      *x12.ClaimPayment // last adjudication (nil when not adjudicated)
+	reject       x12.StatusCode
+	remitAt      time.Time
+	checkNumber  string
+	checkDate    x12.Date
+	receivedDate x12.Date
+}
+
+var _ Clearinghouse = (*Simulator)(nil)
+
+// NewSimulator returns a Simulator with cfg.
+func NewSimulator(cfg Config) *Simulator {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rules == nil {
+		r := DefaultRules()
+		cfg.Rules = &r
+	}
+	id := cfg.ID
+	if id == "" {
+		id = "CFSIM"
+	}
+	return &Simulator{cfg: cfg, id: id, submissions: map[string]submission{}, claims: map[string]*claimRecord{},
+		byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{}}
+}
+
+// envelope returns a fresh outgoing envelope (caller holds mu).
+func (s *Simulator) envelope(sender, receiver string, now time.Time) x12.Envelope {
+	s.seq++
+	return x12.Envelope{
+		SenderIDQualifier: "ZZ", SenderID: trim15(sender), ReceiverIDQualifier: "ZZ", ReceiverID: trim15(receiver),
+		InterchangeControlNumber: s.seq, UsageIndicator: "T",
+		ApplicationSenderCode: trim15(sender), ApplicationReceiverCode: trim15(receiver),
+		GroupControlNumber: s.seq, Date: now.UTC().Truncate(time.Minute),
+		TransactionControlNumber: fmt.Sprintf("%04d", s.seq%10000),
+	}
+}
+
+func trim15(v string) string {
+	if len(v) > 15 {
+		return v[:15]
+	}
+	if v == "" {
+		return "UNKNOWN"
+	}
+	return v
+}
+
+func (s *Simulator) enqueue(kind Kind, subID string, data []byte, at time.Time) {
+	s.inSeq++
+	s.pending = append(s.pending, Inbound{ID: fmt.Sprintf("IN%08d", s.inSeq), Kind: kind, SubmissionID: subID, Data: data, AvailableAt: at})
+}
+
+// Poll returns the files whose delay has elapsed, in order of availability
+// then creation, and forgets them.
+func (s *Simulator) Poll(ctx context.Context) ([]Inbound, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	var out, keep []Inbound
+	for _, in := range s.pending {
+		if !in.AvailableAt.After(now) {
+			out = append(out, in)
+		} else {
+			keep = append(keep, in)
+		}
+	}
+	s.pending = keep
+	sort.SliceStable(out, func(i, j int) bool { return out[i].AvailableAt.Before(out[j].AvailableAt) })
+	return out, nil
+}
+
+// Submit receives an 837 batch (see Simulator for what comes back).
+func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []byte) (SubmitResult, error) {
+	if err := ctx.Err(); err != nil {
+		return SubmitResult{}, err
+	}
+	if submissionID == "" {
+		return SubmitResult{}, errors.New("clearinghouse: empty submission id")
+	}
+	digest := sha256.Sum256(batch837)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.submissions[submissionID]; ok {
+		if prev.digest != digest {
+			return SubmitResult{}, fmt.Errorf("%w: %s", ErrSubmissionConflict, submissionID)
+		}
+		return prev.result, nil
+	}
+	segs, err := x12.Tokenize(batch837)
+	if err != nil {
+		return SubmitResult{}, fmt.Errorf("%w: %w", ErrUnreadableInterchange, err)
+	}
+	now := s.cfg.Now()
+	res := SubmitResult{SubmissionID: submissionID, ReceivedAt: now}
+	submitter := strings.TrimSpace(segs[0].El(6))
+	if isa13 := segs[0].El(13); isa13 != "" {
+		fmt.Sscan(isa13, &res.InterchangeControlNumber)
+	}
+	batches, perr := x12.Parse837(batch837)
+	if perr != nil {
+		ack := s.reject999(segs, perr, submitter, now)
+		data, err := x12.Write999(&ack)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		s.enqueue(Kind999, submissionID, data, now.Add(s.cfg.AckDelay))
+	} else {
+		if err := s.accept(submissionID, batches, submitter, now, &res); err != nil {
+			return SubmitResult{}, err
+		}
+	}
+	s.submissions[submissionID] = submission{digest: digest, result: res}
+	return res, nil
+}
+
+// reject999 builds the 999 for a file Parse837 refused.
+func (s *Simulator) reject999(segs []x12.Segment, perr error, submitter string, now time.Time) x12.Ack999 {
+	var pe *x12.ParseError
+	errors.As(perr, &pe)
+	a := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupControlNumber: "0", GroupStatus: "R"}
+	type st struct {
+		pos      int
+		cn, impl string
+	}
+	var sts []st
+	for _, seg := range segs {
+		switch seg.ID {
+		case "GS":
+			if a.GroupControlNumber == "0" {
+				a.GroupControlNumber, a.GroupVersion = orDefault(seg.El(6), "0"), seg.El(8)
+			}
+		case "ST":
+			sts = append(sts, st{pos: seg.Position, cn: seg.El(2), impl: seg.El(3)})
+		}
+	}
+	errIdx := -1
+	if pe != nil {
+		for i := range sts {
+			if sts[i].pos <= pe.Position {
+				errIdx = i
+			}
+		}
+	}
+	for i, t := range sts {
+		ta := x12.TransactionAck{TransactionSetID: "837", ControlNumber: orDefault(t.cn, "0000"), ImplementationRef: t.impl, Status: "R"}
+		if i == errIdx {
+			ta.ErrorCodes = []string{"5"}
+			se := x12.SegmentError{SegmentID: orDefault(pe.Segment, "ST"), Position: pe.Position - t.pos + 1}
+			msg := strings.ToLower(pe.Msg)
+			switch {
+			case pe.Element > 0:
+				se.ErrorCode = "8"
+				ee := x12.ElementError{Position: pe.Element, ErrorCode: "7"}
+				switch {
+				case strings.Contains(msg, "missing"):
+					ee.ErrorCode = "1"
+				case strings.Contains(msg, "date"):
+					ee.ErrorCode = "8"
+				}
+				if pe.Position >= 1 && pe.Position <= len(segs) {
+					bad := segs[pe.Position-1].El(pe.Element)
+					if !strings.ContainsAny(bad, "*:^~") {
+						ee.BadData = bad
+					}
+				}
+				se.ElementErrors = []x12.ElementError{ee}
+			case strings.Contains(msg, "missing"):
+				se.ErrorCode = "3"
+			default:
+				se.ErrorCode = "2"
+			}
+			ta.SegmentErrors = []x12.SegmentError{se}
+		}
+		a.Transactions = append(a.Transactions, ta)
+	}
+	a.TransactionsIncluded, a.TransactionsReceived = len(sts), len(sts)
+	return a
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// remitGroup collects the 835 loops of one payer and billing provider.
+type remitGroup struct {
+	payerID, payerName string
+	billing            x12.Provider
+	claims             []x12.ClaimPayment
+	records            []*claimRecord
+}
+
+// accept handles a parsed submission: 999, 277CA per transaction set, 835s.
+func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter string, now time.Time, res *SubmitResult) error {
+	ack := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupStatus: "A"}
+	for _, b := range batches {
+		ack.GroupControlNumber, ack.GroupVersion = fmt.Sprint(b.Envelope.GroupControlNumber), x12.Implementation837P
+		ack.Transactions = append(ack.Transactions, x12.TransactionAck{TransactionSetID: "837",
+			ControlNumber: b.Envelope.TransactionControlNumber, ImplementationRef: x12.Implementation837P, Status: "A"})
+	}
+	n := len(batches)
+	ack.TransactionsIncluded, ack.TransactionsReceived, ack.TransactionsAccepted = n, n, n
+	data, err := x12.Write999(&ack)
+	if err != nil {
+		return err
+	}
+	ackAt := now.Add(s.cfg.AckDelay)
+	remitAt := now.Add(s.cfg.RemitDelay)
+	s.enqueue(Kind999, subID, data, ackAt)
+	res.Accepted = true
+
+	var groups []*remitGroup
+	groupFor := func(c *x12.Claim837) *remitGroup {
+		for _, g := range groups {
+			if g.payerID == c.Payer.ID && g.billing.NPI == c.BillingProvider.NPI {
+				return g
+			}
+		}
+		g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, billing: c.BillingProvider}
+		groups = append(groups, g)
+		return g
+	}
+	received := x12.NewDate(now.Year(), now.Month(), now.Day())
+	for _, b := range batches {
+		report := s.new277CA(&b, submitter, now)
+		for i := range b.Claims {
+			c := b.Claims[i]
+			res.Claims++
+			status := s.decide(subID, &c, received, remitAt, groupFor)
+			report.Claims = append(report.Claims, status)
+		}
+		finish277CA(&report)
+		data, err := x12.Write277CA(&report)
+		if err != nil {
+			return err
+		}
+		s.enqueue(Kind277CA, subID, data, ackAt)
+	}
+	for _, g := range groups {
+		if len(g.claims) == 0 {
+			continue
+		}
+		data, err := s.write835(g, submitter, now)
+		if err != nil {
+			return err
+		}
+		s.enqueue(Kind835, subID, data, remitAt)
+	}
+	return nil
+}
+
+// decide applies the rules to one claim and returns its 277CA claim loop.
+func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, remitAt time.Time, groupFor func(*x12.Claim837) *remitGroup) x12.ClaimStatus {
+	rule := s.cfg.Rules.ClaimRule(c)
+	from, to := serviceSpan(c)
+	cs := x12.ClaimStatus{
+		HLID:                 "",
+		ProviderID:           c.BillingProvider.NPI,
+		Patient:              patientOf(c),
+		PatientControlNumber: c.PatientControlNumber,
+		ServiceFrom:          from,
+		TotalCharge:          c.TotalCharge,
+	}
+	if !to.Time().Equal(from.Time()) {
+		cs.ServiceTo = to
+	}
+	reject := func(code x12.StatusCode, msg string) x12.ClaimStatus {
+		cs.Statuses = []x12.StatusInfo{{Codes: []x12.StatusCode{code}, Date: received, ActionCode: "U", Amount: &c.TotalCharge, Message: msg}}
+		if _, known := s.claims[c.PatientControlNumber]; !known {
+			s.claims[c.PatientControlNumber] = &claimRecord{claim: *c, submissionID: subID, state: stateRejected, reject: code, receivedDate: received}
+		}
+		return cs
+	}
+	// Structural checks a payer front end makes.
+	sum := decimal.Zero
+	for _, l := range c.Lines {
+		sum = sum.Add(l.Charge)
+	}
+	if !sum.Equal(c.TotalCharge) || len(c.Lines) == 0 {
+		return reject(x12.StatusCode{Category: "A7", Status: "400", Entity: "85"}, "CLAIM TOTAL DOES NOT EQUAL SUM OF LINES")
+	}
+	freq := frequency(c)
+	var orig *claimRecord
+	if freq == "7" || freq == "8" {
+		if c.OriginalClaimNumber != "" {
+			orig = s.byPayerCN[c.OriginalClaimNumber]
+		}
+		if orig == nil {
+			if r := s.claims[c.PatientControlNumber]; r != nil && r.payerCN != "" {
+				orig = r
+			}
+		}
+		if orig == nil || orig.state == stateVoided {
+			return reject(x12.StatusCode{Category: "A7", Status: "21", Entity: "PR"}, "ORIGINAL CLAIM NOT FOUND")
+		}
+	}
+	if rule.Outcome.Kind == OutcomeReject {
+		o := rule.Outcome
+		return reject(x12.StatusCode{Category: orDefault(o.RejectCategory, "A7"), Status: o.RejectStatus, Entity: o.RejectEntity}, o.RejectMessage)
+	}
+	// Accepted.
+	s.claimSeq++
+	payerCN := fmt.Sprintf("SIM%010d", s.claimSeq)
+	rec := &claimRecord{claim: *c, submissionID: subID, payerCN: payerCN, state: statePending, remitAt: remitAt, receivedDate: received}
+	cs.PayerClaimControlNumber = payerCN
+	cs.Statuses = []x12.StatusInfo{
+		{Codes: []x12.StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: received, ActionCode: "WQ", Amount: &c.TotalCharge},
+		{Codes: []x12.StatusCode{{Category: "A2", Status: "20", Entity: "PR"}}, Date: received},
+	}
+	g := groupFor(c)
+	outcome := rule.Outcome
+	if freq == "1" {
+		if prev := s.claims[c.PatientControlNumber]; prev != nil && prev.state == statePending {
+			outcome = Outcome{Kind: OutcomeDeny, DenyGroup: "CO", DenyReason: "18"}
+		}
+	}
+	if orig != nil {
+		if orig.payment != nil && !orig.payment.IsDenial && !orig.payment.IsReversal {
+			rev := Reversal(*orig.payment)
+			g.claims = append(g.claims, rev)
+			g.records = append(g.records, orig)
+			orig.payment = &rev
+		}
+		orig.state = stateVoided
+	}
+	if freq == "8" {
+		rec.state = stateVoided
+		if orig != nil && orig.payment != nil && orig.payment.IsReversal {
+			rec.payment = orig.payment
+			g.records = append(g.records, rec)
+		}
+	} else {
+		p := Adjudicate(c, outcome, payerCN, received)
+		rec.payment = &p
+		g.claims = append(g.claims, p)
+		g.records = append(g.records, rec)
+	}
+	s.claims[c.PatientControlNumber] = rec
+	s.byPayerCN[payerCN] = rec
+	return cs
+}
+
+func patientOf(c *x12.Claim837) x12.Person {
+	if c.Patient != nil {
+		return x12.Person{EntityType: "1", LastName: c.Patient.LastName, FirstName: c.Patient.FirstName, MiddleName: c.Patient.MiddleName,
+			Suffix: c.Patient.Suffix, IDQualifier: "MI", ID: c.Subscriber.MemberID}
+	}
+	sb := c.Subscriber
+	return x12.Person{EntityType: "1", LastName: sb.LastName, FirstName: sb.FirstName, MiddleName: sb.MiddleName, Suffix: sb.Suffix,
+		IDQualifier: "MI", ID: sb.MemberID}
+}
+
+// new277CA starts the 277CA of one 837 transaction set.
+func (s *Simulator) new277CA(b *x12.Batch837, submitter string, now time.Time) x12.ClaimStatusReport {
+	payerName, payerID := b.Receiver.Name, b.Receiver.ID
+	if len(b.Claims) > 0 {
+		payerName, payerID = b.Claims[0].Payer.Name, b.Claims[0].Payer.ID
+	}
+	day := x12.NewDate(now.Year(), now.Month(), now.Day())
+	return x12.ClaimStatusReport{
+		Envelope:    s.envelope(s.id, submitter, now),
+		ReferenceID: b.ReferenceID,
+		CreatedAt:   now.UTC().Truncate(time.Minute),
+		Entities: []x12.StatusEntity{
+			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: payerName, IDQualifier: "PI", ID: payerID},
+				ReceivedDate: day, ProcessDate: day},
+			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41",
+				Name:        x12.Person{EntityType: orDefault(b.Submitter.EntityType, "2"), LastName: b.Submitter.Name, FirstName: b.Submitter.FirstName, IDQualifier: "46", ID: b.Submitter.ID},
+				TraceNumber: b.ReferenceID},
+		},
+	}
+}
+
+// finish277CA numbers the HL levels, adds one HL 19 per billing provider and
+// the accepted/rejected quantities and amounts.
+func finish277CA(r *x12.ClaimStatusReport) {
+	hl := 2
+	providers := map[string]int{}
+	var accQ, rejQ int64
+	accA, rejA := decimal.Zero, decimal.Zero
+	for i := range r.Claims {
+		c := &r.Claims[i]
+		if _, ok := providers[c.ProviderID]; !ok {
+			hl++
+			r.Entities = append(r.Entities, x12.StatusEntity{HLID: fmt.Sprint(hl), ParentID: "2", Level: "19", EntityCode: "85",
+				Name: x12.Person{EntityType: "2", IDQualifier: "XX", ID: c.ProviderID}})
+			providers[c.ProviderID] = len(r.Entities) - 1
+		}
+	}
+	for i := range r.Claims {
+		c := &r.Claims[i]
+		hl++
+		c.HLID = fmt.Sprint(hl)
+		e := &r.Entities[providers[c.ProviderID]]
+		rejected := c.Statuses[0].ActionCode == "U"
+		add := func(q **decimal.Decimal, v decimal.Decimal) {
+			if *q == nil {
+				z := decimal.Zero
+				*q = &z
+			}
+			n := (*q).Add(v)
+			*q = &n
+		}
+		if rejected {
+			rejQ++
+			rejA = rejA.Add(c.TotalCharge)
+			add(&e.RejectedQuantity, decimal.NewFromInt(1))
+			add(&e.RejectedAmount, c.TotalCharge)
+		} else {
+			accQ++
+			accA = accA.Add(c.TotalCharge)
+			add(&e.AcceptedQuantity, decimal.NewFromInt(1))
+			add(&e.AcceptedAmount, c.TotalCharge)
+		}
+	}
+	recv := &r.Entities[1]
+	day := r.Entities[0].ReceivedDate
+	total := accA.Add(rejA)
+	recv.Statuses = []x12.StatusInfo{{Codes: []x12.StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: day, ActionCode: "WQ", Amount: &total}}
+	aq, rq := decimal.NewFromInt(accQ), decimal.NewFromInt(rejQ)
+	recv.AcceptedQuantity, recv.RejectedQuantity = &aq, &rq
+	recv.AcceptedAmount, recv.RejectedAmount = &accA, &rejA
+}
+
+// write835 builds the 835 of one payer/provider group.
+func (s *Simulator) write835(g *remitGroup, submitter string, now time.Time) ([]byte, error) {
+	s.checkSeq++
+	check := fmt.Sprintf("SIMCHK%08d", s.checkSeq)
+	payDate := x12.NewDate(now.Year(), now.Month(), now.Day())
+	if s.cfg.RemitDelay > 0 {
+		t := now.Add(s.cfg.RemitDelay)
+		payDate = x12.NewDate(t.Year(), t.Month(), t.Day())
+	}
+	r := x12.Remittance{
+		Envelope:       s.envelope(orDefault(g.payerID, "PAYER"), submitter, now),
+		Trace:          x12.Trace{TypeCode: "1", Number: check, OriginatorID: "1999999999"},
+		ProductionDate: payDate,
+		Payer: x12.Party{Name: orDefault(g.payerName, "SIMULATED PAYER"), References: []x12.Reference{{Qualifier: "2U", Value: orDefault(g.payerID, "PAYER")}},
+			Contacts: []x12.Contact{{Function: "BL", Name: "PROVIDER SERVICES", Phone: "8005550199"}}},
+		Payee:  x12.Party{Name: g.billing.LastName, IDQualifier: "XX", ID: g.billing.NPI},
+		Claims: g.claims,
+	}
+	if g.billing.TaxID != "" {
+		r.Payee.References = []x12.Reference{{Qualifier: "TJ", Value: g.billing.TaxID}}
+	}
+	total := decimal.Zero
+	for _, c := range g.claims {
+		total = total.Add(c.Payment)
+	}
+	key := g.payerID + "|" + g.billing.NPI
+	fiscal := x12.NewDate(now.Year(), time.December, 31)
+	var items []x12.ProviderAdjustmentItem
+	switch owed := s.forward[key]; {
+	case total.IsNegative():
+		// Defer the debt: a negative FB raises this payment to zero.
+		items = append(items, x12.ProviderAdjustmentItem{ReasonCode: "FB", ReferenceID: g.claims[0].PayerClaimControlNumber, Amount: total})
+		s.forward[key] = owed.Sub(total)
+	case owed.IsPositive() && total.IsPositive():
+		take := decimal.Min(owed, total)
+		items = append(items, x12.ProviderAdjustmentItem{ReasonCode: "FB", ReferenceID: "RECOVERY", Amount: take})
+		s.forward[key] = owed.Sub(take)
+	}
+	plb := decimal.Zero
+	for _, it := range items {
+		plb = plb.Add(it.Amount)
+	}
+	if len(items) > 0 {
+		r.ProviderAdjustments = []x12.ProviderAdjustment{{ProviderID: g.billing.NPI, FiscalPeriodDate: fiscal, Items: items}}
+	}
+	amount := total.Sub(plb)
+	r.Payment = x12.PaymentInfo{HandlingCode: "I", Amount: amount, CreditDebit: "C", Method: "CHK", Date: payDate}
+	if amount.IsZero() {
+		r.Payment.HandlingCode, r.Payment.Method = "H", "NON"
+	}
+	for _, rec := range g.records {
+		rec.checkNumber, rec.checkDate = check, payDate
+	}
+	return x12.Write835(&r)
+}

@@ -1,0 +1,452 @@
+package clearinghouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clinicflow/rcm/internal/x12"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2024, 3, 5, 9, 0, 0, 0, time.UTC)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newSim() (*Simulator, *fakeClock) {
+	clk := &fakeClock{now: t0}
+	return NewSimulator(Config{Now: clk.Now, AckDelay: 2 * time.Second, RemitDelay: 10 * time.Second}), clk
+}
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func claim(pcn, member string, charges ...string) x12.Claim837 {
+	c := x12.Claim837{
+		BillingProvider: x12.Provider{EntityType: "2", LastName: "CLINICFLOW FAMILY PRACTICE", NPI: "1234567893", TaxIDQualifier: "EI", TaxID: "371234567",
+			Address: &x12.Address{Line1: "12 MAIN STREET", City: "SPRINGFIELD", State: "IL", PostalCode: "627011234"}},
+		Subscriber: x12.Subscriber{PayerResponsibility: "P", ClaimFilingIndicator: "CI", EntityType: "1", LastName: "DOE", FirstName: "JOHN",
+			MemberID: member, Address: &x12.Address{Line1: "45 ELM ST", City: "SPRINGFIELD", State: "IL", PostalCode: "62704"},
+			BirthDate: x12.NewDate(1980, 5, 17), Gender: "M"},
+		Payer:                x12.Payer{Name: "ACME HEALTH PLAN", ID: "ACME01"},
+		PatientControlNumber: pcn, PlaceOfService: "11", FrequencyCode: "1", ProviderSignature: true,
+		AssignmentCode: "A", BenefitsAssignment: "Y", ReleaseOfInformation: "Y", Diagnoses: []string{"E119"},
+	}
+	total := decimal.Zero
+	for i, ch := range charges {
+		c.Lines = append(c.Lines, x12.ServiceLine837{Procedure: x12.Procedure{Qualifier: "HC", Code: fmt.Sprint(99211 + i)}, Charge: dec(ch),
+			UnitType: "UN", Units: dec("1"), DiagnosisPointers: []int{1}, ServiceDate: x12.NewDate(2024, 2, 20),
+			LineItemControlNumber: fmt.Sprintf("%s-%d", pcn, i+1)})
+		total = total.Add(dec(ch))
+	}
+	c.TotalCharge = total
+	return c
+}
+
+func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
+	t.Helper()
+	b := &x12.Batch837{
+		Envelope: x12.Envelope{SenderIDQualifier: "ZZ", SenderID: "CLINICFLOW", ReceiverIDQualifier: "ZZ", ReceiverID: "CFSIM",
+			InterchangeControlNumber: cn, UsageIndicator: "T", ApplicationSenderCode: "CLINICFLOW", ApplicationReceiverCode: "CFSIM",
+			GroupControlNumber: cn, Date: t0, TransactionControlNumber: fmt.Sprintf("%04d", cn)},
+		ReferenceID: fmt.Sprintf("BATCH%d", cn), CreatedAt: t0,
+		Submitter: x12.Submitter{EntityType: "2", Name: "CLINICFLOW BILLING", ID: "CFB123", Contact: x12.Contact{Name: "DESK", Phone: "2175550100"}},
+		Receiver:  x12.Receiver{Name: "ACME HEALTH PLAN", ID: "ACME01"},
+		Claims:    claims,
+	}
+	data, err := x12.Write837(b)
+	require.NoError(t, err)
+	return data
+}
+
+// deliver advances the clock past every delay and returns the files by kind.
+func deliver(t *testing.T, s *Simulator, clk *fakeClock) map[Kind][]Inbound {
+	t.Helper()
+	clk.Advance(time.Minute)
+	in, err := s.Poll(context.Background())
+	require.NoError(t, err)
+	out := map[Kind][]Inbound{}
+	for _, f := range in {
+		out[f.Kind] = append(out[f.Kind], f)
+	}
+	return out
+}
+
+func parse835(t *testing.T, files []Inbound) []x12.Remittance {
+	t.Helper()
+	var out []x12.Remittance
+	for _, f := range files {
+		rs, err := x12.Parse835(f.Data)
+		require.NoError(t, err)
+		for i := range rs {
+			require.NoError(t, rs[i].CheckBalance(), "BPR02 = sum CLP04 - sum PLB")
+			for j := range rs[i].Claims {
+				require.NoError(t, rs[i].Claims[j].CheckBalance())
+			}
+		}
+		out = append(out, rs...)
+	}
+	return out
+}
+
+type adj struct{ group, reason, amount string }
+
+func lineAdjustments(c x12.ClaimPayment) []adj {
+	var out []adj
+	for _, l := range c.ServiceLines {
+		for _, a := range l.Adjustments {
+			out = append(out, adj{a.Group, a.Reason, a.Amount.String()})
+		}
+	}
+	return out
+}
+
+func TestSubmitRuleOutcomes(t *testing.T) {
+	tests := []struct {
+		member  string
+		charges []string
+		status  string
+		paid    string
+		patient string
+		adjs    []adj
+		remarks []string
+	}{
+		{"W123", []string{"100", "50"}, "1", "135", "0", []adj{{"CO", "45", "10"}, {"CO", "45", "5"}}, nil},
+		{"PAYFULL1", []string{"100"}, "1", "100", "0", nil, nil},
+		{"PARTIAL1", []string{"100", "50"}, "1", "95", "25", []adj{{"CO", "45", "20"}, {"PR", "3", "25"}, {"CO", "45", "10"}}, nil},
+		{"DEDUCT1", []string{"100", "50"}, "1", "35", "100", []adj{{"CO", "45", "10"}, {"PR", "1", "90"}, {"CO", "45", "5"}, {"PR", "1", "10"}}, nil},
+		{"COINS1", []string{"100"}, "1", "72", "18", []adj{{"CO", "45", "10"}, {"PR", "2", "18"}}, nil},
+		{"DENY50X", []string{"100"}, "4", "0", "0", []adj{{"CO", "50", "100"}}, []string{"N115"}},
+		{"DENY16X", []string{"100", "20"}, "4", "0", "0", []adj{{"CO", "16", "100"}, {"CO", "16", "20"}}, []string{"M76", "N290"}},
+		{"DENY29X", []string{"80"}, "4", "0", "0", []adj{{"CO", "29", "80"}}, nil},
+		{"DENY197X", []string{"80"}, "4", "0", "0", []adj{{"CO", "197", "80"}}, nil},
+		{"DENY18X", []string{"80"}, "4", "0", "0", []adj{{"CO", "18", "80"}}, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.member, func(t *testing.T) {
+			s, clk := newSim()
+			pcn := fmt.Sprintf("PCN%d", i)
+			res, err := s.Submit(context.Background(), "sub-"+pcn, batch(t, 100+i, claim(pcn, tt.member, tt.charges...)))
+			require.NoError(t, err)
+			assert.True(t, res.Accepted)
+			assert.Equal(t, 1, res.Claims)
+			files := deliver(t, s, clk)
+			require.Len(t, files[Kind999], 1)
+			require.Len(t, files[Kind277CA], 1)
+			acks, err := x12.Parse999(files[Kind999][0].Data)
+			require.NoError(t, err)
+			assert.Equal(t, "A", acks[0].GroupStatus)
+			rep, err := x12.Parse277(files[Kind277CA][0].Data)
+			require.NoError(t, err)
+			require.Len(t, rep[0].Claims, 1)
+			assert.True(t, rep[0].Claims[0].Accepted())
+			rs := parse835(t, files[Kind835])
+			require.Len(t, rs, 1)
+			require.Len(t, rs[0].Claims, 1)
+			c := rs[0].Claims[0]
+			assert.Equal(t, pcn, c.PatientControlNumber)
+			assert.Equal(t, rep[0].Claims[0].PayerClaimControlNumber, c.PayerClaimControlNumber)
+			assert.Equal(t, tt.status, c.StatusCode)
+			assert.True(t, dec(tt.paid).Equal(c.Payment), "paid %s", c.Payment)
+			assert.True(t, dec(tt.patient).Equal(c.PatientResponsibility), "patient %s", c.PatientResponsibility)
+			assert.Equal(t, tt.adjs, lineAdjustments(c))
+			var remarks []string
+			for _, rc := range c.ServiceLines[0].RemarkCodes {
+				assert.Equal(t, "HE", rc.Qualifier)
+				remarks = append(remarks, rc.Code)
+			}
+			assert.Equal(t, tt.remarks, remarks)
+			assert.True(t, rs[0].Payment.Amount.Equal(c.Payment))
+			for _, f := range files[Kind835] {
+				assert.Equal(t, "sub-"+pcn, f.SubmissionID)
+			}
+		})
+	}
+}
+
+func TestSubmit277CARejectAndBalanceCheck(t *testing.T) {
+	s, clk := newSim()
+	data := batch(t, 1, claim("PCNOK", "W1", "100"), claim("PCNREJ", "REJECT1", "40"), claim("PCNBAL", "W1", "100"))
+	// CLM02 no longer equals the line charges.
+	data = []byte(strings.Replace(string(data), "CLM*PCNBAL*100", "CLM*PCNBAL*90", 1))
+	_, err := s.Submit(context.Background(), "sub1", data)
+	require.NoError(t, err)
+	files := deliver(t, s, clk)
+	rep, err := x12.Parse277(files[Kind277CA][0].Data)
+	require.NoError(t, err)
+	require.Len(t, rep[0].Claims, 3)
+	assert.True(t, rep[0].Claims[0].Accepted())
+	assert.True(t, rep[0].Claims[1].Rejected())
+	assert.Equal(t, x12.StatusCode{Category: "A7", Status: "164", Entity: "IL"}, rep[0].Claims[1].Statuses[0].Codes[0])
+	assert.Contains(t, rep[0].Claims[1].RejectionReason, "SUBSCRIBER ID NOT FOUND")
+	assert.True(t, rep[0].Claims[2].Rejected())
+	assert.Equal(t, "400", rep[0].Claims[2].Statuses[0].Codes[0].Status)
+	recv := rep[0].Entities[1]
+	assert.True(t, recv.AcceptedQuantity.Equal(dec("1")))
+	assert.True(t, recv.RejectedQuantity.Equal(dec("2")))
+	assert.True(t, recv.RejectedAmount.Equal(dec("130")), "%s", recv.RejectedAmount)
+	rs := parse835(t, files[Kind835])
+	require.Len(t, rs, 1)
+	require.Len(t, rs[0].Claims, 1, "rejected claims get no 835")
+	assert.Equal(t, "PCNOK", rs[0].Claims[0].PatientControlNumber)
+}
+
+func TestSubmitBrokenBatch999Reject(t *testing.T) {
+	s, clk := newSim()
+	data := string(batch(t, 5, claim("PCNX", "W1", "100")))
+	data = strings.Replace(data, "CLM*PCNX*100", "CLM*PCNX*1X0", 1)
+	res, err := s.Submit(context.Background(), "broken", []byte(data))
+	require.NoError(t, err)
+	assert.False(t, res.Accepted)
+	files := deliver(t, s, clk)
+	assert.Empty(t, files[Kind277CA])
+	assert.Empty(t, files[Kind835])
+	require.Len(t, files[Kind999], 1)
+	acks, err := x12.Parse999(files[Kind999][0].Data)
+	require.NoError(t, err)
+	a := acks[0]
+	assert.Equal(t, "R", a.GroupStatus)
+	assert.Equal(t, "5", a.GroupControlNumber)
+	require.Len(t, a.Transactions, 1)
+	tx := a.Transactions[0]
+	assert.False(t, tx.Accepted)
+	assert.Equal(t, "0005", tx.ControlNumber)
+	require.Len(t, tx.SegmentErrors, 1)
+	se := tx.SegmentErrors[0]
+	assert.Equal(t, "CLM", se.SegmentID)
+	// IK302 counts from ST = 1: find CLM in the transaction.
+	segs, err := x12.Tokenize([]byte(data))
+	require.NoError(t, err)
+	st, clm := 0, 0
+	for _, sg := range segs {
+		if sg.ID == "ST" {
+			st = sg.Position
+		}
+		if sg.ID == "CLM" {
+			clm = sg.Position
+		}
+	}
+	assert.Equal(t, clm-st+1, se.Position)
+	require.Len(t, se.ElementErrors, 1)
+	assert.Equal(t, 2, se.ElementErrors[0].Position)
+	assert.Equal(t, "1X0", se.ElementErrors[0].BadData)
+
+	_, err = s.Submit(context.Background(), "garbage", []byte("hello"))
+	require.ErrorIs(t, err, ErrUnreadableInterchange)
+}
+
+func TestSubmitIdempotentAndPollOnceAfterDelay(t *testing.T) {
+	s, clk := newSim()
+	ctx := context.Background()
+	data := batch(t, 7, claim("PCN7", "W7", "100"))
+	r1, err := s.Submit(ctx, "same", data)
+	require.NoError(t, err)
+	r2, err := s.Submit(ctx, "same", data)
+	require.NoError(t, err)
+	assert.Equal(t, r1, r2)
+	_, err = s.Submit(ctx, "same", batch(t, 8, claim("PCN8", "W7", "100")))
+	require.ErrorIs(t, err, ErrSubmissionConflict)
+
+	in, err := s.Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, in, "nothing before AckDelay")
+	clk.Advance(2 * time.Second)
+	in, err = s.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, in, 2)
+	assert.Equal(t, Kind999, in[0].Kind)
+	assert.Equal(t, Kind277CA, in[1].Kind)
+	in, err = s.Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, in, "delivered once")
+	clk.Advance(7 * time.Second)
+	in, err = s.Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, in, "835 not before RemitDelay")
+	clk.Advance(time.Second)
+	in, err = s.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, in, 1)
+	assert.Equal(t, Kind835, in[0].Kind)
+	assert.Equal(t, "same", in[0].SubmissionID)
+	in, err = s.Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, in)
+}
+
+func TestReplacementAndVoid(t *testing.T) {
+	s, clk := newSim()
+	ctx := context.Background()
+	_, err := s.Submit(ctx, "orig", batch(t, 1, claim("PCNV", "W1", "100")))
+	require.NoError(t, err)
+	files := deliver(t, s, clk)
+	first := parse835(t, files[Kind835])[0].Claims[0]
+	assert.True(t, first.Payment.Equal(dec("90")))
+
+	repl := claim("PCNV", "W1", "200")
+	repl.FrequencyCode, repl.OriginalClaimNumber = "7", first.PayerClaimControlNumber
+	_, err = s.Submit(ctx, "repl", batch(t, 2, repl))
+	require.NoError(t, err)
+	files = deliver(t, s, clk)
+	rs := parse835(t, files[Kind835])
+	require.Len(t, rs[0].Claims, 2)
+	assert.Equal(t, "22", rs[0].Claims[0].StatusCode)
+	assert.True(t, rs[0].Claims[0].Payment.Equal(dec("-90")))
+	assert.Equal(t, "1", rs[0].Claims[1].StatusCode)
+	assert.True(t, rs[0].Claims[1].Payment.Equal(dec("180")))
+	assert.True(t, rs[0].Payment.Amount.Equal(dec("90")))
+	second := rs[0].Claims[1]
+
+	void := claim("PCNV", "W1", "200")
+	void.FrequencyCode, void.OriginalClaimNumber = "8", second.PayerClaimControlNumber
+	_, err = s.Submit(ctx, "void", batch(t, 3, void))
+	require.NoError(t, err)
+	files = deliver(t, s, clk)
+	rs = parse835(t, files[Kind835])
+	require.Len(t, rs[0].Claims, 1)
+	rev := rs[0].Claims[0]
+	assert.True(t, rev.IsReversal)
+	assert.True(t, rev.Payment.Equal(dec("-180")))
+	// Net negative: a PLB FB defers the debt and BPR02 is zero.
+	assert.True(t, rs[0].Payment.Amount.IsZero())
+	require.Len(t, rs[0].ProviderAdjustments, 1)
+	assert.Equal(t, "FB", rs[0].ProviderAdjustments[0].Items[0].ReasonCode)
+
+	// The next payment recovers the forward balance.
+	_, err = s.Submit(ctx, "next", batch(t, 4, claim("PCNN", "PAYFULL", "500")))
+	require.NoError(t, err)
+	rs = parse835(t, deliver(t, s, clk)[Kind835])
+	assert.True(t, rs[0].Payment.Amount.Equal(dec("320")))
+	assert.True(t, rs[0].ProviderAdjustments[0].Items[0].Amount.Equal(dec("180")))
+
+	// Void of an unknown claim is rejected at the 277CA; a duplicate original is CO-18.
+	unknown := claim("PCNU", "W1", "10")
+	unknown.FrequencyCode, unknown.OriginalClaimNumber = "8", "NOPE"
+	dup := claim("PCNN", "W1", "10")
+	_, err = s.Submit(ctx, "misc", batch(t, 5, unknown, dup))
+	require.NoError(t, err)
+	files = deliver(t, s, clk)
+	rep, err := x12.Parse277(files[Kind277CA][0].Data)
+	require.NoError(t, err)
+	assert.True(t, rep[0].Claims[0].Rejected())
+	assert.True(t, rep[0].Claims[1].Accepted())
+	rs = parse835(t, files[Kind835])
+	assert.Equal(t, []adj{{"CO", "18", "10"}}, lineAdjustments(rs[0].Claims[0]))
+}
+
+func TestEligibility(t *testing.T) {
+	s, _ := newSim()
+	tests := []struct {
+		member     string
+		active     bool
+		copay      string
+		deductible string
+		reject     []string
+	}{
+		{"W123", true, "25", "500", nil},
+		{"INACTIVE9", false, "0", "0", nil},
+		{"", false, "0", "0", []string{"72"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.member, func(t *testing.T) {
+			res, err := s.CheckEligibility(context.Background(), EligibilityRequest{PayerID: "ACME01", PayerName: "ACME HEALTH PLAN",
+				ProviderNPI: "1234567893", ProviderName: "CLINICFLOW", MemberID: tt.member, FirstName: "JOHN", LastName: "DOE"})
+			require.NoError(t, err)
+			assert.Equal(t, tt.active, res.Active)
+			assert.True(t, res.Copay.Equal(dec(tt.copay)))
+			assert.True(t, res.DeductibleRemaining.Equal(dec(tt.deductible)))
+			assert.Equal(t, tt.reject, res.RejectReasons)
+			rs, err := x12.Parse271(res.Raw271)
+			require.NoError(t, err)
+			assert.Equal(t, tt.member, rs[0].Subscriber.ID)
+		})
+	}
+}
+
+func TestClaimStatus(t *testing.T) {
+	s, clk := newSim()
+	ctx := context.Background()
+	_, err := s.Submit(ctx, "s", batch(t, 1, claim("PCNS", "W1", "100"), claim("PCND", "DENY50", "60"), claim("PCNR", "REJECT", "10")))
+	require.NoError(t, err)
+	status := func(pcn string) x12.ClaimStatus {
+		raw, err := s.ClaimStatus(ctx, StatusRequest{PayerID: "ACME01", PayerName: "ACME", ProviderNPI: "1234567893", ProviderName: "CLINICFLOW",
+			MemberID: "W1", FirstName: "JOHN", LastName: "DOE", PatientControlNumber: pcn})
+		require.NoError(t, err)
+		rep, err := x12.Parse277(raw)
+		require.NoError(t, err)
+		require.Len(t, rep[0].Claims, 1)
+		assert.Equal(t, x12.Implementation277, rep[0].ImplementationRef)
+		return rep[0].Claims[0]
+	}
+	assert.Equal(t, "P1", status("PCNS").Statuses[0].Codes[0].Category)
+	clk.Advance(time.Minute)
+	paid := status("PCNS")
+	assert.Equal(t, "F1", paid.Statuses[0].Codes[0].Category)
+	assert.True(t, paid.PaidAmount.Equal(dec("90")))
+	assert.True(t, paid.TotalCharge.Equal(dec("100")))
+	assert.NotEmpty(t, paid.PayerClaimControlNumber)
+	assert.Equal(t, "F2", status("PCND").Statuses[0].Codes[0].Category)
+	rej := status("PCNR")
+	assert.True(t, rej.Rejected())
+	unknown := status("NOPE")
+	assert.Equal(t, x12.StatusCode{Category: "A4", Status: "35"}, unknown.Statuses[0].Codes[0])
+}
+
+func TestConcurrentSubmit(t *testing.T) {
+	s, clk := newSim()
+	var wg sync.WaitGroup
+	data := make([][]byte, 20)
+	for i := range data {
+		data[i] = batch(t, 200+i, claim(fmt.Sprintf("PCNC%d", i), "W1", "100"))
+	}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := s.Submit(context.Background(), fmt.Sprintf("c%d", i%20), data[i%20])
+			assert.NoError(t, err)
+			_, err = s.Poll(context.Background())
+			assert.NoError(t, err)
+		}(i)
+	}
+	wg.Wait()
+	files := deliver(t, s, clk)
+	assert.Len(t, files[Kind999], 20)
+	assert.Len(t, files[Kind277CA], 20)
+	assert.Len(t, files[Kind835], 20)
+	seen := map[int]bool{}
+	for _, k := range []Kind{Kind999, Kind277CA, Kind835} {
+		for _, f := range files[k] {
+			ics, err := x12.ReadInterchanges(f.Data)
+			require.NoError(t, err)
+			cn := ics[0].ControlNumber
+			assert.False(t, seen[cn], "control number %d reused", cn)
+			seen[cn] = true
+		}
+	}
+	assert.Equal(t, 60, len(seen))
+}
+
+func TestCanceledContext(t *testing.T) {
+	s, _ := newSim()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Submit(ctx, "x", nil)
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.Poll(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+}
