@@ -22,11 +22,12 @@ type Account string
 const (
 	Cash                Account = "1000"
 	ARPatient           Account = "1100"
-	ARInsuranceUnbilled Account = "1200"
+	ARInsuranceUnbilled Account = "1200" // insurance A/R: unbilled, billed and awaiting payment
 	ARHeld              Account = "1300"
 	PatientCredit       Account = "2100"
 	Revenue             Account = "4000"
 	Adjustments         Account = "4900"
+	Contractual         Account = "4910"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
