@@ -29,13 +29,13 @@ var submitter = claims.Submitter{Name: "Main St Clinic", ID: "CLINIC01", SenderI
 	ReceiverID: "SIMCH", ReceiverName: "Simulated Clearinghouse", ContactName: "Billing", Phone: "2175550100"}
 
 type world struct {
-	db      *gorm.DB
-	billing *billing.Service
-	records *records.Service
-	claims  *claims.Service
-	remit   *remit.Service
-	sim     *clearinghouse.Simulator
-	now     time.Time
+	db                        *gorm.DB
+	billing                   *billing.Service
+	records                   *records.Service
+	claims                    *claims.Service
+	remit                     *remit.Service
+	sim                       *clearinghouse.Simulator
+	now                       time.Time
 	patient, loc, prov, payer string
 }
 
