@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,30 @@ import (
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows"
 )
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildOut  []byte
+)
+
+// rcmBinary builds the rcm command once per test run.
+func rcmBinary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rcm-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "rcm")
+		cmd := exec.Command("go", "build", "-o", binPath, "github.com/clinicflow/rcm")
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	require.NoError(t, buildErr, "build rcm: %s", buildOut)
+	return binPath
+}
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,11 +58,7 @@ func freePort(t *testing.T) int {
 // it with SIGINT, starts it again on the same folder, and finds the case workflow
 // still there, answering and accepting new events.
 func TestDevRestartKeepsWorkflows(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "rcm")
-	build := exec.Command("go", "build", "-o", bin, "github.com/clinicflow/rcm")
-	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build rcm: %s", out)
+	bin := rcmBinary(t)
 
 	dataDir := t.TempDir()
 	httpPort := freePort(t)
