@@ -22,7 +22,7 @@ import (
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
-// Error types returned by activities (the same names the workflows contract uses).
+// Error types returned by activities; the workflows contract re-exports them.
 const (
 	ErrTypeInvalid  = "InvalidInput"
 	ErrTypeNotFound = "NotFound"

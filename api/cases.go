@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,7 +48,7 @@ func (s *Server) listCases(c *gin.Context) {
 			continue
 		case f == "patient_id" && uuid.Validate(v) != nil:
 			errs.Add(f, "must be a UUID")
-		case f != "patient_id" && !contains(allowed[f], v):
+		case f != "patient_id" && !slices.Contains(allowed[f], v):
 			errs.Add(f, "must be one of %v", allowed[f])
 		}
 		q = q.Where(f+" = ?", v)
@@ -296,7 +297,7 @@ func (s *Server) addCharge(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	if in.PriceOverride != nil && !contains(priceSetters, user(c).Role) {
+	if in.PriceOverride != nil && !slices.Contains(priceSetters, user(c).Role) {
 		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden",
 			"only a biller or manager may override the fee-schedule price",
 			validate.FieldError{Field: "price_override", Message: "is not allowed for your role"})
@@ -459,13 +460,4 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 // a retried request names the same encounter or charge and is applied once.
 func derivedID(caseID, op, key string) string {
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("rcm:"+caseID+":"+op+":"+key)).String()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

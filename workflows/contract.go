@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
 )
 
@@ -28,11 +29,12 @@ const (
 	QueryCaseState         = "state"
 )
 
-// Error types carried by application errors from updates, for callers to switch on.
+// Error types carried by application errors from updates, for callers to switch
+// on. They are the activities' names, passed through unchanged.
 const (
-	ErrTypeInvalid  = "InvalidInput" // details: []validate.FieldError
-	ErrTypeNotFound = "NotFound"
-	ErrTypeConflict = "Conflict"
+	ErrTypeInvalid  = activities.ErrTypeInvalid // details: []validate.FieldError
+	ErrTypeNotFound = activities.ErrTypeNotFound
+	ErrTypeConflict = activities.ErrTypeConflict
 )
 
 // CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.

@@ -69,18 +69,11 @@ func ReceivableAccount(kind string) ledger.Account {
 	}
 }
 
-// post writes the event journal plus the lines that keep the patient side settled.
+// post writes the event journal for the locked case, settling the patient side.
 func post(tx *gorm.DB, c caseRow, j ledger.Journal) error {
-	bal, err := ledger.CaseBalances(tx, c.ID)
-	if err != nil {
-		return err
-	}
 	j.CaseID, j.PatientID = c.ID, c.PatientID
-	j.Lines = append(j.Lines, ledger.SettlePatient(bal, j.Lines)...)
-	if _, err := ledger.Post(tx, j); err != nil {
-		return err
-	}
-	return nil
+	_, err := ledger.PostSettled(tx, j)
+	return err
 }
 
 // EncounterInput records a check-in.

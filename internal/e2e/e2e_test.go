@@ -316,23 +316,6 @@ func TestBadInputIsA400AndWritesNothing(t *testing.T) {
 		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
 	charges := "/api/v1/cases/" + caseID + "/encounters/" + encID + "/charges"
 
-	fields := func(r testenv.Response) []string {
-		var prob struct {
-			Type   string `json:"type"`
-			Status int    `json:"status"`
-			Errors []struct {
-				Field string `json:"field"`
-			} `json:"errors"`
-		}
-		r.JSON(t, &prob)
-		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
-		assert.Equal(t, r.Status, prob.Status)
-		var out []string
-		for _, f := range prob.Errors {
-			out = append(out, f.Field)
-		}
-		return out
-	}
 	cases := []struct {
 		name, method, path string
 		body               any
@@ -362,7 +345,7 @@ func TestBadInputIsA400AndWritesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.Do(tc.method, tc.path, tok, tc.body)
 			require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
-			got := fields(r)
+			got := problemFields(t, r)
 			for _, f := range tc.want {
 				assert.Contains(t, got, f, "%s", r.Body)
 			}

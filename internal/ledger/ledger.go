@@ -217,6 +217,19 @@ func SettlePatient(current Balances, event []Line) []Line {
 	return nil
 }
 
+// PostSettled posts j for its case after adding the lines SettlePatient derives
+// from the case's current balances, so every event on a case leaves the patient
+// side tidy (no negative balance; credits applied). The caller must hold the case's
+// row lock so the balances cannot change underneath.
+func PostSettled(tx *gorm.DB, j Journal) (bool, error) {
+	bal, err := CaseBalances(tx, j.CaseID)
+	if err != nil {
+		return false, err
+	}
+	j.Lines = append(j.Lines, SettlePatient(bal, j.Lines)...)
+	return Post(tx, j)
+}
+
 // CheckAll verifies the ledger invariant over the whole database: every journal has
 // at least two lines and sums to zero. It returns the offending journal ids.
 func CheckAll(tx *gorm.DB) ([]string, error) {

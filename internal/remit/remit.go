@@ -255,15 +255,10 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, cp x12.ClaimPayment, a
 		ledger.Debit(ledger.ARPatient, patient),
 		ledger.Credit(ledger.ARInsuranceUnbilled, cp.Payment.Add(contractual).Add(patient)),
 	}
-	bal, err := ledger.CaseBalances(tx, cl.CaseID)
-	if err != nil {
-		return cr, err
-	}
 	j := ledger.Journal{IdempotencyKey: "era:" + rc.ID, Kind: "insurance_payment", CaseID: cl.CaseID, PatientID: patientID,
-		SourceType: "remittance_claim", SourceID: rc.ID, Memo: "835 claim payment (" + cp.StatusCode + ")",
-		Lines: append(event, ledger.SettlePatient(bal, event)...)}
+		SourceType: "remittance_claim", SourceID: rc.ID, Memo: "835 claim payment (" + cp.StatusCode + ")", Lines: event}
 	if !(cp.Payment.IsZero() && contractual.IsZero() && patient.IsZero()) {
-		if _, err := ledger.Post(tx, j); err != nil {
+		if _, err := ledger.PostSettled(tx, j); err != nil {
 			return cr, err
 		}
 	}

@@ -491,21 +491,3 @@ func (e *eligibilityCommon) walk(tx *Transaction, extra func(Segment) error) err
 	}
 	return nil
 }
-
-// rawSeg writes a segment whose elements are already checked for
-// delimiters (used for repeated elements), dropping trailing empty ones.
-func (w *x12Writer) rawSeg(id string, els []string) {
-	for len(els) > 0 && els[len(els)-1] == "" {
-		els = els[:len(els)-1]
-	}
-	w.buf.WriteString(id)
-	for _, v := range els {
-		w.buf.WriteByte(w.d.Element)
-		w.buf.WriteString(v)
-	}
-	w.buf.WriteByte(w.d.Segment)
-	if w.nl {
-		w.buf.WriteByte('\n')
-	}
-	w.n++
-}

@@ -71,11 +71,17 @@ func (w *x12Writer) seg(id string, els ...any) {
 			w.fail("%s: unsupported element type %T", id, e)
 		}
 	}
-	for len(out) > 0 && out[len(out)-1] == "" {
-		out = out[:len(out)-1]
+	w.rawSeg(id, out)
+}
+
+// rawSeg writes a segment whose elements are already cleaned (seg uses it; the
+// 27x writers call it for repeated elements), dropping trailing empty ones.
+func (w *x12Writer) rawSeg(id string, els []string) {
+	for len(els) > 0 && els[len(els)-1] == "" {
+		els = els[:len(els)-1]
 	}
 	w.buf.WriteString(id)
-	for _, v := range out {
+	for _, v := range els {
 		w.buf.WriteByte(w.d.Element)
 		w.buf.WriteString(v)
 	}
