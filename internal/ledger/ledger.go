@@ -28,6 +28,7 @@ const (
 	Revenue             Account = "4000"
 	Adjustments         Account = "4900"
 	Contractual         Account = "4910"
+	InsuranceWriteOff   Account = "4920"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is

@@ -51,6 +51,8 @@ type Payer struct {
 	Type             string    `json:"type"`
 	TimelyFilingDays int       `json:"timely_filing_days"`
 	AppealWindowDays int       `json:"appeal_window_days"`
+	AckWaitDays      int       `json:"ack_wait_days"`
+	PaymentWaitDays  int       `json:"payment_wait_days"`
 	Address1         string    `json:"address1"`
 	Address2         string    `json:"address2"`
 	City             string    `json:"city"`
@@ -247,6 +249,7 @@ type Task struct {
 	BusinessKey string     `json:"business_key"`
 	CaseID      *string    `gorm:"type:uuid" json:"case_id,omitempty"`
 	EncounterID *string    `gorm:"type:uuid" json:"encounter_id,omitempty"`
+	ClaimID     *string    `gorm:"type:uuid" json:"claim_id,omitempty"`
 	Title       string     `json:"title"`
 	Details     JSON       `gorm:"type:jsonb" json:"details"`
 	Priority    int        `json:"priority"`
@@ -348,6 +351,12 @@ type Claim struct {
 	TotalCharge           decimal.Decimal `gorm:"type:numeric(14,2)" json:"total_charge"`
 	Paid                  decimal.Decimal `gorm:"type:numeric(14,2)" json:"paid"`
 	PatientResponsibility decimal.Decimal `gorm:"type:numeric(14,2)" json:"patient_responsibility"`
+	Contractual           decimal.Decimal `gorm:"type:numeric(14,2)" json:"contractual"`
+	WrittenOff            decimal.Decimal `gorm:"type:numeric(14,2)" json:"written_off"`
+	ToPatient             decimal.Decimal `gorm:"type:numeric(14,2)" json:"to_patient"`
+	AppealLevel           int             `json:"appeal_level"`
+	PriorClaimID          *string         `gorm:"type:uuid" json:"prior_claim_id,omitempty"`
+	COB                   JSON            `gorm:"column:cob;type:jsonb" json:"cob,omitempty"`
 	StageChangedAt        time.Time       `json:"stage_changed_at"`
 	CreatedAt             time.Time       `json:"created_at"`
 }

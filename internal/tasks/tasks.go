@@ -17,14 +17,29 @@ import (
 	"github.com/clinicflow/rcm/internal/store"
 )
 
-// Queues.
+// Queues. Each is a team's work list; claim queues hold tasks about one claim.
 const (
-	QueueCharges = "charges"
+	QueueCharges     = "charges"
+	QueueClaimFix    = "claim-fix"   // scrub failures to correct before submission
+	QueueEligibility = "eligibility" // inactive coverage found before submission
+	QueueRejections  = "rejections"  // 999 / 277CA rejections to correct and resubmit
+	QueueFollowUp    = "follow-up"   // silent payers: no 277CA, no 835, filing deadline
+	QueueDenials     = "denials"     // denials awaiting a decision, appeals awaiting the payer
+	QueueApprovals   = "approvals"   // write-offs awaiting a manager
 )
 
 // Kinds.
 const (
 	KindMissingCharges = "missing_charges"
+	KindScrubFailed    = "scrub_failed"
+	KindIneligible     = "coverage_inactive"
+	KindRejected       = "claim_rejected"
+	KindNoAck          = "no_277ca"
+	KindNoPayment      = "no_835"
+	KindTimelyFiling   = "timely_filing"
+	KindDenied         = "claim_denied"
+	KindAppealOverdue  = "appeal_deadline"
+	KindWriteOff       = "write_off_approval"
 )
 
 // ErrNotFound is returned for an unknown task.
@@ -40,6 +55,7 @@ type NewTask struct {
 	BusinessKey string         `json:"business_key"`
 	CaseID      string         `json:"case_id,omitempty"`
 	EncounterID string         `json:"encounter_id,omitempty"`
+	ClaimID     string         `json:"claim_id,omitempty"`
 	Title       string         `json:"title"`
 	Details     map[string]any `json:"details,omitempty"`
 	Priority    int            `json:"priority"`
@@ -61,7 +77,7 @@ func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 	var id string
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := store.Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: store.TaskOpen,
-			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID),
+			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID), ClaimID: ptr(t.ClaimID),
 			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC()}
 		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&row)
 		if res.Error != nil {
@@ -77,12 +93,34 @@ func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 	return id, err
 }
 
+// Resolve closes the open or claimed task with the business key, if any: the
+// system saw the work done (a fix arrived, a claim was accepted). It reports
+// whether a task was closed.
+func (s *Service) Resolve(ctx context.Context, businessKey, resolution string, actor audit.Actor) (bool, error) {
+	closed := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ids []string
+		if err := tx.Model(&store.Task{}).Where("business_key = ? AND status IN ?", businessKey,
+			[]string{store.TaskOpen, store.TaskClaimed}).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := tx.Model(&store.Task{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": store.TaskDone, "completed_at": time.Now().UTC(), "resolution": resolution}).Error; err != nil {
+			return err
+		}
+		closed = true
+		return audit.Record(tx, actor, "task.resolve", "task", ids[0], map[string]any{"resolution": resolution})
+	})
+	return closed, err
+}
+
 // Filter selects tasks to list.
 type Filter struct {
-	Queue  string
-	Status []string
-	CaseID string
-	Limit  int
+	Queue   string
+	Status  []string
+	CaseID  string
+	ClaimID string
+	Limit   int
 }
 
 // List returns tasks, highest priority and oldest first.
@@ -96,6 +134,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]store.Task, error) {
 	}
 	if f.CaseID != "" {
 		q = q.Where("case_id = ?", f.CaseID)
+	}
+	if f.ClaimID != "" {
+		q = q.Where("claim_id = ?", f.ClaimID)
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
