@@ -36,10 +36,11 @@ const (
 	StageWrittenOff      = "written_off"
 	StageToPatient       = "transferred_to_patient"
 	StageVoided          = "voided"
+	StageReplaced        = "replaced" // a corrected claim (frequency 7) took its place
 )
 
 // Terminal stages: the claim needs nothing more, so it is never "stuck".
-var Terminal = []string{StagePaid, StageWrittenOff, StageToPatient, StageVoided}
+var Terminal = []string{StagePaid, StageWrittenOff, StageToPatient, StageVoided, StageReplaced}
 
 // Causes of a stage change.
 const (
@@ -50,6 +51,9 @@ const (
 	Cause277CA  = "277ca"
 	Cause835    = "835"
 	CauseTimer  = "timer"
+	// CauseEligibility is a 270/271 answer; Cause277 a 276/277 status inquiry.
+	CauseEligibility = "eligibility"
+	Cause277         = "277"
 )
 
 // Limits of a professional claim (837P).
