@@ -32,6 +32,21 @@ type Config struct {
 	// MissingChargesAfter is how long a checked-in visit may go without completed
 	// charges before a task is raised (MISSING_CHARGES_AFTER, a Go duration).
 	MissingChargesAfter time.Duration
+	// ClaimDayLength is how long a payer's "day" lasts for claim timers
+	// (CLAIM_DAY_LENGTH): acknowledgement and payment waits, filing and appeal
+	// deadlines. 24h in production; shorten it to watch those timers fire in a demo.
+	ClaimDayLength time.Duration
+	// SimAckDelay and SimRemitDelay are how long the built-in clearinghouse
+	// simulator takes to answer a claim with its 999/277CA and its 835
+	// (SIM_ACK_DELAY, SIM_REMIT_DELAY).
+	SimAckDelay   time.Duration
+	SimRemitDelay time.Duration
+	// PollInterval is how often the worker fetches clearinghouse files (POLL_INTERVAL).
+	PollInterval time.Duration
+	// PracticeName and SubmitterID name the practice to the clearinghouse in the
+	// 837P (PRACTICE_NAME, SUBMITTER_ID).
+	PracticeName string
+	SubmitterID  string
 }
 
 // Defaults used when a variable is unset.
@@ -43,6 +58,12 @@ const (
 	DefaultDataDir             = ".data"
 	DefaultLogLevel            = "info"
 	DefaultMissingChargesAfter = 24 * time.Hour
+	DefaultClaimDayLength      = 24 * time.Hour
+	DefaultSimAckDelay         = 2 * time.Second
+	DefaultSimRemitDelay       = 5 * time.Second
+	DefaultPollInterval        = 2 * time.Second
+	DefaultPracticeName        = "CLINICFLOW PRACTICE"
+	DefaultSubmitterID         = "CLINICFLOW"
 )
 
 // FromEnv reads the configuration from the environment through getenv.
@@ -56,8 +77,33 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogLevel:            or(getenv("LOG_LEVEL"), DefaultLogLevel),
 		TemporalPort:        DefaultTemporalPort,
 		MissingChargesAfter: DefaultMissingChargesAfter,
+		ClaimDayLength:      DefaultClaimDayLength,
+		SimAckDelay:         DefaultSimAckDelay,
+		SimRemitDelay:       DefaultSimRemitDelay,
+		PollInterval:        DefaultPollInterval,
+		PracticeName:        or(getenv("PRACTICE_NAME"), DefaultPracticeName),
+		SubmitterID:         or(getenv("SUBMITTER_ID"), DefaultSubmitterID),
 	}
 	var err error
+	durations := []struct {
+		name     string
+		dst      *time.Duration
+		positive bool
+	}{
+		{"CLAIM_DAY_LENGTH", &c.ClaimDayLength, true},
+		{"SIM_ACK_DELAY", &c.SimAckDelay, false},
+		{"SIM_REMIT_DELAY", &c.SimRemitDelay, false},
+		{"POLL_INTERVAL", &c.PollInterval, true},
+	}
+	for _, d := range durations {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst < 0 || (d.positive && *d.dst == 0) {
+			return c, fmt.Errorf("%s: %q is not a positive duration such as 2s or 24h", d.name, v)
+		}
+	}
 	if v := getenv("TEMPORAL_PORT"); v != "" {
 		if c.TemporalPort, err = strconv.Atoi(v); err != nil || c.TemporalPort <= 0 || c.TemporalPort > 65535 {
 			return c, fmt.Errorf("TEMPORAL_PORT: %q is not a port number", v)

@@ -22,6 +22,8 @@ import (
 const (
 	DefaultTimelyFilingDays = 365
 	DefaultAppealWindowDays = 180
+	DefaultAckWaitDays      = 3
+	DefaultPaymentWaitDays  = 30
 	maxPayerDays            = 3650
 )
 
@@ -38,9 +40,15 @@ type NewPayer struct {
 	PayerID string `json:"payer_id"`
 	Type    string `json:"type"`
 	// TimelyFilingDays and AppealWindowDays default to 365 and 180 when absent.
-	TimelyFilingDays *int   `json:"timely_filing_days"`
-	AppealWindowDays *int   `json:"appeal_window_days"`
-	Phone            string `json:"phone"`
+	TimelyFilingDays *int `json:"timely_filing_days"`
+	AppealWindowDays *int `json:"appeal_window_days"`
+	// AckWaitDays (default 3, at most 90) is how long a submitted claim may go
+	// without a 277CA before a follow-up task; PaymentWaitDays (default 30, at
+	// most 365) how long an accepted claim may go without an 835 before a status
+	// inquiry and a follow-up task.
+	AckWaitDays     *int   `json:"ack_wait_days"`
+	PaymentWaitDays *int   `json:"payment_wait_days"`
+	Phone           string `json:"phone"`
 	Address
 }
 
@@ -55,6 +63,10 @@ func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Acto
 	errs.Check(slices.Contains(store.PayerTypes, in.Type), "type", "must be one of %v", store.PayerTypes)
 	timely := dayLimit(&errs, "timely_filing_days", in.TimelyFilingDays, DefaultTimelyFilingDays)
 	appeal := dayLimit(&errs, "appeal_window_days", in.AppealWindowDays, DefaultAppealWindowDays)
+	ackWait := dayLimit(&errs, "ack_wait_days", in.AckWaitDays, DefaultAckWaitDays)
+	errs.Check(ackWait <= 90 || ackWait > maxPayerDays, "ack_wait_days", "must be from 1 to 90 days")
+	payWait := dayLimit(&errs, "payment_wait_days", in.PaymentWaitDays, DefaultPaymentWaitDays)
+	errs.Check(payWait <= 365 || payWait > maxPayerDays, "payment_wait_days", "must be from 1 to 365 days")
 	if in.Phone != "" {
 		errs.Check(phoneRe.MatchString(in.Phone), "phone", "is not a phone number")
 	}
@@ -63,7 +75,7 @@ func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Acto
 		return store.Payer{}, errs
 	}
 	p := store.Payer{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), PayerID: in.PayerID, Type: in.Type,
-		TimelyFilingDays: timely, AppealWindowDays: appeal, Address1: in.Address1, Address2: in.Address2,
+		TimelyFilingDays: timely, AppealWindowDays: appeal, AckWaitDays: ackWait, PaymentWaitDays: payWait, Address1: in.Address1, Address2: in.Address2,
 		City: in.City, State: in.State, Zip: in.Zip, Phone: in.Phone, CreatedAt: now()}
 	err := s.create(ctx, &p, actor, "payer", p.ID)
 	if errors.Is(err, ErrDuplicate) {
