@@ -1,11 +1,13 @@
 package clearinghouse
 
 import (
+	"strings"
+
 	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/shopspring/decimal"
 )
 
-var hundred = decimal.NewFromInt(100)
+var hundred, eighty = decimal.NewFromInt(100), decimal.NewFromInt(80)
 
 // Adjudicate applies a pay or deny outcome to a claim and returns its 835
 // claim payment loop. Every line balances (SVC02 - SVC03 = sum of its CAS)
@@ -18,6 +20,21 @@ var hundred = decimal.NewFromInt(100)
 // and PR-2 = CoinsurancePercent of what remains on the line. For a denial,
 // every line gets one CAS for its full charge with the outcome's group and
 // CARC, plus LQ*HE remarks, and CLP02 is 4.
+//
+// A claim that carries a prior payer's adjudication (a 2320 loop with
+// AMT*D, CAS or 2430 lines, of a payer whose SBR01 does not come after the
+// claim's own: P before S before T) is paid as secondary. The remaining
+// amount R is the prior payer's patient responsibility: the PR adjustments
+// of its 2320 and 2430 loops or, when it has none, the charge minus its
+// paid amount (AMT*D, else the sum of SVD02) minus its other adjustments
+// (CO, OA, PI, CR). This payer pays SecondaryPercent (80 when zero) of R,
+// rounded to cents; the rest of R is PR-2 and the part the prior payer
+// settled (charge - R) is OA-23. CLP02 is 2 (3 for a tertiary claim).
+// When every line has a 2430 loop of the prior payer and its 2320 has no
+// claim-level CAS, R is taken line by line; otherwise R is computed for
+// the claim and spread over the lines in proportion to their charges. The
+// payment is spread over the lines in proportion to their share of R, so
+// the claim pays exactly SecondaryPercent of R and every line balances.
 func Adjudicate(c *x12.Claim837, o Outcome, payerClaimNumber string, received x12.Date) x12.ClaimPayment {
 	p := x12.ClaimPayment{
 		PatientControlNumber:    c.PatientControlNumber,
@@ -46,6 +63,9 @@ func Adjudicate(c *x12.Claim837, o Outcome, payerClaimNumber string, received x1
 	denied := o.Kind == OutcomeDeny
 	if denied {
 		p.StatusCode, p.IsDenial = "4", true
+	} else if prior := priorPayer(c); prior != nil {
+		adjudicateSecondary(&p, c, prior, o)
+		return p
 	}
 	pct := o.AllowedPercent
 	if pct.IsZero() {
@@ -53,17 +73,7 @@ func Adjudicate(c *x12.Claim837, o Outcome, payerClaimNumber string, received x1
 	}
 	copayLeft, dedLeft := o.Copay, o.Deductible
 	for _, l := range c.Lines {
-		sp := x12.ServicePayment{
-			Procedure:             l.Procedure,
-			ChargeAmount:          l.Charge,
-			UnitsPaid:             l.Units,
-			LineItemControlNumber: l.LineItemControlNumber,
-		}
-		if l.ServiceDateEnd.IsZero() {
-			sp.ServiceDate = l.ServiceDate
-		} else {
-			sp.ServiceStart, sp.ServiceEnd = l.ServiceDate, l.ServiceDateEnd
-		}
+		sp := newServicePayment(l)
 		if denied {
 			group := o.DenyGroup
 			if group == "" {
@@ -108,6 +118,208 @@ func Adjudicate(c *x12.Claim837, o Outcome, payerClaimNumber string, received x1
 		p.ServiceLines = append(p.ServiceLines, sp)
 	}
 	return p
+}
+
+// newServicePayment starts the SVC loop answering an 837 line.
+func newServicePayment(l x12.ServiceLine837) x12.ServicePayment {
+	sp := x12.ServicePayment{
+		Procedure:             l.Procedure,
+		ChargeAmount:          l.Charge,
+		UnitsPaid:             l.Units,
+		LineItemControlNumber: l.LineItemControlNumber,
+	}
+	if l.ServiceDateEnd.IsZero() {
+		sp.ServiceDate = l.ServiceDate
+	} else {
+		sp.ServiceStart, sp.ServiceEnd = l.ServiceDate, l.ServiceDateEnd
+	}
+	return sp
+}
+
+// responsibilityOrder ranks SBR01 payer responsibility codes: primary,
+// secondary, tertiary, then payers 4 to 11.
+const responsibilityOrder = "PSTABCDEFGH"
+
+// rank returns the position of an SBR01 code; unknown codes (U) come last.
+func rank(code string) int {
+	if len(code) == 1 {
+		if i := strings.Index(responsibilityOrder, code); i >= 0 {
+			return i
+		}
+	}
+	return len(responsibilityOrder)
+}
+
+// priorPayer returns the other payer whose adjudication the claim carries
+// and that does not come after the claim's payer (the latest such payer
+// when there are several), or nil when the claim is not a secondary claim.
+// Other payers that come later (a primary claim listing the secondary
+// coverage) or carry no adjudication are information only.
+func priorPayer(c *x12.Claim837) *x12.OtherPayer {
+	own := rank(c.Subscriber.PayerResponsibility)
+	var prior *x12.OtherPayer
+	for i := range c.OtherPayers {
+		o := &c.OtherPayers[i]
+		r := rank(o.PayerResponsibility)
+		if r > own || !adjudicated(c, o) {
+			continue
+		}
+		if prior == nil || r > rank(prior.PayerResponsibility) {
+			prior = o
+		}
+	}
+	return prior
+}
+
+// adjudicated reports whether the claim carries o's adjudication.
+func adjudicated(c *x12.Claim837, o *x12.OtherPayer) bool {
+	if o.PaidAmount != nil || len(o.Adjustments) > 0 {
+		return true
+	}
+	for _, l := range c.Lines {
+		for _, a := range l.Adjudications {
+			if a.PayerID == o.Payer.ID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// priorTotals sums the amounts of adjustments by patient responsibility
+// (PR) and everything else.
+type priorTotals struct {
+	pr, other decimal.Decimal
+	hasPR     bool
+}
+
+func (t *priorTotals) add(adj []x12.Adjustment) {
+	for _, a := range adj {
+		if a.Group == "PR" {
+			t.pr, t.hasPR = t.pr.Add(a.Amount), true
+		} else {
+			t.other = t.other.Add(a.Amount)
+		}
+	}
+}
+
+// clamp bounds v to [0, max].
+func clamp(v, upper decimal.Decimal) decimal.Decimal {
+	if v.IsNegative() {
+		return decimal.Zero
+	}
+	return decimal.Min(v, upper)
+}
+
+// remaining returns what the prior payer left to the patient on each line
+// (see Adjudicate).
+func remaining(c *x12.Claim837, prior *x12.OtherPayer) []decimal.Decimal {
+	claim := priorTotals{}
+	claim.add(prior.Adjustments)
+	lines := make([]priorTotals, len(c.Lines))
+	linePaid := make([]decimal.Decimal, len(c.Lines))
+	lineLevel := len(prior.Adjustments) == 0
+	for i, l := range c.Lines {
+		found := false
+		for _, a := range l.Adjudications {
+			if a.PayerID != prior.Payer.ID {
+				continue
+			}
+			found = true
+			lines[i].add(a.Adjustments)
+			linePaid[i] = linePaid[i].Add(a.PaidAmount)
+		}
+		lineLevel = lineLevel && found
+	}
+	out := make([]decimal.Decimal, len(c.Lines))
+	if lineLevel {
+		for i, l := range c.Lines {
+			if lines[i].hasPR {
+				out[i] = clamp(lines[i].pr, l.Charge)
+			} else {
+				out[i] = clamp(l.Charge.Sub(linePaid[i]).Sub(lines[i].other), l.Charge)
+			}
+		}
+		return out
+	}
+	total, paid := claim, decimal.Zero
+	for i := range lines {
+		total.pr, total.other = total.pr.Add(lines[i].pr), total.other.Add(lines[i].other)
+		total.hasPR = total.hasPR || lines[i].hasPR
+		paid = paid.Add(linePaid[i])
+	}
+	if prior.PaidAmount != nil {
+		paid = *prior.PaidAmount
+	}
+	r := total.pr
+	if !total.hasPR {
+		r = c.TotalCharge.Sub(paid).Sub(total.other)
+	}
+	charges := make([]decimal.Decimal, len(c.Lines))
+	for i, l := range c.Lines {
+		charges[i] = l.Charge
+	}
+	return allocate(clamp(r, c.TotalCharge), charges)
+}
+
+// allocate spreads total (in cents, 0 <= total <= sum of caps) over the
+// caps in proportion to them: every share is rounded down to the cent and
+// the cents left go to the first shares with room, so shares never exceed
+// their cap and add up to total.
+func allocate(total decimal.Decimal, caps []decimal.Decimal) []decimal.Decimal {
+	out := make([]decimal.Decimal, len(caps))
+	sum := decimal.Zero
+	for _, c := range caps {
+		sum = sum.Add(c)
+	}
+	if !sum.IsPositive() {
+		return out
+	}
+	left := total
+	for i, c := range caps {
+		out[i] = total.Mul(c).Div(sum).Truncate(2)
+		left = left.Sub(out[i])
+	}
+	for i := range out {
+		if !left.IsPositive() {
+			break
+		}
+		add := decimal.Min(left, caps[i].Sub(out[i]))
+		out[i], left = out[i].Add(add), left.Sub(add)
+	}
+	return out
+}
+
+// adjudicateSecondary fills the lines of a secondary payment (see
+// Adjudicate).
+func adjudicateSecondary(p *x12.ClaimPayment, c *x12.Claim837, prior *x12.OtherPayer, o Outcome) {
+	if p.StatusCode == "1" {
+		p.StatusCode = "2"
+	}
+	pct := o.SecondaryPercent
+	if pct.IsZero() {
+		pct = eighty
+	}
+	rem := remaining(c, prior)
+	r := decimal.Zero
+	for _, v := range rem {
+		r = r.Add(v)
+	}
+	pay := clamp(r.Mul(pct).Div(hundred).Round(2), r)
+	paid := allocate(pay, rem)
+	for i, l := range c.Lines {
+		sp := newServicePayment(l)
+		sp.PaidAmount = paid[i]
+		if oa := l.Charge.Sub(rem[i]); oa.IsPositive() {
+			sp.Adjustments = append(sp.Adjustments, x12.Adjustment{Group: "OA", Reason: "23", Amount: oa})
+		}
+		if pr := rem[i].Sub(paid[i]); pr.IsPositive() {
+			sp.Adjustments = append(sp.Adjustments, x12.Adjustment{Group: "PR", Reason: "2", Amount: pr})
+			p.PatientResponsibility = p.PatientResponsibility.Add(pr)
+		}
+		p.Payment = p.Payment.Add(sp.PaidAmount)
+		p.ServiceLines = append(p.ServiceLines, sp)
+	}
 }
 
 // Reversal returns the CLP02 = 22 loop that takes back a previous payment:

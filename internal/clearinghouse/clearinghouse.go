@@ -1,7 +1,8 @@
 // Package clearinghouse defines how the system talks to an X12 clearinghouse
 // (eligibility 270/271, claim submission 837P with 999/277CA/835 coming
-// back, claim status 276/277) and provides Simulator, an in-memory,
-// deterministic clearinghouse and payer for development and tests.
+// back, claim status 276/277, written appeals of denied claims answered by
+// an 835) and provides Simulator, an in-memory, deterministic clearinghouse
+// and payer for development and tests.
 package clearinghouse
 
 import (
@@ -21,11 +22,21 @@ type Clearinghouse interface {
 	// Submit sends an 837 batch. It is idempotent by submissionID: a
 	// retry with the same id returns the first result and submits nothing.
 	Submit(ctx context.Context, submissionID string, batch837 []byte) (SubmitResult, error)
-	// Poll returns the inbound files (999, 277CA, 835) that became
-	// available since the last call; each file is delivered once.
-	Poll(ctx context.Context) ([]Inbound, error)
+	// Poll returns, in ID order, the available inbound files (999, 277CA,
+	// 835) whose ID sorts after the cursor after ("" reads from the oldest
+	// file still kept). Files are not consumed: a caller keeps its cursor
+	// durably and advances it to the ID of the last file it has processed,
+	// so a poll retried after a crash loses nothing. A file is never added
+	// behind a cursor: IDs sort in the order files become available.
+	Poll(ctx context.Context, after string) ([]Inbound, error)
 	// ClaimStatus sends a 276 built from req and returns the raw 277.
 	ClaimStatus(ctx context.Context, req StatusRequest) ([]byte, error)
+	// Appeal sends a written appeal of a denied claim to its payer. It is
+	// idempotent by AppealID: a repeated id returns the first result. A
+	// payer that refuses the appeal answers Accepted false with a reason,
+	// not an error; an accepted appeal is decided by an 835 (re-adjudicating
+	// the claim) that arrives through Poll.
+	Appeal(ctx context.Context, req AppealRequest) (AppealResult, error)
 }
 
 // Kind is the type of an inbound file.
@@ -40,12 +51,18 @@ const (
 
 // Inbound is one file received from the clearinghouse.
 type Inbound struct {
-	// ID identifies the file; IDs increase in creation order.
+	// ID identifies the file. IDs sort lexically (plain string
+	// comparison) in the order the files became available, which makes
+	// them usable as a Poll cursor.
 	ID string `json:"id"`
 	// Kind is 999, 277CA or 835.
 	Kind Kind `json:"kind"`
-	// SubmissionID is the Submit id the file relates to.
+	// SubmissionID is the Submit id the file relates to (for the 835
+	// deciding an appeal, the Submit id of the appealed claim).
 	SubmissionID string `json:"submission_id"`
+	// AppealID is the Appeal id an 835 decides; empty for files answering
+	// a submission.
+	AppealID string `json:"appeal_id,omitempty"`
 	// Data is the raw X12 interchange.
 	Data []byte `json:"data"`
 	// AvailableAt is when the file became available.
@@ -113,6 +130,38 @@ type StatusRequest struct {
 	ServiceFrom             x12.Date         `json:"service_from,omitzero"`
 	ServiceTo               x12.Date         `json:"service_to,omitzero"`
 }
+
+// AppealRequest is a written appeal of one denied claim.
+type AppealRequest struct {
+	// AppealID is the caller's idempotency key for the appeal.
+	AppealID string `json:"appeal_id"`
+	// PayerID is the payer the claim was billed to (NM1*PR NM109 of the
+	// 837).
+	PayerID string `json:"payer_id"`
+	// PatientControlNumber (CLM01) identifies the claim; when
+	// PayerClaimControlNumber (CLP07) is given it must name the same claim.
+	PatientControlNumber    string `json:"patient_control_number"`
+	PayerClaimControlNumber string `json:"payer_claim_control_number,omitempty"`
+	// Level is the appeal level: 1, or 2 after a level 1 appeal was upheld.
+	Level int `json:"level"`
+	// Letter is the appeal letter.
+	Letter string `json:"letter"`
+}
+
+// AppealResult is the payer's receipt of an appeal.
+type AppealResult struct {
+	AppealID   string    `json:"appeal_id"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Accepted is false when the payer refused to take the appeal (unknown
+	// or not denied claim); Reason then says why.
+	Accepted bool   `json:"accepted"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ErrInvalidAppeal is returned by Appeal for a request that cannot be sent
+// at all (no appeal id, payer, patient control number or letter, or a
+// level other than 1 or 2); retrying it cannot succeed.
+var ErrInvalidAppeal = errors.New("clearinghouse: invalid appeal request")
 
 // ErrSubmissionConflict is returned by Submit when a submission id is reused
 // with different content.

@@ -156,7 +156,7 @@ func (s *Simulator) answer276(raw []byte, now time.Time) ([]byte, error) {
 			rec = s.byPayerCN[cq.PayerClaimControlNumber]
 		}
 		if rec == nil && cq.PatientControlNumber != "" {
-			rec = s.claims[cq.PatientControlNumber]
+			rec = s.claims[claimKey(q.Payer.ID, cq.PatientControlNumber)]
 		}
 		st := x12.StatusInfo{Date: today}
 		switch {

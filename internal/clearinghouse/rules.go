@@ -13,7 +13,9 @@ type OutcomeKind string
 // Outcome kinds.
 const (
 	// OutcomePay adjudicates the claim and pays it (possibly partially:
-	// allowed percentage, deductible, coinsurance, copay).
+	// allowed percentage, deductible, coinsurance, copay; or, for a claim
+	// carrying a prior payer's adjudication, SecondaryPercent of what the
+	// prior payer left to the patient).
 	OutcomePay OutcomeKind = "pay"
 	// OutcomeDeny adjudicates the claim to zero with a CARC on every line.
 	OutcomeDeny OutcomeKind = "deny"
@@ -34,6 +36,12 @@ type Outcome struct {
 	// CoinsurancePercent is a PR-2 percentage of what is left of the
 	// allowed amount after copay and deductible.
 	CoinsurancePercent decimal.Decimal `json:"coinsurance_percent"`
+	// SecondaryPercent is, for a claim processed as secondary (see
+	// Adjudicate), the percentage of the prior payer's patient
+	// responsibility this payer pays; the rest is PR-2. Zero means 80.
+	// AllowedPercent, Copay, Deductible and CoinsurancePercent do not apply
+	// to such claims.
+	SecondaryPercent decimal.Decimal `json:"secondary_percent"`
 	// DenyGroup and DenyReason are the CAS group ("CO" when empty) and
 	// CARC of a denial; Remarks are RARCs written as LQ*HE on every line.
 	DenyGroup  string   `json:"deny_group,omitempty"`
@@ -91,6 +99,11 @@ type Rule struct {
 	Name    string  `json:"name"`
 	Match   Match   `json:"match"`
 	Outcome Outcome `json:"outcome"`
+	// AppealOutcome decides an accepted appeal of a claim this rule denied:
+	// nil pays it with the Rules' Default outcome; a pay outcome pays it;
+	// any other kind upholds the denial (CLP02 4) with the denial's CARC,
+	// or with DenyGroup/DenyReason/Remarks when DenyReason is set.
+	AppealOutcome *Outcome `json:"appeal_outcome,omitempty"`
 }
 
 // EligibilityRule decides a 271 for member IDs with a prefix.
@@ -157,6 +170,13 @@ func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 //	COINS     allowed 90%, CO-45, PR-2 coinsurance 20%
 //	otherwise allowed 90%, CO-45 for the rest, paid.
 //
+// Appeals of DENY50, DENY16 and DENY197 denials are paid with the Default
+// outcome (allowed 90%); appeals of DENY29 (timely filing) and DENY18
+// (duplicate) denials are upheld: denied again with the same CARC. A claim
+// carrying a prior payer's adjudication (secondary) matching a pay rule,
+// or none, is paid 80% of the prior payer's patient responsibility (see
+// Adjudicate); the deny and reject rules apply to it unchanged.
+//
 // Eligibility: member IDs starting with INACTIVE are inactive; every other
 // member is active on "SIMULATED PPO" with a 25.00 copay, a 1500.00 annual
 // deductible of which 500.00 remains, and 20% coinsurance.
@@ -165,13 +185,18 @@ func DefaultRules() Rules {
 		return Rule{Name: strings.ToLower(prefix), Match: Match{MemberIDPrefix: prefix},
 			Outcome: Outcome{Kind: OutcomeDeny, DenyGroup: "CO", DenyReason: reason, Remarks: remarks}}
 	}
+	upheld := func(r Rule) Rule {
+		o := r.Outcome
+		r.AppealOutcome = &o
+		return r
+	}
 	return Rules{
 		Claims: []Rule{
 			deny("DENY50", "50", "N115"),
 			deny("DENY16", "16", "M76", "N290"),
-			deny("DENY29", "29"),
+			upheld(deny("DENY29", "29")),
 			deny("DENY197", "197"),
-			deny("DENY18", "18"),
+			upheld(deny("DENY18", "18")),
 			{Name: "reject", Match: Match{MemberIDPrefix: "REJECT"}, Outcome: Outcome{Kind: OutcomeReject,
 				RejectCategory: "A7", RejectStatus: "164", RejectEntity: "IL", RejectMessage: "SUBSCRIBER ID NOT FOUND"}},
 			{Name: "payfull", Match: Match{MemberIDPrefix: "PAYFULL"}, Outcome: Outcome{Kind: OutcomePay, AllowedPercent: d("100")}},

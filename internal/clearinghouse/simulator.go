@@ -1,6 +1,7 @@
 package clearinghouse
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -26,7 +27,14 @@ type Config struct {
 	Rules *Rules
 	// ID is the clearinghouse's interchange ID ("CFSIM" when empty).
 	ID string
+	// PollRetention is how many available files Poll keeps (10000 when
+	// zero); see Simulator.Poll.
+	PollRetention int
 }
+
+// DefaultPollRetention is the number of available files a Simulator keeps
+// for Poll when Config.PollRetention is zero.
+const DefaultPollRetention = 10000
 
 // Simulator is an in-memory clearinghouse and payer. It is deterministic
 // for a given clock and call order, and safe for concurrent use.
@@ -39,13 +47,25 @@ type Config struct {
 // transaction set with one claim loop per claim (accepted with A1/A2, or
 // rejected per the rules, for an out-of-balance claim, or for a void or
 // replacement of an unknown claim), then after RemitDelay one 835 per payer
-// for the claims adjudicated (Rules). A replacement (frequency 7) reverses
-// the original payment (CLP02 22) in the same 835 and is adjudicated again;
-// a void (frequency 8) of a paid claim produces a reversal only. An original
-// claim whose patient control number was already accepted is denied CO-18.
-// When an 835 nets negative, a PLB FB (forward balance) brings BPR02 to
-// zero and the balance is recovered by later 835s of the same payer and
-// provider with a positive PLB FB.
+// for the claims adjudicated (Rules, Adjudicate). A claim carrying a prior
+// payer's adjudication (2320/2430 loops) is paid as secondary (see
+// Adjudicate). A replacement (frequency 7) reverses the original payment
+// (CLP02 22) in the same 835 and is adjudicated again; a void (frequency 8)
+// of a paid claim produces a reversal only. An original claim whose patient
+// control number was already accepted by the same payer is denied CO-18
+// (the same patient control number sent to another payer, e.g. a secondary
+// claim, is a different claim). When an 835 nets negative, a PLB FB
+// (forward balance) brings BPR02 to zero and the balance is recovered by
+// later 835s of the same payer and provider with a positive PLB FB.
+//
+// Appeal accepts a level 1 appeal of a claim whose last adjudication, already
+// due, is a denial, and a level 2 appeal once level 1 was upheld; RemitDelay
+// later an 835 re-adjudicates the claim per its rule's AppealOutcome: a new
+// CLP (same patient control and payer claim numbers, no reversal since the
+// denial paid nothing) that pays it or denies it again with the same CARC.
+//
+// Files become visible to Poll in ID order: an ID is given to a file when
+// it becomes available (see Poll).
 type Simulator struct {
 	mu  sync.Mutex
 	cfg Config
@@ -57,8 +77,11 @@ type Simulator struct {
 	checkSeq int // check numbers
 
 	submissions map[string]submission
-	pending     []Inbound
-	claims      map[string]*claimRecord // by patient control number
+	appeals     map[string]AppealResult
+	scheduled   []Inbound               // not yet available, in creation order, without ID
+	available   []Inbound               // in ID order, at most retention
+	retention   int                     // files kept in available
+	claims      map[string]*claimRecord // by claimKey(payer ID, patient control number)
 	byPayerCN   map[string]*claimRecord
 	forward     map[string]decimal.Decimal // payer|NPI -> amount owed by the provider
 }
@@ -79,14 +102,24 @@ const (
 type claimRecord struct {
 	claim        x12.Claim837
 	submissionID string
+	submitter    string // ISA06 of the 837, receiver of the 835s
 	payerCN      string
 	state        claimState
 	payment      *x12.ClaimPayment // last adjudication (nil when not adjudicated)
+	outcome      Outcome           // the outcome of the last adjudication
+	appeal       Outcome           // what an accepted appeal of a denial gets
+	appealLevel  int               // last accepted appeal level
 	reject       x12.StatusCode
-	remitAt      time.Time
+	remitAt      time.Time // when the last adjudication's 835 is available
 	checkNumber  string
 	checkDate    x12.Date
 	receivedDate x12.Date
+}
+
+// claimKey identifies a claim at a payer: a patient control number billed
+// to two payers (primary and secondary) names two claims.
+func claimKey(payerID, patientControlNumber string) string {
+	return payerID + "|" + patientControlNumber
 }
 
 var _ Clearinghouse = (*Simulator)(nil)
@@ -104,8 +137,12 @@ func NewSimulator(cfg Config) *Simulator {
 	if id == "" {
 		id = "CFSIM"
 	}
-	return &Simulator{cfg: cfg, id: id, submissions: map[string]submission{}, claims: map[string]*claimRecord{},
-		byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{}}
+	retention := cfg.PollRetention
+	if retention <= 0 {
+		retention = DefaultPollRetention
+	}
+	return &Simulator{cfg: cfg, id: id, retention: retention, submissions: map[string]submission{}, appeals: map[string]AppealResult{},
+		claims: map[string]*claimRecord{}, byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{}}
 }
 
 // envelope returns a fresh outgoing envelope (caller holds mu).
@@ -130,30 +167,65 @@ func trim15(v string) string {
 	return v
 }
 
-func (s *Simulator) enqueue(kind Kind, subID string, data []byte, at time.Time) {
-	s.inSeq++
-	s.pending = append(s.pending, Inbound{ID: fmt.Sprintf("IN%08d", s.inSeq), Kind: kind, SubmissionID: subID, Data: data, AvailableAt: at})
+// enqueue schedules a file (caller holds mu); its ID is given by release.
+func (s *Simulator) enqueue(in Inbound) {
+	s.scheduled = append(s.scheduled, in)
 }
 
-// Poll returns the files whose delay has elapsed, in order of availability
-// then creation, and forgets them.
-func (s *Simulator) Poll(ctx context.Context) ([]Inbound, error) {
+// release gives IDs to the scheduled files that are due at now, in order of
+// AvailableAt then creation, and drops the oldest available files beyond
+// the retention (caller holds mu). Since a file is scheduled no earlier
+// than the clock, the IDs follow (AvailableAt, creation) whenever Poll is
+// called, as long as the clock does not go back.
+func (s *Simulator) release(now time.Time) {
+	var due, keep []Inbound
+	for _, in := range s.scheduled {
+		if in.AvailableAt.After(now) {
+			keep = append(keep, in)
+		} else {
+			due = append(due, in)
+		}
+	}
+	s.scheduled = keep
+	sort.SliceStable(due, func(i, j int) bool { return due[i].AvailableAt.Before(due[j].AvailableAt) })
+	for _, in := range due {
+		s.inSeq++
+		in.ID = fmt.Sprintf("IN%08d", s.inSeq)
+		s.available = append(s.available, in)
+	}
+	if extra := len(s.available) - s.retention; extra > 0 {
+		clear(s.available[:extra]) // let the dropped data go
+		s.available = s.available[extra:]
+	}
+}
+
+// Poll returns copies of the available files whose ID sorts after the
+// cursor after, in ID order ("" returns every file kept).
+//
+// A file gets its ID (IN followed by 8 digits) when it becomes available,
+// not when it is created: files are numbered in order of AvailableAt, then
+// creation, so a file that is not yet available never holds back later
+// files (a 999 due in 2 seconds is not held behind an earlier submission's
+// 835 due in a day) and never appears behind a cursor. Files are not
+// forgotten when returned, but only the last Config.PollRetention
+// (DefaultPollRetention) available files are kept: a cursor that falls
+// further behind than that silently misses the older files.
+func (s *Simulator) Poll(ctx context.Context, after string) ([]Inbound, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	var out, keep []Inbound
-	for _, in := range s.pending {
-		if !in.AvailableAt.After(now) {
-			out = append(out, in)
-		} else {
-			keep = append(keep, in)
-		}
+	s.release(s.cfg.Now())
+	i := sort.Search(len(s.available), func(i int) bool { return s.available[i].ID > after })
+	if i == len(s.available) {
+		return nil, nil
 	}
-	s.pending = keep
-	sort.SliceStable(out, func(i, j int) bool { return out[i].AvailableAt.Before(out[j].AvailableAt) })
+	out := make([]Inbound, len(s.available)-i)
+	for j, in := range s.available[i:] {
+		in.Data = bytes.Clone(in.Data)
+		out[j] = in
+	}
 	return out, nil
 }
 
@@ -191,7 +263,7 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 		if err != nil {
 			return SubmitResult{}, err
 		}
-		s.enqueue(Kind999, submissionID, data, now.Add(s.cfg.AckDelay))
+		s.enqueue(Inbound{Kind: Kind999, SubmissionID: submissionID, Data: data, AvailableAt: now.Add(s.cfg.AckDelay)})
 	} else {
 		if err := s.accept(submissionID, batches, submitter, now, &res); err != nil {
 			return SubmitResult{}, err
@@ -296,7 +368,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 	}
 	ackAt := now.Add(s.cfg.AckDelay)
 	remitAt := now.Add(s.cfg.RemitDelay)
-	s.enqueue(Kind999, subID, data, ackAt)
+	s.enqueue(Inbound{Kind: Kind999, SubmissionID: subID, Data: data, AvailableAt: ackAt})
 	res.Accepted = true
 
 	var groups []*remitGroup
@@ -316,7 +388,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 		for i := range b.Claims {
 			c := b.Claims[i]
 			res.Claims++
-			status := s.decide(subID, &c, received, remitAt, groupFor)
+			status := s.decide(subID, submitter, &c, received, remitAt, groupFor)
 			report.Claims = append(report.Claims, status)
 		}
 		finish277CA(&report)
@@ -324,7 +396,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 		if err != nil {
 			return err
 		}
-		s.enqueue(Kind277CA, subID, data, ackAt)
+		s.enqueue(Inbound{Kind: Kind277CA, SubmissionID: subID, Data: data, AvailableAt: ackAt})
 	}
 	for _, g := range groups {
 		if len(g.claims) == 0 {
@@ -334,14 +406,15 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 		if err != nil {
 			return err
 		}
-		s.enqueue(Kind835, subID, data, remitAt)
+		s.enqueue(Inbound{Kind: Kind835, SubmissionID: subID, Data: data, AvailableAt: remitAt})
 	}
 	return nil
 }
 
 // decide applies the rules to one claim and returns its 277CA claim loop.
-func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, remitAt time.Time, groupFor func(*x12.Claim837) *remitGroup) x12.ClaimStatus {
+func (s *Simulator) decide(subID, submitter string, c *x12.Claim837, received x12.Date, remitAt time.Time, groupFor func(*x12.Claim837) *remitGroup) x12.ClaimStatus {
 	rule := s.cfg.Rules.ClaimRule(c)
+	key := claimKey(c.Payer.ID, c.PatientControlNumber)
 	from, to := serviceSpan(c)
 	cs := x12.ClaimStatus{
 		HLID:                 "",
@@ -356,8 +429,8 @@ func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, rem
 	}
 	reject := func(code x12.StatusCode, msg string) x12.ClaimStatus {
 		cs.Statuses = []x12.StatusInfo{{Codes: []x12.StatusCode{code}, Date: received, ActionCode: "U", Amount: &c.TotalCharge, Message: msg}}
-		if _, known := s.claims[c.PatientControlNumber]; !known {
-			s.claims[c.PatientControlNumber] = &claimRecord{claim: *c, submissionID: subID, state: stateRejected, reject: code, receivedDate: received}
+		if _, known := s.claims[key]; !known {
+			s.claims[key] = &claimRecord{claim: *c, submissionID: subID, submitter: submitter, state: stateRejected, reject: code, receivedDate: received}
 		}
 		return cs
 	}
@@ -373,10 +446,12 @@ func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, rem
 	var orig *claimRecord
 	if freq == "7" || freq == "8" {
 		if c.OriginalClaimNumber != "" {
-			orig = s.byPayerCN[c.OriginalClaimNumber]
+			if r := s.byPayerCN[c.OriginalClaimNumber]; r != nil && r.claim.Payer.ID == c.Payer.ID {
+				orig = r
+			}
 		}
 		if orig == nil {
-			if r := s.claims[c.PatientControlNumber]; r != nil && r.payerCN != "" {
+			if r := s.claims[key]; r != nil && r.payerCN != "" {
 				orig = r
 			}
 		}
@@ -391,7 +466,11 @@ func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, rem
 	// Accepted.
 	s.claimSeq++
 	payerCN := fmt.Sprintf("SIM%010d", s.claimSeq)
-	rec := &claimRecord{claim: *c, submissionID: subID, payerCN: payerCN, state: statePending, remitAt: remitAt, receivedDate: received}
+	rec := &claimRecord{claim: *c, submissionID: subID, submitter: submitter, payerCN: payerCN, state: statePending, remitAt: remitAt,
+		receivedDate: received, appeal: s.cfg.Rules.Default}
+	if rule.AppealOutcome != nil {
+		rec.appeal = *rule.AppealOutcome
+	}
 	cs.PayerClaimControlNumber = payerCN
 	cs.Statuses = []x12.StatusInfo{
 		{Codes: []x12.StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: received, ActionCode: "WQ", Amount: &c.TotalCharge},
@@ -400,8 +479,9 @@ func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, rem
 	g := groupFor(c)
 	outcome := rule.Outcome
 	if freq == "1" {
-		if prev := s.claims[c.PatientControlNumber]; prev != nil && prev.state == statePending {
+		if prev := s.claims[key]; prev != nil && prev.state == statePending {
 			outcome = Outcome{Kind: OutcomeDeny, DenyGroup: "CO", DenyReason: "18"}
+			rec.appeal = outcome // a duplicate stays a duplicate
 		}
 	}
 	if orig != nil {
@@ -421,11 +501,11 @@ func (s *Simulator) decide(subID string, c *x12.Claim837, received x12.Date, rem
 		}
 	} else {
 		p := Adjudicate(c, outcome, payerCN, received)
-		rec.payment = &p
+		rec.payment, rec.outcome = &p, outcome
 		g.claims = append(g.claims, p)
 		g.records = append(g.records, rec)
 	}
-	s.claims[c.PatientControlNumber] = rec
+	s.claims[key] = rec
 	s.byPayerCN[payerCN] = rec
 	return cs
 }

@@ -28,9 +28,24 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newSim() (*Simulator, *fakeClock) {
+// testSim is a Simulator with the Poll cursor of the tests' consumer.
+type testSim struct {
+	*Simulator
+	cursor string
+}
+
+func newSim() (*testSim, *fakeClock) {
+	return newSimWith(Config{})
+}
+
+// newSimWith fills cfg's clock and delays when unset.
+func newSimWith(cfg Config) (*testSim, *fakeClock) {
 	clk := &fakeClock{now: t0}
-	return NewSimulator(Config{Now: clk.Now, AckDelay: 2 * time.Second, RemitDelay: 10 * time.Second}), clk
+	cfg.Now = clk.Now
+	if cfg.AckDelay == 0 && cfg.RemitDelay == 0 {
+		cfg.AckDelay, cfg.RemitDelay = 2*time.Second, 10*time.Second
+	}
+	return &testSim{Simulator: NewSimulator(cfg)}, clk
 }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
@@ -73,14 +88,17 @@ func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
 	return data
 }
 
-// deliver advances the clock past every delay and returns the files by kind.
-func deliver(t *testing.T, s *Simulator, clk *fakeClock) map[Kind][]Inbound {
+// deliver advances the clock past every delay and returns the files after
+// the cursor by kind, advancing the cursor.
+func deliver(t *testing.T, s *testSim, clk *fakeClock) map[Kind][]Inbound {
 	t.Helper()
 	clk.Advance(time.Minute)
-	in, err := s.Poll(context.Background())
+	in, err := s.Poll(context.Background(), s.cursor)
 	require.NoError(t, err)
 	out := map[Kind][]Inbound{}
 	for _, f := range in {
+		require.Greater(t, f.ID, s.cursor)
+		s.cursor = f.ID
 		out[f.Kind] = append(out[f.Kind], f)
 	}
 	return out
@@ -249,7 +267,7 @@ func TestSubmitBrokenBatch999Reject(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnreadableInterchange)
 }
 
-func TestSubmitIdempotentAndPollOnceAfterDelay(t *testing.T) {
+func TestSubmitIdempotentAndPollCursorAfterDelay(t *testing.T) {
 	s, clk := newSim()
 	ctx := context.Background()
 	data := batch(t, 7, claim("PCN7", "W7", "100"))
@@ -261,31 +279,129 @@ func TestSubmitIdempotentAndPollOnceAfterDelay(t *testing.T) {
 	_, err = s.Submit(ctx, "same", batch(t, 8, claim("PCN8", "W7", "100")))
 	require.ErrorIs(t, err, ErrSubmissionConflict)
 
-	in, err := s.Poll(ctx)
+	in, err := s.Poll(ctx, "")
 	require.NoError(t, err)
 	assert.Empty(t, in, "nothing before AckDelay")
 	clk.Advance(2 * time.Second)
-	in, err = s.Poll(ctx)
+	in, err = s.Poll(ctx, "")
 	require.NoError(t, err)
 	require.Len(t, in, 2)
 	assert.Equal(t, Kind999, in[0].Kind)
 	assert.Equal(t, Kind277CA, in[1].Kind)
-	in, err = s.Poll(ctx)
+	assert.Less(t, in[0].ID, in[1].ID)
+	ack, ca := in[0], in[1]
+
+	// Nothing is forgotten: a retried poll from the same cursor gets the
+	// same files, and changing them does not change what is kept.
+	in[0].Data[0] = 'X'
+	again, err := s.Poll(ctx, "")
 	require.NoError(t, err)
-	assert.Empty(t, in, "delivered once")
+	require.Len(t, again, 2)
+	assert.Equal(t, ack.ID, again[0].ID)
+	assert.Equal(t, byte('I'), again[0].Data[0], "ISA")
+	in, err = s.Poll(ctx, ca.ID)
+	require.NoError(t, err)
+	assert.Empty(t, in, "nothing after the cursor")
+
 	clk.Advance(7 * time.Second)
-	in, err = s.Poll(ctx)
+	in, err = s.Poll(ctx, ca.ID)
 	require.NoError(t, err)
 	assert.Empty(t, in, "835 not before RemitDelay")
 	clk.Advance(time.Second)
-	in, err = s.Poll(ctx)
+	in, err = s.Poll(ctx, ca.ID)
 	require.NoError(t, err)
 	require.Len(t, in, 1)
 	assert.Equal(t, Kind835, in[0].Kind)
 	assert.Equal(t, "same", in[0].SubmissionID)
-	in, err = s.Poll(ctx)
+	assert.Greater(t, in[0].ID, ca.ID)
+	in, err = s.Poll(ctx, in[0].ID)
 	require.NoError(t, err)
 	assert.Empty(t, in)
+	in, err = s.Poll(ctx, ack.ID)
+	require.NoError(t, err)
+	require.Len(t, in, 2, "an older cursor reads again")
+	assert.Equal(t, []Kind{Kind277CA, Kind835}, []Kind{in[0].Kind, in[1].Kind})
+}
+
+// summary is what a consumer sees of a file.
+type summary struct {
+	id, sub string
+	kind    Kind
+	at      time.Time
+}
+
+func summaries(in []Inbound) []summary {
+	var out []summary
+	for _, f := range in {
+		out = append(out, summary{f.ID, f.SubmissionID, f.Kind, f.AvailableAt})
+	}
+	return out
+}
+
+// TestPollAvailabilityOrder checks that a file due later does not hold back
+// files due earlier, that a cursor never skips a file, and that IDs do not
+// depend on when Poll is called.
+func TestPollAvailabilityOrder(t *testing.T) {
+	ctx := context.Background()
+	run := func(pollEarly bool) []summary {
+		s, clk := newSim()
+		var seen []Inbound
+		poll := func() {
+			in, err := s.Poll(ctx, s.cursor)
+			require.NoError(t, err)
+			for _, f := range in {
+				require.Greater(t, f.ID, s.cursor)
+				s.cursor = f.ID
+			}
+			seen = append(seen, in...)
+		}
+		_, err := s.Submit(ctx, "A", batch(t, 1, claim("PCNA", "W1", "100"))) // 999/277CA at +2s, 835 at +10s
+		require.NoError(t, err)
+		clk.Advance(5 * time.Second)
+		_, err = s.Submit(ctx, "B", batch(t, 2, claim("PCNB", "W1", "100"))) // at +7s and +15s
+		require.NoError(t, err)
+		clk.Advance(3 * time.Second) // +8s: A's 835 is not due, B's acks are
+		if pollEarly {
+			poll()
+			require.Len(t, seen, 4, "B's acknowledgments are not held behind A's 835")
+			for _, f := range seen {
+				assert.NotEqual(t, Kind835, f.Kind)
+			}
+		}
+		clk.Advance(8 * time.Second) // +16s
+		poll()
+		return summaries(seen)
+	}
+	early, late := run(true), run(false)
+	require.Len(t, early, 6, "no file skipped by the cursor")
+	assert.Equal(t, early, late)
+	var order []string
+	for _, f := range early {
+		order = append(order, f.sub+string(f.kind))
+	}
+	assert.Equal(t, []string{"A999", "A277CA", "B999", "B277CA", "A835", "B835"}, order)
+}
+
+func TestPollRetention(t *testing.T) {
+	s, clk := newSimWith(Config{PollRetention: 4})
+	ctx := context.Background()
+	var all []Inbound
+	for i := range 3 {
+		_, err := s.Submit(ctx, fmt.Sprint("r", i), batch(t, 10+i, claim(fmt.Sprint("PCNR", i), "W1", "100")))
+		require.NoError(t, err)
+		clk.Advance(time.Minute)
+		in, err := s.Poll(ctx, s.cursor)
+		require.NoError(t, err)
+		require.Len(t, in, 3)
+		s.cursor = in[2].ID
+		all = append(all, in...)
+	}
+	kept, err := s.Poll(ctx, "")
+	require.NoError(t, err)
+	assert.Equal(t, summaries(all[len(all)-4:]), summaries(kept), "the last 4 files are kept")
+	kept, err = s.Poll(ctx, all[0].ID)
+	require.NoError(t, err)
+	assert.Len(t, kept, 4, "a cursor behind the kept files misses the dropped ones")
 }
 
 func TestReplacementAndVoid(t *testing.T) {
@@ -419,7 +535,7 @@ func TestConcurrentSubmit(t *testing.T) {
 			defer wg.Done()
 			_, err := s.Submit(context.Background(), fmt.Sprintf("c%d", i%20), data[i%20])
 			assert.NoError(t, err)
-			_, err = s.Poll(context.Background())
+			_, err = s.Poll(context.Background(), "")
 			assert.NoError(t, err)
 		}(i)
 	}
@@ -447,6 +563,8 @@ func TestCanceledContext(t *testing.T) {
 	cancel()
 	_, err := s.Submit(ctx, "x", nil)
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = s.Poll(ctx)
+	_, err = s.Poll(ctx, "")
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.Appeal(ctx, AppealRequest{AppealID: "a", PayerID: "ACME01", PatientControlNumber: "P", Level: 1, Letter: "x"})
 	require.ErrorIs(t, err, context.Canceled)
 }
