@@ -58,7 +58,14 @@ func (s *Service) Render837(ctx context.Context, claimID string, sub Submitter) 
 		if err := tx.Raw(`SELECT nextval('x12_interchange_control')`).Scan(&ctrl).Error; err != nil {
 			return fmt.Errorf("next control number: %w", err)
 		}
+		cob, err := claimCOB(cb.claim)
+		if err != nil {
+			return err
+		}
 		b := batch837(sub, ctrl, time.Now().UTC(), cb)
+		if cob != nil {
+			addCOB(&b.Claims[0], cob)
+		}
 		data, err := x12.Write837(&b)
 		if err != nil {
 			return fmt.Errorf("write 837P for claim %s: %w", cb.claim.ID, err)
@@ -195,6 +202,49 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 			Contact: x12.Contact{Function: "IC", Name: upper(sub.ContactName), Phone: digits(sub.Phone), Email: sub.Email}},
 		Receiver: x12.Receiver{Name: upper(sub.ReceiverName), ID: sub.ReceiverID},
 		Claims:   []x12.Claim837{claim},
+	}
+}
+
+// addCOB makes c a claim billed after the payer in cob: SBR01 S, the prior
+// payer's claim adjudication as loop 2320 with its subscriber (2330A) and payer
+// (2330B), and each line's adjudication as loop 2430.
+func addCOB(c *x12.Claim837, cob *COB) {
+	if c.Subscriber.PayerResponsibility == "P" || c.Subscriber.PayerResponsibility == "" {
+		c.Subscriber.PayerResponsibility = "S"
+	}
+	rel := "18"
+	if cob.Subscriber.Relationship != "self" && cob.Subscriber.Relationship != "" {
+		rel = relationshipCode[cob.Subscriber.Relationship]
+	}
+	filing := filingIndicator[cob.Payer.Type]
+	if filing == "" {
+		filing = "ZZ"
+	}
+	paid := cob.Paid
+	op := x12.OtherPayer{PayerResponsibility: "P", Relationship: rel, GroupNumber: cob.Subscriber.GroupNumber,
+		ClaimFilingIndicator: filing, Adjustments: cob.Adjustments, PaidAmount: &paid,
+		BenefitsAssignment: c.BenefitsAssignment, ReleaseOfInformation: c.ReleaseOfInformation,
+		Subscriber: x12.OtherSubscriber{EntityType: "1", LastName: upper(cob.Subscriber.LastName),
+			FirstName: upper(cob.Subscriber.FirstName), IDQualifier: "MI", ID: cob.Subscriber.MemberID},
+		Payer: x12.OtherPayerName{Name: upper(cob.Payer.Name), IDQualifier: "PI", ID: cob.Payer.PayerID,
+			AdjudicationDate: cob.AdjudicationDate}}
+	if cob.PatientResponsibility.IsPositive() {
+		pr := cob.PatientResponsibility
+		op.RemainingPatientLiability = &pr
+	}
+	if cob.PayerClaimNumber != "" {
+		op.Payer.SecondaryIDs = []x12.Reference{{Qualifier: "F8", Value: cob.PayerClaimNumber}}
+	}
+	c.OtherPayers = append(c.OtherPayers, op)
+	for _, l := range cob.Lines {
+		for i := range c.Lines {
+			if c.Lines[i].LineItemControlNumber != l.ClaimLineID {
+				continue
+			}
+			c.Lines[i].Adjudications = append(c.Lines[i].Adjudications, x12.LineAdjudication{
+				PayerID: cob.Payer.PayerID, PaidAmount: l.Paid, Procedure: l.Procedure, PaidUnits: l.Units,
+				Adjustments: l.Adjustments, AdjudicationDate: l.AdjudicationDate})
+		}
 	}
 }
 

@@ -1,9 +1,9 @@
 // Package remit posts 835 electronic remittances: each claim payment is matched to
 // a claim by its patient control number and posted to the ledger (payer payment to
 // cash, contractual adjustment written down, patient responsibility moved to the
-// patient's balance) in the same transaction as its remittance rows. A file is
-// posted exactly once, keyed by payer and trace number, and a file that cannot be
-// parsed posts nothing.
+// patient's balance, or kept for the secondary payer when the case has one) in the
+// same transaction as its remittance rows. A file is posted exactly once, keyed by
+// payer and trace number, and a file that cannot be parsed posts nothing.
 package remit
 
 import (
@@ -46,14 +46,26 @@ type Service struct {
 
 // ClaimResult is what happened to one claim payment.
 type ClaimResult struct {
-	PatientControlNumber  string          `json:"patient_control_number"`
+	PatientControlNumber string `json:"patient_control_number"`
+	// RemittanceClaimID is the remittance_claims row recorded for the payment,
+	// matched or not.
+	RemittanceClaimID     string          `json:"remittance_claim_id"`
 	ClaimID               string          `json:"claim_id,omitempty"`
+	CaseID                string          `json:"case_id,omitempty"`
 	Matched               bool            `json:"matched"`
 	StatusCode            string          `json:"status_code"`
 	Paid                  decimal.Decimal `json:"paid"`
 	Contractual           decimal.Decimal `json:"contractual"`
 	PatientResponsibility decimal.Decimal `json:"patient_responsibility"`
-	Stage                 string          `json:"stage,omitempty"`
+	// MovedToPatient is the part of PatientResponsibility posted to the
+	// patient's balance by this payment; HeldForSecondary is the part left in
+	// insurance A/R for the secondary claim. One of them is zero.
+	MovedToPatient   decimal.Decimal `json:"moved_to_patient"`
+	HeldForSecondary decimal.Decimal `json:"held_for_secondary"`
+	// Reversal and Denied mirror CLP02 22 and 4.
+	Reversal bool   `json:"reversal"`
+	Denied   bool   `json:"denied"`
+	Stage    string `json:"stage,omitempty"`
 }
 
 // RemittanceResult is the outcome for one 835 transaction in the file.
@@ -168,7 +180,7 @@ func postRemittance(tx *gorm.DB, r x12.Remittance, hash string, actor audit.Acto
 	}
 	rr.RemittanceID = row.ID
 	for i, cp := range r.Claims {
-		cr, err := postClaim(tx, row.ID, i+1, cp, actor)
+		cr, err := postClaim(tx, row.ID, i+1, r.Payment.Date, cp, actor)
 		if err != nil {
 			return rr, err
 		}
@@ -188,15 +200,25 @@ func postRemittance(tx *gorm.DB, r x12.Remittance, hash string, actor audit.Acto
 		"claims_posted": row.ClaimsPosted, "claims_unmatched": row.ClaimsUnmatched})
 }
 
-// amounts splits a claim payment's adjustments (claim and line level).
-func amounts(cp x12.ClaimPayment) (contractual, patient decimal.Decimal) {
+// split is a claim payment's adjustments (claim and line level) by what posting
+// does with them.
+type split struct {
+	contractual decimal.Decimal // CO with a ContractualReasons code: written down
+	patient     decimal.Decimal // PR: the patient's share
+	prior       decimal.Decimal // OA-23: settled by the prior payer (secondary claims)
+}
+
+func amounts(cp x12.ClaimPayment) split {
+	var s split
 	add := func(adjs []x12.Adjustment) {
 		for _, a := range adjs {
 			switch {
 			case a.Group == "PR":
-				patient = patient.Add(a.Amount)
+				s.patient = s.patient.Add(a.Amount)
 			case a.Group == "CO" && ContractualReasons[a.Reason]:
-				contractual = contractual.Add(a.Amount)
+				s.contractual = s.contractual.Add(a.Amount)
+			case a.Group == "OA" && a.Reason == "23":
+				s.prior = s.prior.Add(a.Amount)
 			}
 		}
 	}
@@ -204,21 +226,28 @@ func amounts(cp x12.ClaimPayment) (contractual, patient decimal.Decimal) {
 	for _, l := range cp.ServiceLines {
 		add(l.Adjustments)
 	}
-	return contractual, patient
+	return s
 }
 
-func postClaim(tx *gorm.DB, remittanceID string, seq int, cp x12.ClaimPayment, actor audit.Actor) (ClaimResult, error) {
-	contractual, patient := amounts(cp)
+// postClaim records one claim payment and, when it matches a claim, posts it:
+// the payment to cash, the contractual amount written down, and the patient's
+// share moved to patient A/R, except on a primary claim whose case has a
+// secondary coverage on the service date: there the patient's share stays in
+// insurance A/R, billed to the secondary payer (claims.BuildSecondary), and only
+// what the secondary leaves reaches the patient.
+func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, cp x12.ClaimPayment, actor audit.Actor) (ClaimResult, error) {
+	a := amounts(cp)
 	cr := ClaimResult{PatientControlNumber: cp.PatientControlNumber, StatusCode: cp.StatusCode, Paid: cp.Payment,
-		Contractual: contractual, PatientResponsibility: patient}
-	detail, err := json.Marshal(cp)
+		Contractual: a.contractual, PatientResponsibility: a.patient, Reversal: cp.IsReversal, Denied: cp.IsDenial}
+	detail, err := json.Marshal(claims.RemittanceDetail{ClaimPayment: cp, PaymentDate: paymentDate})
 	if err != nil {
 		return cr, err
 	}
 	rc := remittanceClaimRow{ID: uuid.NewString(), RemittanceID: remittanceID, Seq: seq,
 		PatientControlNumber: cp.PatientControlNumber, StatusCode: cp.StatusCode, Charge: cp.TotalCharge,
-		Paid: cp.Payment, Contractual: contractual, PatientResponsibility: patient,
+		Paid: cp.Payment, Contractual: a.contractual, PatientResponsibility: a.patient,
 		PayerClaimNumber: cp.PayerClaimControlNumber, Detail: detail}
+	cr.RemittanceClaimID = rc.ID
 
 	var cl store.Claim
 	found := tx.Raw(`SELECT * FROM claims WHERE patient_control_number = ? FOR UPDATE`, cp.PatientControlNumber).Scan(&cl)
@@ -239,7 +268,7 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, cp x12.ClaimPayment, a
 		})
 		return cr, err
 	}
-	cr.Matched, cr.ClaimID = true, cl.ID
+	cr.Matched, cr.ClaimID, cr.CaseID = true, cl.ID, cl.CaseID
 	rc.ClaimID = &cl.ID
 	if err := tx.Create(&rc).Error; err != nil {
 		return cr, err
@@ -249,25 +278,35 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, cp x12.ClaimPayment, a
 	if err := tx.Raw(`SELECT patient_id FROM cases WHERE id = ? FOR UPDATE`, cl.CaseID).Scan(&patientID).Error; err != nil {
 		return cr, err
 	}
+	held := false
+	if cl.Priority == store.PriorityPrimary {
+		if _, held, err = claims.SecondaryCoverage(tx, cl); err != nil {
+			return cr, err
+		}
+	}
+	if held {
+		cr.MovedToPatient, cr.HeldForSecondary = decimal.Zero, a.patient
+	} else {
+		cr.MovedToPatient, cr.HeldForSecondary = a.patient, decimal.Zero
+	}
 	event := []ledger.Line{
 		ledger.Debit(ledger.Cash, cp.Payment),
-		ledger.Debit(ledger.Contractual, contractual),
-		ledger.Debit(ledger.ARPatient, patient),
-		ledger.Credit(ledger.ARInsuranceUnbilled, cp.Payment.Add(contractual).Add(patient)),
+		ledger.Debit(ledger.Contractual, a.contractual),
+		ledger.Debit(ledger.ARPatient, cr.MovedToPatient),
+		ledger.Credit(ledger.ARInsuranceUnbilled, cp.Payment.Add(a.contractual).Add(cr.MovedToPatient)),
 	}
 	j := ledger.Journal{IdempotencyKey: "era:" + rc.ID, Kind: "insurance_payment", CaseID: cl.CaseID, PatientID: patientID,
 		SourceType: "remittance_claim", SourceID: rc.ID, Memo: "835 claim payment (" + cp.StatusCode + ")", Lines: event}
-	if !(cp.Payment.IsZero() && contractual.IsZero() && patient.IsZero()) {
+	if !(cp.Payment.IsZero() && a.contractual.IsZero() && cr.MovedToPatient.IsZero()) {
 		if _, err := ledger.PostSettled(tx, j); err != nil {
 			return cr, err
 		}
 	}
 
-	paid := cl.Paid.Add(cp.Payment)
-	pr := cl.PatientResponsibility.Add(patient)
-	stage := stageAfter(cp, contractual, patient)
+	stage := stageAfter(cp, a)
 	cr.Stage = stage
-	updates := map[string]any{"paid": paid, "patient_responsibility": pr}
+	updates := map[string]any{"paid": cl.Paid.Add(cp.Payment), "contractual": cl.Contractual.Add(a.contractual),
+		"patient_responsibility": cl.PatientResponsibility.Add(a.patient)}
 	if cp.PayerClaimControlNumber != "" {
 		updates["payer_claim_number"] = cp.PayerClaimControlNumber
 	}
@@ -276,20 +315,22 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, cp x12.ClaimPayment, a
 	}
 	return cr, (&claims.Service{DB: tx}).Transition(tx.Statement.Context, cl.ID, stage, claims.Cause835, map[string]any{
 		"remittance_id": remittanceID, "status_code": cp.StatusCode, "paid": cp.Payment.StringFixed(2),
-		"contractual": contractual.StringFixed(2), "patient_responsibility": patient.StringFixed(2)}, actor)
+		"contractual": a.contractual.StringFixed(2), "patient_responsibility": a.patient.StringFixed(2),
+		"moved_to_patient": cr.MovedToPatient.StringFixed(2), "held_for_secondary": cr.HeldForSecondary.StringFixed(2)}, actor)
 }
 
 // stageAfter is the claim's stage after a claim payment: a reversal reopens it, a
 // denial is denied; otherwise it is paid when this payment settles the whole
-// charge (paid, contracted away or passed to the patient) and partially paid when
-// some of the charge stays open with the payer.
-func stageAfter(cp x12.ClaimPayment, contractual, patient decimal.Decimal) string {
+// charge (paid, contracted away, passed to the patient or, on a secondary
+// claim, already settled by the prior payer: OA-23) and partially paid when some
+// of the charge stays open with the payer.
+func stageAfter(cp x12.ClaimPayment, a split) string {
 	switch {
 	case cp.IsReversal:
 		return claims.StageAccepted
 	case cp.IsDenial:
 		return claims.StageDenied
-	case cp.Payment.Add(contractual).Add(patient).GreaterThanOrEqual(cp.TotalCharge):
+	case cp.Payment.Add(a.contractual).Add(a.patient).Add(a.prior).GreaterThanOrEqual(cp.TotalCharge):
 		return claims.StagePaid
 	default:
 		return claims.StagePartiallyPaid

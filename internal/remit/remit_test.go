@@ -22,6 +22,7 @@ import (
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/remit"
+	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
 )
 
@@ -36,6 +37,7 @@ type world struct {
 	remit                     *remit.Service
 	sim                       *clearinghouse.Simulator
 	now                       time.Time
+	cursor                    string // the last simulator file polled
 	patient, loc, prov, payer string
 }
 
@@ -90,8 +92,11 @@ func (w *world) claim(t *testing.T, memberID string) (claims.Built, []byte) {
 	_, err = w.sim.Submit(ctx, b.Claim.ID, r.Data)
 	require.NoError(t, err)
 	w.now = w.now.Add(2 * time.Minute)
-	in, err := w.sim.Poll(ctx)
+	in, err := w.sim.Poll(ctx, w.cursor)
 	require.NoError(t, err)
+	if len(in) > 0 {
+		w.cursor = in[len(in)-1].ID
+	}
 	for _, f := range in {
 		if f.Kind == clearinghouse.Kind835 {
 			return b, f.Data
@@ -105,6 +110,57 @@ func (w *world) balances(t *testing.T, caseID string) ledger.Balances {
 	b, err := ledger.CaseBalances(w.db, caseID)
 	require.NoError(t, err)
 	return b
+}
+
+func (w *world) claimRow(t *testing.T, id string) store.Claim {
+	var c store.Claim
+	require.NoError(t, w.db.Where("id = ?", id).First(&c).Error)
+	return c
+}
+
+// addSecondary gives the case a secondary coverage with another payer.
+func (w *world) addSecondary(t *testing.T, caseID, effectiveFrom string) {
+	ctx := context.Background()
+	var payerID string
+	require.NoError(t, w.db.Table("payers").Where("payer_id = 'BETA2'").Pluck("id", &payerID).Error)
+	if payerID == "" {
+		p, err := w.records.CreatePayer(ctx, records.NewPayer{Name: "Beta Mutual", PayerID: "BETA2", Type: "commercial"}, audit.System)
+		require.NoError(t, err)
+		payerID = p.ID
+	}
+	_, err := w.records.AddCoverage(ctx, caseID, records.NewCoverage{PayerID: payerID, Priority: "secondary",
+		MemberID: "SEC778899", EffectiveFrom: effectiveFrom}, audit.System)
+	require.NoError(t, err)
+}
+
+// reissue rewrites an 835 (a simulator file as template) with a new trace
+// number and the given claim payments; BPR02 is their sum.
+func reissue(t *testing.T, template []byte, trace string, cps ...x12.ClaimPayment) []byte {
+	rems, err := x12.Parse835(template)
+	require.NoError(t, err)
+	r := rems[0]
+	r.Trace.Number, r.Claims, r.ProviderAdjustments = trace, cps, nil
+	total := decimal.Zero
+	for _, cp := range cps {
+		total = total.Add(cp.Payment)
+	}
+	r.Payment.Amount, r.Payment.CreditDebit = total.Abs(), "C"
+	if total.IsNegative() {
+		r.Payment.CreditDebit = "D"
+	}
+	if total.IsZero() {
+		r.Payment.HandlingCode, r.Payment.Method = "H", "NON"
+	}
+	require.NoError(t, r.CheckBalance())
+	data, err := x12.Write835(&r)
+	require.NoError(t, err)
+	return data
+}
+
+func claimPayment(t *testing.T, era []byte) x12.ClaimPayment {
+	rems, err := x12.Parse835(era)
+	require.NoError(t, err)
+	return rems[0].Claims[0]
 }
 
 func (w *world) invariant(t *testing.T) {
@@ -128,6 +184,13 @@ func TestPaidClaimPostsPaymentAndContractual(t *testing.T) {
 	assert.Equal(t, "198.00", c.Paid.StringFixed(2), "90% of 220.00")
 	assert.Equal(t, "22.00", c.Contractual.StringFixed(2))
 	assert.Equal(t, "paid", c.Stage)
+	assert.NotEmpty(t, c.RemittanceClaimID)
+	assert.Equal(t, b.Claim.CaseID, c.CaseID)
+	assert.True(t, c.MovedToPatient.IsZero())
+	assert.True(t, c.HeldForSecondary.IsZero())
+	assert.False(t, c.Reversal)
+	assert.False(t, c.Denied)
+	assert.Equal(t, "22.00", w.claimRow(t, b.Claim.ID).Contractual.StringFixed(2), "the claim keeps what was contracted away")
 
 	bal := w.balances(t, b.Claim.CaseID)
 	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero(), "insurance A/R cleared: %s", bal.Get(ledger.ARInsuranceUnbilled))
@@ -155,6 +218,8 @@ func TestPatientShareMovesToPatientBalance(t *testing.T) {
 	require.NoError(t, err)
 	c := res.Remittances[0].Claims[0]
 	assert.Equal(t, "25.00", c.PatientResponsibility.StringFixed(2))
+	assert.Equal(t, "25.00", c.MovedToPatient.StringFixed(2))
+	assert.True(t, c.HeldForSecondary.IsZero())
 	bal := w.balances(t, b.Claim.CaseID)
 	assert.Equal(t, "25.00", bal.PatientBalance().StringFixed(2), "the copay is now the patient's")
 	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero())
@@ -171,6 +236,7 @@ func TestDeniedClaimStaysOpenWithThePayer(t *testing.T) {
 	require.NoError(t, err)
 	c := res.Remittances[0].Claims[0]
 	assert.Equal(t, "denied", c.Stage)
+	assert.True(t, c.Denied)
 	assert.True(t, c.Paid.IsZero())
 	bal := w.balances(t, b.Claim.CaseID)
 	assert.Equal(t, "220.00", bal.Get(ledger.ARInsuranceUnbilled).StringFixed(2), "a denial writes nothing off: it waits for a decision")
@@ -231,5 +297,189 @@ func TestPublicSampleFilesPostOrQueueEveryClaim(t *testing.T) {
 			}
 		}
 	}
+	w.invariant(t)
+}
+
+func TestPrimaryWithSecondaryCoverageKeepsThePatientShareForTheSecondary(t *testing.T) {
+	w := newWorld(t)
+	b, era := w.claim(t, "PARTIAL01") // 220.00: paid 151.00, CO-45 44.00, PR-3 25.00
+	w.addSecondary(t, b.Claim.CaseID, "2026-01-01")
+	res, err := w.remit.Ingest(context.Background(), era, audit.System)
+	require.NoError(t, err)
+	c := res.Remittances[0].Claims[0]
+	assert.Equal(t, "25.00", c.PatientResponsibility.StringFixed(2))
+	assert.Equal(t, "25.00", c.HeldForSecondary.StringFixed(2))
+	assert.True(t, c.MovedToPatient.IsZero(), "nothing reaches the patient before the secondary payer decides")
+	assert.Equal(t, "paid", c.Stage)
+
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.Equal(t, "25.00", bal.Get(ledger.ARInsuranceUnbilled).StringFixed(2), "the patient share stays in insurance A/R")
+	assert.True(t, bal.PatientBalance().IsZero())
+	assert.Equal(t, "151.00", bal.Get(ledger.Cash).StringFixed(2))
+	assert.Equal(t, "44.00", bal.Get(ledger.Contractual).StringFixed(2))
+	cl := w.claimRow(t, b.Claim.ID)
+	assert.Equal(t, "151.00", cl.Paid.StringFixed(2))
+	assert.Equal(t, "44.00", cl.Contractual.StringFixed(2))
+	assert.Equal(t, "25.00", cl.PatientResponsibility.StringFixed(2))
+	w.invariant(t)
+}
+
+func TestSecondaryCoverageOutsideTheServiceDateDoesNotHoldThePatientShare(t *testing.T) {
+	w := newWorld(t)
+	b, era := w.claim(t, "PARTIAL01") // service date 2026-11-02
+	w.addSecondary(t, b.Claim.CaseID, "2026-12-01")
+	res, err := w.remit.Ingest(context.Background(), era, audit.System)
+	require.NoError(t, err)
+	c := res.Remittances[0].Claims[0]
+	assert.Equal(t, "25.00", c.MovedToPatient.StringFixed(2))
+	assert.True(t, c.HeldForSecondary.IsZero())
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.Equal(t, "25.00", bal.PatientBalance().StringFixed(2))
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero())
+	w.invariant(t)
+}
+
+func TestReversalAndCorrectedPaymentAccumulateOnTheClaim(t *testing.T) {
+	w := newWorld(t)
+	b, era := w.claim(t, "XJ123456") // 90%: paid 198.00, CO-45 22.00
+	_, err := w.remit.Ingest(context.Background(), era, audit.System)
+	require.NoError(t, err)
+	orig := claimPayment(t, era)
+
+	// The payer takes the payment back and pays again at 80%.
+	repriced := orig
+	repriced.Payment = decimal.Zero
+	repriced.ServiceLines = nil
+	for _, l := range orig.ServiceLines {
+		allowed := l.ChargeAmount.Mul(decimal.RequireFromString("0.8")).Round(2)
+		l.PaidAmount, l.AllowedAmount = allowed, &allowed
+		l.Adjustments = []x12.Adjustment{{Group: "CO", Reason: "45", Amount: l.ChargeAmount.Sub(allowed)}}
+		repriced.ServiceLines = append(repriced.ServiceLines, l)
+		repriced.Payment = repriced.Payment.Add(allowed)
+	}
+	second := reissue(t, era, "TRN-CORRECTED", clearinghouse.Reversal(orig), repriced)
+	res, err := w.remit.Ingest(context.Background(), second, audit.System)
+	require.NoError(t, err)
+	cs := res.Remittances[0].Claims
+	require.Len(t, cs, 2)
+	assert.True(t, cs[0].Reversal)
+	assert.Equal(t, "accepted", cs[0].Stage)
+	assert.Equal(t, "-22.00", cs[0].Contractual.StringFixed(2))
+	assert.False(t, cs[1].Reversal)
+	assert.Equal(t, "paid", cs[1].Stage)
+
+	cl := w.claimRow(t, b.Claim.ID)
+	assert.Equal(t, "176.00", cl.Paid.StringFixed(2), "198 - 198 + 176")
+	assert.Equal(t, "44.00", cl.Contractual.StringFixed(2), "22 - 22 + 44")
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.Equal(t, "176.00", bal.Get(ledger.Cash).StringFixed(2))
+	assert.Equal(t, "44.00", bal.Get(ledger.Contractual).StringFixed(2))
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero())
+	w.invariant(t)
+}
+
+func TestSecondaryClaimPaidAfterThePriorPayer(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	b, era := w.claim(t, "PARTIAL01")
+	w.addSecondary(t, b.Claim.CaseID, "2026-01-01")
+	_, err := w.remit.Ingest(ctx, era, audit.System)
+	require.NoError(t, err)
+	sec, ok, err := w.claims.BuildSecondary(ctx, b.Claim.ID, audit.System)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	// The secondary pays the 25.00 left; OA-23 is what the primary settled.
+	cp := x12.ClaimPayment{PatientControlNumber: sec.Claim.PatientControlNumber, StatusCode: "2",
+		TotalCharge: sec.Claim.TotalCharge, Payment: decimal.RequireFromString("25.00"), FilingIndicator: "CI",
+		PayerClaimControlNumber: "BETA-1",
+		Adjustments:             []x12.Adjustment{{Group: "OA", Reason: "23", Amount: decimal.RequireFromString("195.00")}}}
+	res, err := w.remit.Ingest(ctx, reissue(t, era, "TRN-SECONDARY", cp), audit.System)
+	require.NoError(t, err)
+	c := res.Remittances[0].Claims[0]
+	require.True(t, c.Matched)
+	assert.Equal(t, sec.Claim.ID, c.ClaimID)
+	assert.Equal(t, "paid", c.Stage, "OA-23 counts as settled")
+	assert.True(t, c.Contractual.IsZero(), "OA-23 is not written down again")
+
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero(), "%s", bal.Get(ledger.ARInsuranceUnbilled))
+	assert.True(t, bal.PatientBalance().IsZero())
+	assert.Equal(t, "176.00", bal.Get(ledger.Cash).StringFixed(2))
+	assert.True(t, claims.Open(w.claimRow(t, sec.Claim.ID)).IsZero())
+	w.invariant(t)
+}
+
+func TestSecondaryClaimLeavesTheRestToThePatient(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	b, era := w.claim(t, "PARTIAL01")
+	w.addSecondary(t, b.Claim.CaseID, "2026-01-01")
+	_, err := w.remit.Ingest(ctx, era, audit.System)
+	require.NoError(t, err)
+	sec, _, err := w.claims.BuildSecondary(ctx, b.Claim.ID, audit.System)
+	require.NoError(t, err)
+	cp := x12.ClaimPayment{PatientControlNumber: sec.Claim.PatientControlNumber, StatusCode: "2",
+		TotalCharge: sec.Claim.TotalCharge, Payment: decimal.RequireFromString("15.00"), FilingIndicator: "CI",
+		Adjustments: []x12.Adjustment{{Group: "OA", Reason: "23", Amount: decimal.RequireFromString("195.00")},
+			{Group: "PR", Reason: "2", Amount: decimal.RequireFromString("10.00")}}}
+	res, err := w.remit.Ingest(ctx, reissue(t, era, "TRN-SECONDARY", cp), audit.System)
+	require.NoError(t, err)
+	c := res.Remittances[0].Claims[0]
+	assert.Equal(t, "10.00", c.MovedToPatient.StringFixed(2), "a secondary claim's patient share goes to the patient")
+	assert.Equal(t, "paid", c.Stage)
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero())
+	assert.Equal(t, "10.00", bal.PatientBalance().StringFixed(2))
+	w.invariant(t)
+}
+
+// TestPrimaryThenSecondaryThroughTheSimulator runs the whole coordination of
+// benefits: the primary's 835 holds the copay for the secondary, the secondary
+// claim carries the primary's adjudication in its 837P, and the secondary's 835
+// (OA-23 for what the primary settled) leaves only its own PR to the patient.
+func TestPrimaryThenSecondaryThroughTheSimulator(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	b, era := w.claim(t, "PARTIAL01") // 220.00: paid 151.00, CO-45 44.00, PR-3 25.00
+	w.addSecondary(t, b.Claim.CaseID, "2026-01-01")
+	_, err := w.remit.Ingest(ctx, era, audit.System)
+	require.NoError(t, err)
+	sec, ok, err := w.claims.BuildSecondary(ctx, b.Claim.ID, audit.System)
+	require.NoError(t, err)
+	require.True(t, ok)
+	r, err := w.claims.Render837(ctx, sec.Claim.ID, submitter)
+	require.NoError(t, err)
+	_, err = w.sim.Submit(ctx, sec.Claim.ID, r.Data)
+	require.NoError(t, err)
+	w.now = w.now.Add(2 * time.Minute)
+	in, err := w.sim.Poll(ctx, w.cursor)
+	require.NoError(t, err)
+	var secEra []byte
+	for _, f := range in {
+		if f.Kind == clearinghouse.Kind835 {
+			secEra = f.Data
+		}
+	}
+	require.NotNil(t, secEra, "the simulator pays the secondary claim")
+
+	res, err := w.remit.Ingest(ctx, secEra, audit.System)
+	require.NoError(t, err)
+	c := res.Remittances[0].Claims[0]
+	require.True(t, c.Matched)
+	assert.Equal(t, sec.Claim.ID, c.ClaimID)
+	assert.Equal(t, "2", c.StatusCode)
+	assert.Equal(t, "paid", c.Stage)
+	assert.Equal(t, "25.00", c.Paid.Add(c.PatientResponsibility).StringFixed(2), "the secondary decides the 25.00 the primary left")
+	assert.True(t, c.Paid.IsPositive())
+	assert.True(t, c.MovedToPatient.Equal(c.PatientResponsibility))
+	assert.True(t, c.HeldForSecondary.IsZero())
+
+	bal := w.balances(t, b.Claim.CaseID)
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero(), "%s", bal.Get(ledger.ARInsuranceUnbilled))
+	assert.Equal(t, c.PatientResponsibility.StringFixed(2), bal.PatientBalance().StringFixed(2))
+	assert.Equal(t, decimal.RequireFromString("151.00").Add(c.Paid).StringFixed(2), bal.Get(ledger.Cash).StringFixed(2))
+	assert.True(t, claims.Open(w.claimRow(t, sec.Claim.ID)).IsZero())
+	assert.True(t, claims.Open(w.claimRow(t, b.Claim.ID)).IsZero())
 	w.invariant(t)
 }
