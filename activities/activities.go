@@ -17,6 +17,9 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/clearinghouse"
+	"github.com/clinicflow/rcm/internal/remit"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -37,11 +40,18 @@ type Activities struct {
 	DB      *gorm.DB
 	Billing *billing.Service
 	Tasks   *tasks.Service
+	Claims  *claims.Service
+	Remit   *remit.Service
+	// Clearinghouse carries claims, eligibility and status inquiries to payers
+	// and brings their files back; Submitter names the practice in the 837P.
+	Clearinghouse clearinghouse.Clearinghouse
+	Submitter     claims.Submitter
 }
 
-// New wires activities to a database.
-func New(db *gorm.DB) *Activities {
-	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db}}
+// New wires activities to a database and a clearinghouse.
+func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Activities {
+	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db},
+		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub}
 }
 
 // classify turns domain errors into application errors a workflow can switch on;

@@ -334,6 +334,16 @@ func (j JSON) MarshalJSON() ([]byte, error) {
 	return j, nil
 }
 
+// UnmarshalJSON keeps the raw JSON (nil for null).
+func (j *JSON) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*j = nil
+		return nil
+	}
+	*j = append((*j)[:0], b...)
+	return nil
+}
+
 // Claim bills one encounter's charges to one coverage (table claims).
 type Claim struct {
 	ID                    string          `gorm:"primaryKey;type:uuid" json:"id"`

@@ -1,0 +1,157 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/clearinghouse"
+	"github.com/clinicflow/rcm/internal/denials"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/x12"
+)
+
+// SendAppeal writes the appeal letter for the claim's last denial and sends it to
+// the payer at the given level. It is idempotent by claim and level: the
+// clearinghouse receives one appeal per level, and the claim moves to appealed
+// once. A payer that refuses the appeal (the claim is not denied there) answers
+// Accepted false and the claim stays denied.
+func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent, error) {
+	out := AppealSent{Level: in.Level}
+	letter, payerID, cl, err := a.appealLetter(ctx, in)
+	if err != nil {
+		return out, err
+	}
+	out.Letter = letter
+	r, err := a.Clearinghouse.Appeal(ctx, clearinghouse.AppealRequest{
+		AppealID: fmt.Sprintf("%s-appeal-%d", cl.ID, in.Level), PayerID: payerID,
+		PatientControlNumber: cl.PatientControlNumber, PayerClaimControlNumber: cl.PayerClaimNumber,
+		Level: in.Level, Letter: letter})
+	if err != nil {
+		return out, fmt.Errorf("send appeal of claim %s: %w", cl.ID, err)
+	}
+	out.Accepted, out.Reason = r.Accepted, r.Reason
+	if !r.Accepted {
+		return out, nil
+	}
+	err = a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Claim{}).Where("id = ? AND appeal_level < ?", cl.ID, in.Level).
+			Update("appeal_level", in.Level)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error // a retried activity
+		}
+		if err := (&claims.Service{DB: tx}).Transition(ctx, cl.ID, claims.StageAppealed, claims.CauseUser,
+			map[string]any{"level": in.Level, "letter_chars": len(letter)}, in.Actor); err != nil {
+			return err
+		}
+		return audit.Record(tx, in.Actor, "claim.appeal", "claim", cl.ID, map[string]any{"level": in.Level})
+	})
+	return out, classifyClaim(err)
+}
+
+// appealLetter gathers the claim, its payer, practice, patient and last denial and
+// writes the letter.
+func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, string, store.Claim, error) {
+	db := a.DB.WithContext(ctx)
+	var (
+		cl    store.Claim
+		lines []store.ClaimLine
+		payer store.Payer
+		cov   store.Coverage
+		pat   store.Patient
+		enc   store.Encounter
+		loc   store.Location
+		prov  store.Provider
+	)
+	if res := db.Where("id = ?", in.ClaimID).Limit(1).Find(&cl); res.Error != nil {
+		return "", "", cl, res.Error
+	} else if res.RowsAffected == 0 {
+		return "", "", cl, classifyClaim(fmt.Errorf("claim %s: %w", in.ClaimID, claims.ErrNotFound))
+	}
+	var patientID string
+	steps := []error{
+		db.Where("claim_id = ?", cl.ID).Order("line_number").Find(&lines).Error,
+		db.Where("id = ?", cl.PayerID).Take(&payer).Error,
+		db.Where("id = ?", cl.CoverageID).Take(&cov).Error,
+		db.Where("id = ?", cl.EncounterID).Take(&enc).Error,
+		db.Model(&store.Case{}).Where("id = ?", cl.CaseID).Pluck("patient_id", &patientID).Error,
+	}
+	steps = append(steps,
+		db.Where("id = ?", patientID).Take(&pat).Error,
+		db.Where("id = ?", enc.LocationID).Take(&loc).Error,
+		db.Where("id = ?", enc.ProviderID).Take(&prov).Error)
+	for _, err := range steps {
+		if err != nil {
+			return "", "", cl, fmt.Errorf("load claim %s for appeal: %w", cl.ID, err)
+		}
+	}
+	var detail []byte
+	if err := db.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
+		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, cl.ID).Row().Scan(&detail); err != nil {
+		return "", "", cl, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("claim %s has no remittance to appeal", cl.ID), ErrTypeConflict, nil)
+	}
+	var cp x12.ClaimPayment
+	if err := json.Unmarshal(detail, &cp); err != nil {
+		return "", "", cl, fmt.Errorf("read remittance of claim %s: %w", cl.ID, err)
+	}
+	d := denials.Classify(cp)
+	if !d.Denied {
+		return "", "", cl, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("claim %s: the last remittance is not a denial", cl.ID), ErrTypeConflict, nil)
+	}
+	practice := denials.Practice{Name: loc.Name, TaxID: loc.TaxID, Phone: loc.Phone,
+		Address:     nonEmptyLines(loc.Address1, loc.Address2, strings.TrimSpace(loc.City+", "+loc.State+" "+loc.Zip)),
+		ContactName: a.Submitter.ContactName}
+	if loc.NPI != nil {
+		practice.NPI = *loc.NPI
+	}
+	if practice.NPI == "" {
+		practice.NPI = prov.NPI
+	}
+	if practice.TaxID == "" {
+		practice.TaxID = prov.TaxID
+	}
+	if practice.ContactName == "" {
+		practice.ContactName = "Billing office"
+	}
+	letterClaim := denials.Claim{PatientControlNumber: cl.PatientControlNumber, PayerClaimNumber: cl.PayerClaimNumber,
+		TotalCharge: cl.TotalCharge, Diagnoses: cl.Diagnoses}
+	for _, l := range lines {
+		letterClaim.ServiceDates = append(letterClaim.ServiceDates, l.ServiceDate)
+		letterClaim.Lines = append(letterClaim.Lines, denials.ClaimLine{Code: l.ProcedureCode, Modifiers: l.Modifiers,
+			Charge: l.Charge})
+	}
+	letter, err := denials.Letter(denials.LetterInput{
+		Level: in.Level, Date: time.Now().UTC(),
+		Payer: denials.Payer{Name: payer.Name, Address: nonEmptyLines(payer.Address1, payer.Address2,
+			strings.TrimSpace(payer.City+", "+payer.State+" "+payer.Zip))},
+		Practice: practice,
+		Patient: denials.Patient{Name: strings.TrimSpace(pat.FirstName + " " + pat.LastName),
+			DateOfBirth: pat.DateOfBirth, MemberID: cov.MemberID},
+		Claim: letterClaim, Denial: d, Argument: in.Argument,
+		Enclosures: denials.SuggestedEnclosures(d.PrimaryCategory),
+	})
+	if err != nil {
+		return "", "", cl, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("appeal letter for claim %s: %v", cl.ID, err), ErrTypeConflict, nil)
+	}
+	return letter, payer.PayerID, cl, nil
+}
+
+func nonEmptyLines(lines ...string) []string {
+	var out []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(strings.Trim(strings.TrimSpace(l), ",")); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
