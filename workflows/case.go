@@ -35,9 +35,10 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) error {
 }
 
 type caseWorkflow struct {
-	s     CaseState
-	mu    workflow.Mutex
-	dirty bool
+	s         CaseState
+	mu        workflow.Mutex
+	insurance workflow.ReceiveChannel
+	dirty     bool
 	// stage last published to search attributes and the read model.
 	published string
 }
@@ -53,7 +54,7 @@ func newCaseWorkflow(in CaseInput) *caseWorkflow {
 	// The starter sets the CaseStage search attribute and the read model to open.
 	return &caseWorkflow{published: StageOpen, s: CaseState{
 		CaseID: in.CaseID, PatientID: in.PatientID, Kind: in.Kind,
-		MissingChargesAfter: after, Stage: StageOpen,
+		MissingChargesAfter: after, ClaimDayLength: in.ClaimDayLength, Stage: StageOpen,
 	}}
 }
 
@@ -94,13 +95,48 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 			return err
 		}
 	}
+	w.insurance = workflow.GetSignalChannel(ctx, SignalInsurance)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var ev InsuranceEvent
+			if !w.insurance.Receive(ctx, &ev) {
+				return
+			}
+			w.addInsurance(ev)
+		}
+	})
 	return nil
+}
+
+// addInsurance records a payer posting or claim settlement once.
+func (w *caseWorkflow) addInsurance(ev InsuranceEvent) {
+	for _, x := range w.s.Insurance {
+		if x.ID == ev.ID {
+			return
+		}
+	}
+	w.s.Insurance = append(w.s.Insurance, ev)
+	w.dirty = true
+}
+
+// drainInsurance records signals not yet received before continuing as new.
+func (w *caseWorkflow) drainInsurance() {
+	for {
+		var ev InsuranceEvent
+		if !w.insurance.ReceiveAsync(&ev) {
+			return
+		}
+		w.addInsurance(ev)
+	}
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) error {
 	logger := workflow.GetLogger(ctx)
 	for {
 		if err := w.raiseDueTasks(ctx); err != nil {
+			return err
+		}
+		if err := w.billCompletedVisits(ctx); err != nil {
 			return err
 		}
 		if err := w.publishStage(ctx); err != nil {
@@ -112,10 +148,11 @@ func (w *caseWorkflow) run(ctx workflow.Context) error {
 				return err
 			}
 			logger.Info("case workflow continuing as new", "case_id", w.s.CaseID)
+			w.drainInsurance()
 			st := w.s
 			return workflow.NewContinueAsNewError(ctx, CaseWorkflow, CaseInput{
 				CaseID: st.CaseID, PatientID: st.PatientID, Kind: st.Kind,
-				MissingChargesAfter: st.MissingChargesAfter, State: &st})
+				MissingChargesAfter: st.MissingChargesAfter, ClaimDayLength: st.ClaimDayLength, State: &st})
 		}
 		w.dirty = false
 		wake := func() bool {
@@ -214,9 +251,87 @@ func (w *caseWorkflow) stage() string {
 		return StagePaid
 	case store.KindMVA, store.KindPersonalInjury:
 		return StageHeld
-	default:
+	}
+	if !w.billed() {
 		return StageReadyToBill
 	}
+	switch t := w.totals(); {
+	case t.OtherReceivable.IsPositive():
+		return StageBilled
+	case t.PatientBalance.IsPositive():
+		return StagePatientBalance
+	default:
+		return StagePaid
+	}
+}
+
+func (w *caseWorkflow) billed() bool {
+	for _, e := range w.s.Encounters {
+		if len(e.ClaimIDs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// billable reports whether a case of this kind bills payers as soon as charges
+// are complete (legal cases hold their charges until settlement).
+func (w *caseWorkflow) billable() bool {
+	return w.s.Kind == store.KindInsurance || w.s.Kind == store.KindWorkersComp
+}
+
+// billCompletedVisits builds a claim for every completed visit of an insurance
+// case and starts its claim workflow. A visit without coverage to bill gets a
+// task instead, once.
+func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
+	if !w.billable() {
+		return nil
+	}
+	for i := range w.s.Encounters {
+		e := &w.s.Encounters[i]
+		if e.ChargesCompletedAt == nil || len(e.ClaimIDs) > 0 || w.billingProblem(e.ID) || !hasActiveCharges(e) {
+			continue
+		}
+		// Cases recorded before claims existed stay ready to bill.
+		if workflow.GetVersion(ctx, "bill-completed-visits", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return nil
+		}
+		var r activities.BuildClaimResult
+		err := workflow.ExecuteActivity(activityCtx(ctx), a.BuildClaim,
+			activities.BuildClaimInput{CaseID: w.s.CaseID, EncounterID: e.ID}).Get(ctx, &r)
+		if err != nil {
+			return fmt.Errorf("build claim: %w", err)
+		}
+		e = &w.s.Encounters[i]
+		if r.ClaimID == "" {
+			w.s.BillingProblems = append(w.s.BillingProblems, BillingProblem{EncounterID: e.ID, TaskID: r.TaskID, Problem: r.Problem})
+			continue
+		}
+		if err := startClaimWorkflow(ctx, r.ClaimID, w.s.CaseID, w.s.ClaimDayLength); err != nil {
+			return err
+		}
+		e = &w.s.Encounters[i]
+		e.ClaimIDs = append(e.ClaimIDs, r.ClaimID)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) billingProblem(encounterID string) bool {
+	for _, p := range w.s.BillingProblems {
+		if p.EncounterID == encounterID {
+			return true
+		}
+	}
+	return false
+}
+
+func hasActiveCharges(e *Encounter) bool {
+	for _, c := range e.Charges {
+		if !c.Voided {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *caseWorkflow) totals() Totals {
@@ -241,8 +356,16 @@ func (w *caseWorkflow) totals() Totals {
 	for _, adj := range w.s.Adjustments {
 		t.Adjustments = t.Adjustments.Add(adj.Amount)
 	}
-	t.Balance = t.Charges.Sub(t.Payments).Sub(t.Adjustments)
-	patient := patientCharges.Sub(t.Payments).Sub(t.Adjustments)
+	for _, e := range w.s.Insurance {
+		t.InsurancePaid = t.InsurancePaid.Add(e.Paid)
+		t.Contractual = t.Contractual.Add(e.Contractual)
+		t.WrittenOff = t.WrittenOff.Add(e.WrittenOff)
+		t.ToPatient = t.ToPatient.Add(e.ToPatient)
+	}
+	settled := t.InsurancePaid.Add(t.Contractual).Add(t.WrittenOff)
+	t.OtherReceivable = t.OtherReceivable.Sub(settled).Sub(t.ToPatient)
+	t.Balance = t.Charges.Sub(t.Payments).Sub(t.Adjustments).Sub(settled)
+	patient := patientCharges.Add(t.ToPatient).Sub(t.Payments).Sub(t.Adjustments)
 	if patient.IsPositive() {
 		t.PatientBalance = patient
 	} else {

@@ -28,6 +28,9 @@ type caseSuite struct {
 	// tasks raised by the mocked activity, by encounter id
 	raised map[string]time.Time
 	stages []string
+	// claim workflows started, and whether BuildClaim finds no coverage
+	claims     []ClaimInput
+	noCoverage bool
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
@@ -35,7 +38,21 @@ func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
 func (s *caseSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterWorkflow(CaseWorkflow)
+	s.env.RegisterWorkflow(ClaimWorkflow)
 	s.env.RegisterActivity(a)
+	s.claims = nil
+	s.env.OnActivity(a.BuildClaim, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BuildClaimInput) (activities.BuildClaimResult, error) {
+			if s.noCoverage {
+				return activities.BuildClaimResult{Problem: "no active primary coverage", TaskID: "task-cov-" + in.EncounterID}, nil
+			}
+			return activities.BuildClaimResult{ClaimID: "claim-" + in.EncounterID}, nil
+		}).Maybe()
+	s.env.OnWorkflow(ClaimWorkflow, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in ClaimInput) error {
+			s.claims = append(s.claims, in)
+			return nil
+		}).Maybe()
 	s.raised = map[string]time.Time{}
 	s.stages = nil
 	s.env.OnActivity(a.RecordEncounter, mock.Anything, mock.Anything).Return(nil).Maybe()
@@ -288,4 +305,72 @@ func (s *caseSuite) TestContinuesAsNewCarryingState() {
 	// The next run starts from the carried state.
 	w := newCaseWorkflow(next)
 	s.Equal(len(next.State.Encounters[0].Charges), len(w.s.Encounters[0].Charges))
+}
+
+func (s *caseSuite) TestInsuranceCaseBillsCompletedVisitAndLearnsPayerMoney() {
+	var errs [4]error
+	var billed, afterERA, end CaseView
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.env.RegisterDelayedCallback(func() { billed = s.query() }, 4*time.Minute)
+	d := decimal.RequireFromString
+	era := InsuranceEvent{ID: "era:rc1", CaseID: "c1", ClaimID: "claim-e1", Paid: d("120.00"), Contractual: d("40.00"), ToPatient: d("40.00")}
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalInsurance, era) }, 5*time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalInsurance, era) }, 6*time.Minute) // a duplicate
+	s.env.RegisterDelayedCallback(func() { afterERA = s.query() }, 7*time.Minute)
+	pay := billing.PaymentInput{Amount: d("40.00"), Method: "card", IdempotencyKey: "k1"}
+	s.update(8*time.Minute, UpdateRecordPayment, pay, &errs[3])
+	s.env.RegisterDelayedCallback(func() { end = s.query() }, 9*time.Minute)
+
+	err := s.run("insurance", time.Hour, 10*time.Minute)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	for _, e := range errs {
+		s.NoError(e)
+	}
+	s.Require().Len(s.claims, 1, "one claim workflow for the visit")
+	s.Equal(ClaimInput{ClaimID: "claim-e1", CaseID: "c1", DayLength: 0}, s.claims[0])
+	s.Equal([]string{"claim-e1"}, billed.Encounters[0].ClaimIDs)
+	s.Equal(StageBilled, billed.Stage)
+	s.Equal("200", billed.Totals.OtherReceivable.String())
+
+	s.Len(afterERA.Insurance, 1, "a repeated event counts once")
+	t := afterERA.Totals
+	s.Equal(StagePatientBalance, afterERA.Stage)
+	s.True(t.OtherReceivable.IsZero(), t.OtherReceivable.String())
+	s.Equal("40", t.PatientBalance.String())
+	s.Equal("40", t.Balance.String())
+	s.Equal("120", t.InsurancePaid.String())
+
+	s.Equal(StagePaid, end.Stage)
+	s.True(end.Totals.Balance.IsZero())
+	s.Contains(s.stages, StageBilled)
+	s.Contains(s.stages, StagePatientBalance)
+	s.Equal(StagePaid, s.stages[len(s.stages)-1])
+}
+
+func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
+	s.noCoverage = true
+	var errs [3]error
+	var view CaseView
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 10*time.Minute)
+	err := s.run("workers_comp", time.Hour, 11*time.Minute)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.Empty(s.claims)
+	s.Require().Len(view.BillingProblems, 1)
+	s.Equal(BillingProblem{EncounterID: "e1", TaskID: "task-cov-e1", Problem: "no active primary coverage"}, view.BillingProblems[0])
+	s.Equal(StageReadyToBill, view.Stage)
+}
+
+func (s *caseSuite) TestHeldCaseIsNotBilled() {
+	var errs [3]error
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	err := s.run("mva", time.Hour, 10*time.Minute)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.Empty(s.claims, "legal cases hold their charges")
 }

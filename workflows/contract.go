@@ -48,19 +48,23 @@ const (
 	StagePaid           = "paid"            // private case: nothing owed
 	StageReadyToBill    = "ready_to_bill"   // insurance / workers' comp: charges await a claim
 	StageHeld           = "held"            // MVA / personal injury: charges held until settlement
+	StageBilled         = "billed"          // insurance: claims are with payers
 )
 
 // Search attributes the product registers. They carry no PHI.
 var (
 	SearchCaseStage = temporal.NewSearchAttributeKeyKeyword("CaseStage")
 	SearchCaseKind  = temporal.NewSearchAttributeKeyKeyword("CaseKind")
+	// SearchClaimStage mirrors a claim workflow's stage (claims.Stage*).
+	SearchClaimStage = temporal.NewSearchAttributeKeyKeyword("ClaimStage")
 )
 
 // SearchAttributes lists every custom search attribute with its type, for
 // registration with the Temporal namespace.
 var SearchAttributes = map[string]enums.IndexedValueType{
-	SearchCaseStage.GetName(): enums.INDEXED_VALUE_TYPE_KEYWORD,
-	SearchCaseKind.GetName():  enums.INDEXED_VALUE_TYPE_KEYWORD,
+	SearchCaseStage.GetName():  enums.INDEXED_VALUE_TYPE_KEYWORD,
+	SearchCaseKind.GetName():   enums.INDEXED_VALUE_TYPE_KEYWORD,
+	SearchClaimStage.GetName(): enums.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // CaseInput starts (or continues) a case workflow.
@@ -69,6 +73,9 @@ type CaseInput struct {
 	PatientID           string        `json:"patient_id"`
 	Kind                string        `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
+	// ClaimDayLength is the length of a payer's day for the case's claim
+	// workflows (24h when zero; see ClaimInput.DayLength).
+	ClaimDayLength time.Duration `json:"claim_day_length,omitempty"`
 	// State is set when the workflow continues as new.
 	State *CaseState `json:"state,omitempty"`
 }
@@ -80,10 +87,28 @@ type CaseState struct {
 	PatientID           string        `json:"patient_id"`
 	Kind                string        `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
+	ClaimDayLength      time.Duration `json:"claim_day_length,omitempty"`
 	Stage               string        `json:"stage"`
 	Encounters          []Encounter   `json:"encounters"`
 	Payments            []Money       `json:"payments"`
 	Adjustments         []Money       `json:"adjustments"`
+	// Insurance is every payer posting and claim settlement the case has seen.
+	Insurance []InsuranceEvent `json:"insurance,omitempty"`
+	// ClaimTasks are the tasks raised because a completed visit could not be
+	// billed (no active primary coverage), by encounter id.
+	BillingProblems []BillingProblem `json:"billing_problems,omitempty"`
+}
+
+// InsuranceEvent is money a payer posted or a claim settled on the case
+// (SignalInsurance): an 835 claim payment, a write-off or a transfer of a claim's
+// balance to the patient.
+type InsuranceEvent = activities.InsuranceEvent
+
+// BillingProblem is a completed visit the case workflow could not bill.
+type BillingProblem struct {
+	EncounterID string `json:"encounter_id"`
+	TaskID      string `json:"task_id"`
+	Problem     string `json:"problem"`
 }
 
 // Encounter is a visit in the case workflow's state.
@@ -95,7 +120,9 @@ type Encounter struct {
 	CheckedInAt          time.Time  `json:"checked_in_at"`
 	ChargesCompletedAt   *time.Time `json:"charges_completed_at,omitempty"`
 	MissingChargesTaskID string     `json:"missing_charges_task_id,omitempty"`
-	Charges              []Charge   `json:"charges"`
+	// ClaimIDs are the claims billed for the visit (primary first).
+	ClaimIDs []string `json:"claim_ids,omitempty"`
+	Charges  []Charge `json:"charges"`
 }
 
 // Charge is a service line in the case workflow's state.
@@ -150,7 +177,14 @@ type Totals struct {
 	Charges     decimal.Decimal `json:"charges"`
 	Payments    decimal.Decimal `json:"payments"`
 	Adjustments decimal.Decimal `json:"adjustments"`
-	// Balance is charges - payments - adjustments.
+	// InsurancePaid, Contractual and WrittenOff settled insurance A/R; ToPatient
+	// moved from it to the patient.
+	InsurancePaid decimal.Decimal `json:"insurance_paid"`
+	Contractual   decimal.Decimal `json:"contractual"`
+	WrittenOff    decimal.Decimal `json:"written_off"`
+	ToPatient     decimal.Decimal `json:"to_patient"`
+	// Balance is charges - payments - adjustments - insurance paid - contractual -
+	// written off.
 	Balance decimal.Decimal `json:"balance"`
 	// PatientBalance is what the patient owes now.
 	PatientBalance decimal.Decimal `json:"patient_balance"`

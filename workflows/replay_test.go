@@ -13,7 +13,7 @@ import (
 	"github.com/clinicflow/rcm/internal/testkey"
 )
 
-// TestReplayRecordedHistories replays the case histories the end-to-end tests
+// TestReplayRecordedHistories replays the case and claim histories the end-to-end tests
 // recorded against a real server (make record-histories) with the current code. A
 // change that is not deterministic for already-running workflows fails here; guard
 // such changes with workflow.GetVersion.
@@ -28,6 +28,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)})
 			require.NoError(t, err)
 			r.RegisterWorkflow(CaseWorkflow)
+			r.RegisterWorkflow(ClaimWorkflow)
 			fh, err := os.Open(f)
 			require.NoError(t, err)
 			defer fh.Close()

@@ -1,0 +1,681 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/scrub"
+	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// Lead times, in payer days, before a deadline the claim workflow escalates.
+const (
+	filingEscalationDays = 14
+	appealEscalationDays = 7
+	maxAppealLevel       = 2
+)
+
+// ClaimWorkflow carries one claim from scrubbing to its last cent: scrub (and wait
+// for fixes), check eligibility, submit the 837P, wait for the 999/277CA (raising
+// a follow-up task when none comes), wait for the 835 (sending 276 status
+// inquiries when none comes), and on a denial wait for a person's decision:
+// resubmit a corrected claim, appeal (two levels, each with its deadline), write
+// off with a manager's approval, or transfer the balance to the patient. A paid
+// primary claim starts the secondary claim when the case has a secondary
+// coverage. Every wait is a durable timer measured in the payer's days.
+func ClaimWorkflow(ctx workflow.Context, in ClaimInput) error {
+	w := newClaimWorkflow(in)
+	if err := w.setup(ctx); err != nil {
+		return err
+	}
+	for w.s.Phase != PhaseDone {
+		if w.shouldContinueAsNew(ctx) {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			w.drainSignals()
+			// A handler that finished meanwhile may have moved the stage.
+			if err := w.publish(ctx); err != nil {
+				return err
+			}
+			st := w.s
+			return workflow.NewContinueAsNewError(ctx, ClaimWorkflow, ClaimInput{
+				ClaimID: st.ClaimID, CaseID: st.CaseID, DayLength: st.DayLength, State: &st})
+		}
+		if err := w.step(ctx); err != nil {
+			return err
+		}
+		if err := w.publish(ctx); err != nil {
+			return err
+		}
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+type claimWorkflow struct {
+	s         ClaimState
+	mu        workflow.Mutex
+	notices   workflow.ReceiveChannel
+	published string
+}
+
+func newClaimWorkflow(in ClaimInput) *claimWorkflow {
+	if in.State != nil {
+		return &claimWorkflow{s: *in.State, published: in.State.Stage}
+	}
+	day := in.DayLength
+	if day <= 0 {
+		day = 24 * time.Hour
+	}
+	return &claimWorkflow{published: claims.StageCreated, s: ClaimState{
+		ClaimID: in.ClaimID, CaseID: in.CaseID, DayLength: day, Stage: claims.StageCreated}}
+}
+
+func (w *claimWorkflow) setup(ctx workflow.Context) error {
+	w.mu = workflow.NewMutex(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryClaimState, func() (ClaimState, error) { return w.s, nil }); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateFixClaim, w.fix, w.validateFix},
+		{UpdateDecideDenial, w.decide, w.validateDecide},
+		{UpdateApproveWriteOff, w.approveWriteOff, w.validateApproveWriteOff},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
+			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	w.notices = workflow.GetSignalChannel(ctx, SignalClaimNotice)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var n ClaimNotice
+			if !w.notices.Receive(ctx, &n) {
+				return
+			}
+			w.s.Inbox = append(w.s.Inbox, n)
+		}
+	})
+	return nil
+}
+
+// drainSignals moves notices not yet received into the state carried over.
+func (w *claimWorkflow) drainSignals() {
+	for {
+		var n ClaimNotice
+		if !w.notices.ReceiveAsync(&n) {
+			return
+		}
+		w.s.Inbox = append(w.s.Inbox, n)
+	}
+}
+
+func (w *claimWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > continueAsNewAfter
+}
+
+// days is n of the payer's days.
+func (w *claimWorkflow) days(n int) time.Duration { return time.Duration(n) * w.s.DayLength }
+
+func (w *claimWorkflow) act(ctx workflow.Context, activity any, arg any, out any) error {
+	return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
+}
+
+// step does one thing the claim's phase calls for, or waits for the next thing
+// to happen (a notice, an update, a timer).
+func (w *claimWorkflow) step(ctx workflow.Context) error {
+	switch w.s.Phase {
+	case PhaseStart:
+		var f activities.ClaimFacts
+		if err := w.act(ctx, a.LoadClaim, w.s.ClaimID, &f); err != nil {
+			return fmt.Errorf("load claim: %w", err)
+		}
+		w.s.Facts = &f
+		w.s.Phase = PhaseScrub
+	case PhaseScrub:
+		return w.scrub(ctx)
+	case PhaseEligibility:
+		return w.checkEligibility(ctx)
+	case PhaseNeedsFix:
+		if w.s.Fixed {
+			w.s.Fixed = false
+			w.s.Problems = nil
+			w.s.Phase = PhaseScrub
+			return w.resolveTasks(ctx, "claim corrected")
+		}
+		if w.filingEscalationDue(ctx) {
+			return w.escalateFiling(ctx)
+		}
+		return w.wait(ctx, func() bool { return w.s.Fixed }, w.filingEscalationAt())
+	case PhaseSubmit:
+		return w.submit(ctx)
+	case PhaseAwaitingAck, PhaseAwaitingPayment:
+		return w.awaitPayer(ctx)
+	case PhaseDenied:
+		return w.awaitDecision(ctx)
+	case PhaseAwaitingApproval:
+		return w.wait(ctx, func() bool { return w.s.Phase != PhaseAwaitingApproval })
+	}
+	return nil
+}
+
+// wait blocks until cond holds, the earliest of the deadlines passes, or the
+// server suggests continuing as new. Zero deadlines are ignored.
+func (w *claimWorkflow) wait(ctx workflow.Context, cond func() bool, deadlines ...time.Time) error {
+	wake := func() bool { return cond() || workflow.GetInfo(ctx).GetContinueAsNewSuggested() }
+	var next time.Time
+	for _, d := range deadlines {
+		if !d.IsZero() && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	if next.IsZero() {
+		return workflow.Await(ctx, wake)
+	}
+	d := next.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return nil
+	}
+	_, err := workflow.AwaitWithTimeout(ctx, d, wake)
+	return err
+}
+
+func (w *claimWorkflow) scrub(ctx workflow.Context) error {
+	var failures []scrub.Failure
+	if err := w.act(ctx, a.ScrubClaim, w.s.ClaimID, &failures); err != nil {
+		return fmt.Errorf("scrub: %w", err)
+	}
+	if len(failures) == 0 {
+		w.s.Stage = claims.StageScrubbing
+		if !w.s.EligibilityChecked && w.s.Facts.Frequency == "1" {
+			w.s.Phase = PhaseEligibility
+		} else {
+			w.s.Phase = PhaseSubmit
+		}
+		return nil
+	}
+	w.s.Problems, w.s.Stage = failures, claims.StageNeedsFix
+	w.s.Round++
+	rules := make([]string, 0, len(failures))
+	for _, f := range failures {
+		rules = append(rules, f.Rule)
+	}
+	return w.needsFix(ctx, tasks.QueueClaimFix, tasks.KindScrubFailed, "Claim failed scrubbing",
+		map[string]any{"failures": failures, "rules": rules}, 1)
+}
+
+// needsFix raises the task asking for a correction and waits for the fix update.
+func (w *claimWorkflow) needsFix(ctx workflow.Context, queue, kind, title string, details map[string]any, priority int) error {
+	w.s.Phase = PhaseNeedsFix
+	return w.raiseTask(ctx, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil)
+}
+
+func (w *claimWorkflow) raiseTask(ctx workflow.Context, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {
+	var id string
+	err := w.act(ctx, a.RaiseClaimTask, activities.ClaimTaskInput{ClaimID: w.s.ClaimID, CaseID: w.s.CaseID,
+		Queue: queue, Kind: kind, Key: key, Title: title, Details: details, Priority: priority, DueAt: due}, &id)
+	if err != nil {
+		return fmt.Errorf("raise %s task: %w", kind, err)
+	}
+	return nil
+}
+
+func (w *claimWorkflow) resolveTasks(ctx workflow.Context, resolution string) error {
+	if err := w.act(ctx, a.ResolveClaimTasks, activities.ClaimActorInput{ClaimID: w.s.ClaimID, Reason: resolution}, nil); err != nil {
+		return fmt.Errorf("resolve claim tasks: %w", err)
+	}
+	return nil
+}
+
+func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
+	var e activities.Eligibility
+	if err := w.act(ctx, a.CheckEligibility, w.s.ClaimID, &e); err != nil {
+		return fmt.Errorf("check eligibility: %w", err)
+	}
+	if e.Active {
+		w.s.EligibilityChecked = true
+		w.s.Phase = PhaseSubmit
+		return nil
+	}
+	w.s.Stage = claims.StageEligibilityHold
+	w.s.Round++
+	w.s.Problems = []scrub.Failure{{Rule: "eligibility", Field: "coverage_id",
+		Message: "the payer reports the coverage inactive on the service date"}}
+	return w.needsFix(ctx, tasks.QueueEligibility, tasks.KindIneligible, "Coverage inactive: claim on hold",
+		map[string]any{"reject_reasons": e.RejectReasons}, 2)
+}
+
+func (w *claimWorkflow) submit(ctx workflow.Context) error {
+	w.s.Submissions++
+	w.s.SubmissionID = fmt.Sprintf("%s-%d", w.s.ClaimID, w.s.Submissions)
+	var r activities.SubmitClaimResult
+	if err := w.act(ctx, a.SubmitClaim, activities.SubmitClaimInput{ClaimID: w.s.ClaimID, SubmissionID: w.s.SubmissionID}, &r); err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	w.s.Stage, w.s.Phase = claims.StageSubmitted, PhaseAwaitingAck
+	w.s.SubmittedAt, w.s.AckFollowUp = workflow.Now(ctx), false
+	return nil
+}
+
+// awaitPayer handles the payer's acknowledgements and remittances, and the
+// timers of a silent payer.
+func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
+	if len(w.s.Inbox) > 0 {
+		n := w.s.Inbox[0]
+		w.s.Inbox = w.s.Inbox[1:]
+		if n.Kind == activities.NoticeRemit {
+			return w.remitted(ctx, n)
+		}
+		return w.acknowledged(ctx, n)
+	}
+	now := workflow.Now(ctx)
+	if w.s.Phase == PhaseAwaitingAck {
+		ackDue := w.s.SubmittedAt.Add(w.days(w.s.Facts.AckWaitDays))
+		if !w.s.AckFollowUp && !now.Before(ackDue) {
+			w.s.AckFollowUp = true
+			return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoAck,
+				fmt.Sprintf("%s:%s:%d", tasks.KindNoAck, w.s.ClaimID, w.s.Submissions),
+				"No 277CA from the payer", map[string]any{"submission_id": w.s.SubmissionID,
+					"days": w.s.Facts.AckWaitDays}, 1, nil)
+		}
+		if w.filingEscalationDue(ctx) {
+			return w.escalateFiling(ctx)
+		}
+		var deadlines []time.Time
+		if !w.s.AckFollowUp {
+			deadlines = append(deadlines, ackDue)
+		}
+		return w.wait(ctx, func() bool { return len(w.s.Inbox) > 0 }, append(deadlines, w.filingEscalationAt())...)
+	}
+	payDue := w.s.WaitingSince.Add(w.days(w.s.Facts.PaymentWaitDays * (w.s.Inquiries + 1)))
+	if !now.Before(payDue) {
+		w.s.Inquiries++
+		var st activitiesStatus
+		if err := w.act(ctx, a.InquireClaimStatus, w.s.ClaimID, &st); err != nil {
+			return fmt.Errorf("status inquiry: %w", err)
+		}
+		return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoPayment,
+			fmt.Sprintf("%s:%s:%d", tasks.KindNoPayment, w.s.ClaimID, w.s.Inquiries),
+			"No 835 from the payer: follow up", map[string]any{"inquiry": w.s.Inquiries,
+				"payer_status": st, "days_waiting": w.s.Facts.PaymentWaitDays * w.s.Inquiries}, 1, nil)
+	}
+	return w.wait(ctx, func() bool { return len(w.s.Inbox) > 0 }, payDue)
+}
+
+// acknowledged applies a 999 or 277CA notice.
+func (w *claimWorkflow) acknowledged(ctx workflow.Context, n ClaimNotice) error {
+	if w.s.Phase != PhaseAwaitingAck || (n.SubmissionID != "" && n.SubmissionID != w.s.SubmissionID) {
+		return nil // about an earlier submission, or late
+	}
+	if !n.Accepted {
+		w.s.Stage = claims.StageRejected
+		w.s.Round++
+		w.s.Problems = []scrub.Failure{{Rule: "payer_rejection", Field: "claim", Message: n.Source + ": " + n.Reason}}
+		return w.needsFix(ctx, tasks.QueueRejections, tasks.KindRejected, "Claim rejected by the "+n.Source,
+			map[string]any{"source": n.Source, "reason": n.Reason, "submission_id": w.s.SubmissionID}, 2)
+	}
+	if n.Source == activities.FileKind999 {
+		return nil // the batch was accepted; the 277CA decides the claim
+	}
+	w.s.Stage, w.s.Phase = claims.StageAccepted, PhaseAwaitingPayment
+	w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
+	return w.resolveTasks(ctx, "accepted by the payer")
+}
+
+// remitted applies an 835 notice.
+func (w *claimWorkflow) remitted(ctx workflow.Context, n ClaimNotice) error {
+	if n.Reversal {
+		w.s.Stage, w.s.Phase = claims.StageAccepted, PhaseAwaitingPayment
+		w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
+		return nil
+	}
+	if err := w.resolveTasks(ctx, "the payer remitted"); err != nil {
+		return err
+	}
+	if n.Denial == nil && n.Stage == claims.StagePaid {
+		w.s.Stage, w.s.Phase = claims.StagePaid, PhaseDone
+		return w.startSecondary(ctx)
+	}
+	w.s.Denials++
+	w.s.Denial = n.Denial
+	if w.s.Denial == nil { // paid in part with nothing classified as a denial
+		w.s.Denial = &activities.DenialInfo{Category: "other", Partial: true, Codes: []string{},
+			SuggestedAction: "review the remittance; appeal, correct, write off or transfer the open balance"}
+	}
+	w.s.Stage, w.s.Phase = n.Stage, PhaseDenied
+	if w.s.Stage != claims.StagePartiallyPaid {
+		w.s.Stage = claims.StageDenied
+	}
+	w.s.AppealDeadline = workflow.Now(ctx).Add(w.days(w.s.Facts.AppealWindowDays))
+	w.s.AppealEscalated, w.s.AppealMissed = false, false
+	return w.raiseDenialTask(ctx)
+}
+
+func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
+	due := w.s.AppealDeadline
+	d := w.s.Denial
+	return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindDenied,
+		fmt.Sprintf("%s:%s:%d", tasks.KindDenied, w.s.ClaimID, w.s.Denials), "Claim denied: decide",
+		map[string]any{"category": d.Category, "codes": d.Codes, "remark_codes": d.RemarkCodes,
+			"suggested_action": d.SuggestedAction, "partial": d.Partial, "appeal_level": w.s.AppealLevel,
+			"appeal_deadline": due}, 2, &due)
+}
+
+func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
+	if w.s.Facts.Priority != store.PriorityPrimary {
+		return nil
+	}
+	var id string
+	if err := w.act(ctx, a.BuildSecondaryClaim, w.s.ClaimID, &id); err != nil {
+		return fmt.Errorf("build secondary claim: %w", err)
+	}
+	if id == "" {
+		return nil
+	}
+	return w.startClaim(ctx, id)
+}
+
+// startClaim starts another claim's workflow (a secondary or a replacement); it
+// outlives this one.
+func (w *claimWorkflow) startClaim(ctx workflow.Context, claimID string) error {
+	if err := startClaimWorkflow(ctx, claimID, w.s.CaseID, w.s.DayLength); err != nil {
+		return err
+	}
+	w.s.Related = append(w.s.Related, claimID)
+	return nil
+}
+
+// startClaimWorkflow starts a claim's workflow as an abandoned child and waits
+// until it runs. A claim whose workflow already runs is left alone.
+func startClaimWorkflow(ctx workflow.Context, claimID, caseID string, day time.Duration) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            ClaimWorkflowID(claimID),
+		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(SearchClaimStage.ValueSet(claims.StageCreated)),
+	})
+	f := workflow.ExecuteChildWorkflow(cctx, ClaimWorkflow, ClaimInput{ClaimID: claimID, CaseID: caseID, DayLength: day})
+	err := f.GetChildWorkflowExecution().Get(ctx, nil)
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return fmt.Errorf("start claim workflow %s: %w", claimID, err)
+	}
+	return nil
+}
+
+// awaitDecision waits for the biller's decision on a denial, escalating before
+// the appeal deadline and again when it passes.
+func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	lead := w.days(min(appealEscalationDays, max(1, w.s.Facts.AppealWindowDays/3)))
+	escalateAt := w.s.AppealDeadline.Add(-lead)
+	// A decision taken meanwhile must not be followed by a stale escalation:
+	// the decide handlers hold the same lock.
+	soon := !w.s.AppealEscalated && !now.Before(escalateAt)
+	missed := !w.s.AppealMissed && !now.Before(w.s.AppealDeadline)
+	if soon || missed {
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
+		defer w.mu.Unlock()
+		if w.s.Phase != PhaseDenied {
+			return nil
+		}
+	}
+	switch {
+	case soon:
+		w.s.AppealEscalated = true
+		due := w.s.AppealDeadline
+		return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindAppealOverdue,
+			fmt.Sprintf("%s:%s:%d:soon", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
+			"Appeal deadline approaching", map[string]any{"appeal_deadline": due, "appeal_level": w.s.AppealLevel}, 3, &due)
+	case missed:
+		w.s.AppealMissed = true
+		return w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindAppealOverdue,
+			fmt.Sprintf("%s:%s:%d:missed", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
+			"Appeal deadline missed: decide write-off or transfer", map[string]any{
+				"appeal_deadline": w.s.AppealDeadline, "appeal_level": w.s.AppealLevel}, 4, nil)
+	}
+	var next []time.Time
+	if !w.s.AppealEscalated {
+		next = append(next, escalateAt)
+	} else if !w.s.AppealMissed {
+		next = append(next, w.s.AppealDeadline)
+	}
+	return w.wait(ctx, func() bool { return w.s.Phase != PhaseDenied }, next...)
+}
+
+// filingEscalationAt is when a claim the payer has not accepted yet escalates for
+// the timely-filing limit (zero when the payer has none).
+func (w *claimWorkflow) filingEscalationAt() time.Time {
+	f := w.s.Facts
+	if w.s.FilingEscalated || f == nil || f.TimelyFilingDays <= 0 {
+		return time.Time{}
+	}
+	return f.ServiceDate.Add(w.days(f.TimelyFilingDays - filingEscalationDays))
+}
+
+func (w *claimWorkflow) filingEscalationDue(ctx workflow.Context) bool {
+	at := w.filingEscalationAt()
+	return !at.IsZero() && !workflow.Now(ctx).Before(at)
+}
+
+func (w *claimWorkflow) escalateFiling(ctx workflow.Context) error {
+	w.s.FilingEscalated = true
+	deadline := w.s.Facts.ServiceDate.Add(w.days(w.s.Facts.TimelyFilingDays))
+	return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindTimelyFiling,
+		fmt.Sprintf("%s:%s", tasks.KindTimelyFiling, w.s.ClaimID),
+		"Timely filing deadline approaching: claim not accepted yet",
+		map[string]any{"filing_deadline": deadline, "phase": w.s.Phase}, 4, &deadline)
+}
+
+// publish mirrors a changed stage into the ClaimStage search attribute.
+func (w *claimWorkflow) publish(ctx workflow.Context) error {
+	if w.s.Stage == w.published {
+		return nil
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchClaimStage.ValueSet(w.s.Stage)); err != nil {
+		return err
+	}
+	w.published = w.s.Stage
+	return nil
+}
+
+// notifyCase tells the case workflow about money a claim settled.
+func (w *claimWorkflow) notifyCase(ctx workflow.Context, ev InsuranceEvent) {
+	ev.CaseID, ev.ClaimID = w.s.CaseID, w.s.ClaimID
+	err := workflow.SignalExternalWorkflow(ctx, CaseWorkflowID(w.s.CaseID), "", SignalInsurance, ev).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("case workflow did not take the claim's settlement",
+			"case_id", w.s.CaseID, "claim_id", w.s.ClaimID, "error", err)
+	}
+}
+
+func (w *claimWorkflow) validateFix(ctx workflow.Context, r FixRequest) error {
+	if w.s.Phase != PhaseNeedsFix {
+		return conflict("claim %s is %s: it is not waiting for a fix", w.s.ClaimID, w.s.Phase)
+	}
+	if r.Fix.Note == "" {
+		return invalid(validate.Errors{{Field: "note", Message: "is required: say what was corrected"}})
+	}
+	return nil
+}
+
+func (w *claimWorkflow) fix(ctx workflow.Context, r FixRequest) (claims.Built, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return claims.Built{}, err
+	}
+	defer w.mu.Unlock()
+	if w.s.Phase != PhaseNeedsFix || w.s.Fixed {
+		return claims.Built{}, conflict("claim %s is no longer waiting for a fix", w.s.ClaimID)
+	}
+	var b claims.Built
+	err := w.act(ctx, a.ApplyClaimFix, activities.ClaimFixInput{ClaimID: w.s.ClaimID, Fix: r.Fix, Actor: r.Actor}, &b)
+	if err != nil {
+		return b, activityFailure("apply fix", err)
+	}
+	if r.Fix.CoverageID != "" {
+		w.s.EligibilityChecked = false // a new coverage is checked again
+	}
+	w.s.Fixed = true
+	return b, nil
+}
+
+func (w *claimWorkflow) validateDecide(ctx workflow.Context, d DenialDecision) error {
+	if w.s.Phase != PhaseDenied {
+		return conflict("claim %s is %s: it has no denial waiting for a decision", w.s.ClaimID, w.s.Phase)
+	}
+	var errs validate.Errors
+	if errs.Required("action", d.Action) {
+		errs.Check(slices.Contains(Decisions, d.Action), "action", "must be one of %s", strings.Join(Decisions, ", "))
+	}
+	if d.Action == DecisionAppeal {
+		errs.Check(w.s.AppealLevel < maxAppealLevel, "action",
+			"the claim was already appealed %d times; write off, transfer or resubmit", maxAppealLevel)
+	}
+	errs.Check(d.Fix == nil || d.Action == DecisionResubmit, "fix", "is only for a resubmission")
+	errs.Required("note", d.Note)
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (DecisionResult, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return DecisionResult{}, err
+	}
+	defer w.mu.Unlock()
+	if w.s.Phase != PhaseDenied {
+		return DecisionResult{}, conflict("claim %s no longer waits for a decision", w.s.ClaimID)
+	}
+	res := DecisionResult{Action: d.Action}
+	switch d.Action {
+	case DecisionResubmit:
+		var b claims.Built
+		if err := w.act(ctx, a.ReplaceClaim, activities.ClaimActorInput{ClaimID: w.s.ClaimID, Actor: d.Actor}, &b); err != nil {
+			return res, activityFailure("replace claim", err)
+		}
+		if d.Fix != nil {
+			err := w.act(ctx, a.ApplyClaimFix, activities.ClaimFixInput{ClaimID: b.Claim.ID, Fix: *d.Fix, Actor: d.Actor}, nil)
+			if err != nil {
+				return res, activityFailure("correct replacement claim", err)
+			}
+		}
+		if err := w.startClaim(ctx, b.Claim.ID); err != nil {
+			return res, err
+		}
+		res.ClaimID = b.Claim.ID
+		w.s.Stage, w.s.Phase = claims.StageReplaced, PhaseDone
+	case DecisionAppeal:
+		level := w.s.AppealLevel + 1
+		var sent activities.AppealSent
+		err := w.act(ctx, a.SendAppeal, activities.AppealInput{ClaimID: w.s.ClaimID, Level: level,
+			Argument: d.Argument, Actor: d.Actor}, &sent)
+		if err != nil {
+			return res, activityFailure("send appeal", err)
+		}
+		if !sent.Accepted {
+			return res, conflict("the payer did not take the appeal: %s", sent.Reason)
+		}
+		w.s.AppealLevel, res.AppealLevel = level, level
+		w.s.Stage, w.s.Phase = claims.StageAppealed, PhaseAwaitingPayment
+		w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
+	case DecisionWriteOff:
+		req := d
+		w.s.WriteOff = &req
+		w.s.Phase = PhaseAwaitingApproval
+		if err := w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindWriteOff,
+			fmt.Sprintf("%s:%s:%d", tasks.KindWriteOff, w.s.ClaimID, w.s.Denials), "Approve claim write-off",
+			map[string]any{"requested_by": d.Actor.UserID, "category": w.s.Denial.Category}, 3, nil); err != nil {
+			return res, err
+		}
+	case DecisionTransfer:
+		var amt decimal.Decimal
+		err := w.act(ctx, a.TransferClaimToPatient, activities.ClaimActorInput{ClaimID: w.s.ClaimID,
+			Reason: d.Note, Actor: d.Actor}, &amt)
+		if err != nil {
+			return res, activityFailure("transfer to patient", err)
+		}
+		w.notifyCase(ctx, InsuranceEvent{ID: "claim-to-patient:" + w.s.ClaimID, ToPatient: amt})
+		res.Amount = amt
+		w.s.Stage, w.s.Phase = claims.StageToPatient, PhaseDone
+	}
+	if d.Action != DecisionWriteOff {
+		if err := w.resolveTasks(ctx, "decided: "+d.Action); err != nil {
+			return res, err
+		}
+	}
+	res.Phase = w.s.Phase
+	return res, nil
+}
+
+func (w *claimWorkflow) validateApproveWriteOff(ctx workflow.Context, r WriteOffApproval) error {
+	if w.s.Phase != PhaseAwaitingApproval {
+		return conflict("claim %s has no write-off waiting for approval", w.s.ClaimID)
+	}
+	if r.Note == "" {
+		return invalid(validate.Errors{{Field: "note", Message: "is required"}})
+	}
+	if w.s.WriteOff != nil && r.Approve && r.Actor.UserID == w.s.WriteOff.Actor.UserID && r.Actor.UserID != "" {
+		return invalid(validate.Errors{{Field: "approve", Message: "the person who asked for a write-off cannot approve it"}})
+	}
+	return nil
+}
+
+func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval) (DecisionResult, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return DecisionResult{}, err
+	}
+	defer w.mu.Unlock()
+	res := DecisionResult{Action: DecisionWriteOff}
+	if w.s.Phase != PhaseAwaitingApproval {
+		return res, conflict("claim %s has no write-off waiting for approval", w.s.ClaimID)
+	}
+	if !r.Approve {
+		w.s.WriteOff = nil
+		w.s.Phase = PhaseDenied
+		w.s.Denials++ // a new decision task
+		if err := w.resolveTasks(ctx, "write-off refused"); err != nil {
+			return res, err
+		}
+		if err := w.raiseDenialTask(ctx); err != nil {
+			return res, err
+		}
+		res.Phase = w.s.Phase
+		return res, nil
+	}
+	var amt decimal.Decimal
+	reason := w.s.WriteOff.Note + " (approved: " + r.Note + ")"
+	err := w.act(ctx, a.WriteOffClaim, activities.ClaimActorInput{ClaimID: w.s.ClaimID, Reason: reason,
+		Actor: r.Actor}, &amt)
+	if err != nil {
+		return res, activityFailure("write off", err)
+	}
+	w.notifyCase(ctx, InsuranceEvent{ID: "claim-write-off:" + w.s.ClaimID, WrittenOff: amt})
+	if err := w.resolveTasks(ctx, "write-off approved"); err != nil {
+		return res, err
+	}
+	w.s.Stage, w.s.Phase = claims.StageWrittenOff, PhaseDone
+	res.Amount, res.Phase = amt, w.s.Phase
+	return res, nil
+}
+
+// activitiesStatus is the 277 answer recorded in a follow-up task.
+type activitiesStatus = claims.StatusSummary

@@ -1,0 +1,141 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/scrub"
+)
+
+// Update, query and signal names of the claim workflow, and the case workflow's
+// insurance signal.
+const (
+	UpdateFixClaim        = "fix"
+	UpdateDecideDenial    = "decide"
+	UpdateApproveWriteOff = "approve-write-off"
+	QueryClaimState       = "state"
+	// SignalClaimNotice carries a ClaimNotice (acknowledgement or remittance).
+	SignalClaimNotice = "claim-notice"
+	// SignalInsurance carries an InsuranceEvent to the case workflow.
+	SignalInsurance = "insurance-posted"
+)
+
+// ClaimWorkflowID is the workflow id of a claim: an opaque key, never PHI.
+func ClaimWorkflowID(claimID string) string { return "claim/" + claimID }
+
+// Denial decisions a biller can take on a denied claim.
+const (
+	DecisionResubmit = "resubmit"            // a corrected claim (frequency 7)
+	DecisionAppeal   = "appeal"              // the next appeal level, with a letter
+	DecisionWriteOff = "write_off"           // needs a manager's approval
+	DecisionTransfer = "transfer_to_patient" // the open balance becomes the patient's
+)
+
+// Decisions lists the denial decisions.
+var Decisions = []string{DecisionResubmit, DecisionAppeal, DecisionWriteOff, DecisionTransfer}
+
+// Claim phases: what the claim workflow is doing or waiting for.
+const (
+	PhaseStart            = ""
+	PhaseScrub            = "scrub"
+	PhaseEligibility      = "eligibility"
+	PhaseNeedsFix         = "needs_fix" // scrub failures, inactive coverage or a payer rejection
+	PhaseSubmit           = "submit"
+	PhaseAwaitingAck      = "awaiting_ack"
+	PhaseAwaitingPayment  = "awaiting_payment"
+	PhaseDenied           = "denied" // waiting for a decision
+	PhaseAwaitingApproval = "awaiting_approval"
+	PhaseDone             = "done"
+)
+
+// ClaimInput starts (or continues) a claim workflow.
+type ClaimInput struct {
+	ClaimID string `json:"claim_id"`
+	CaseID  string `json:"case_id"`
+	// DayLength is how long one of the payer's days lasts for the claim's timers
+	// (acknowledgement and payment waits, filing and appeal deadlines): 24h in
+	// production, seconds in development and tests.
+	DayLength time.Duration `json:"day_length"`
+	// State is set when the workflow continues as new.
+	State *ClaimState `json:"state,omitempty"`
+}
+
+// ClaimState is the whole durable state of a claim workflow.
+type ClaimState struct {
+	ClaimID   string                 `json:"claim_id"`
+	CaseID    string                 `json:"case_id"`
+	DayLength time.Duration          `json:"day_length"`
+	Facts     *activities.ClaimFacts `json:"facts,omitempty"`
+	Phase     string                 `json:"phase"`
+	// Stage mirrors claims.Stage* as the workflow last moved it.
+	Stage string `json:"stage"`
+	// Round counts fixes; it names the tasks raised for each round.
+	Round int `json:"round"`
+	// Fixed is set by the fix update until the workflow scrubs again.
+	Fixed bool `json:"fixed,omitempty"`
+	// Problems are why the claim waits for a fix: scrub failures, an inactive
+	// coverage or the payer's rejection.
+	Problems           []scrub.Failure `json:"problems,omitempty"`
+	EligibilityChecked bool            `json:"eligibility_checked"`
+	Submissions        int             `json:"submissions"`
+	SubmissionID       string          `json:"submission_id,omitempty"`
+	SubmittedAt        time.Time       `json:"submitted_at,omitzero"`
+	AckFollowUp        bool            `json:"ack_follow_up"`
+	WaitingSince       time.Time       `json:"waiting_since,omitzero"`
+	Inquiries          int             `json:"inquiries"`
+	FilingEscalated    bool            `json:"filing_escalated"`
+	Denials            int             `json:"denials"`
+	Denial             *DenialInfo     `json:"denial,omitempty"`
+	AppealLevel        int             `json:"appeal_level"`
+	AppealDeadline     time.Time       `json:"appeal_deadline,omitzero"`
+	AppealEscalated    bool            `json:"appeal_escalated"`
+	AppealMissed       bool            `json:"appeal_missed"`
+	WriteOff           *DenialDecision `json:"write_off,omitempty"`
+	// Related are the claims this one started: a replacement or a secondary.
+	Related []string      `json:"related,omitempty"`
+	Inbox   []ClaimNotice `json:"inbox,omitempty"`
+}
+
+// ClaimNotice is what an inbound file said about a claim (SignalClaimNotice).
+type ClaimNotice = activities.ClaimNotice
+
+// DenialInfo is a classified denial.
+type DenialInfo = activities.DenialInfo
+
+// FixRequest is the fix update's argument.
+type FixRequest struct {
+	Fix   claims.Fix  `json:"fix"`
+	Actor audit.Actor `json:"actor"`
+}
+
+// DenialDecision is the decide update's argument.
+type DenialDecision struct {
+	Action string `json:"action"`
+	// Fix corrects the replacement claim of a resubmission.
+	Fix *claims.Fix `json:"fix,omitempty"`
+	// Argument is the biller's own words for an appeal letter.
+	Argument string      `json:"argument,omitempty"`
+	Note     string      `json:"note"`
+	Actor    audit.Actor `json:"actor"`
+}
+
+// DecisionResult answers the decide update.
+type DecisionResult struct {
+	Action string `json:"action"`
+	Phase  string `json:"phase"`
+	// ClaimID is the replacement claim of a resubmission.
+	ClaimID     string          `json:"claim_id,omitempty"`
+	AppealLevel int             `json:"appeal_level,omitempty"`
+	Amount      decimal.Decimal `json:"amount"`
+}
+
+// WriteOffApproval is the approve-write-off update's argument (a manager's).
+type WriteOffApproval struct {
+	Approve bool        `json:"approve"`
+	Note    string      `json:"note"`
+	Actor   audit.Actor `json:"actor"`
+}
