@@ -27,6 +27,8 @@ import (
 	"github.com/clinicflow/rcm/api"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/codec"
 	"github.com/clinicflow/rcm/internal/config"
 	"github.com/clinicflow/rcm/internal/db"
@@ -167,17 +169,20 @@ func runDev(ctx context.Context) error {
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, activities.New(g))
+	w := worker.New(tc, newActivities(g, cfg))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if err := worker.EnsurePoller(ctx, tc, cfg.PollInterval); err != nil {
+		return err
+	}
 
 	tokenHint, err := bootstrapAdmin(ctx, g, cfg)
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg, api.New(g, tc, logger, cfg.MissingChargesAfter), logger, func() {
+	return serveHTTP(ctx, cfg, newAPI(g, tc, logger, cfg), logger, func() {
 		base := "http://localhost" + cfg.HTTPAddr
 		if !strings.HasPrefix(cfg.HTTPAddr, ":") {
 			base = "http://" + cfg.HTTPAddr
@@ -193,6 +198,22 @@ func runDev(ctx context.Context) error {
 
 `, base, hostPort, cfg.TemporalNamespace, tokenHint)
 	})
+}
+
+// newActivities wires the activities to the database and the built-in
+// clearinghouse simulator (the only clearinghouse so far; its state lives in the
+// worker's memory).
+func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
+	sim := clearinghouse.NewSimulator(clearinghouse.Config{AckDelay: cfg.SimAckDelay, RemitDelay: cfg.SimRemitDelay})
+	return activities.New(g, sim, claims.Submitter{Name: cfg.PracticeName, ID: cfg.SubmitterID,
+		SenderID: cfg.SubmitterID, ReceiverID: "CFSIM", ReceiverName: "CLINICFLOW SIMULATOR",
+		ContactName: "BILLING OFFICE", Phone: cfg.PracticePhone})
+}
+
+func newAPI(g *gorm.DB, tc client.Client, logger *slog.Logger, cfg config.Config) *api.Server {
+	s := api.New(g, tc, logger, cfg.MissingChargesAfter)
+	s.ClaimDayLength = cfg.ClaimDayLength
+	return s
 }
 
 func connectTemporal(ctx context.Context, cfg config.Config, hostPort string, key []byte, logger *slog.Logger) (client.Client, error) {
@@ -315,7 +336,7 @@ func runAPI(ctx context.Context) error {
 		return err
 	}
 	defer cl.tc.Close()
-	return serveHTTP(ctx, cl.cfg, api.New(cl.db, cl.tc, cl.logger, cl.cfg.MissingChargesAfter), cl.logger, nil)
+	return serveHTTP(ctx, cl.cfg, newAPI(cl.db, cl.tc, cl.logger, cl.cfg), cl.logger, nil)
 }
 
 // runWorker runs the Temporal worker until interrupted.
@@ -325,8 +346,12 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	defer cl.tc.Close()
-	w := worker.New(cl.tc, activities.New(cl.db))
+	w := worker.New(cl.tc, newActivities(cl.db, cl.cfg))
 	if err := w.Start(); err != nil {
+		return err
+	}
+	if err := worker.EnsurePoller(ctx, cl.tc, cl.cfg.PollInterval); err != nil {
+		w.Stop()
 		return err
 	}
 	cl.logger.Info("worker started", "task_queue", workflows.TaskQueue)

@@ -1,8 +1,13 @@
 // Package worker registers the product's workflows and activities on a Temporal
-// worker for the task queue.
+// worker for the task queue, and keeps the clearinghouse poller running.
 package worker
 
 import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -13,6 +18,9 @@ import (
 // Register adds every workflow and activity to r.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.CaseWorkflow)
+	r.RegisterWorkflow(workflows.ClaimWorkflow)
+	r.RegisterWorkflow(workflows.InboundWorkflow)
+	r.RegisterWorkflow(workflows.PollerWorkflow)
 	r.RegisterActivity(acts)
 }
 
@@ -21,4 +29,19 @@ func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 	Register(w, acts)
 	return w
+}
+
+// EnsurePoller starts the clearinghouse poller unless it already runs: one per
+// namespace, whichever worker starts first.
+func EnsurePoller(ctx context.Context, c client.Client, interval time.Duration) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.PollerWorkflowID,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.PollerWorkflow, workflows.PollerInput{Interval: interval})
+	if err != nil {
+		return fmt.Errorf("start clearinghouse poller: %w", err)
+	}
+	return nil
 }

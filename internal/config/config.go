@@ -47,6 +47,9 @@ type Config struct {
 	// 837P (PRACTICE_NAME, SUBMITTER_ID).
 	PracticeName string
 	SubmitterID  string
+	// PracticePhone is the billing office's number for the 837P submitter
+	// contact and appeal letters (PRACTICE_PHONE).
+	PracticePhone string
 }
 
 // Defaults used when a variable is unset.
@@ -64,6 +67,7 @@ const (
 	DefaultPollInterval        = 2 * time.Second
 	DefaultPracticeName        = "CLINICFLOW PRACTICE"
 	DefaultSubmitterID         = "CLINICFLOW"
+	DefaultPracticePhone       = "5555550100"
 )
 
 // FromEnv reads the configuration from the environment through getenv.
@@ -83,6 +87,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PollInterval:        DefaultPollInterval,
 		PracticeName:        or(getenv("PRACTICE_NAME"), DefaultPracticeName),
 		SubmitterID:         or(getenv("SUBMITTER_ID"), DefaultSubmitterID),
+		PracticePhone:       or(getenv("PRACTICE_PHONE"), DefaultPracticePhone),
 	}
 	var err error
 	durations := []struct {

@@ -27,6 +27,8 @@ import (
 	"github.com/clinicflow/rcm/api"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/codec"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/tclient"
@@ -45,12 +47,21 @@ type Env struct {
 	HTTP          *httptest.Server
 	// AdminToken authenticates as an admin user.
 	AdminToken string
+	// Clearinghouse is the simulator the worker submits claims to.
+	Clearinghouse *clearinghouse.Simulator
 }
 
 // Options tune the environment.
 type Options struct {
 	// MissingChargesAfter is the charge-capture window given to new cases.
 	MissingChargesAfter time.Duration
+	// ClaimDayLength is the length of a payer's day for claim timers (24h when
+	// zero).
+	ClaimDayLength time.Duration
+	// Simulator configures the clearinghouse simulator (delays, rules).
+	Simulator clearinghouse.Config
+	// PollInterval starts the clearinghouse poller when positive.
+	PollInterval time.Duration
 }
 
 // New starts everything and stops it when t ends.
@@ -72,17 +83,27 @@ func New(t testing.TB, o Options) *Env {
 	if err := tclient.EnsureSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	ts.NewWorker(workflows.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, activities.New(g)) })
+	sim := clearinghouse.NewSimulator(o.Simulator)
+	acts := activities.New(g, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
+		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
+	ts.NewWorker(workflows.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) })
+	if o.PollInterval > 0 {
+		if err := worker.EnsurePoller(ctx, c, o.PollInterval); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+	}
 
 	var logOut io.Writer = io.Discard
 	if os.Getenv("RCM_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	hs := httptest.NewServer(api.New(g, c, logger, o.MissingChargesAfter).Router())
+	srv := api.New(g, c, logger, o.MissingChargesAfter)
+	srv.ClaimDayLength = o.ClaimDayLength
+	hs := httptest.NewServer(srv.Router())
 	t.Cleanup(hs.Close)
 
-	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs}
+	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim}
 	e.AdminToken = e.NewUserToken("admin@test.local", auth.RoleAdmin)
 	return e
 }
