@@ -38,7 +38,7 @@ func (s *Server) listCases(c *gin.Context) {
 		"kind":   store.CaseKinds,
 		"status": {"open", "closed"},
 		"stage": {workflows.StageOpen, workflows.StageChargeCapture, workflows.StagePatientBalance,
-			workflows.StagePaid, workflows.StageReadyToBill, workflows.StageHeld},
+			workflows.StagePaid, workflows.StageReadyToBill, workflows.StageHeld, workflows.StageBilled},
 	}
 	var errs validate.Errors
 	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
@@ -87,6 +87,7 @@ func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID s
 			workflows.SearchCaseKind.ValueSet(cs.Kind)),
 	}, workflows.CaseWorkflow, workflows.CaseInput{
 		CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, MissingChargesAfter: s.MissingChargesAfter,
+		ClaimDayLength: s.ClaimDayLength,
 	})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -145,8 +146,12 @@ type caseResponse struct {
 	store.Case
 	Stage      string                `json:"stage"`
 	Encounters []workflows.Encounter `json:"encounters"`
-	Totals     workflows.Totals      `json:"totals"`
-	Ledger     ledgerView            `json:"ledger"`
+	// Insurance lists payer postings and claim settlements; BillingProblems the
+	// completed visits that could not be billed (each with its task).
+	Insurance       []workflows.InsuranceEvent `json:"insurance"`
+	BillingProblems []workflows.BillingProblem `json:"billing_problems"`
+	Totals          workflows.Totals           `json:"totals"`
+	Ledger          ledgerView                 `json:"ledger"`
 	// InAgreement says the workflow's totals and the ledger agree to the cent.
 	InAgreement bool `json:"in_agreement"`
 }
@@ -181,8 +186,14 @@ func (s *Server) getCase(c *gin.Context) {
 	if v.Encounters == nil {
 		v.Encounters = []workflows.Encounter{}
 	}
+	if v.Insurance == nil {
+		v.Insurance = []workflows.InsuranceEvent{}
+	}
+	if v.BillingProblems == nil {
+		v.BillingProblems = []workflows.BillingProblem{}
+	}
 	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
-		Ledger: lv, InAgreement: agree})
+		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree})
 }
 
 type journalLineJSON struct {

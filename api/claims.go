@@ -2,16 +2,26 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows"
 )
+
+var claimStages = []string{claims.StageCreated, claims.StageScrubbing, claims.StageNeedsFix,
+	claims.StageEligibilityHold, claims.StageSubmitted, claims.StageAccepted, claims.StageRejected, claims.StagePaid,
+	claims.StagePartiallyPaid, claims.StageDenied, claims.StageAppealed, claims.StageWrittenOff, claims.StageToPatient,
+	claims.StageVoided, claims.StageReplaced}
 
 // listClaims filters by stage, payer_id, case_id and min_age_days (days since the
 // stage last changed), oldest change first.
@@ -28,6 +38,7 @@ func (s *Server) listClaims(c *gin.Context) {
 		}
 	}
 	if v := c.Query("stage"); v != "" {
+		errs.Check(slices.Contains(claimStages, v), "stage", "must be one of %s", strings.Join(claimStages, ", "))
 		q = q.Where("stage = ?", v)
 	}
 	if v := c.Query("min_age_days"); v != "" {
@@ -48,8 +59,14 @@ func (s *Server) listClaims(c *gin.Context) {
 
 type claimDetail struct {
 	store.Claim
+	// Open is what the payer still owes (see claims.Open).
+	Open     decimal.Decimal    `json:"open"`
 	Lines    []store.ClaimLine  `json:"lines"`
 	Timeline []store.ClaimEvent `json:"timeline"`
+	// Tasks are the claim's open tasks; Workflow is its live workflow state
+	// (final once the claim is finished; absent when its history is gone).
+	Tasks    []store.Task          `json:"tasks"`
+	Workflow *workflows.ClaimState `json:"workflow,omitempty"`
 }
 
 func (s *Server) getClaim(c *gin.Context) {
@@ -69,6 +86,16 @@ func (s *Server) getClaim(c *gin.Context) {
 		return
 	}
 	d.Timeline = tl
+	d.Open = claims.Open(cl)
+	if d.Tasks, err = s.tasks.List(c.Request.Context(), tasks.Filter{ClaimID: cl.ID,
+		Status: []string{store.TaskOpen, store.TaskClaimed}}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Workflow, err = s.claimWorkflowState(c.Request.Context(), cl.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, d)
 }
 

@@ -33,6 +33,8 @@ type Server struct {
 	Temporal            client.Client
 	Logger              *slog.Logger
 	MissingChargesAfter time.Duration
+	// ClaimDayLength is the length of a payer's day for new cases' claim timers.
+	ClaimDayLength time.Duration
 
 	auth    *auth.Service
 	records *records.Service
@@ -121,6 +123,10 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/claims", s.allow(billers), s.listClaims)
 	v1.GET("/claims/stuck", s.allow(billers), s.stuckClaims)
 	v1.GET("/claims/:id", s.allow(billers), s.getClaim)
+	v1.POST("/claims/:id/fix", s.allow(billers), s.fixClaim)
+	v1.POST("/claims/:id/decision", s.allow(billers), s.decideDenial)
+	v1.POST("/claims/:id/write-off-approval", s.allow(managers), s.approveWriteOff)
+	v1.POST("/edi/files", s.allow(billers), s.uploadEDI)
 
 	v1.GET("/tasks", s.allow(billers), s.listTasks)
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
