@@ -55,11 +55,13 @@ func newPatientCase(t *testing.T, e *testenv.Env, tok, kind string) (patient, ca
 }
 
 type caseDetail struct {
-	Stage       string                `json:"stage"`
-	Encounters  []workflows.Encounter `json:"encounters"`
-	Totals      workflows.Totals      `json:"totals"`
-	Ledger      map[string]string     `json:"ledger"`
-	InAgreement bool                  `json:"in_agreement"`
+	Stage      string                `json:"stage"`
+	Encounters []workflows.Encounter `json:"encounters"`
+	// BillingProblems are completed visits that could not be billed.
+	BillingProblems []workflows.BillingProblem `json:"billing_problems"`
+	Totals          workflows.Totals           `json:"totals"`
+	Ledger          map[string]string          `json:"ledger"`
+	InAgreement     bool                       `json:"in_agreement"`
 }
 
 func getCase(t *testing.T, e *testenv.Env, tok, id string) caseDetail {
@@ -269,9 +271,18 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	assert.Equal(t, workflows.StageReadyToBill, d.Stage)
 	assert.True(t, dec("125").Equal(d.Totals.OtherReceivable), "insurance charges wait unbilled")
 	assert.True(t, d.InAgreement)
-	var stage string
-	require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
-	assert.Equal(t, workflows.StageReadyToBill, stage, "the read model follows the workflow")
+	require.Eventually(t, func() bool {
+		d = getCase(t, e, e.AdminToken, caseID)
+		return len(d.BillingProblems) == 1
+	}, 10*time.Second, 50*time.Millisecond, "no coverage to bill: a task instead of a claim")
+	var covTask string
+	require.NoError(t, e.DB.Table("tasks").Where("id = ?", d.BillingProblems[0].TaskID).Pluck("queue", &covTask).Error)
+	assert.Equal(t, "eligibility", covTask)
+	assert.Eventually(t, func() bool {
+		var stage string
+		require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
+		return stage == workflows.StageReadyToBill
+	}, 10*time.Second, 50*time.Millisecond, "the read model follows the workflow")
 	assertLedgerInvariant(t, e, caseID)
 
 	recordHistory(t, e, workflows.CaseWorkflowID(caseID), "missing_charges_task")

@@ -38,6 +38,7 @@ func recordHistory(t *testing.T, e *testenv.Env, workflowID, name string) {
 	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: e.DataConverter, FailureConverter: codec.FailureConverter(e.DataConverter)})
 	require.NoError(t, err)
 	r.RegisterWorkflow(workflows.CaseWorkflow)
+	r.RegisterWorkflow(workflows.ClaimWorkflow)
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", workflowID)
 
 	if os.Getenv("RCM_RECORD_HISTORIES") == "" {
