@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -11,6 +12,7 @@ import (
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/testenv"
+	"github.com/clinicflow/rcm/workflows"
 )
 
 // TestClaimsReadAPI builds a claim from an insurance visit captured over HTTP and
@@ -30,9 +32,18 @@ func TestClaimsReadAPI(t *testing.T) {
 		map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9", "I10"}, "diagnosis_pointers": []int{1, 2}})
 	e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/encounters/"+encID+"/complete-charges", tok, nil)
 
+	// The case workflow builds the claim; its workflow finds the billing provider
+	// has no tax ID and waits for a fix.
 	svc := &claims.Service{DB: e.DB}
 	b, err := svc.Build(context.Background(), claims.BuildInput{CaseID: caseID, EncounterID: encID})
 	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var v struct {
+			Workflow *workflows.ClaimState `json:"workflow"`
+		}
+		e.MustDo(200, "GET", "/api/v1/claims/"+b.Claim.ID, tok, nil).JSON(t, &v)
+		return v.Workflow != nil && v.Workflow.Phase == workflows.PhaseNeedsFix
+	}, 20*time.Second, 50*time.Millisecond)
 	require.NoError(t, svc.Transition(context.Background(), b.Claim.ID, claims.StageSubmitted, claims.CauseSystem, nil, audit.System))
 
 	var list struct {
@@ -53,9 +64,11 @@ func TestClaimsReadAPI(t *testing.T) {
 	e.MustDo(200, "GET", "/api/v1/claims/"+b.Claim.ID, tok, nil).JSON(t, &d)
 	assert.Equal(t, "submitted", d.Stage)
 	require.Len(t, d.Lines, 1)
-	require.Len(t, d.Timeline, 2)
+	require.Len(t, d.Timeline, 3)
 	assert.Equal(t, "created", d.Timeline[0]["to_stage"])
-	assert.Equal(t, "submitted", d.Timeline[1]["to_stage"])
+	assert.Equal(t, "needs_fix", d.Timeline[1]["to_stage"])
+	assert.Equal(t, "scrub", d.Timeline[1]["cause"])
+	assert.Equal(t, "submitted", d.Timeline[2]["to_stage"])
 	e.MustDo(404, "GET", "/api/v1/claims/00000000-0000-0000-0000-000000000000", tok, nil)
 
 	// Nothing is stuck today; with the claim's stage aged 20 days it is.
