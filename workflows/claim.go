@@ -223,8 +223,11 @@ func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 
 // needsFix raises the task asking for a correction and waits for the fix update.
 func (w *claimWorkflow) needsFix(ctx workflow.Context, queue, kind, title string, details map[string]any, priority int) error {
+	if err := w.raiseTask(ctx, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil); err != nil {
+		return err
+	}
 	w.s.Phase = PhaseNeedsFix
-	return w.raiseTask(ctx, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil)
+	return nil
 }
 
 func (w *claimWorkflow) raiseTask(ctx workflow.Context, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {

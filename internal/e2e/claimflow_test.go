@@ -165,8 +165,10 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 func (f *claimFlow) openTask(claimID, queue string) store.Task {
 	f.t.Helper()
 	var ts []store.Task
-	require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, store.TaskOpen).Find(&ts).Error)
-	require.Len(f.t, ts, 1, "one open %s task for the claim", queue)
+	require.Eventually(f.t, func() bool {
+		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, store.TaskOpen).Find(&ts).Error)
+		return len(ts) == 1
+	}, 10*time.Second, 50*time.Millisecond, "one open %s task for the claim", queue)
 	return ts[0]
 }
 
