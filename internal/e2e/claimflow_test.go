@@ -360,3 +360,44 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, e.Do("POST", "/api/v1/edi/files", e.NewUserToken("desk2@test.local", auth.RoleFrontDesk), data).Status)
 	})
 }
+
+// TestSilentPayerTimers runs the claim timers on a real server with one-second payer
+// days: the payer acknowledges but never remits, so the claim sends a 276 status
+// inquiry (answered with a 277 by the simulator) and raises a follow-up task.
+func TestSilentPayerTimers(t *testing.T) {
+	e := testenv.New(t, testenv.Options{
+		ClaimDayLength: time.Second,
+		Simulator:      clearinghouse.Config{AckDelay: 100 * time.Millisecond, RemitDelay: time.Hour},
+		PollInterval:   100 * time.Millisecond,
+	})
+	f := &claimFlow{t: t, e: e, payers: map[string]string{}, biller: e.NewUserToken("biller@test.local", auth.RoleBiller)}
+	f.p.location = e.MustDo(201, "POST", "/api/v1/locations", e.AdminToken, map[string]any{
+		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701",
+		"npi": "1245319599", "tax_id": "12-3456789"}).Map(t)["id"].(string)
+	f.p.provider = e.MustDo(201, "POST", "/api/v1/providers", e.AdminToken, map[string]any{
+		"first_name": "Ada", "last_name": "Lovelace", "npi": "1234567893"}).Map(t)["id"].(string)
+	e.MustDo(201, "POST", "/api/v1/fee-schedules", e.AdminToken, map[string]any{
+		"name": "Standard", "is_default": true, "items": []map[string]any{
+			{"procedure_code": "99213", "price": "125.00"}, {"procedure_code": "36415", "price": "15.00"}}})
+	f.payers["ACME1"] = e.MustDo(201, "POST", "/api/v1/payers", e.AdminToken, map[string]any{
+		"name": "Slow Payer", "payer_id": "ACME1", "type": "commercial", "payment_wait_days": 2}).Map(t)["id"].(string)
+
+	_, claimID := f.visit(map[string]string{"primary": "PAYFULL900"})
+	f.waitStage(claimID, claims.StageAccepted, workflows.PhaseAwaitingPayment)
+	followUp := func(kind string) bool {
+		var n int64
+		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
+		return n > 0
+	}
+	require.Eventually(t, func() bool { return followUp("no_835") }, 20*time.Second, 100*time.Millisecond,
+		"no 835 within the payment window: a follow-up task")
+	v := f.claim(claimID)
+	var inquiries int
+	for _, ev := range v.Timeline {
+		if ev.Cause == claims.Cause277 {
+			inquiries++
+		}
+	}
+	assert.Positive(t, inquiries, "a 276 status inquiry was answered and recorded")
+	assert.Equal(t, claims.StageAccepted, v.Stage, "an inquiry does not move the claim")
+}
