@@ -162,7 +162,7 @@ func (a *Activities) ApplyInbound(ctx context.Context, in InboundFile) (InboundR
 	}
 	var pe *x12.ParseError
 	if errors.As(err, &pe) || errors.Is(err, remit.ErrUnbalanced) {
-		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnreadable, nil)
+		return out, temporal.NewNonRetryableApplicationError(where(err), ErrTypeUnreadable, nil)
 	}
 	return out, classifyClaim(err)
 }
@@ -200,6 +200,19 @@ func (a *Activities) apply835(ctx context.Context, in InboundFile, out *InboundR
 	return nil
 }
 
+// where says where a file is unreadable without quoting its content (a bad value
+// may be a date of birth or a member ID): the segment, position and element.
+func where(err error) string {
+	var pe *x12.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("unreadable X12: segment %s at position %d, element %d", pe.Segment, pe.Position, pe.Element)
+	}
+	if errors.Is(err, remit.ErrUnbalanced) {
+		return remit.ErrUnbalanced.Error()
+	}
+	return "unreadable file"
+}
+
 // PolledFile is an inbound file fetched from the clearinghouse.
 type PolledFile struct {
 	ID         string `json:"id"`
@@ -225,7 +238,7 @@ func (a *Activities) PollClearinghouse(ctx context.Context, after string, max in
 		p := PolledFile{ID: f.ID, Kind: string(f.Kind), Data: f.Data}
 		id, err := InboundWorkflowID(p.Kind, f.Data)
 		if err != nil {
-			p.Problem = err.Error()
+			p.Problem = where(err)
 		}
 		p.WorkflowID = id
 		out = append(out, p)

@@ -37,11 +37,12 @@ type Fix struct {
 	Note       string    `json:"note"`
 }
 
-// fixable are the stages in which a claim may be corrected.
-var fixable = []string{StageNeedsFix, StageRejected, StageEligibilityHold, StageDenied}
+// fixable are the stages in which a claim may be corrected: created covers a
+// corrected (frequency 7) claim before its first scrub.
+var fixable = []string{StageCreated, StageNeedsFix, StageRejected, StageEligibilityHold, StageDenied}
 
-// ApplyFix corrects a claim in stage needs_fix, rejected, eligibility_hold or
-// denied (otherwise ErrWrongStage, joined with a validate.Errors on claim_id).
+// ApplyFix corrects a claim in stage created, needs_fix, rejected,
+// eligibility_hold or denied (otherwise ErrWrongStage, joined with a validate.Errors on claim_id).
 // It checks the whole fix and reports every problem at once as validate.Errors
 // (fields such as coverage_id, diagnoses[2], lines[0].procedure_code, note),
 // writing nothing when any is found:

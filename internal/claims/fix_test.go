@@ -22,8 +22,9 @@ func TestApplyFixReportsEveryProblemAndWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	b := f.claimFor(t, "XJ123456", ch("99213", 1, []string{"E11.9", "I10"}, 1, 2), ch("36415", 2, []string{"I10"}, 1))
 
+	require.NoError(t, f.claims.Transition(ctx, b.Claim.ID, claims.StageSubmitted, claims.CauseSystem, nil, audit.System))
 	_, err := f.claims.ApplyFix(ctx, b.Claim.ID, claims.Fix{Diagnoses: []string{"E11.9"}, Note: "n"}, audit.System)
-	assert.ErrorIs(t, err, claims.ErrWrongStage, "a claim just built is not refused")
+	assert.ErrorIs(t, err, claims.ErrWrongStage, "a claim with the payer is not corrected in place")
 	assert.Equal(t, []string{"claim_id"}, fieldsOf(t, err))
 
 	require.NoError(t, f.claims.Transition(ctx, b.Claim.ID, claims.StageNeedsFix, claims.CauseScrub, nil, audit.System))
@@ -46,7 +47,7 @@ func TestApplyFixReportsEveryProblemAndWritesNothing(t *testing.T) {
 
 	c := f.claim(t, b.Claim.ID)
 	assert.Equal(t, []string{"E119", "I10"}, []string(c.Diagnoses), "nothing written")
-	assert.Len(t, f.timeline(t, b.Claim.ID), 2)
+	assert.Len(t, f.timeline(t, b.Claim.ID), 3, "created, submitted, needs_fix: no fix event")
 
 	// Shortening the list leaves line 1 pointing past it.
 	_, err = f.claims.ApplyFix(ctx, b.Claim.ID, claims.Fix{Diagnoses: []string{"I10"}, Note: "n"}, audit.System)

@@ -283,6 +283,31 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
 	})
 
+	t.Run("denied and resubmitted as a corrected claim", func(t *testing.T) {
+		f.t = t
+		caseID, claimID := f.visit(map[string]string{"primary": "DENY16100"})
+		v := f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		assert.Equal(t, "coding", v.Workflow.Denial.Category)
+		var res workflows.DecisionResult
+		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
+			"action": "resubmit", "note": "modifier added",
+			"fix": map[string]any{"note": "modifier 25 on the visit", "lines": []map[string]any{{"line_number": 1, "modifiers": []string{"25"}}}},
+		}).JSON(t, &res)
+		require.NotEmpty(t, res.ClaimID)
+		f.waitStage(claimID, claims.StageReplaced, workflows.PhaseDone)
+		var repl store.Claim
+		require.NoError(t, e.DB.Where("id = ?", res.ClaimID).Take(&repl).Error)
+		assert.Equal(t, "7", repl.Frequency)
+		assert.Equal(t, claimID, *repl.OriginalClaimID)
+		var line store.ClaimLine
+		require.NoError(t, e.DB.Where("claim_id = ? AND line_number = 1", repl.ID).Take(&line).Error)
+		assert.Equal(t, []string{"25"}, []string(line.Modifiers))
+		// The simulated payer still denies this member: the corrected claim went all
+		// the way to an answer through its own workflow.
+		f.waitStage(repl.ID, claims.StageDenied, workflows.PhaseDenied)
+		f.agrees(caseID)
+	})
+
 	t.Run("denied and written off with a manager's approval", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
