@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -152,6 +153,12 @@ func readEDI(c *gin.Context) ([]byte, bool) {
 	var r io.Reader = c.Request.Body
 	if ct := c.ContentType(); ct == "multipart/form-data" {
 		fh, err := c.FormFile("file")
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) || (err != nil && strings.Contains(err.Error(), "request body too large")) {
+			problem(c, http.StatusRequestEntityTooLarge, ProblemMalformed, "File too large",
+				fmt.Sprintf("an X12 file must be at most %d bytes; split larger remittances", maxEDIFile))
+			return nil, false
+		}
 		if err != nil {
 			invalid(c, validate.Errors{{Field: "file", Message: "a multipart upload needs the X12 file in a part named file"}})
 			return nil, false
@@ -165,6 +172,12 @@ func readEDI(c *gin.Context) ([]byte, bool) {
 		r = f
 	}
 	data, err := io.ReadAll(r)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) || (err != nil && strings.Contains(err.Error(), "request body too large")) {
+		problem(c, http.StatusRequestEntityTooLarge, ProblemMalformed, "File too large",
+			fmt.Sprintf("an X12 file must be at most %d bytes; split larger remittances", maxEDIFile))
+		return nil, false
+	}
 	if err != nil {
 		invalid(c, validate.Errors{{Field: "file", Message: fmt.Sprintf("could not be read (at most %d bytes)", maxEDIFile)}})
 		return nil, false

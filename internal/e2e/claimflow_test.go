@@ -355,6 +355,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		require.Equal(t, 422, r.Status, "%s", r.Body)
 		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
 		assert.Contains(t, problemFields(t, r), "file")
+		assert.Equal(t, http.StatusRequestEntityTooLarge, e.Do("POST", "/api/v1/edi/files", f.biller, bytes.Repeat([]byte("A"), 5<<20)).Status)
 
 		fixtures, err := filepath.Glob("../../../shared/fixtures/x12/835/*")
 		require.NoError(t, err)
