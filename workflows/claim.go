@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -134,8 +135,27 @@ func (w *claimWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 // days is n of the payer's days.
 func (w *claimWorkflow) days(n int) time.Duration { return time.Duration(n) * w.s.DayLength }
 
+// answering marks the context of an update handler: someone waits for the answer.
+type answeringKey struct{}
+
+func answering(ctx workflow.Context) workflow.Context {
+	return workflow.WithValue(ctx, answeringKey{}, true)
+}
+
+// act runs an activity. An update's activities give up after a few minutes so the
+// caller gets an answer; the claim's own steps retry until the database or the
+// clearinghouse is back, so an outage delays a claim but never fails it. Errors a
+// retry cannot mend are non-retryable and return at once either way.
 func (w *claimWorkflow) act(ctx workflow.Context, activity any, arg any, out any) error {
-	return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
+	if ctx.Value(answeringKey{}) != nil {
+		return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute},
+	})
+	return workflow.ExecuteActivity(actx, activity, arg).Get(ctx, out)
 }
 
 // step does one thing the claim's phase calls for, or waits for the next thing
@@ -387,7 +407,15 @@ func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
 	}
 	var id string
 	if err := w.act(ctx, a.BuildSecondaryClaim, w.s.ClaimID, &id); err != nil {
-		return fmt.Errorf("build secondary claim: %w", err)
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+			return fmt.Errorf("build secondary claim: %w", err)
+		}
+		// The patient share waits in insurance A/R for a secondary claim that a
+		// person must now bill by hand.
+		return w.raiseTask(ctx, tasks.QueueClaimFix, tasks.KindScrubFailed,
+			fmt.Sprintf("secondary:%s", w.s.ClaimID), "Secondary claim could not be built",
+			map[string]any{"problem": appErr.Message()}, 2, nil)
 	}
 	if id == "" {
 		return nil
@@ -521,6 +549,7 @@ func (w *claimWorkflow) validateFix(ctx workflow.Context, r FixRequest) error {
 }
 
 func (w *claimWorkflow) fix(ctx workflow.Context, r FixRequest) (claims.Built, error) {
+	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
 		return claims.Built{}, err
 	}
@@ -561,6 +590,7 @@ func (w *claimWorkflow) validateDecide(ctx workflow.Context, d DenialDecision) e
 }
 
 func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (DecisionResult, error) {
+	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
 		return DecisionResult{}, err
 	}
@@ -643,6 +673,7 @@ func (w *claimWorkflow) validateApproveWriteOff(ctx workflow.Context, r WriteOff
 }
 
 func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval) (DecisionResult, error) {
+	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
 		return DecisionResult{}, err
 	}

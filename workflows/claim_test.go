@@ -65,16 +65,18 @@ type claimSuite struct {
 	children []claimChild
 
 	// What the mocked activities answer.
-	facts       activities.ClaimFacts
-	loadErr     error
-	scrubs      [][]scrub.Failure        // successive scrubs; clean when used up
-	elig        []activities.Eligibility // successive checks; active when used up
-	appeals     []activities.AppealSent  // successive appeals; accepted when used up
-	fixErrs     []error                  // successive fixes; nil when used up
-	secondary   string
-	signalErr   error
-	fixDelay    time.Duration // how long ApplyClaimFix takes
-	appealDelay time.Duration // how long SendAppeal takes
+	facts     activities.ClaimFacts
+	loadErr   error
+	scrubs    [][]scrub.Failure        // successive scrubs; clean when used up
+	elig      []activities.Eligibility // successive checks; active when used up
+	appeals   []activities.AppealSent  // successive appeals; accepted when used up
+	fixErrs   []error                  // successive fixes; nil when used up
+	secondary string
+	// secondaryErr is BuildSecondaryClaim's error.
+	secondaryErr error
+	signalErr    error
+	fixDelay     time.Duration // how long ApplyClaimFix takes
+	appealDelay  time.Duration // how long SendAppeal takes
 }
 
 func TestClaimWorkflow(t *testing.T) { suite.Run(t, new(claimSuite)) }
@@ -86,6 +88,7 @@ func (s *claimSuite) SetupTest() {
 		AckWaitDays: 3, PaymentWaitDays: 30, AppealWindowDays: 30, TimelyFilingDays: 365, ServiceDate: s.start}
 	s.loadErr, s.scrubs, s.elig, s.appeals, s.fixErrs = nil, nil, nil, nil, nil
 	s.secondary, s.signalErr, s.fixDelay, s.appealDelay = "", nil, 0, 0
+	s.secondaryErr = nil
 	s.env = s.newEnv(s.start)
 }
 
@@ -170,7 +173,7 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 	env.OnActivity(a.BuildSecondaryClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (string, error) {
 			rec("BuildSecondaryClaim", id)
-			return s.secondary, nil
+			return s.secondary, s.secondaryErr
 		}).Maybe()
 	env.OnActivity(a.WriteOffClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ClaimActorInput) (decimal.Decimal, error) {
@@ -1033,6 +1036,21 @@ func (s *claimSuite) TestPaidPrimaryStartsSecondary() {
 	end := s.query(s.env)
 	s.Equal([]string{"cl2"}, end.Related)
 	s.Equal(claims.StagePaid, end.Stage)
+}
+
+// 13a. A secondary claim that cannot be built is a task, and the paid primary
+// still finishes.
+func (s *claimSuite) TestSecondaryThatCannotBeBuiltRaisesTask() {
+	s.secondaryErr = temporal.NewNonRetryableApplicationError("no matched remittance", activities.ErrTypeInvalid, nil)
+	s.accepted(time.Hour)
+	s.notice(2*time.Hour, remitNotice(claims.StagePaid, nil))
+	s.runDone()
+	s.Empty(s.children)
+	ts := s.tasks()
+	s.Require().Len(ts, 1)
+	s.Equal(tasks.QueueClaimFix, ts[0].Queue)
+	s.Equal("secondary:"+tClaim, ts[0].Key)
+	s.Equal(claims.StagePaid, s.query(s.env).Stage)
 }
 
 // 13b. A paid secondary claim starts nothing.
