@@ -71,6 +71,9 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 	if err != nil {
 		return BuildClaimResult{}, classifyClaim(err)
 	}
+	if _, err := a.Tasks.Resolve(ctx, "no-coverage:"+in.EncounterID, "claim built", audit.System); err != nil {
+		return BuildClaimResult{}, err
+	}
 	return BuildClaimResult{ClaimID: b.Claim.ID}, nil
 }
 

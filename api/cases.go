@@ -383,6 +383,46 @@ func (s *Server) completeCharges(c *gin.Context) {
 		&workflows.Encounter{}, http.StatusOK)
 }
 
+// retryBilling bills again the case's completed visits that could not be billed.
+func (s *Server) retryBilling(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var n int
+	if err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRetryBilling, "retry-billing-"+c.GetString(ctxRequestID),
+		workflows.RetryBillingRequest{Actor: actor(c)}, &n); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"retried_visits": n})
+}
+
+// retryBillingQuietly asks an insurance case's workflow to bill visits that
+// waited for a coverage. A case without a workflow yet has nothing waiting; a
+// failure is logged, not returned: the coverage is saved and the retry endpoint
+// remains.
+func (s *Server) retryBillingQuietly(c *gin.Context, cs store.Case) {
+	if cs.Kind != store.KindInsurance && cs.Kind != store.KindWorkersComp {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.CaseWorkflowID(cs.ID), UpdateID: "retry-billing-" + c.GetString(ctxRequestID),
+		UpdateName: workflows.UpdateRetryBilling, Args: []any{workflows.RetryBillingRequest{Actor: actor(c)}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		s.Logger.Warn("retry billing after a coverage change failed", "case_id", cs.ID,
+			"request_id", c.GetString(ctxRequestID), "error", err)
+	}
+}
+
 type paymentRequest struct {
 	Amount     Amount     `json:"amount"`
 	Method     string     `json:"method"`

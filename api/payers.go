@@ -84,6 +84,7 @@ func (s *Server) addCoverage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.retryBillingQuietly(c, cs)
 	c.JSON(http.StatusCreated, showCoverage(cv))
 }
 

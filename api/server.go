@@ -119,6 +119,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/cases/:id/coverages", s.allow(anyRole), s.listCoverages)
 	v1.POST("/cases/:id/coverages", s.allow(frontDesk), s.addCoverage)
 	v1.POST("/cases/:id/coverages/:coverage_id/deactivate", s.allow(frontDesk), s.deactivateCoverage)
+	v1.POST("/cases/:id/retry-billing", s.allow(billers), s.retryBilling)
 
 	v1.GET("/claims", s.allow(billers), s.listClaims)
 	v1.GET("/claims/stuck", s.allow(billers), s.stuckClaims)

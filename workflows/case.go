@@ -88,10 +88,14 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		{UpdateCompleteCharges, w.completeCharges, w.validateCompleteCharges},
 		{UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
 		{UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
+		{UpdateRetryBilling, w.retryBilling, nil},
 	}
 	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
-			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+		opts := workflow.UpdateHandlerOptions{}
+		if h.validator != nil {
+			opts.Validator = h.validator
+		}
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, opts); err != nil {
 			return err
 		}
 	}
@@ -314,6 +318,18 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 		e.ClaimIDs = append(e.ClaimIDs, r.ClaimID)
 	}
 	return nil
+}
+
+// retryBilling forgets the visits that could not be billed so the main loop bills
+// them again; it answers how many it will retry. A visit that still has no
+// coverage gets its problem back (its task is the same, by business key).
+func (w *caseWorkflow) retryBilling(ctx workflow.Context, r RetryBillingRequest) (int, error) {
+	n := len(w.s.BillingProblems)
+	if n > 0 {
+		w.s.BillingProblems = nil
+		w.dirty = true
+	}
+	return n, nil
 }
 
 func (w *caseWorkflow) billingProblem(encounterID string) bool {

@@ -365,6 +365,36 @@ func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
 	s.Equal(StageReadyToBill, view.Stage)
 }
 
+func (s *caseSuite) TestRetryBillingAfterCoverageAdded() {
+	s.noCoverage = true
+	var errs [3]error
+	var before, after CaseView
+	var retried int
+	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.env.RegisterDelayedCallback(func() { before = s.query() }, 4*time.Minute)
+	s.env.RegisterDelayedCallback(func() {
+		s.noCoverage = false // the front desk added the coverage
+		s.env.UpdateWorkflow(UpdateRetryBilling, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err.Error()) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				s.Require().NoError(err)
+				retried = v.(int)
+			},
+		}, RetryBillingRequest{})
+	}, 5*time.Minute)
+	s.env.RegisterDelayedCallback(func() { after = s.query() }, 6*time.Minute)
+	err := s.run("insurance", time.Hour, 7*time.Minute)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.Len(before.BillingProblems, 1)
+	s.Equal(1, retried)
+	s.Empty(after.BillingProblems)
+	s.Equal([]string{"claim-e1"}, after.Encounters[0].ClaimIDs)
+	s.Equal(StageBilled, after.Stage)
+	s.Len(s.claims, 1)
+}
+
 func (s *caseSuite) TestHeldCaseIsNotBilled() {
 	var errs [3]error
 	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])

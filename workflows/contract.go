@@ -26,7 +26,10 @@ const (
 	UpdateCompleteCharges  = "complete-charges"
 	UpdateRecordPayment    = "record-payment"
 	UpdateRecordAdjustment = "record-adjustment"
-	QueryCaseState         = "state"
+	// UpdateRetryBilling bills again the completed visits that could not be
+	// billed (a coverage was added since).
+	UpdateRetryBilling = "retry-billing"
+	QueryCaseState     = "state"
 )
 
 // Error types carried by application errors from updates, for callers to switch
@@ -103,6 +106,11 @@ type CaseState struct {
 // (SignalInsurance): an 835 claim payment, a write-off or a transfer of a claim's
 // balance to the patient.
 type InsuranceEvent = activities.InsuranceEvent
+
+// RetryBillingRequest is the retry-billing update's argument.
+type RetryBillingRequest struct {
+	Actor audit.Actor `json:"actor"`
+}
 
 // BillingProblem is a completed visit the case workflow could not bill.
 type BillingProblem struct {

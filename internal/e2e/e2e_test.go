@@ -283,6 +283,22 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 		require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
 		return stage == workflows.StageReadyToBill
 	}, 10*time.Second, 50*time.Millisecond, "the read model follows the workflow")
+
+	// The front desk adds the coverage: the visit is billed and the task closes.
+	payer := e.MustDo(201, "POST", "/api/v1/payers", e.AdminToken, map[string]any{"name": "Acme", "payer_id": "ACME1", "type": "commercial"}).Map(t)["id"].(string)
+	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/coverages", e.AdminToken, map[string]any{
+		"payer_id": payer, "priority": "primary", "member_id": "XJ123456", "effective_from": "2026-01-01"})
+	require.Eventually(t, func() bool {
+		d = getCase(t, e, e.AdminToken, caseID)
+		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == workflows.StageBilled
+	}, 20*time.Second, 100*time.Millisecond, "a coverage added later bills the waiting visit")
+	assert.Empty(t, d.BillingProblems)
+	var covStatus string
+	require.NoError(t, e.DB.Table("tasks").Where("business_key = ?", "no-coverage:"+encID).Pluck("status", &covStatus).Error)
+	assert.Equal(t, "done", covStatus)
+	var n map[string]int
+	e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/retry-billing", e.AdminToken, nil).JSON(t, &n)
+	assert.Equal(t, 0, n["retried_visits"], "nothing left to retry")
 	assertLedgerInvariant(t, e, caseID)
 
 	recordHistory(t, e, workflows.CaseWorkflowID(caseID), "missing_charges_task")
