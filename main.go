@@ -204,7 +204,8 @@ func runDev(ctx context.Context) error {
 // clearinghouse simulator (the only clearinghouse so far; its state lives in the
 // worker's memory).
 func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
-	sim := clearinghouse.NewSimulator(clearinghouse.Config{AckDelay: cfg.SimAckDelay, RemitDelay: cfg.SimRemitDelay})
+	sim := clearinghouse.NewSimulator(clearinghouse.Config{AckDelay: cfg.SimAckDelay, RemitDelay: cfg.SimRemitDelay,
+		SequenceBase: int(time.Now().Unix())})
 	return activities.New(g, sim, claims.Submitter{Name: cfg.PracticeName, ID: cfg.SubmitterID,
 		SenderID: cfg.SubmitterID, ReceiverID: "CFSIM", ReceiverName: "CLINICFLOW SIMULATOR",
 		ContactName: "BILLING OFFICE", Phone: cfg.PracticePhone})

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		AppealID: fmt.Sprintf("%s-appeal-%d", cl.ID, in.Level), PayerID: payerID,
 		PatientControlNumber: cl.PatientControlNumber, PayerClaimControlNumber: cl.PayerClaimNumber,
 		Level: in.Level, Letter: letter})
+	if errors.Is(err, clearinghouse.ErrInvalidAppeal) {
+		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+	}
 	if err != nil {
 		return out, fmt.Errorf("send appeal of claim %s: %w", cl.ID, err)
 	}

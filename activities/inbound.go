@@ -152,6 +152,9 @@ func (a *Activities) ApplyInbound(ctx context.Context, in InboundFile) (InboundR
 		if err == nil {
 			out.Ack = &r
 			for _, c := range r.Claims {
+				if !c.Applied {
+					continue // pending, late or repeated: nothing for the workflow
+				}
 				out.Notices = append(out.Notices, ClaimNotice{ClaimID: c.ClaimID, CaseID: c.CaseID, Kind: NoticeAck,
 					Source: in.Kind, SubmissionID: c.SubmissionID, Accepted: c.Accepted, Reason: c.Reason,
 					PayerClaimNumber: c.PayerClaimNumber})
@@ -178,19 +181,40 @@ func (a *Activities) apply835(ctx context.Context, in InboundFile, out *InboundR
 	}
 	out.Remit = &r
 	for i, rr := range r.Remittances {
-		if rr.AlreadyPosted || i >= len(rems) {
-			continue
+		if i >= len(rems) {
+			break
 		}
-		for j, cr := range rr.Claims {
-			if !cr.Matched || j >= len(rems[i].Claims) {
+		results, payments := rr.Claims, rems[i].Claims
+		if rr.AlreadyPosted {
+			// Posted by an earlier attempt that may not have announced it: announce
+			// again (claim and case workflows take each posting once).
+			if results, err = a.Remit.Posted(ctx, rr.RemittanceID); err != nil {
+				return err
+			}
+			payments = nil
+		}
+		for j, cr := range results {
+			if !cr.Matched {
 				continue
+			}
+			var cp *x12.ClaimPayment
+			if payments != nil && j < len(payments) {
+				cp = &payments[j]
+			} else {
+				for k := range rems[i].Claims {
+					if c := &rems[i].Claims[k]; c.PatientControlNumber == cr.PatientControlNumber && c.StatusCode == cr.StatusCode {
+						cp = c
+					}
+				}
 			}
 			n := ClaimNotice{ClaimID: cr.ClaimID, CaseID: cr.CaseID, Kind: NoticeRemit, Source: FileKind835,
 				RemittanceClaimID: cr.RemittanceClaimID, Stage: cr.Stage, Paid: cr.Paid, Contractual: cr.Contractual,
-				PatientResponsibility: cr.PatientResponsibility, Reversal: cr.Reversal,
-				PayerClaimNumber: rems[i].Claims[j].PayerClaimControlNumber}
-			if !cr.Reversal {
-				n.Denial = denialInfo(denials.Classify(rems[i].Claims[j]))
+				PatientResponsibility: cr.PatientResponsibility, Reversal: cr.Reversal}
+			if cp != nil {
+				n.PayerClaimNumber = cp.PayerClaimControlNumber
+				if !cr.Reversal {
+					n.Denial = denialInfo(denials.Classify(*cp))
+				}
 			}
 			out.Notices = append(out.Notices, n)
 			out.Events = append(out.Events, InsuranceEvent{ID: "era:" + cr.RemittanceClaimID, CaseID: cr.CaseID,

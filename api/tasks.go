@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -75,8 +76,31 @@ func (s *Server) completeTask(c *gin.Context) {
 		notFound(c, "task "+c.Param("id"))
 		return
 	}
+	var t store.Task
+	res := s.DB.WithContext(c.Request.Context()).Where("id = ?", c.Param("id")).Limit(1).Find(&t)
+	if res.Error != nil {
+		s.fail(c, res.Error)
+		return
+	}
+	if res.RowsAffected > 0 && t.ClaimID != nil {
+		if where, ok := claimAnswer[t.Queue]; ok {
+			conflictProblem(c, fmt.Sprintf("the claim's workflow waits for this answer: use POST /api/v1/claims/%s/%s; the task closes itself", *t.ClaimID, where))
+			return
+		}
+	}
 	t, err := s.tasks.Complete(c.Request.Context(), c.Param("id"), in.Resolution, actor(c))
 	respond(c, s, http.StatusOK)(t, err)
+}
+
+// claimAnswer names, per queue, the claim endpoint that answers a claim task the
+// claim's workflow waits on. Completing such a task by hand would leave the
+// workflow waiting with nothing in a queue.
+var claimAnswer = map[string]string{
+	tasks.QueueClaimFix:    "fix",
+	tasks.QueueEligibility: "fix",
+	tasks.QueueRejections:  "fix",
+	tasks.QueueDenials:     "decision",
+	tasks.QueueApprovals:   "write-off-approval",
 }
 
 // listAudit filters by entity_type and entity_id, newest first.

@@ -70,6 +70,16 @@ func activityCtx(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// patientCtx runs the workflow's own steps: they retry until the database is
+// back (errors a retry cannot mend are non-retryable and return at once).
+func patientCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute},
+	})
+}
+
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
 	if err := workflow.SetQueryHandler(ctx, QueryCaseState, func() (CaseView, error) {
@@ -300,9 +310,15 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 		if workflow.GetVersion(ctx, "bill-completed-visits", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return nil
 		}
+		// The case never fails for a database outage: building retries until it
+		// is back; the retry-billing handler waits its turn on the lock.
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
 		var r activities.BuildClaimResult
-		err := workflow.ExecuteActivity(activityCtx(ctx), a.BuildClaim,
+		err := workflow.ExecuteActivity(patientCtx(ctx), a.BuildClaim,
 			activities.BuildClaimInput{CaseID: w.s.CaseID, EncounterID: e.ID}).Get(ctx, &r)
+		w.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("build claim: %w", err)
 		}
@@ -324,6 +340,10 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 // them again; it answers how many it will retry. A visit that still has no
 // coverage gets its problem back (its task is the same, by business key).
 func (w *caseWorkflow) retryBilling(ctx workflow.Context, r RetryBillingRequest) (int, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return 0, err
+	}
+	defer w.mu.Unlock()
 	n := len(w.s.BillingProblems)
 	if n > 0 {
 		w.s.BillingProblems = nil

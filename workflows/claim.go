@@ -150,12 +150,7 @@ func (w *claimWorkflow) act(ctx workflow.Context, activity any, arg any, out any
 	if ctx.Value(answeringKey{}) != nil {
 		return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: 5 * time.Minute},
-	})
-	return workflow.ExecuteActivity(actx, activity, arg).Get(ctx, out)
+	return workflow.ExecuteActivity(patientCtx(ctx), activity, arg).Get(ctx, out)
 }
 
 // step does one thing the claim's phase calls for, or waits for the next thing
@@ -304,6 +299,12 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		n := w.s.Inbox[0]
 		w.s.Inbox = w.s.Inbox[1:]
 		if n.Kind == activities.NoticeRemit {
+			if id := n.RemittanceClaimID; id != "" {
+				if slices.Contains(w.s.Remittances, id) {
+					return nil // announced again after a retry
+				}
+				w.s.Remittances = append(w.s.Remittances, id)
+			}
 			return w.remitted(ctx, n)
 		}
 		return w.acknowledged(ctx, n)
@@ -344,8 +345,11 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 
 // acknowledged applies a 999 or 277CA notice.
 func (w *claimWorkflow) acknowledged(ctx workflow.Context, n ClaimNotice) error {
-	if w.s.Phase != PhaseAwaitingAck || (n.SubmissionID != "" && n.SubmissionID != w.s.SubmissionID) {
-		return nil // about an earlier submission, or late
+	if n.SubmissionID != "" && n.SubmissionID != w.s.SubmissionID {
+		return nil // about an earlier submission
+	}
+	if w.s.Phase != PhaseAwaitingAck && (n.Accepted || n.Source != activities.FileKind277CA) {
+		return nil // late: the payer already accepted the claim
 	}
 	if !n.Accepted {
 		w.s.Stage = claims.StageRejected
@@ -382,13 +386,18 @@ func (w *claimWorkflow) remitted(ctx workflow.Context, n ClaimNotice) error {
 		w.s.Denial = &activities.DenialInfo{Category: "other", Partial: true, Codes: []string{},
 			SuggestedAction: "review the remittance; appeal, correct, write off or transfer the open balance"}
 	}
-	w.s.Stage, w.s.Phase = n.Stage, PhaseDenied
+	w.s.Stage = n.Stage
 	if w.s.Stage != claims.StagePartiallyPaid {
 		w.s.Stage = claims.StageDenied
 	}
 	w.s.AppealDeadline = workflow.Now(ctx).Add(w.days(w.s.Facts.AppealWindowDays))
 	w.s.AppealEscalated, w.s.AppealMissed = false, false
-	return w.raiseDenialTask(ctx)
+	if err := w.raiseDenialTask(ctx); err != nil {
+		return err
+	}
+	// Decisions are taken once the task exists.
+	w.s.Phase = PhaseDenied
+	return nil
 }
 
 func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
@@ -627,7 +636,7 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (Decision
 		if !sent.Accepted {
 			return res, conflict("the payer did not take the appeal: %s", sent.Reason)
 		}
-		w.s.AppealLevel, res.AppealLevel = level, level
+		w.s.AppealLevel, res.AppealLevel, res.Letter = level, level, sent.Letter
 		w.s.Stage, w.s.Phase = claims.StageAppealed, PhaseAwaitingPayment
 		w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
 	case DecisionWriteOff:
@@ -649,6 +658,10 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (Decision
 		w.notifyCase(ctx, InsuranceEvent{ID: "claim-to-patient:" + w.s.ClaimID, ToPatient: amt})
 		res.Amount = amt
 		w.s.Stage, w.s.Phase = claims.StageToPatient, PhaseDone
+		// A patient share the primary held for a secondary payer is still billed.
+		if err := w.startSecondary(ctx); err != nil {
+			return res, err
+		}
 	}
 	if d.Action != DecisionWriteOff {
 		if err := w.resolveTasks(ctx, "decided: "+d.Action); err != nil {
@@ -707,6 +720,9 @@ func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval
 		return res, err
 	}
 	w.s.Stage, w.s.Phase = claims.StageWrittenOff, PhaseDone
+	if err := w.startSecondary(ctx); err != nil {
+		return res, err
+	}
 	res.Amount, res.Phase = amt, w.s.Phase
 	return res, nil
 }

@@ -98,6 +98,9 @@ type ClaimState struct {
 	// Related are the claims this one started: a replacement or a secondary.
 	Related []string      `json:"related,omitempty"`
 	Inbox   []ClaimNotice `json:"inbox,omitempty"`
+	// Remittances are the remittance claims already applied, so one announced
+	// twice is applied once.
+	Remittances []string `json:"remittances,omitempty"`
 }
 
 // ClaimNotice is what an inbound file said about a claim (SignalClaimNotice).
@@ -128,9 +131,11 @@ type DecisionResult struct {
 	Action string `json:"action"`
 	Phase  string `json:"phase"`
 	// ClaimID is the replacement claim of a resubmission.
-	ClaimID     string          `json:"claim_id,omitempty"`
-	AppealLevel int             `json:"appeal_level,omitempty"`
-	Amount      decimal.Decimal `json:"amount"`
+	ClaimID     string `json:"claim_id,omitempty"`
+	AppealLevel int    `json:"appeal_level,omitempty"`
+	// Letter is the appeal letter sent to the payer, for the biller's records.
+	Letter string          `json:"letter,omitempty"`
+	Amount decimal.Decimal `json:"amount"`
 }
 
 // WriteOffApproval is the approve-write-off update's argument (a manager's).

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"sync"
@@ -260,9 +261,13 @@ func ack(source string, accepted bool, submissionID, reason string) ClaimNotice 
 		SubmissionID: submissionID, Accepted: accepted, Reason: reason}
 }
 
+// remitSeq numbers remittance claims: each notice is a distinct posting.
+var remitSeq int
+
 func remitNotice(stage string, denial *DenialInfo) ClaimNotice {
+	remitSeq++
 	n := ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: activities.NoticeRemit, Source: activities.FileKind835,
-		RemittanceClaimID: "rc1", Stage: stage, Denial: denial}
+		RemittanceClaimID: fmt.Sprintf("rc%d", remitSeq), Stage: stage, Denial: denial}
 	if stage == claims.StagePaid || stage == claims.StagePartiallyPaid {
 		n.Paid = decimal.RequireFromString("120.00")
 	}
@@ -1051,6 +1056,38 @@ func (s *claimSuite) TestSecondaryThatCannotBeBuiltRaisesTask() {
 	s.Equal(tasks.QueueClaimFix, ts[0].Queue)
 	s.Equal("secondary:"+tClaim, ts[0].Key)
 	s.Equal(claims.StagePaid, s.query(s.env).Stage)
+}
+
+// 13c. A posting announced twice (an activity retried after it posted) is applied
+// once: the second denial notice raises no second task.
+func (s *claimSuite) TestRepeatedRemittanceAppliedOnce() {
+	s.accepted(time.Hour)
+	n := remitNotice(claims.StageDenied, authDenial())
+	s.notice(2*time.Hour, n)
+	s.notice(3*time.Hour, n)
+	st := s.stateAt(4 * time.Hour)
+	s.runCancelled(5 * time.Hour)
+	s.Equal(1, st.Denials)
+	s.Equal([]string{n.RemittanceClaimID}, st.Remittances)
+	var denied int
+	for _, t := range s.tasks() {
+		if t.Kind == tasks.KindDenied {
+			denied++
+		}
+	}
+	s.Equal(1, denied)
+}
+
+// 4c. A 277CA rejection after the payer accepted the claim still asks for a fix.
+func (s *claimSuite) TestLateRejectionAfterAcceptance() {
+	s.accepted(time.Hour)
+	s.notice(2*time.Hour, ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: activities.NoticeAck,
+		Source: activities.FileKind277CA, Reason: "A7:21:IL"})
+	st := s.stateAt(3 * time.Hour)
+	s.runCancelled(4 * time.Hour)
+	s.Equal(PhaseNeedsFix, st.Phase)
+	s.Equal(claims.StageRejected, st.Stage)
+	s.Contains(s.taskKeys(), tasks.KindRejected+":"+tClaim+":1")
 }
 
 // 13b. A paid secondary claim starts nothing.

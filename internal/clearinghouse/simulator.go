@@ -30,6 +30,12 @@ type Config struct {
 	// PollRetention is how many available files Poll keeps (10000 when
 	// zero); see Simulator.Poll.
 	PollRetention int
+	// SequenceBase is where inbound file IDs, payer claim numbers and check
+	// (trace) numbers start counting. A simulator restarted with the same base
+	// reuses them: a poller's cursor then skips its new files and a new 835's
+	// trace number collides with one already posted. Give a base that grows
+	// across restarts (rcm dev uses the start time in Unix seconds).
+	SequenceBase int
 }
 
 // DefaultPollRetention is the number of available files a Simulator keeps
@@ -141,8 +147,10 @@ func NewSimulator(cfg Config) *Simulator {
 	if retention <= 0 {
 		retention = DefaultPollRetention
 	}
+	base := cfg.SequenceBase
 	return &Simulator{cfg: cfg, id: id, retention: retention, submissions: map[string]submission{}, appeals: map[string]AppealResult{},
-		claims: map[string]*claimRecord{}, byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{}}
+		claims: map[string]*claimRecord{}, byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{},
+		inSeq: base, claimSeq: base, checkSeq: base}
 }
 
 // envelope returns a fresh outgoing envelope (caller holds mu).

@@ -568,3 +568,27 @@ func TestCanceledContext(t *testing.T) {
 	_, err = s.Appeal(ctx, AppealRequest{AppealID: "a", PayerID: "ACME01", PatientControlNumber: "P", Level: 1, Letter: "x"})
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// A restarted simulator with a later base never reuses a file ID or a trace
+// number, so a poller's cursor keeps working and a new 835 is not a duplicate.
+func TestSequenceBaseSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	first := NewSimulator(Config{Now: func() time.Time { return now }, SequenceBase: 1000})
+	second := NewSimulator(Config{Now: func() time.Time { return now }, SequenceBase: 2000})
+	var ids [2]string
+	for i, sim := range []*Simulator{first, second} {
+		data := batch(t, 1, claim("PCN1", "PAYFULL1", "100"))
+		if _, err := sim.Submit(ctx, "sub-1", data); err != nil {
+			t.Fatal(err)
+		}
+		files, err := sim.Poll(ctx, "")
+		if err != nil || len(files) == 0 {
+			t.Fatalf("poll: %v %d", err, len(files))
+		}
+		ids[i] = files[len(files)-1].ID
+	}
+	if !(ids[1] > ids[0]) {
+		t.Fatalf("file IDs after a restart must sort after the old cursor: %s then %s", ids[0], ids[1])
+	}
+}

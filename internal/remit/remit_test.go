@@ -483,3 +483,39 @@ func TestPrimaryThenSecondaryThroughTheSimulator(t *testing.T) {
 	assert.True(t, claims.Open(w.claimRow(t, b.Claim.ID)).IsZero())
 	w.invariant(t)
 }
+
+// Posted rebuilds what the first posting reported, for a caller that must
+// announce it again; an unmatched claim is left out.
+func TestPostedRebuildsTheFirstResults(t *testing.T) {
+	w := newWorld(t)
+	_, era := w.claim(t, "PARTIAL02")
+	res, err := w.remit.Ingest(context.Background(), era, audit.System)
+	require.NoError(t, err)
+	first := res.Remittances[0]
+	require.NotEmpty(t, first.Claims)
+
+	again, err := w.remit.Ingest(context.Background(), era, audit.System)
+	require.NoError(t, err)
+	require.True(t, again.Remittances[0].AlreadyPosted)
+	rebuilt, err := w.remit.Posted(context.Background(), again.Remittances[0].RemittanceID)
+	require.NoError(t, err)
+	var matched []remit.ClaimResult
+	for _, c := range first.Claims {
+		if c.Matched {
+			matched = append(matched, c)
+		}
+	}
+	require.Len(t, rebuilt, len(matched))
+	for i, want := range matched {
+		got := rebuilt[i]
+		assert.Equal(t, want.ClaimID, got.ClaimID)
+		assert.Equal(t, want.RemittanceClaimID, got.RemittanceClaimID)
+		assert.Equal(t, want.CaseID, got.CaseID)
+		assert.Equal(t, want.Stage, got.Stage)
+		for _, pair := range [][2]decimal.Decimal{{want.Paid, got.Paid}, {want.Contractual, got.Contractual},
+			{want.PatientResponsibility, got.PatientResponsibility}, {want.MovedToPatient, got.MovedToPatient},
+			{want.HeldForSecondary, got.HeldForSecondary}} {
+			assert.True(t, pair[0].Equal(pair[1]), "%s != %s", pair[0], pair[1])
+		}
+	}
+}
