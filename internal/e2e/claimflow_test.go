@@ -312,6 +312,9 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
 		f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		denial := f.openTask(claimID, "denials")
+		r := e.Do("POST", "/api/v1/tasks/"+denial.ID+"/complete", f.biller, map[string]any{"resolution": "done"})
+		assert.Equal(t, http.StatusConflict, r.Status, "the workflow waits for a decision, not a closed task: %s", r.Body)
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "write_off", "note": "filed too late"})
 		f.waitStage(claimID, claims.StageDenied, workflows.PhaseAwaitingApproval)
