@@ -406,16 +406,8 @@ func (s *Server) retryBillingQuietly(c *gin.Context, cs store.Case) {
 	if cs.Kind != store.KindInsurance && cs.Kind != store.KindWorkersComp {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.CaseWorkflowID(cs.ID), UpdateID: "retry-billing-" + c.GetString(ctxRequestID),
-		UpdateName: workflows.UpdateRetryBilling, Args: []any{workflows.RetryBillingRequest{Actor: actor(c)}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
+	err := s.update(c.Request.Context(), 10*time.Second, workflows.CaseWorkflowID(cs.ID), workflows.UpdateRetryBilling,
+		"retry-billing-"+c.GetString(ctxRequestID), workflows.RetryBillingRequest{Actor: actor(c)}, nil)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		s.Logger.Warn("retry billing after a coverage change failed", "case_id", cs.ID,

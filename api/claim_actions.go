@@ -40,15 +40,7 @@ func (s *Server) claimUpdate(c *gin.Context, name string, arg, out any) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.ClaimWorkflowID(cl.ID), UpdateID: derivedID(cl.ID, name, key),
-		UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, out)
-	}
+	err := s.update(c.Request.Context(), 30*time.Second, workflows.ClaimWorkflowID(cl.ID), name, derivedID(cl.ID, name, key), arg, out)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		conflictProblem(c, "the claim's workflow is not running: the claim is finished")
@@ -59,6 +51,20 @@ func (s *Server) claimUpdate(c *gin.Context, name string, arg, out any) {
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// update sends an update to a running workflow and waits for its answer.
+func (s *Server) update(ctx context.Context, wait time.Duration, workflowID, name, updateID string, arg, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateID: updateID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
 }
 
 // fixClaim submits the correction a claim waits for (scrub failures, inactive
