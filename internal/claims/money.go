@@ -134,6 +134,13 @@ func (s *Service) settle(ctx context.Context, claimID, reason string, actor audi
 				return fmt.Errorf("claim %s %s: %w", cl.ID, op.column, err)
 			}
 		}
+		// The reason is a person's free text: the claim's own names, dates of
+		// birth, member IDs and diagnoses are masked before it is kept.
+		red, err := claimRedactor(tx, cl)
+		if err != nil {
+			return err
+		}
+		reason := red.apply(reason)
 		detail := map[string]any{"amount": amount.StringFixed(2), "reason": reason}
 		if err := (&Service{DB: tx}).Transition(ctx, cl.ID, op.stage, CauseUser, detail, actor); err != nil {
 			return err

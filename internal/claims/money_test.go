@@ -229,3 +229,25 @@ func TestSecondaryBalanceTransferredToPatient(t *testing.T) {
 	assert.Equal(t, "25.00", bal.PatientBalance().StringFixed(2))
 	assert.True(t, bal.Get(ledger.InsuranceWriteOff).IsZero())
 }
+
+// A settlement reason is a person's free text: the claim's PHI in it is masked
+// before it reaches the timeline and the audit log.
+func TestSettlementReasonIsMasked(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	b := w.primaryVisit(t)
+	w.post835(t, "TRN-DENIED-2", deny(b))
+	dx := b.Claim.Diagnoses[0]
+	_, err := w.claims.TransferToPatient(ctx, b.Claim.ID, "patient agreed to pay for "+dx+" visit", audit.System)
+	require.NoError(t, err)
+	tl, err := w.claims.Timeline(ctx, b.Claim.ID)
+	require.NoError(t, err)
+	last := tl[len(tl)-1]
+	assert.NotContains(t, string(last.Detail), dx)
+	assert.Contains(t, string(last.Detail), "***")
+	var changes []string
+	require.NoError(t, w.db.Table("audit_log").Where("action LIKE 'claim.%' AND entity_id = ?", b.Claim.ID).Pluck("changes::text", &changes).Error)
+	for _, c := range changes {
+		assert.NotContains(t, c, dx)
+	}
+}
