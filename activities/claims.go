@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
-	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -233,24 +231,8 @@ func (a *Activities) RaiseClaimTask(ctx context.Context, in ClaimTaskInput) (str
 // work done (a fix arrived, the payer answered, a decision was taken). Reason is
 // the resolution.
 func (a *Activities) ResolveClaimTasks(ctx context.Context, in ClaimActorInput) (int, error) {
-	claimID, resolution := in.ClaimID, in.Reason
-	var n int
-	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var keys []string
-		if err := tx.Model(&store.Task{}).Where("claim_id = ? AND status IN ?", claimID,
-			[]string{store.TaskOpen, store.TaskClaimed}).Order("created_at").Pluck("business_key", &keys).Error; err != nil {
-			return err
-		}
-		ts := &tasks.Service{DB: tx}
-		for _, k := range keys {
-			if _, err := ts.Resolve(ctx, k, resolution, audit.System); err != nil {
-				return err
-			}
-		}
-		n = len(keys)
-		return nil
-	})
-	return n, err
+	n, err := a.Tasks.ResolveClaim(ctx, in.ClaimID, in.Reason, audit.System)
+	return n, classify(err)
 }
 
 // ClaimFixInput is a fix to a claim by a person.
@@ -319,20 +301,11 @@ func denialInfo(d denials.Denial) *DenialInfo {
 		RemarkCodes: d.RemarkCodes, Partial: !d.ClaimDenied, Codes: []string{}}
 	for _, r := range d.Reasons {
 		code := r.Group + "-" + r.Code
-		if !containsString(info.Codes, code) {
+		if !slices.Contains(info.Codes, code) {
 			info.Codes = append(info.Codes, code)
 		}
 	}
 	return info
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // AppealInput asks for an appeal of a denied claim at a level.

@@ -87,11 +87,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
+	if err := registerUpdates(ctx, []update{
 		{UpdateCheckIn, w.checkIn, w.validateCheckIn},
 		{UpdateAddCharge, w.addCharge, w.validateAddCharge},
 		{UpdateVoidCharge, w.voidCharge, w.validateVoidCharge},
@@ -99,26 +95,11 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		{UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
 		{UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
 		{UpdateRetryBilling, w.retryBilling, nil},
-	}
-	for _, h := range handlers {
-		opts := workflow.UpdateHandlerOptions{}
-		if h.validator != nil {
-			opts.Validator = h.validator
-		}
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, opts); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	w.insurance = workflow.GetSignalChannel(ctx, SignalInsurance)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var ev InsuranceEvent
-			if !w.insurance.Receive(ctx, &ev) {
-				return
-			}
-			w.addInsurance(ev)
-		}
-	})
+	listen(ctx, w.insurance, w.addInsurance)
 	return nil
 }
 
@@ -131,17 +112,6 @@ func (w *caseWorkflow) addInsurance(ev InsuranceEvent) {
 	}
 	w.s.Insurance = append(w.s.Insurance, ev)
 	w.dirty = true
-}
-
-// drainInsurance records signals not yet received before continuing as new.
-func (w *caseWorkflow) drainInsurance() {
-	for {
-		var ev InsuranceEvent
-		if !w.insurance.ReceiveAsync(&ev) {
-			return
-		}
-		w.addInsurance(ev)
-	}
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) error {
@@ -162,7 +132,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) error {
 				return err
 			}
 			logger.Info("case workflow continuing as new", "case_id", w.s.CaseID)
-			w.drainInsurance()
+			drain(w.insurance, w.addInsurance)
 			st := w.s
 			return workflow.NewContinueAsNewError(ctx, CaseWorkflow, CaseInput{
 				CaseID: st.CaseID, PatientID: st.PatientID, Kind: st.Kind,

@@ -45,7 +45,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) error {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			w.drainSignals()
+			drain(w.notices, w.receive)
 			// A handler that finished meanwhile may have moved the stage.
 			if err := w.publish(ctx); err != nil {
 				return err
@@ -88,44 +88,20 @@ func (w *claimWorkflow) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryClaimState, func() (ClaimState, error) { return w.s, nil }); err != nil {
 		return err
 	}
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
+	if err := registerUpdates(ctx, []update{
 		{UpdateFixClaim, w.fix, w.validateFix},
 		{UpdateDecideDenial, w.decide, w.validateDecide},
 		{UpdateApproveWriteOff, w.approveWriteOff, w.validateApproveWriteOff},
-	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
-			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	w.notices = workflow.GetSignalChannel(ctx, SignalClaimNotice)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var n ClaimNotice
-			if !w.notices.Receive(ctx, &n) {
-				return
-			}
-			w.s.Inbox = append(w.s.Inbox, n)
-		}
-	})
+	listen(ctx, w.notices, w.receive)
 	return nil
 }
 
-// drainSignals moves notices not yet received into the state carried over.
-func (w *claimWorkflow) drainSignals() {
-	for {
-		var n ClaimNotice
-		if !w.notices.ReceiveAsync(&n) {
-			return
-		}
-		w.s.Inbox = append(w.s.Inbox, n)
-	}
-}
+// receive keeps a notice for the main loop.
+func (w *claimWorkflow) receive(n ClaimNotice) { w.s.Inbox = append(w.s.Inbox, n) }
 
 func (w *claimWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
@@ -331,7 +307,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 	payDue := w.s.WaitingSince.Add(w.days(w.s.Facts.PaymentWaitDays * (w.s.Inquiries + 1)))
 	if !now.Before(payDue) {
 		w.s.Inquiries++
-		var st activitiesStatus
+		var st claims.StatusSummary
 		if err := w.act(ctx, a.InquireClaimStatus, w.s.ClaimID, &st); err != nil {
 			return fmt.Errorf("status inquiry: %w", err)
 		}
@@ -726,6 +702,3 @@ func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval
 	res.Amount, res.Phase = amt, w.s.Phase
 	return res, nil
 }
-
-// activitiesStatus is the 277 answer recorded in a follow-up task.
-type activitiesStatus = claims.StatusSummary

@@ -94,24 +94,41 @@ func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 }
 
 // Resolve closes the open or claimed task with the business key, if any: the
-// system saw the work done (a fix arrived, a claim was accepted). It reports
+// system saw the work done (a fix arrived, a claim was built). It reports
 // whether a task was closed.
 func (s *Service) Resolve(ctx context.Context, businessKey, resolution string, actor audit.Actor) (bool, error) {
-	closed := false
+	n, err := s.resolveWhere(ctx, "business_key = ?", businessKey, resolution, actor)
+	return n > 0, err
+}
+
+// ResolveClaim closes every open or claimed task of a claim (its workflow saw
+// the work done: the payer answered, a decision was taken) and reports how many.
+func (s *Service) ResolveClaim(ctx context.Context, claimID, resolution string, actor audit.Actor) (int, error) {
+	return s.resolveWhere(ctx, "claim_id = ?", claimID, resolution, actor)
+}
+
+func (s *Service) resolveWhere(ctx context.Context, where string, arg any, resolution string, actor audit.Actor) (int, error) {
+	var ids []string
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []string
-		if err := tx.Model(&store.Task{}).Where("business_key = ? AND status IN ?", businessKey,
-			[]string{store.TaskOpen, store.TaskClaimed}).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+		if err := tx.Model(&store.Task{}).Where(where, arg).Where("status IN ?",
+			[]string{store.TaskOpen, store.TaskClaimed}).Order("created_at, id").Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
 		if err := tx.Model(&store.Task{}).Where("id IN ?", ids).Updates(map[string]any{
 			"status": store.TaskDone, "completed_at": time.Now().UTC(), "resolution": resolution}).Error; err != nil {
 			return err
 		}
-		closed = true
-		return audit.Record(tx, actor, "task.resolve", "task", ids[0], map[string]any{"resolution": resolution})
+		for _, id := range ids {
+			if err := audit.Record(tx, actor, "task.resolve", "task", id, map[string]any{"resolution": resolution}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return closed, err
+	if err != nil {
+		return 0, err
+	}
+	return len(ids), nil
 }
 
 // Filter selects tasks to list.
