@@ -10,11 +10,11 @@
 #   docker run --rm rcm migrate status
 
 # ---- build ------------------------------------------------------------------
-FROM golang:1.26.8-bookworm AS build
+FROM golang:1.27.3-bookworm AS build
 
 WORKDIR /src
 ENV CGO_ENABLED=0 \
-    GOTOOLCHAIN=local \
+    GOTOOLCHAIN=go1.27.3 \
     GOFLAGS=-mod=readonly
 
 # Dependencies first, in their own layer: it is rebuilt only when go.mod or

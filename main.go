@@ -162,6 +162,18 @@ func runDev(ctx context.Context) error {
 		defer func() { _ = srv.Stop() }()
 		hostPort = srv.HostPort()
 		logger.Info("embedded Temporal server started", "frontend", hostPort, "data", filepath.Join(cfg.DataDir, "temporal"))
+		if cfg.TemporalUIPort > 0 {
+			ui, err := devserver.StartUI(devserver.UIOptions{Port: cfg.TemporalUIPort,
+				TemporalAddress: hostPort, Namespace: cfg.TemporalNamespace})
+			if err != nil {
+				return err
+			}
+			defer ui.Stop()
+			if cfg.TemporalUIURL == "" {
+				cfg.TemporalUIURL = ui.URL()
+			}
+			logger.Info("Temporal Web UI started", "url", ui.URL())
+		}
 	}
 	tc, err := connectTemporal(ctx, cfg, hostPort, key, logger)
 	if err != nil {
@@ -182,21 +194,28 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg, newAPI(g, tc, logger, cfg), logger, func() {
+	s := newAPI(g, tc, logger, cfg)
+	s.Dev = api.DevInfo{TokenHint: tokenHint, TemporalAddress: hostPort}
+	return serveHTTP(ctx, cfg, s, logger, func() {
 		base := "http://localhost" + cfg.HTTPAddr
 		if !strings.HasPrefix(cfg.HTTPAddr, ":") {
 			base = "http://" + cfg.HTTPAddr
 		}
+		ui := cfg.TemporalUIURL
+		if ui == "" {
+			ui = "off (TEMPORAL_UI_PORT=0)"
+		}
 		fmt.Fprintf(os.Stderr, `
   RCM is running.
-    API:       %[1]s/api/v1   (OpenAPI: %[1]s/api/openapi.json, home page: %[1]s/)
-    Health:    %[1]s/readyz
-    Temporal:  %[2]s  namespace %[3]s  (any Temporal tool can connect)
-    Token:     %[4]s
+    Home:        %[1]s/   (API under %[1]s/api/v1, OpenAPI at %[1]s/api/openapi.json)
+    Health:      %[1]s/readyz
+    Temporal UI: %[5]s
+    Temporal:    %[2]s  namespace %[3]s  (any Temporal tool can connect)
+    Token:       %[4]s
 
   Try:  curl -H "Authorization: Bearer $RCM_TOKEN" %[1]s/api/v1/me
 
-`, base, hostPort, cfg.TemporalNamespace, tokenHint)
+`, base, hostPort, cfg.TemporalNamespace, tokenHint, ui)
 	})
 }
 
@@ -214,6 +233,7 @@ func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
 func newAPI(g *gorm.DB, tc client.Client, logger *slog.Logger, cfg config.Config) *api.Server {
 	s := api.New(g, tc, logger, cfg.MissingChargesAfter)
 	s.ClaimDayLength = cfg.ClaimDayLength
+	s.WorkflowLinks = api.WorkflowLinks{UIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace}
 	return s
 }
 

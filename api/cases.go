@@ -154,6 +154,9 @@ type caseResponse struct {
 	Ledger          ledgerView                 `json:"ledger"`
 	// InAgreement says the workflow's totals and the ledger agree to the cent.
 	InAgreement bool `json:"in_agreement"`
+	// WorkflowURL opens the case workflow in the Temporal Web UI (absent when
+	// no UI is configured).
+	WorkflowURL string `json:"workflow_url,omitempty"`
 }
 
 func (s *Server) getCase(c *gin.Context) {
@@ -193,7 +196,8 @@ func (s *Server) getCase(c *gin.Context) {
 		v.BillingProblems = []workflows.BillingProblem{}
 	}
 	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
-		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree})
+		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree,
+		WorkflowURL: s.WorkflowLinks.URL(workflows.CaseWorkflowID(cs.ID))})
 }
 
 type journalLineJSON struct {

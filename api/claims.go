@@ -67,6 +67,9 @@ type claimDetail struct {
 	// (final once the claim is finished; absent when its history is gone).
 	Tasks    []store.Task          `json:"tasks"`
 	Workflow *workflows.ClaimState `json:"workflow,omitempty"`
+	// WorkflowURL opens the claim workflow in the Temporal Web UI (absent when
+	// no UI is configured).
+	WorkflowURL string `json:"workflow_url,omitempty"`
 }
 
 func (s *Server) getClaim(c *gin.Context) {
@@ -75,7 +78,7 @@ func (s *Server) getClaim(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	d := claimDetail{Claim: cl, Lines: []store.ClaimLine{}}
+	d := claimDetail{Claim: cl, Lines: []store.ClaimLine{}, WorkflowURL: s.WorkflowLinks.URL(workflows.ClaimWorkflowID(cl.ID))}
 	if err := s.DB.WithContext(c.Request.Context()).Where("claim_id = ?", cl.ID).Order("line_number").Find(&d.Lines).Error; err != nil {
 		s.fail(c, err)
 		return

@@ -35,6 +35,11 @@ type Server struct {
 	MissingChargesAfter time.Duration
 	// ClaimDayLength is the length of a payer's day for new cases' claim timers.
 	ClaimDayLength time.Duration
+	// WorkflowLinks points case and claim answers at their workflow in the
+	// Temporal Web UI.
+	WorkflowLinks WorkflowLinks
+	// Dev is what the home page tells a developer running `rcm dev`.
+	Dev DevInfo
 
 	auth    *auth.Service
 	records *records.Service
@@ -242,21 +247,3 @@ func (s *Server) ready(c *gin.Context) {
 	}
 	c.JSON(status, checks)
 }
-
-func (s *Server) home(c *gin.Context) {
-	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(homePage))
-}
-
-const homePage = `<!doctype html>
-<html><head><meta charset="utf-8"><title>RCM</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;line-height:1.5}code{background:#f3f3f3;padding:.1rem .3rem}</style>
-</head><body>
-<h1>Revenue-cycle system</h1>
-<p>The API is under <code>/api/v1</code>; every call needs <code>Authorization: Bearer &lt;token&gt;</code>.
-The dev server writes the bootstrap admin's token to <code>.data/admin-token</code>.</p>
-<ul>
-<li><a href="/api/openapi.json">OpenAPI document</a></li>
-<li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a></li>
-</ul>
-<p>Workflows can be inspected with any Temporal tool pointed at the frontend port (default 127.0.0.1:7233, namespace <code>default</code>).</p>
-</body></html>`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,13 @@ type Config struct {
 	TemporalNamespace string
 	// TemporalPort is the embedded server's frontend port (TEMPORAL_PORT).
 	TemporalPort int
+	// TemporalUIPort is where `rcm dev` serves the Temporal Web UI
+	// (TEMPORAL_UI_PORT, on 127.0.0.1); 0 turns the UI off.
+	TemporalUIPort int
+	// TemporalUIURL is the base address of a Temporal Web UI that API answers
+	// link workflows to (TEMPORAL_UI_URL). `rcm dev` sets it to its own UI;
+	// against a cluster, set it to the cluster's UI (empty: no links).
+	TemporalUIURL string
 	// HTTPAddr is where the API listens (HTTP_ADDR).
 	HTTPAddr string
 	// DataDir holds the embedded server's files and dev secrets (DATA_DIR).
@@ -57,6 +65,7 @@ const (
 	DefaultDatabaseURL         = "postgres://postgres@127.0.0.1:5432/rcm?sslmode=disable"
 	DefaultTemporalNamespace   = "default"
 	DefaultTemporalPort        = 7233
+	DefaultTemporalUIPort      = 8233
 	DefaultHTTPAddr            = ":8080"
 	DefaultDataDir             = ".data"
 	DefaultLogLevel            = "info"
@@ -80,6 +89,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:             or(getenv("DATA_DIR"), DefaultDataDir),
 		LogLevel:            or(getenv("LOG_LEVEL"), DefaultLogLevel),
 		TemporalPort:        DefaultTemporalPort,
+		TemporalUIPort:      DefaultTemporalUIPort,
+		TemporalUIURL:       strings.TrimRight(getenv("TEMPORAL_UI_URL"), "/"),
 		MissingChargesAfter: DefaultMissingChargesAfter,
 		ClaimDayLength:      DefaultClaimDayLength,
 		SimAckDelay:         DefaultSimAckDelay,
@@ -112,6 +123,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("TEMPORAL_PORT"); v != "" {
 		if c.TemporalPort, err = strconv.Atoi(v); err != nil || c.TemporalPort <= 0 || c.TemporalPort > 65535 {
 			return c, fmt.Errorf("TEMPORAL_PORT: %q is not a port number", v)
+		}
+	}
+	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
+		if c.TemporalUIPort, err = strconv.Atoi(v); err != nil || c.TemporalUIPort < 0 || c.TemporalUIPort > 65535 {
+			return c, fmt.Errorf("TEMPORAL_UI_PORT: %q is not a port number (0 turns the UI off)", v)
 		}
 	}
 	if v := getenv("MISSING_CHARGES_AFTER"); v != "" {

@@ -16,6 +16,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
 	assert.Empty(t, c.TemporalAddress, "empty means the embedded server")
 	assert.Equal(t, 7233, c.TemporalPort)
+	assert.Equal(t, 8233, c.TemporalUIPort, "the Temporal UI beside the API, as temporal server start-dev serves it")
+	assert.Empty(t, c.TemporalUIURL)
 	assert.Equal(t, ":8080", c.HTTPAddr)
 	assert.Equal(t, ".data", c.DataDir)
 	assert.Equal(t, 24*time.Hour, c.MissingChargesAfter)
@@ -24,14 +26,18 @@ func TestDefaults(t *testing.T) {
 
 func TestOverridesAndErrors(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{"TEMPORAL_PORT": "17233", "MISSING_CHARGES_AFTER": "90m",
-		"ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "LOG_LEVEL": "debug"}))
+		"ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "LOG_LEVEL": "debug",
+		"TEMPORAL_UI_PORT": "0", "TEMPORAL_UI_URL": "https://temporal.example.org/"}))
 	require.NoError(t, err)
 	assert.Equal(t, 17233, c.TemporalPort)
 	assert.Equal(t, 90*time.Minute, c.MissingChargesAfter)
 	assert.Len(t, c.EncryptionKey, 32)
+	assert.Equal(t, 0, c.TemporalUIPort, "0 turns the UI off")
+	assert.Equal(t, "https://temporal.example.org", c.TemporalUIURL)
 
 	for name, vars := range map[string]map[string]string{
 		"port":     {"TEMPORAL_PORT": "http"},
+		"ui port":  {"TEMPORAL_UI_PORT": "-1"},
 		"duration": {"MISSING_CHARGES_AFTER": "-1h"},
 		"key":      {"ENCRYPTION_KEY": "c2hvcnQ="},
 		"level":    {"LOG_LEVEL": "loud"},

@@ -14,8 +14,36 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// goVersion is the Go release the build stage must use (go.mod's go line).
-const goVersion = "1.26.8"
+// goVersion is the Go release the build stage must use: go.mod's go line, which
+// the Makefile's and .ci/run's GOTOOLCHAIN also name.
+var goVersion = goModVersion()
+
+// goModVersion reads the go line of the repository's go.mod.
+func goModVersion() string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		panic(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			return v
+		}
+	}
+	panic("go.mod has no go line")
+}
+
+// TestToolchainIsPinnedEverywhere checks that the Makefile, .ci/run and the
+// Dockerfile all ask for the toolchain go.mod names: a machine whose go command
+// is older fetches exactly that one.
+func TestToolchainIsPinnedEverywhere(t *testing.T) {
+	want := "GOTOOLCHAIN=go" + goVersion
+	for _, f := range []string{"Makefile", ".ci/run", "Dockerfile"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", f))
+		require.NoError(t, err)
+		text := strings.ReplaceAll(string(b), " := ", "=")
+		assert.Contains(t, text, want, "%s must set %s", f, want)
+	}
+}
 
 func TestDockerfile(t *testing.T) {
 	stages, err := parseDockerfile(readDockerfile(t))
@@ -35,7 +63,7 @@ func TestDockerfileChecksCatchMistakes(t *testing.T) {
 		want    string // substring of one of the problems
 		isRegex bool
 	}{
-		{name: "older Go", old: "golang:1.26.8-bookworm", new: "golang:1.26.7-bookworm", want: "Go " + goVersion},
+		{name: "older Go", old: "golang:" + goVersion + "-bookworm", new: "golang:1.26.7-bookworm", want: "Go " + goVersion},
 		{name: "builds a sub-package", old: "-o /out/rcm .\n", new: "-o /out/rcm ./cmd/rcm\n", want: "root package"},
 		{name: "no trimpath", old: "-trimpath ", new: "", want: "-trimpath"},
 		{name: "cgo on", old: "CGO_ENABLED=0", new: "CGO_ENABLED=1", want: "CGO_ENABLED=0"},

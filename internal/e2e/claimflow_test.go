@@ -5,7 +5,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -360,10 +359,8 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Contains(t, problemFields(t, r), "file")
 		assert.Equal(t, http.StatusRequestEntityTooLarge, e.Do("POST", "/api/v1/edi/files", f.biller, bytes.Repeat([]byte("A"), 5<<20)).Status)
 
-		fixtures, err := filepath.Glob("../../../shared/fixtures/x12/835/*")
-		require.NoError(t, err)
-		require.NotEmpty(t, fixtures, "the shared 835 fixtures")
-		data, err := os.ReadFile(fixtures[0])
+		// The public sample the README tour uploads (shipped in the repository).
+		data, err := os.ReadFile("../x12/testdata/835/pyx12_835_denied-claim-rarc.835")
 		require.NoError(t, err)
 		var first map[string]any
 		e.MustDo(200, "POST", "/api/v1/edi/files", f.biller, data).JSON(t, &first)

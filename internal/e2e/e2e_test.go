@@ -62,6 +62,8 @@ type caseDetail struct {
 	Totals          workflows.Totals           `json:"totals"`
 	Ledger          map[string]string          `json:"ledger"`
 	InAgreement     bool                       `json:"in_agreement"`
+	// WorkflowURL opens the case workflow in the Temporal Web UI.
+	WorkflowURL string `json:"workflow_url"`
 }
 
 func getCase(t *testing.T, e *testenv.Env, tok, id string) caseDetail {

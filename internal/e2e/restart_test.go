@@ -3,12 +3,17 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +44,9 @@ func rcmBinary(t *testing.T) string {
 		}
 		binPath = filepath.Join(dir, "rcm")
 		cmd := exec.Command("go", "build", "-o", binPath, "github.com/clinicflow/rcm")
-		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		// The toolchain this test was built with (go.mod needs it; an older go
+		// command on PATH fetches it once).
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+runtime.Version())
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
 	require.NoError(t, buildErr, "build rcm: %s", buildOut)
@@ -54,19 +61,21 @@ func freePort(t *testing.T) int {
 }
 
 // TestDevRestartKeepsWorkflows builds the rcm binary and runs `rcm dev` (what
-// `make run` runs) on a fresh data folder and database, checks a patient in, stops
-// it with SIGINT, starts it again on the same folder, and finds the case workflow
-// still there, answering and accepting new events.
+// `make run` runs) on a fresh data folder and database, checks a patient in, finds
+// the case workflow in the Temporal Web UI it serves, stops it with SIGINT, starts
+// it again on the same folder, and finds the case workflow still there, answering
+// and accepting new events.
 func TestDevRestartKeepsWorkflows(t *testing.T) {
 	bin := rcmBinary(t)
 
 	dataDir := t.TempDir()
-	httpPort := freePort(t)
+	httpPort, uiPort := freePort(t), freePort(t)
 	env := append(os.Environ(),
 		"DATA_DIR="+dataDir,
 		"DATABASE_URL="+pgtest.NewDSN(t),
 		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("TEMPORAL_PORT=%d", freePort(t)),
+		fmt.Sprintf("TEMPORAL_UI_PORT=%d", uiPort), "TEMPORAL_UI_URL=",
 		"ENCRYPTION_KEY=", "TEMPORAL_ADDRESS=", "LOG_LEVEL=warn",
 	)
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
@@ -114,6 +123,8 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	_, caseID := newPatientCase(t, e, tok, "private")
 	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
 		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+	checkTemporalUI(t, fmt.Sprintf("http://127.0.0.1:%d", uiPort), workflows.CaseWorkflowID(caseID),
+		getCase(t, e, tok, caseID).WorkflowURL)
 	stop()
 
 	stop = start()
@@ -137,4 +148,59 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	d = getCase(t, e, tok, caseID)
 	require.Len(t, d.Encounters[0].Charges, 1)
 	require.True(t, d.InAgreement)
+}
+
+// checkTemporalUI checks that the Temporal Web UI `rcm dev` serves answers with
+// its page, that its API (what the page reads) lists the workflow, and that the
+// case's workflow_url opens that workflow there.
+func checkTemporalUI(t *testing.T, ui, workflowID, workflowURL string) {
+	t.Helper()
+	get := func(u string) (int, string) {
+		r, err := http.Get(u)
+		require.NoError(t, err, "GET %s", u)
+		defer r.Body.Close()
+		b, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		return r.StatusCode, string(b)
+	}
+	status, page := get(ui + "/")
+	require.Equal(t, http.StatusOK, status)
+	// The UI is a single-page app: its page loads its entry script, which the
+	// server must serve too.
+	entry := regexp.MustCompile(`/_app/immutable/entry/start\.[^"]+\.js`).FindString(page)
+	require.NotEmpty(t, entry, "the UI's own page, not ours:\n%s", page)
+	status, script := get(ui + entry)
+	require.Equal(t, http.StatusOK, status)
+	require.NotEmpty(t, script)
+
+	list := ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(fmt.Sprintf("WorkflowId = %q", workflowID))
+	var found struct {
+		Executions []struct {
+			Execution struct {
+				WorkflowID string `json:"workflowId"`
+			} `json:"execution"`
+			Type struct {
+				Name string `json:"name"`
+			} `json:"type"`
+		} `json:"executions"`
+	}
+	deadline := time.Now().Add(30 * time.Second) // visibility is eventually consistent
+	for {
+		status, body := get(list)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		require.NoError(t, json.Unmarshal([]byte(body), &found), body)
+		if len(found.Executions) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	require.Len(t, found.Executions, 1, "the UI lists the case workflow")
+	require.Equal(t, workflowID, found.Executions[0].Execution.WorkflowID)
+	require.Equal(t, "CaseWorkflow", found.Executions[0].Type.Name)
+
+	require.Equal(t, ui+"/namespaces/default/workflows/"+url.PathEscape(workflowID), workflowURL,
+		"the case answer links to its workflow in the UI")
+	status, page = get(workflowURL)
+	require.Equal(t, http.StatusOK, status, "the UI serves the workflow's page")
+	require.Contains(t, page, entry)
 }
