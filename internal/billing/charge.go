@@ -16,9 +16,12 @@ const (
 	MaxUnits     = 9999
 )
 
-// NormalizeCharge upper-cases and strips codes (diagnoses lose their dot, as X12
-// carries them) and checks every field, reporting all problems at once. It is pure,
-// so the API, the case workflow's update validator and the activity all share it.
+// NormalizeCharge upper-cases and strips codes and checks every field, reporting
+// all problems at once. Diagnoses take the canonical dotted form whether they were
+// written "E11.9", "e11.9" or "E119" (codes.FormatICD10): they are stored and
+// returned as people write them; the dot is dropped only when a claim goes out as
+// X12. It is pure, so the API, the case workflow's update validator and the
+// activity all share it.
 func NormalizeCharge(in ChargeInput) (ChargeInput, validate.Errors) {
 	var errs validate.Errors
 	in.ProcedureCode = codes.NormalizeProcedure(in.ProcedureCode)
@@ -58,16 +61,16 @@ func NormalizeCharge(in ChargeInput) (ChargeInput, validate.Errors) {
 	}
 	seen = map[string]bool{}
 	for i, d := range in.Diagnoses {
-		n := codes.NormalizeICD10(d)
+		key := codes.NormalizeICD10(d) // "E11.9" and "E119" are the same code
 		field := fmt.Sprintf("diagnoses[%d]", i)
 		switch {
 		case !codes.ValidICD10CM(d):
 			errs.Add(field, "%q is not an ICD-10-CM code (e.g. E11.9)", d)
-		case seen[n]:
+		case seen[key]:
 			errs.Add(field, "%q is repeated", d)
 		}
-		seen[n] = true
-		in.Diagnoses[i] = n
+		seen[key] = true
+		in.Diagnoses[i] = codes.FormatICD10(d)
 	}
 	if len(in.DiagnosisPointers) == 0 && len(in.Diagnoses) > 0 {
 		in.DiagnosisPointers = []int{1}

@@ -616,8 +616,8 @@ func phiValues(pat store.Patient, covs []store.Coverage, diagnoses []string) []s
 			dates(*c.SubscriberDateOfBirth)
 		}
 	}
-	for _, d := range diagnoses {
-		v = append(v, d, codes.FormatICD10(d))
+	for _, d := range diagnoses { // both forms, whichever one is stored
+		v = append(v, d, codes.NormalizeICD10(d), codes.FormatICD10(d))
 	}
 	return v
 }

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -161,7 +162,9 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 
 // assemble maps charges to claim lines. Each charge points at its own diagnoses;
 // the claim carries one diagnosis list (at most 12, first-seen order) and each
-// line's pointers are renumbered into it.
+// line's pointers are renumbered into it. Codes are matched without their dot,
+// since charges captured before diagnoses were stored dotted hold "E119" where
+// newer ones hold "E11.9", and the claim keeps the dotted form (the 837P drops it).
 func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []store.Charge) (store.Claim, []store.ClaimLine, error) {
 	var errs validate.Errors
 	if len(charges) == 0 {
@@ -182,11 +185,12 @@ func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []
 				continue // validated at capture; ignore defensively
 			}
 			d := ch.Diagnoses[p-1]
-			n, ok := index[d]
+			key := codes.NormalizeICD10(d)
+			n, ok := index[key]
 			if !ok {
-				diagnoses = append(diagnoses, d)
+				diagnoses = append(diagnoses, codes.FormatICD10(d))
 				n = len(diagnoses)
-				index[d] = n
+				index[key] = n
 			}
 			if len(ptrs) < MaxPointers {
 				ptrs = append(ptrs, int64(n))

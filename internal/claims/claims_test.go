@@ -92,7 +92,7 @@ func TestBuildGroupsChargesAndRenumbersPointers(t *testing.T) {
 	b, err := w.claims.Build(context.Background(), claims.BuildInput{CaseID: caseID, EncounterID: encID})
 	require.NoError(t, err)
 	c := b.Claim
-	assert.Equal(t, []string{"E119", "I10", "R300"}, []string(c.Diagnoses), "one claim-level list, first-seen order")
+	assert.Equal(t, []string{"E11.9", "I10", "R30.0"}, []string(c.Diagnoses), "one claim-level list, first-seen order, dotted")
 	require.Len(t, b.Lines, 3)
 	assert.Equal(t, []int64{1, 2}, []int64(b.Lines[0].DiagnosisPointers))
 	assert.Equal(t, []int64{2}, []int64(b.Lines[1].DiagnosisPointers), "I10 is the claim's second diagnosis")

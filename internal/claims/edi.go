@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -174,7 +175,7 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 		PatientControlNumber: cl.PatientControlNumber, TotalCharge: cl.TotalCharge,
 		PlaceOfService: "11", FrequencyCode: cl.Frequency, ProviderSignature: true,
 		AssignmentCode: "A", BenefitsAssignment: "Y", ReleaseOfInformation: "Y",
-		OriginalClaimNumber: cl.PayerClaimNumber, Diagnoses: []string(cl.Diagnoses),
+		OriginalClaimNumber: cl.PayerClaimNumber, Diagnoses: x12Diagnoses(cl.Diagnoses),
 		RenderingProvider: &x12.Provider{EntityType: "1", LastName: upper(prov.LastName), FirstName: upper(prov.FirstName),
 			NPI: prov.NPI, TaxonomyCode: prov.Taxonomy},
 	}
@@ -246,6 +247,17 @@ func addCOB(c *x12.Claim837, cob *COB) {
 				Adjustments: l.Adjustments, AdjudicationDate: l.AdjudicationDate})
 		}
 	}
+}
+
+// x12Diagnoses returns a claim's diagnoses as an 837P HI segment carries
+// them, without the dot (X12 5010): "E11.9" and an older row's "E119" both
+// become "E119".
+func x12Diagnoses(dx []string) []string {
+	out := make([]string, len(dx))
+	for i, d := range dx {
+		out[i] = codes.NormalizeICD10(d)
+	}
+	return out
 }
 
 func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }

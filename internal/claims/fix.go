@@ -50,8 +50,9 @@ var fixable = []string{StageCreated, StageNeedsFix, StageRejected, StageEligibil
 //   - coverage_id must be an active coverage of the claim's case with the
 //     claim's priority, covering the service date; the claim's payer follows
 //     the coverage;
-//   - diagnoses are ICD-10-CM codes (stored without the dot), at most 12, no
-//     repeats; every line's pointers must stay within the new list;
+//   - diagnoses are ICD-10-CM codes, with or without the dot (stored with it,
+//     see codes.FormatICD10), at most 12, no repeats; every line's pointers
+//     must stay within the new list; the same codes in another form are no change;
 //   - procedure codes are CPT or HCPCS Level II, at most 4 two-character
 //     modifiers, units from 1 to 9999, 1 to 4 distinct pointers.
 //
@@ -153,18 +154,20 @@ func planFix(tx *gorm.DB, c store.Claim, lines []store.ClaimLine, f Fix) (fixPla
 		nd := make([]string, len(f.Diagnoses))
 		seen := map[string]bool{}
 		for i, d := range f.Diagnoses {
-			n := codes.NormalizeICD10(d)
+			key := codes.NormalizeICD10(d)
 			field := fmt.Sprintf("diagnoses[%d]", i)
 			switch {
 			case !codes.ValidICD10CM(d):
 				errs.Add(field, "is not an ICD-10-CM code (e.g. E11.9)")
-			case seen[n]:
+			case seen[key]:
 				errs.Add(field, "repeats an earlier diagnosis")
 			}
-			seen[n] = true
-			nd[i] = n
+			seen[key] = true
+			nd[i] = codes.FormatICD10(d)
 		}
-		if !slices.Equal(nd, dx) {
+		// A claim built before diagnoses were stored dotted holds "E119":
+		// the same list written "E11.9" is not a change.
+		if !slices.EqualFunc(nd, dx, codes.SameICD10) {
 			dx = nd
 			p.diagnoses = nd
 			p.changed = append(p.changed, "diagnoses")

@@ -46,7 +46,7 @@ func TestApplyFixReportsEveryProblemAndWritesNothing(t *testing.T) {
 	}
 
 	c := f.claim(t, b.Claim.ID)
-	assert.Equal(t, []string{"E119", "I10"}, []string(c.Diagnoses), "nothing written")
+	assert.Equal(t, []string{"E11.9", "I10"}, []string(c.Diagnoses), "nothing written")
 	assert.Len(t, f.timeline(t, b.Claim.ID), 3, "created, submitted, needs_fix: no fix event")
 
 	// Shortening the list leaves line 1 pointing past it.
@@ -86,7 +86,7 @@ func TestApplyFixCorrectsCodingAndCoverage(t *testing.T) {
 	got, err := f.claims.ApplyFix(ctx, b.Claim.ID, fix, audit.System)
 	require.NoError(t, err)
 	assert.Equal(t, cov.ID, got.Claim.CoverageID)
-	assert.Equal(t, []string{"I10", "E1165"}, []string(got.Claim.Diagnoses))
+	assert.Equal(t, []string{"I10", "E11.65"}, []string(got.Claim.Diagnoses), "stored dotted")
 	assert.Equal(t, claims.StageRejected, got.Claim.Stage, "the stage is the workflow's")
 	require.Len(t, got.Lines, 2)
 	l1 := got.Lines[0]

@@ -106,6 +106,14 @@ func TestICD10(t *testing.T) {
 		{"Z79.4", true, "Z794", "Z79.4"},
 		{"C4A.0", true, "C4A0", "C4A.0"}, // letter in the third position
 		{"U07.1", true, "U071", "U07.1"},
+		{"S13.4XXA", true, "S134XXA", "S13.4XXA"}, // seventh character with X placeholders
+		{"s134xxa", true, "S134XXA", "S13.4XXA"},
+		{"Z00.00", true, "Z0000", "Z00.00"},
+		{"Z0000", true, "Z0000", "Z00.00"},
+		{"e119", true, "E119", "E11.9"},
+		{"\tE119\n", true, "E119", "E11.9"},
+		{"E11", true, "E11", "E11"}, // a category: no dot, nothing follows it
+		{"e11", true, "E11", "E11"},
 		// invalid: returned trimmed and upper-cased, dot kept
 		{"", false, "", ""},
 		{"E1", false, "E1", "E1"},
@@ -123,11 +131,44 @@ func TestICD10(t *testing.T) {
 		{"S72001AB", false, "S72001AB", "S72001AB"},
 		{"E11-9", false, "E11-9", "E11-9"},
 		{"É11.9", false, "É11.9", "É11.9"},
+		{"E11.9A1234", false, "E11.9A1234", "E11.9A1234"}, // 9 characters without the dot
+		{".E119", false, ".E119", ".E119"},
+		{"E119.", false, "E119.", "E119."},
+		{"E11,9", false, "E11,9", "E11,9"},
+		{"E11_9", false, "E11_9", "E11_9"},
+		{"1E19", false, "1E19", "1E19"}, // digit first
+		{"EE19", false, "EE19", "EE19"}, // letter second
+		{"E11.9\x00", false, "E11.9\x00", "E11.9\x00"},
+		{"E 11.9", false, "E 11.9", "E 11.9"},
+		{"   ", false, "", ""},
+		{"e1.19", false, "E1.19", "E1.19"}, // upper-cased, dot kept where it was
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.valid, ValidICD10CM(tt.in), "ValidICD10CM(%q)", tt.in)
 		assert.Equal(t, tt.normal, NormalizeICD10(tt.in), "NormalizeICD10(%q)", tt.in)
 		assert.Equal(t, tt.formatted, FormatICD10(tt.in), "FormatICD10(%q)", tt.in)
+	}
+}
+
+func TestSameICD10(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"E11.9", "E119", true},
+		{"e119", "E11.9", true},
+		{" E11.9", "e11.9 ", true},
+		{"S13.4XXA", "s134xxa", true},
+		{"I10", "i10", true},
+		{"E11.9", "E11.8", false},
+		{"E11.9", "E11", false},
+		{"E11.9", "E1.19", false}, // a malformed dot does not make the same code
+		{"E1.19", "e1.19", true},  // malformed codes compare as written
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, SameICD10(tt.a, tt.b), "SameICD10(%q, %q)", tt.a, tt.b)
+		assert.Equal(t, tt.want, SameICD10(tt.b, tt.a), "SameICD10(%q, %q)", tt.b, tt.a)
 	}
 }
 

@@ -15,4 +15,12 @@
 // normalized form (see [NormalizeProcedure] and [NormalizeICD10]). Only ASCII
 // letters and digits are ever accepted. [ValidNPI] and [ValidTaxID] accept the
 // string exactly as given.
+//
+// ICD-10-CM codes have two forms. The canonical one, in which codes are
+// stored and returned, is the dotted form people write ("E11.9", "S13.4XXA",
+// "Z00.00"; "I10" has no dot because nothing follows the category): see
+// [FormatICD10], applied wherever a code enters the system. The undotted form
+// ("E119") is the one X12 5010 requires in HI segments and the key codes are
+// compared by, since older rows hold codes without the dot: see
+// [NormalizeICD10] and [SameICD10]. All three accept either form.
 package codes

@@ -7,7 +7,7 @@ import (
 )
 
 var fuzzSeeds = []string{
-	"", "E11.9", "E119", "e11.9", " I10 ", "S72.001A", "T36.0X5A", "C4A.0",
+	"", "E11.9", "E119", "e11.9", " I10 ", "S72.001A", "T36.0X5A", "C4A.0", "S134XXA", "Z00.00",
 	"E1", "11.9", "E.119", "E11.", "E11 9", "S72.001AB", "ſ11.9",
 	"99213", "3074F", "0042T", "J1100", "25", "LT",
 	"1234567893", "12-3456789", "123456789",
@@ -42,6 +42,9 @@ func FuzzValidICD10CM(f *testing.F) {
 		}
 		if strings.Contains(norm, ".") || len(norm) < 3 || len(norm) > 7 {
 			t.Fatalf("NormalizeICD10(%q) = %q: want 3-7 characters without a dot", s, norm)
+		}
+		if !SameICD10(s, disp) || !SameICD10(norm, disp) {
+			t.Fatalf("SameICD10: %q, %q and %q should be the same code", s, norm, disp)
 		}
 		if NormalizeICD10(disp) != norm {
 			t.Fatalf("round trip: NormalizeICD10(FormatICD10(%q)) = %q, want %q", s, NormalizeICD10(disp), norm)

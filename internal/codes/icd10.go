@@ -4,7 +4,8 @@ import "strings"
 
 // NormalizeICD10 returns an ICD-10-CM code in the form X12 claims carry it:
 // surrounding white space removed, ASCII letters upper-cased and the dot
-// dropped ("e11.9" becomes "E119").
+// dropped ("e11.9" becomes "E119"). Use it for X12 output and for comparing
+// codes; store and display [FormatICD10] instead.
 //
 // If s is not a valid code (see [ValidICD10CM]) the dot, if any, is kept, so
 // that a malformed code such as "E.119" stays malformed rather than being
@@ -17,16 +18,26 @@ func NormalizeICD10(s string) string {
 	return strings.Replace(u, ".", "", 1)
 }
 
-// FormatICD10 returns an ICD-10-CM code in its dotted display form, with the
-// dot after the third character ("E119" becomes "E11.9"; "I10" stays "I10").
-// Like [NormalizeICD10] it returns invalid input only trimmed and
-// upper-cased.
+// FormatICD10 returns an ICD-10-CM code in its canonical dotted form, the one
+// stored and shown to people: white space trimmed, upper-cased, with the dot
+// after the third character when more characters follow ("E119" and "e11.9"
+// become "E11.9"; "I10" stays "I10"). Like [NormalizeICD10] it returns
+// invalid input only trimmed and upper-cased, so validate with
+// [ValidICD10CM].
 func FormatICD10(s string) string {
 	u := NormalizeICD10(s)
 	if !validICD10(u) || len(u) <= 3 {
 		return u
 	}
 	return u[:3] + "." + u[3:]
+}
+
+// SameICD10 reports whether a and b are the same ICD-10-CM code, whether
+// either is written with or without its dot, in any letter case ("E11.9" and
+// "e119" are the same code). Malformed codes are compared after trimming and
+// upper-casing only.
+func SameICD10(a, b string) bool {
+	return NormalizeICD10(a) == NormalizeICD10(b)
 }
 
 // ValidICD10CM reports whether s has the shape of an ICD-10-CM diagnosis

@@ -122,8 +122,9 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 		"diagnosis_pointers": []int{1, 2},
 	}).Map(t)
 	assert.Equal(t, "125", c1["amount"])
-	assert.Equal(t, []any{"E119", "I10"}, c1["diagnoses"], "diagnoses are stored as X12 carries them")
-	e.MustDo(201, "POST", charges, doc, map[string]any{"procedure_code": "36415", "units": 2, "diagnoses": []string{"E11.9"}})
+	assert.Equal(t, []any{"E11.9", "I10"}, c1["diagnoses"], "diagnoses come back as people write them")
+	c2 := e.MustDo(201, "POST", charges, doc, map[string]any{"procedure_code": "36415", "units": 2, "diagnoses": []string{"E119"}}).Map(t)
+	assert.Equal(t, []any{"E11.9"}, c2["diagnoses"], "an undotted code is stored dotted")
 	wrong := e.MustDo(201, "POST", charges, doc, map[string]any{"procedure_code": "81002", "diagnoses": []string{"R30.0"}}).Map(t)
 	// A biller may override the fee-schedule price; a provider may not.
 	e.MustDo(403, "POST", charges, doc, map[string]any{"procedure_code": "81002", "diagnoses": []string{"R30.0"}, "price_override": "1.00"})

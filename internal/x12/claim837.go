@@ -184,8 +184,10 @@ type Claim837 struct {
 	MedicalRecordNumber string `json:"medical_record_number,omitempty"`
 	// ClearinghouseTraceNumber is REF*D9.
 	ClearinghouseTraceNumber string `json:"clearinghouse_trace_number,omitempty"`
-	// Diagnoses are the HI codes without the dot (e.g. "E119"); the first is
-	// the principal diagnosis. At most 12.
+	// Diagnoses are the HI codes; the first is the principal diagnosis. At
+	// most 12. X12 carries them without the dot: Parse837 returns them so
+	// ("E119"), and Write837 takes them with or without it, dropping a dot in
+	// its place ("E11.9" is written "E119"; see hiCode).
 	Diagnoses []string `json:"diagnoses"`
 	// ICD9 selects the ICD-9 qualifiers BK/BF instead of ICD-10 ABK/ABF
 	// (found in pre-2015 files).

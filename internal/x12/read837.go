@@ -551,6 +551,8 @@ func (r *reader837) hi(seg Segment) error {
 		if len(r.claim.Diagnoses) == 12 {
 			return segErr(seg, n, "more than 12 diagnoses")
 		}
+		// 5010 sends codes without the dot; a sender that keeps it still
+		// reads back in that one form, as Claim837.Diagnoses documents.
 		r.claim.Diagnoses = append(r.claim.Diagnoses, strings.ReplaceAll(code, ".", ""))
 	}
 	return nil

@@ -123,6 +123,33 @@ func TestRoundTrip837(t *testing.T) {
 	}
 }
 
+// TestRoundTrip837DottedDiagnoses: a claim whose diagnoses are dotted is
+// written without the dot and reads back as the undotted claim.
+func TestRoundTrip837DottedDiagnoses(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		src, want  Claim837
+		wantSource []string
+	}{
+		{"ICD-10-CM", dottedClaim(), originalClaim(), []string{"E119", "I10", "Z7984"}},
+		{"ICD-9-CM", icd9Claim(), func() Claim837 {
+			c := icd9Claim()
+			c.Diagnoses = []string{"25000", "E8809"}
+			return c
+		}(), []string{"25000", "E8809"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Write837(testBatch(tt.src))
+			require.NoError(t, err)
+			got, err := Parse837(out)
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.wantSource, got[0].Claims[0].Diagnoses)
+			requireSameJSON(t, *testBatch(tt.want), got[0])
+		})
+	}
+}
+
 // TestRoundTrip837PublicSamples reads the public samples, writes them and
 // reads the output again: nothing the model holds may be lost.
 func TestRoundTrip837PublicSamples(t *testing.T) {

@@ -341,6 +341,20 @@ func yn(b bool) string {
 	return "N"
 }
 
+// hiCode returns a diagnosis code as an HI segment carries it: without the
+// dot, as X12 5010 requires ("E11.9" is written "E119"). Only a dot where the
+// code set puts it is dropped: after the third character (ICD-10-CM, and
+// ICD-9-CM "250.00"), or after the fourth in an ICD-9-CM E code ("E880.9"),
+// with something after it. Any other dot is kept for validation to refuse, so
+// that a malformed "E1.19" is not sent as a valid-looking "E119".
+func hiCode(dx string, icd9 bool) string {
+	i := strings.IndexByte(dx, '.')
+	if i+1 < len(dx) && (i == 3 || (icd9 && i == 4 && dx[0] == 'E')) {
+		return dx[:i] + dx[i+1:]
+	}
+	return dx
+}
+
 func writeClaim(w *x12Writer, c *Claim837) {
 	w.seg("CLM", c.PatientControlNumber, formatAmount(c.TotalCharge), "", "",
 		composite{c.PlaceOfService, "B", c.FrequencyCode}, yn(c.ProviderSignature), c.AssignmentCode,
@@ -367,7 +381,7 @@ func writeClaim(w *x12Writer, c *Claim837) {
 		if i == 0 {
 			q = principal
 		}
-		hi[i] = composite{q, dx}
+		hi[i] = composite{q, hiCode(dx, c.ICD9)}
 	}
 	w.seg("HI", hi...)
 	if r := c.RenderingProvider; r != nil && !renderingSameAsBilling(c) {
@@ -589,8 +603,8 @@ func (c *Claim837) validate() []string {
 		bad("a claim needs 1 to 12 diagnoses, has %d", len(c.Diagnoses))
 	}
 	for _, dx := range c.Diagnoses {
-		if len(dx) < 3 || len(dx) > 7 || strings.ContainsFunc(dx, func(r rune) bool { return r > 127 || !isAlnum(byte(r)) }) {
-			bad("diagnosis %q must be 3-7 letters or digits, without the dot", dx)
+		if h := hiCode(dx, c.ICD9); len(h) < 3 || len(h) > 7 || strings.ContainsFunc(h, func(r rune) bool { return r > 127 || !isAlnum(byte(r)) }) {
+			bad("diagnosis %q must be 3-7 letters or digits, with at most one dot after the third character", dx)
 		}
 	}
 	if r := c.RenderingProvider; r != nil {

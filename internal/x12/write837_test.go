@@ -77,6 +77,23 @@ func originalClaim() Claim837 {
 	}
 }
 
+// dottedClaim is originalClaim with its diagnoses written as people write
+// them; the 837P carries them without the dot all the same.
+func dottedClaim() Claim837 {
+	c := originalClaim()
+	c.Diagnoses = []string{"E11.9", "I10", "Z79.84"}
+	return c
+}
+
+// icd9Claim is a pre-2015 claim with dotted ICD-9-CM codes, one an E code
+// (dot after the fourth character).
+func icd9Claim() Claim837 {
+	c := originalClaim()
+	c.ICD9 = true
+	c.Diagnoses = []string{"250.00", "E880.9"}
+	return c
+}
+
 // replacementClaim replaces a paid claim (frequency 7, REF*F8).
 func replacementClaim() Claim837 {
 	c := originalClaim()
@@ -236,6 +253,8 @@ func TestWrite837Segments(t *testing.T) {
 		{"REF replacement", replacementClaim(), "REF", []string{"REF*EI*371234567", "REF*F8*PAYER0002", "REF*6R*LN0001", "REF*6R*LN0002"}},
 		{"CLM void", voidClaim(), "CLM", []string{"CLM*PCN1001V*235.5***11:B:8*Y*A*Y*Y"}},
 		{"HI ICD-10", originalClaim(), "HI", []string{"HI*ABK:E119*ABF:I10*ABF:Z7984"}},
+		{"HI ICD-10 dotted", dottedClaim(), "HI", []string{"HI*ABK:E119*ABF:I10*ABF:Z7984"}},
+		{"HI ICD-9 dotted", icd9Claim(), "HI", []string{"HI*BK:25000*BF:E8809"}},
 		{"SV1", originalClaim(), "SV1", []string{"SV1*HC:99214:25*185.5*UN*1***1:2", "SV1*HC:82947*50*UN*1***1"}},
 		{"SV1 with POS", dependentClaim(), "SV1", []string{"SV1*HC:99213*120*UN*1***1:2", "SV1*HC:97110:GP*80*UN*2*02**2"}},
 		{"DTP range", dependentClaim(), "DTP", []string{"DTP*472*D8*20240210", "DTP*472*RD8*20240210-20240212"}},
@@ -308,7 +327,10 @@ func TestWrite837Validation(t *testing.T) {
 		{"frequency 7 without F8", func(b *Batch837) { b.Claims[0].FrequencyCode = "7" }, "needs the original payer claim number"},
 		{"frequency 1 with F8", func(b *Batch837) { b.Claims[0].OriginalClaimNumber = "X" }, "only for frequency 7 or 8"},
 		{"bad frequency", func(b *Batch837) { b.Claims[0].FrequencyCode = "5" }, `frequency code "5"`},
-		{"dotted diagnosis", func(b *Batch837) { b.Claims[0].Diagnoses[0] = "E11.9" }, "without the dot"},
+		{"misplaced dot", func(b *Batch837) { b.Claims[0].Diagnoses[0] = "E1.19" }, `diagnosis "E1.19" must be 3-7 letters or digits`},
+		{"trailing dot", func(b *Batch837) { b.Claims[0].Diagnoses[0] = "E11." }, `diagnosis "E11."`},
+		{"two dots", func(b *Batch837) { b.Claims[0].Diagnoses[0] = "E11.9.1" }, `diagnosis "E11.9.1"`},
+		{"E code dot is ICD-9 only", func(b *Batch837) { b.Claims[0].Diagnoses[0] = "E880.9" }, `diagnosis "E880.9"`},
 		{"13 diagnoses", func(b *Batch837) {
 			b.Claims[0].Diagnoses = strings.Split("A001 A002 A003 A004 A005 A006 A007 A008 A009 A010 A011 A012 A013", " ")
 		}, "1 to 12 diagnoses"},

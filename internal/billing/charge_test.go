@@ -1,0 +1,65 @@
+package billing_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/store"
+)
+
+// TestNormalizeChargeDiagnoses: diagnoses come out in the dotted form people
+// write whatever form they went in, and the two forms of one code are a repeat.
+func TestNormalizeChargeDiagnoses(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+		bad  []string // fields with an error
+	}{
+		{"dotted", []string{"E11.9"}, []string{"E11.9"}, nil},
+		{"undotted", []string{"E119"}, []string{"E11.9"}, nil},
+		{"lower case", []string{"e11.9"}, []string{"E11.9"}, nil},
+		{"lower case undotted, spaces", []string{" e119 "}, []string{"E11.9"}, nil},
+		{"several shapes", []string{"s134xxa", "Z0000", "I10", "J45.909"}, []string{"S13.4XXA", "Z00.00", "I10", "J45.909"}, nil},
+		{"same code in both forms", []string{"E11.9", "e119"}, nil, []string{"diagnoses[1]"}},
+		{"misplaced dot", []string{"E1.19"}, nil, []string{"diagnoses[0]"}},
+		{"not a code", []string{"E11.9", "XYZ"}, nil, []string{"diagnoses[1]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs := billing.NormalizeCharge(billing.ChargeInput{ProcedureCode: "99213", Diagnoses: tt.in,
+				DiagnosisPointers: []int{1}})
+			var fields []string
+			for _, e := range errs {
+				fields = append(fields, e.Field)
+			}
+			assert.Equal(t, tt.bad, fields)
+			if tt.bad == nil {
+				assert.Equal(t, tt.want, out.Diagnoses)
+			}
+		})
+	}
+}
+
+// TestChargeDiagnosesStoredDotted: a charge posted with E119 and one posted
+// with E11.9 are both stored (and so read back) as E11.9.
+func TestChargeDiagnosesStoredDotted(t *testing.T) {
+	f := newFixture(t, "private")
+	ctx := context.Background()
+	for _, dx := range [][]string{{"E119", "i10"}, {"E11.9", "I10"}} {
+		_, err := f.svc.CaptureCharge(ctx, billing.ChargeInput{ChargeID: uuid.NewString(), CaseID: f.caseID,
+			EncounterID: f.encID, ProcedureCode: f.feeCode, Units: 1, Diagnoses: dx, DiagnosisPointers: []int{1, 2}})
+		require.NoError(t, err)
+	}
+	var rows []store.Charge
+	require.NoError(t, f.db.Where("case_id = ?", f.caseID).Find(&rows).Error)
+	require.Len(t, rows, 2)
+	for _, r := range rows {
+		assert.Equal(t, []string{"E11.9", "I10"}, []string(r.Diagnoses))
+	}
+}
