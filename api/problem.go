@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -84,7 +85,13 @@ func bind(c *gin.Context, dst any) bool {
 		err = errors.New("unexpected data after the JSON object")
 	}
 	if err == nil {
-		return true
+		field, value, bad := badAmount(reflect.ValueOf(dst), "")
+		if !bad {
+			return true
+		}
+		malformed(c, "a field has the wrong type", validate.FieldError{Field: field,
+			Message: fmt.Sprintf("must be a decimal amount such as \"12.50\", not %s", value)})
+		return false
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
