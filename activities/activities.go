@@ -23,16 +23,7 @@ import (
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
-)
-
-// Error types returned by activities; the workflows contract re-exports them.
-const (
-	ErrTypeInvalid  = "InvalidInput"
-	ErrTypeNotFound = "NotFound"
-	ErrTypeConflict = "Conflict"
-	// ErrTypeIntegrity marks a write the database refused for its constraints; a
-	// retry cannot succeed, so it fails at once instead of holding the case.
-	ErrTypeIntegrity = "DataIntegrity"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Activities holds the dependencies activities need.
@@ -64,13 +55,13 @@ func classify(err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &fe):
-		return temporal.NewNonRetryableApplicationError(fe.Error(), ErrTypeInvalid, nil, []validate.FieldError(fe))
+		return temporal.NewNonRetryableApplicationError(fe.Error(), contract.ErrTypeInvalid, nil, []validate.FieldError(fe))
 	case errors.Is(err, billing.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeNotFound, nil)
 	case errors.Is(err, billing.ErrIdempotencyConflict):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
 	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23"):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeIntegrity, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeIntegrity, err)
 	}
 	return err
 }

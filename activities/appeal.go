@@ -17,6 +17,7 @@ import (
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // SendAppeal writes the appeal letter for the claim's last denial and sends it to
@@ -36,7 +37,7 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		PatientControlNumber: cl.PatientControlNumber, PayerClaimControlNumber: cl.PayerClaimNumber,
 		Level: in.Level, Letter: letter})
 	if errors.Is(err, clearinghouse.ErrInvalidAppeal) {
-		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+		return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
 	}
 	if err != nil {
 		return out, fmt.Errorf("send appeal of claim %s: %w", cl.ID, err)
@@ -100,7 +101,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	if err := db.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
 		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, cl.ID).Row().Scan(&detail); err != nil {
 		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s has no remittance to appeal", cl.ID), ErrTypeConflict, nil)
+			fmt.Sprintf("claim %s has no remittance to appeal", cl.ID), contract.ErrTypeConflict, nil)
 	}
 	var cp x12.ClaimPayment
 	if err := json.Unmarshal(detail, &cp); err != nil {
@@ -109,7 +110,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	d := denials.Classify(cp)
 	if !d.Denied {
 		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s: the last remittance is not a denial", cl.ID), ErrTypeConflict, nil)
+			fmt.Sprintf("claim %s: the last remittance is not a denial", cl.ID), contract.ErrTypeConflict, nil)
 	}
 	practice := denials.Practice{Name: loc.Name, TaxID: loc.TaxID, Phone: loc.Phone,
 		Address:     nonEmptyLines(loc.Address1, loc.Address2, strings.TrimSpace(loc.City+", "+loc.State+" "+loc.Zip)),
@@ -145,7 +146,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	})
 	if err != nil {
 		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("appeal letter for claim %s: %v", cl.ID, err), ErrTypeConflict, nil)
+			fmt.Sprintf("appeal letter for claim %s: %v", cl.ID, err), contract.ErrTypeConflict, nil)
 	}
 	return letter, payer.PayerID, cl, nil
 }

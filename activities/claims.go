@@ -17,6 +17,7 @@ import (
 	"github.com/clinicflow/rcm/internal/scrub"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // classifyClaim adds the claims package's errors to classify.
@@ -26,13 +27,13 @@ func classifyClaim(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, claims.ErrWrongStage):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
 	case errors.As(err, &fe):
 		return classify(err)
 	case errors.Is(err, claims.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeNotFound, nil)
 	case errors.Is(err, claims.ErrNotReady):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
 	}
 	return classify(err)
 }
@@ -75,21 +76,9 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 	return BuildClaimResult{ClaimID: b.Claim.ID}, nil
 }
 
-// ClaimFacts are what a claim workflow needs to know about its claim and payer.
-type ClaimFacts struct {
-	Priority             string    `json:"priority"`
-	Frequency            string    `json:"frequency"`
-	PatientControlNumber string    `json:"patient_control_number"`
-	AckWaitDays          int       `json:"ack_wait_days"`
-	PaymentWaitDays      int       `json:"payment_wait_days"`
-	AppealWindowDays     int       `json:"appeal_window_days"`
-	TimelyFilingDays     int       `json:"timely_filing_days"`
-	ServiceDate          time.Time `json:"service_date"`
-}
-
 // LoadClaim reads the claim's facts.
-func (a *Activities) LoadClaim(ctx context.Context, claimID string) (ClaimFacts, error) {
-	var f ClaimFacts
+func (a *Activities) LoadClaim(ctx context.Context, claimID string) (contract.ClaimFacts, error) {
+	var f contract.ClaimFacts
 	res := a.DB.WithContext(ctx).Raw(`
 		SELECT c.priority, c.frequency, c.patient_control_number, p.ack_wait_days, p.payment_wait_days,
 		       p.appeal_window_days, p.timely_filing_days, e.service_date
@@ -178,7 +167,7 @@ func (a *Activities) SubmitClaim(ctx context.Context, in SubmitClaimInput) (Subm
 	}
 	r, err := a.Clearinghouse.Submit(ctx, in.SubmissionID, sub.Data)
 	if errors.Is(err, clearinghouse.ErrSubmissionConflict) {
-		return SubmitClaimResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
+		return SubmitClaimResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
 	}
 	if err != nil {
 		return SubmitClaimResult{}, fmt.Errorf("submit claim %s: %w", in.ClaimID, err)
@@ -284,20 +273,11 @@ func (a *Activities) TransferClaimToPatient(ctx context.Context, in ClaimActorIn
 	return amt, classifyClaim(err)
 }
 
-// DenialInfo is a classified denial of a claim.
-type DenialInfo struct {
-	Category        string   `json:"category"`
-	Codes           []string `json:"codes"`
-	RemarkCodes     []string `json:"remark_codes,omitempty"`
-	SuggestedAction string   `json:"suggested_action"`
-	Partial         bool     `json:"partial"`
-}
-
-func denialInfo(d denials.Denial) *DenialInfo {
+func denialInfo(d denials.Denial) *contract.DenialInfo {
 	if !d.Denied {
 		return nil
 	}
-	info := &DenialInfo{Category: string(d.PrimaryCategory), SuggestedAction: d.SuggestedAction,
+	info := &contract.DenialInfo{Category: string(d.PrimaryCategory), SuggestedAction: d.SuggestedAction,
 		RemarkCodes: d.RemarkCodes, Partial: !d.ClaimDenied, Codes: []string{}}
 	for _, r := range d.Reasons {
 		code := r.Group + "-" + r.Code

@@ -20,7 +20,7 @@ import (
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 func (s *Server) createCase(c *gin.Context) {
@@ -37,8 +37,8 @@ func (s *Server) listCases(c *gin.Context) {
 	allowed := map[string][]string{
 		"kind":   store.CaseKinds,
 		"status": {"open", "closed"},
-		"stage": {workflows.StageOpen, workflows.StageChargeCapture, workflows.StagePatientBalance,
-			workflows.StagePaid, workflows.StageReadyToBill, workflows.StageHeld, workflows.StageBilled},
+		"stage": {contract.StageOpen, contract.StageChargeCapture, contract.StagePatientBalance,
+			contract.StagePaid, contract.StageReadyToBill, contract.StageHeld, contract.StageBilled},
 	}
 	var errs validate.Errors
 	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
@@ -79,13 +79,13 @@ func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
 // this is the case's first event (Update-With-Start), and waits for its result.
 func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID string, arg, out any) error {
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.CaseWorkflowID(cs.ID),
-		TaskQueue:                workflows.TaskQueue,
+		ID:                       contract.CaseWorkflowID(cs.ID),
+		TaskQueue:                contract.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchCaseStage.ValueSet(workflows.StageOpen),
-			workflows.SearchCaseKind.ValueSet(cs.Kind)),
-	}, workflows.CaseWorkflow, workflows.CaseInput{
+			contract.SearchCaseStage.ValueSet(contract.StageOpen),
+			contract.SearchCaseKind.ValueSet(cs.Kind)),
+	}, contract.CaseWorkflowName, contract.CaseInput{
 		CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, MissingChargesAfter: s.MissingChargesAfter,
 		ClaimDayLength: s.ClaimDayLength,
 	})
@@ -120,10 +120,10 @@ func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string
 
 // caseView returns the workflow's live view of a case, or the empty view of a case
 // whose workflow has not started (no event yet).
-func (s *Server) caseView(ctx context.Context, cs store.Case) (workflows.CaseView, error) {
-	v := workflows.CaseView{CaseState: workflows.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
-		Stage: workflows.StageOpen, Encounters: []workflows.Encounter{}}}
-	res, err := s.Temporal.QueryWorkflow(ctx, workflows.CaseWorkflowID(cs.ID), "", workflows.QueryCaseState)
+func (s *Server) caseView(ctx context.Context, cs store.Case) (contract.CaseView, error) {
+	v := contract.CaseView{CaseState: contract.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
+		Stage: contract.StageOpen, Encounters: []contract.Encounter{}}}
+	res, err := s.Temporal.QueryWorkflow(ctx, contract.CaseWorkflowID(cs.ID), "", contract.QueryCaseState)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return v, nil
@@ -144,14 +144,14 @@ type ledgerView struct {
 
 type caseResponse struct {
 	store.Case
-	Stage      string                `json:"stage"`
-	Encounters []workflows.Encounter `json:"encounters"`
+	Stage      string               `json:"stage"`
+	Encounters []contract.Encounter `json:"encounters"`
 	// Insurance lists payer postings and claim settlements; BillingProblems the
 	// completed visits that could not be billed (each with its task).
-	Insurance       []workflows.InsuranceEvent `json:"insurance"`
-	BillingProblems []workflows.BillingProblem `json:"billing_problems"`
-	Totals          workflows.Totals           `json:"totals"`
-	Ledger          ledgerView                 `json:"ledger"`
+	Insurance       []contract.InsuranceEvent `json:"insurance"`
+	BillingProblems []contract.BillingProblem `json:"billing_problems"`
+	Totals          contract.Totals           `json:"totals"`
+	Ledger          ledgerView                `json:"ledger"`
 	// InAgreement says the workflow's totals and the ledger agree to the cent.
 	InAgreement bool `json:"in_agreement"`
 }
@@ -184,13 +184,13 @@ func (s *Server) getCase(c *gin.Context) {
 		s.Logger.Error("case totals disagree with the ledger", "case_id", cs.ID, "request_id", c.GetString(ctxRequestID))
 	}
 	if v.Encounters == nil {
-		v.Encounters = []workflows.Encounter{}
+		v.Encounters = []contract.Encounter{}
 	}
 	if v.Insurance == nil {
-		v.Insurance = []workflows.InsuranceEvent{}
+		v.Insurance = []contract.InsuranceEvent{}
 	}
 	if v.BillingProblems == nil {
-		v.BillingProblems = []workflows.BillingProblem{}
+		v.BillingProblems = []contract.BillingProblem{}
 	}
 	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
 		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree})
@@ -285,9 +285,9 @@ func (s *Server) checkIn(c *gin.Context) {
 		return
 	}
 	encID := derivedID(cs.ID, "check-in", key)
-	s.updateCase(c, cs, workflows.UpdateCheckIn, "check-in-"+encID, workflows.CheckInRequest{
+	s.updateCase(c, cs, contract.UpdateCheckIn, "check-in-"+encID, contract.CheckInRequest{
 		EncounterID: encID, ProviderID: in.ProviderID, LocationID: in.LocationID, ServiceDate: in.ServiceDate,
-		Actor: actor(c)}, &workflows.Encounter{}, http.StatusCreated)
+		Actor: actor(c)}, &contract.Encounter{}, http.StatusCreated)
 }
 
 type chargeRequest struct {
@@ -337,7 +337,7 @@ func (s *Server) addCharge(c *gin.Context) {
 			return
 		}
 	}
-	s.updateCase(c, cs, workflows.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &workflows.Charge{}, http.StatusCreated)
+	s.updateCase(c, cs, contract.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &contract.Charge{}, http.StatusCreated)
 }
 
 type voidRequest struct {
@@ -360,9 +360,9 @@ func (s *Server) voidCharge(c *gin.Context) {
 	}
 	// Voiding is idempotent in the workflow; a per-request update id means a retry
 	// after a failure runs again instead of replaying the stored failure.
-	s.updateCase(c, cs, workflows.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
-		workflows.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
-		&workflows.Charge{}, http.StatusOK)
+	s.updateCase(c, cs, contract.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
+		contract.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
+		&contract.Charge{}, http.StatusOK)
 }
 
 type completeRequest struct {
@@ -378,9 +378,9 @@ func (s *Server) completeCharges(c *gin.Context) {
 	if c.Request.ContentLength != 0 && !bind(c, &in) {
 		return
 	}
-	s.updateCase(c, cs, workflows.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
-		workflows.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
-		&workflows.Encounter{}, http.StatusOK)
+	s.updateCase(c, cs, contract.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
+		contract.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
+		&contract.Encounter{}, http.StatusOK)
 }
 
 // retryBilling bills again the case's completed visits that could not be billed.
@@ -390,8 +390,8 @@ func (s *Server) retryBilling(c *gin.Context) {
 		return
 	}
 	var n int
-	if err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRetryBilling, "retry-billing-"+c.GetString(ctxRequestID),
-		workflows.RetryBillingRequest{Actor: actor(c)}, &n); err != nil {
+	if err := s.caseUpdate(c.Request.Context(), cs, contract.UpdateRetryBilling, "retry-billing-"+c.GetString(ctxRequestID),
+		contract.RetryBillingRequest{Actor: actor(c)}, &n); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -406,8 +406,8 @@ func (s *Server) retryBillingQuietly(c *gin.Context, cs store.Case) {
 	if cs.Kind != store.KindInsurance && cs.Kind != store.KindWorkersComp {
 		return
 	}
-	err := s.update(c.Request.Context(), 10*time.Second, workflows.CaseWorkflowID(cs.ID), workflows.UpdateRetryBilling,
-		"retry-billing-"+c.GetString(ctxRequestID), workflows.RetryBillingRequest{Actor: actor(c)}, nil)
+	err := s.update(c.Request.Context(), 10*time.Second, contract.CaseWorkflowID(cs.ID), contract.UpdateRetryBilling,
+		"retry-billing-"+c.GetString(ctxRequestID), contract.RetryBillingRequest{Actor: actor(c)}, nil)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		s.Logger.Warn("retry billing after a coverage change failed", "case_id", cs.ID,
@@ -463,7 +463,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 	}
 	// The database's unique idempotency key catches replays, so each request gets
 	// its own update id and a replay is reported as such.
-	s.updateCase(c, cs, workflows.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
+	s.updateCase(c, cs, contract.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
 		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
 		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)},
 		&billing.PaymentResult{}, http.StatusCreated)
@@ -494,7 +494,7 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
-	s.updateCase(c, cs, workflows.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
+	s.updateCase(c, cs, contract.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
 		AdjustmentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Reason: in.Reason,
 		IdempotencyKey: key, Actor: actor(c)}, &billing.PaymentResult{}, http.StatusCreated)
 }

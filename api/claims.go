@@ -15,7 +15,7 @@ import (
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 var claimStages = []string{claims.StageCreated, claims.StageScrubbing, claims.StageNeedsFix,
@@ -65,8 +65,8 @@ type claimDetail struct {
 	Timeline []store.ClaimEvent `json:"timeline"`
 	// Tasks are the claim's open tasks; Workflow is its live workflow state
 	// (final once the claim is finished; absent when its history is gone).
-	Tasks    []store.Task          `json:"tasks"`
-	Workflow *workflows.ClaimState `json:"workflow,omitempty"`
+	Tasks    []store.Task         `json:"tasks"`
+	Workflow *contract.ClaimState `json:"workflow,omitempty"`
 }
 
 func (s *Server) getClaim(c *gin.Context) {

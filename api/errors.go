@@ -13,7 +13,7 @@ import (
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // fail maps a domain or workflow error to its problem response.
@@ -37,13 +37,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		conflictProblem(c, err.Error())
 	case errors.As(err, &appErr):
 		switch appErr.Type() {
-		case workflows.ErrTypeInvalid:
+		case contract.ErrTypeInvalid:
 			var details []validate.FieldError
 			_ = appErr.Details(&details)
 			invalid(c, details)
-		case workflows.ErrTypeNotFound:
+		case contract.ErrTypeNotFound:
 			problem(c, http.StatusNotFound, ProblemNotFound, "Not found", appErr.Message())
-		case workflows.ErrTypeConflict:
+		case contract.ErrTypeConflict:
 			conflictProblem(c, appErr.Message())
 		default:
 			s.internalError(c, err)

@@ -19,7 +19,7 @@ import (
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // claimFlow is an insurance practice on a running system whose clearinghouse
@@ -100,10 +100,10 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 
 type claimView struct {
 	store.Claim
-	Open     decimal.Decimal       `json:"open"`
-	Timeline []store.ClaimEvent    `json:"timeline"`
-	Tasks    []store.Task          `json:"tasks"`
-	Workflow *workflows.ClaimState `json:"workflow"`
+	Open     decimal.Decimal      `json:"open"`
+	Timeline []store.ClaimEvent   `json:"timeline"`
+	Tasks    []store.Task         `json:"tasks"`
+	Workflow *contract.ClaimState `json:"workflow"`
 }
 
 func (f *claimFlow) claim(id string) claimView {
@@ -125,8 +125,8 @@ func (f *claimFlow) waitStage(id, stage, phase string) claimView {
 		switch phase {
 		case "":
 			return true
-		case workflows.PhaseDone:
-			return v.Workflow != nil && v.Workflow.Phase == workflows.PhaseDone
+		case contract.PhaseDone:
+			return v.Workflow != nil && v.Workflow.Phase == contract.PhaseDone
 		default:
 			return v.Workflow != nil && v.Workflow.Phase == phase
 		}
@@ -181,7 +181,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 	t.Run("clean claim paid", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "PAYFULL100"})
-		v := f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, "140", v.Paid.String())
 		var stages []string
 		for _, ev := range v.Timeline {
@@ -189,37 +189,37 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		}
 		assert.Subset(t, stages, []string{"created/system", "scrubbing/scrub", "submitted/system", "accepted/277ca", "paid/835"})
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePaid, d.Stage)
+		assert.Equal(t, contract.StagePaid, d.Stage)
 		assert.Equal(t, "140", d.Totals.InsurancePaid.String())
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
 		assert.EqualValues(t, 1, subs)
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_clean_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_clean_paid")
 	})
 
 	t.Run("partial payment puts the patient share on the patient", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "PARTIAL100"})
-		v := f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		// allowed 80% of 140 = 112, copay 25 → paid 87, PR-3 25, CO-45 28
 		assert.Equal(t, "87", v.Paid.String())
 		assert.Equal(t, "25", v.PatientResponsibility.String())
 		assert.Equal(t, "28", v.Contractual.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePatientBalance, d.Stage)
+		assert.Equal(t, contract.StagePatientBalance, d.Stage)
 		assert.Equal(t, "25", d.Totals.PatientBalance.String())
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", e.AdminToken,
 			map[string]any{"amount": "25.00", "method": "card"}, "Idempotency-Key", "copay-"+caseID[:8])
-		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == workflows.StagePaid },
+		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == contract.StagePaid },
 			10*time.Second, 50*time.Millisecond)
 		f.agrees(caseID)
-		recordHistory(t, e, workflows.CaseWorkflowID(caseID), "insurance_case_partial_paid")
+		recordHistory(t, e, contract.CaseWorkflowID(caseID), "insurance_case_partial_paid")
 	})
 
 	t.Run("277CA rejection fixed and accepted", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "REJECT100"})
-		v := f.waitStage(claimID, claims.StageRejected, workflows.PhaseNeedsFix)
+		v := f.waitStage(claimID, claims.StageRejected, contract.PhaseNeedsFix)
 		task := f.openTask(claimID, "rejections")
 		assert.Contains(t, string(task.Details), "A7")
 		require.Len(t, v.Workflow.Problems, 1)
@@ -239,7 +239,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Contains(t, problemFields(t, bad), "note")
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/fix", f.biller, map[string]any{
 			"coverage_id": newCov, "note": "member ID corrected from the card"})
-		v = f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v = f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, newCov, v.CoverageID)
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
@@ -249,13 +249,13 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		var open int64
 		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND status = 'open'", claimID).Count(&open).Error)
 		assert.Zero(t, open)
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_rejected_fixed_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_rejected_fixed_paid")
 	})
 
 	t.Run("denied, appealed and paid", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY50100"})
-		v := f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		v := f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		require.NotNil(t, v.Workflow.Denial)
 		assert.Equal(t, "medical_necessity", v.Workflow.Denial.Category)
 		assert.Contains(t, v.Workflow.Denial.Codes, "CO-50")
@@ -267,11 +267,11 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		r := e.Do("POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{"action": "shrug", "note": "x"})
 		require.Equal(t, 400, r.Status)
 		assert.Contains(t, problemFields(t, r), "action")
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "appeal", "note": "records support necessity", "argument": "The visit was medically necessary."}).JSON(t, &res)
 		assert.Equal(t, 1, res.AppealLevel)
-		v = f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v = f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, 1, v.AppealLevel)
 		var stages []string
 		for _, ev := range v.Timeline {
@@ -280,21 +280,21 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Subset(t, stages, []string{"denied", "appealed", "paid"})
 		d = f.agrees(caseID)
 		assert.True(t, d.Totals.OtherReceivable.IsZero())
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
 	})
 
 	t.Run("denied and resubmitted as a corrected claim", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY16100"})
-		v := f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		v := f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		assert.Equal(t, "coding", v.Workflow.Denial.Category)
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "resubmit", "note": "modifier added",
 			"fix": map[string]any{"note": "modifier 25 on the visit", "lines": []map[string]any{{"line_number": 1, "modifiers": []string{"25"}}}},
 		}).JSON(t, &res)
 		require.NotEmpty(t, res.ClaimID)
-		f.waitStage(claimID, claims.StageReplaced, workflows.PhaseDone)
+		f.waitStage(claimID, claims.StageReplaced, contract.PhaseDone)
 		var repl store.Claim
 		require.NoError(t, e.DB.Where("id = ?", res.ClaimID).Take(&repl).Error)
 		assert.Equal(t, "7", repl.Frequency)
@@ -304,52 +304,52 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Equal(t, []string{"25"}, []string(line.Modifiers))
 		// The simulated payer still denies this member: the corrected claim went all
 		// the way to an answer through its own workflow.
-		f.waitStage(repl.ID, claims.StageDenied, workflows.PhaseDenied)
+		f.waitStage(repl.ID, claims.StageDenied, contract.PhaseDenied)
 		f.agrees(caseID)
 	})
 
 	t.Run("denied and written off with a manager's approval", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
-		f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		denial := f.openTask(claimID, "denials")
 		r := e.Do("POST", "/api/v1/tasks/"+denial.ID+"/complete", f.biller, map[string]any{"resolution": "done"})
 		assert.Equal(t, http.StatusConflict, r.Status, "the workflow waits for a decision, not a closed task: %s", r.Body)
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "write_off", "note": "filed too late"})
-		f.waitStage(claimID, claims.StageDenied, workflows.PhaseAwaitingApproval)
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseAwaitingApproval)
 		f.openTask(claimID, "approvals")
 		e.MustDo(403, "POST", "/api/v1/claims/"+claimID+"/write-off-approval", f.biller, map[string]any{"approve": true, "note": "ok"})
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/write-off-approval", f.manager,
 			map[string]any{"approve": true, "note": "agreed"}).JSON(t, &res)
 		assert.Equal(t, "140", res.Amount.String())
-		v := f.waitStage(claimID, claims.StageWrittenOff, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StageWrittenOff, contract.PhaseDone)
 		assert.Equal(t, "140", v.WrittenOff.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePaid, d.Stage, "nothing left to collect")
+		assert.Equal(t, contract.StagePaid, d.Stage, "nothing left to collect")
 		assert.Equal(t, "140", d.Totals.WrittenOff.String())
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_denied_written_off")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_written_off")
 	})
 
 	t.Run("secondary claim after the primary pays", func(t *testing.T) {
 		f.t = t
 		caseID, primary := f.visit(map[string]string{"primary": "PARTIAL300", "secondary": "PAYFULL300"})
-		p := f.waitStage(primary, claims.StagePaid, workflows.PhaseDone)
+		p := f.waitStage(primary, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, "25", p.PatientResponsibility.String())
 		var secondary store.Claim
 		require.Eventually(t, func() bool {
 			return e.DB.Where("prior_claim_id = ?", primary).Limit(1).Find(&secondary).RowsAffected == 1
 		}, 20*time.Second, 100*time.Millisecond, "the paid primary builds the secondary claim")
 		assert.Equal(t, store.PrioritySecondary, secondary.Priority)
-		s := f.waitStage(secondary.ID, claims.StagePaid, workflows.PhaseDone)
+		s := f.waitStage(secondary.ID, claims.StagePaid, contract.PhaseDone)
 		// The primary left 25.00 patient responsibility; the secondary pays 80% of it.
 		assert.Equal(t, "20", s.Paid.String())
 		assert.Equal(t, "5", s.PatientResponsibility.String())
 		d := f.agrees(caseID)
 		assert.Equal(t, "5", d.Totals.PatientBalance.String())
 		assert.Equal(t, "107", d.Totals.InsurancePaid.String())
-		recordHistory(t, e, workflows.ClaimWorkflowID(primary), "claim_primary_then_secondary")
+		recordHistory(t, e, contract.ClaimWorkflowID(primary), "claim_primary_then_secondary")
 	})
 
 	t.Run("uploads", func(t *testing.T) {
@@ -412,7 +412,7 @@ func TestSilentPayerTimers(t *testing.T) {
 		"name": "Slow Payer", "payer_id": "ACME1", "type": "commercial", "payment_wait_days": 2}).Map(t)["id"].(string)
 
 	_, claimID := f.visit(map[string]string{"primary": "PAYFULL900"})
-	f.waitStage(claimID, claims.StageAccepted, workflows.PhaseAwaitingPayment)
+	f.waitStage(claimID, claims.StageAccepted, contract.PhaseAwaitingPayment)
 	followUp := func(kind string) bool {
 		var n int64
 		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)

@@ -1,8 +1,10 @@
-// Package workflows holds the durable processes of the revenue cycle. Each file is
-// one workflow; this file is the contract the API and worker share with them: task
-// queue, update and query names, inputs, results and ids. Workflows never touch the
-// database or the network: activities do.
-package workflows
+// Package contract is what the API, the activities and the worker share with the
+// workflows: task queue, workflow names and ids, update, signal and query names,
+// inputs, payloads, results and error type names. It is a leaf: it imports neither
+// the workflows nor the activities, so the API can talk to a workflow without
+// importing either. Every name and JSON field here is recorded in workflow
+// histories: renaming one breaks running workflows and the replay tests.
+package contract
 
 import (
 	"time"
@@ -11,12 +13,21 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
 )
 
 // TaskQueue is the task queue every workflow and activity of the product runs on.
 const TaskQueue = "rcm"
+
+// Workflow type names, as the worker registers them (the workflow functions'
+// names). Callers that must not import the workflows package start workflows by
+// these names.
+const (
+	CaseWorkflowName    = "CaseWorkflow"
+	ClaimWorkflowName   = "ClaimWorkflow"
+	InboundWorkflowName = "InboundWorkflow"
+	PollerWorkflowName  = "PollerWorkflow"
+)
 
 // Update and query names of the case workflow.
 const (
@@ -30,14 +41,6 @@ const (
 	// billed (a coverage was added since).
 	UpdateRetryBilling = "retry-billing"
 	QueryCaseState     = "state"
-)
-
-// Error types carried by application errors from updates, for callers to switch
-// on. They are the activities' names, passed through unchanged.
-const (
-	ErrTypeInvalid  = activities.ErrTypeInvalid // details: []validate.FieldError
-	ErrTypeNotFound = activities.ErrTypeNotFound
-	ErrTypeConflict = activities.ErrTypeConflict
 )
 
 // CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.
@@ -97,15 +100,10 @@ type CaseState struct {
 	Adjustments         []Money       `json:"adjustments"`
 	// Insurance is every payer posting and claim settlement the case has seen.
 	Insurance []InsuranceEvent `json:"insurance,omitempty"`
-	// ClaimTasks are the tasks raised because a completed visit could not be
+	// BillingProblems are the tasks raised because a completed visit could not be
 	// billed (no active primary coverage), by encounter id.
 	BillingProblems []BillingProblem `json:"billing_problems,omitempty"`
 }
-
-// InsuranceEvent is money a payer posted or a claim settled on the case
-// (SignalInsurance): an 835 claim payment, a write-off or a transfer of a claim's
-// balance to the patient.
-type InsuranceEvent = activities.InsuranceEvent
 
 // RetryBillingRequest is the retry-billing update's argument.
 type RetryBillingRequest struct {
