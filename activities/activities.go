@@ -1,7 +1,7 @@
 // Package activities is where workflows meet the outside world: every database
 // write of the case lifecycle happens here, each idempotent by a business key so a
 // retried activity never posts twice. Errors a workflow must act on are returned as
-// non-retryable application errors with a type name.
+// non-retryable application errors with a type name (classify, in errors.go).
 package activities
 
 import (
@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/claims"
@@ -22,7 +23,6 @@ import (
 	"github.com/clinicflow/rcm/internal/remit"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
-	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -45,25 +45,16 @@ func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Act
 		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub}
 }
 
-// classify turns domain errors into application errors a workflow can switch on;
-// anything else stays retryable.
+// classify is how every activity fails: a coded domain error (apperr) a retry
+// cannot mend becomes the non-retryable application error its code names, with
+// field details for invalid input; a write the database refused for its
+// constraints fails at once as ErrTypeIntegrity; anything else stays retryable.
 func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe validate.Errors
 	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(err, &fe):
-		return temporal.NewNonRetryableApplicationError(fe.Error(), contract.ErrTypeInvalid, nil, []validate.FieldError(fe))
-	case errors.Is(err, billing.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeNotFound, nil)
-	case errors.Is(err, billing.ErrIdempotencyConflict):
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
-	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23"):
+	if apperr.CodeOf(err) == apperr.Internal && errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
 		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeIntegrity, err)
 	}
-	return err
+	return contract.ApplicationError(err)
 }
 
 // RecordEncounter stores a check-in.

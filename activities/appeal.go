@@ -3,21 +3,19 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
-	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // SendAppeal writes the appeal letter for the claim's last denial and sends it to
@@ -36,11 +34,8 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		AppealID: fmt.Sprintf("%s-appeal-%d", cl.ID, in.Level), PayerID: payerID,
 		PatientControlNumber: cl.PatientControlNumber, PayerClaimControlNumber: cl.PayerClaimNumber,
 		Level: in.Level, Letter: letter})
-	if errors.Is(err, clearinghouse.ErrInvalidAppeal) {
-		return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeConflict, nil)
-	}
 	if err != nil {
-		return out, fmt.Errorf("send appeal of claim %s: %w", cl.ID, err)
+		return out, classify(fmt.Errorf("send appeal of claim %s: %w", cl.ID, err))
 	}
 	out.Accepted, out.Reason = r.Accepted, r.Reason
 	if !r.Accepted {
@@ -58,7 +53,7 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		}
 		return audit.Record(tx, in.Actor, "claim.appeal", "claim", cl.ID, map[string]any{"level": in.Level})
 	})
-	return out, classifyClaim(err)
+	return out, classify(err)
 }
 
 // appealLetter gathers the claim, its payer, practice, patient and last denial and
@@ -78,7 +73,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	if res := db.Where("id = ?", in.ClaimID).Limit(1).Find(&cl); res.Error != nil {
 		return "", "", cl, res.Error
 	} else if res.RowsAffected == 0 {
-		return "", "", cl, classifyClaim(fmt.Errorf("claim %s: %w", in.ClaimID, claims.ErrNotFound))
+		return "", "", cl, classify(fmt.Errorf("claim %s: %w", in.ClaimID, claims.ErrNotFound))
 	}
 	var patientID string
 	steps := []error{
@@ -100,8 +95,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	var detail []byte
 	if err := db.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
 		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, cl.ID).Row().Scan(&detail); err != nil {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s has no remittance to appeal", cl.ID), contract.ErrTypeConflict, nil)
+		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "claim %s has no remittance to appeal", cl.ID))
 	}
 	var cp x12.ClaimPayment
 	if err := json.Unmarshal(detail, &cp); err != nil {
@@ -109,8 +103,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 	}
 	d := denials.Classify(cp)
 	if !d.Denied {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s: the last remittance is not a denial", cl.ID), contract.ErrTypeConflict, nil)
+		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "claim %s: the last remittance is not a denial", cl.ID))
 	}
 	practice := denials.Practice{Name: loc.Name, TaxID: loc.TaxID, Phone: loc.Phone,
 		Address:     nonEmptyLines(loc.Address1, loc.Address2, strings.TrimSpace(loc.City+", "+loc.State+" "+loc.Zip)),
@@ -145,8 +138,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 		Enclosures: denials.SuggestedEnclosures(d.PrimaryCategory),
 	})
 	if err != nil {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("appeal letter for claim %s: %v", cl.ID, err), contract.ErrTypeConflict, nil)
+		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "appeal letter for claim %s: %v", cl.ID, err))
 	}
 	return letter, payer.PayerID, cl, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/remit"
@@ -42,13 +43,13 @@ func (a *Activities) ApplyInbound(ctx context.Context, in contract.InboundFile) 
 			}
 		}
 	default:
-		return out, temporal.NewNonRetryableApplicationError("unknown inbound kind "+in.Kind, contract.ErrTypeInvalid, nil)
+		return out, classify(apperr.Errorf(apperr.Invalid, "unknown inbound kind %s", in.Kind))
 	}
 	var pe *x12.ParseError
 	if errors.As(err, &pe) || errors.Is(err, remit.ErrUnbalanced) {
 		return out, temporal.NewNonRetryableApplicationError(where(err), contract.ErrTypeUnreadable, nil)
 	}
-	return out, classifyClaim(err)
+	return out, classify(err)
 }
 
 func (a *Activities) apply835(ctx context.Context, in contract.InboundFile, out *contract.InboundResult) error {

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/store"
@@ -39,10 +39,11 @@ var Roles = []string{RoleFrontDesk, RoleProvider, RoleBiller, RoleManager, RoleA
 const TokenPrefix = "rcm_"
 
 // ErrUnauthenticated is returned for a missing, unknown, revoked or disabled token.
-var ErrUnauthenticated = errors.New("invalid or revoked API token")
+var ErrUnauthenticated = apperr.New(apperr.Unauthorized, "invalid or revoked API token")
 
 // ErrEmailTaken is returned when a user with the email already exists.
-var ErrEmailTaken = errors.New("a user with this email already exists")
+var ErrEmailTaken = apperr.New(apperr.Conflict, "a user with this email already exists",
+	validate.FieldError{Field: "email", Message: "is already used by another user"})
 
 // Service reads and writes users and tokens.
 type Service struct {

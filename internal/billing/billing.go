@@ -9,13 +9,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/store"
@@ -23,11 +23,11 @@ import (
 )
 
 // ErrNotFound is returned when a referenced case, encounter or charge does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrIdempotencyConflict is returned when an idempotency key is reused for a
 // different request.
-var ErrIdempotencyConflict = errors.New("idempotency key was already used for a different request")
+var ErrIdempotencyConflict = apperr.New(apperr.Conflict, "idempotency key was already used for a different request")
 
 // Service runs billing operations against the database.
 type Service struct {

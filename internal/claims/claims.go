@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -64,10 +64,10 @@ const (
 )
 
 // ErrNotFound is returned for an unknown claim, case or encounter.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrNotReady is returned when the encounter's charge capture is not complete.
-var ErrNotReady = errors.New("charge capture for the encounter is not complete")
+var ErrNotReady = apperr.New(apperr.Conflict, "charge capture for the encounter is not complete")
 
 // Service reads and writes claims.
 type Service struct {

@@ -2,7 +2,6 @@ package claims
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -30,7 +30,7 @@ const (
 // ErrWrongStage is returned (joined with a validate.Errors on claim_id, so
 // callers that only know field errors still treat it as invalid input) when an
 // operation is not allowed in the claim's current stage.
-var ErrWrongStage = errors.New("not allowed in the claim's stage")
+var ErrWrongStage = apperr.New(apperr.Conflict, "not allowed in the claim's stage")
 
 // wrongStage reports that claimID is in a stage where the operation is not
 // allowed.

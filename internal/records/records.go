@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/codes"
@@ -26,10 +27,10 @@ import (
 )
 
 // ErrNotFound is returned for an unknown record.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrDuplicate is returned when a unique field (NPI, name) is already taken.
-var ErrDuplicate = errors.New("already exists")
+var ErrDuplicate = apperr.New(apperr.Conflict, "already exists")
 
 // Service reads and writes records.
 type Service struct {

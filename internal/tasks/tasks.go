@@ -5,7 +5,6 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/store"
 )
@@ -43,10 +43,10 @@ const (
 )
 
 // ErrNotFound is returned for an unknown task.
-var ErrNotFound = errors.New("task not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "task not found")
 
 // ErrNotClaimable is returned when a task is already done or owned by someone else.
-var ErrNotClaimable = errors.New("task is not open for this user")
+var ErrNotClaimable = apperr.New(apperr.Conflict, "task is not open for this user")
 
 // NewTask describes a task to raise.
 type NewTask struct {
