@@ -256,7 +256,7 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 			return err
 		}
 		var r activities.BuildClaimResult
-		err := workflow.ExecuteActivity(patientCtx(ctx), a.BuildClaim,
+		err := workflow.ExecuteActivity(untilDoneCtx(ctx), a.BuildClaim,
 			activities.BuildClaimInput{CaseID: w.s.CaseID, EncounterID: e.ID}).Get(ctx, &r)
 		w.mu.Unlock()
 		if err != nil {

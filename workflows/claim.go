@@ -127,7 +127,7 @@ func (w *claimWorkflow) act(ctx workflow.Context, activity any, arg any, out any
 	if ctx.Value(answeringKey{}) != nil {
 		return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
 	}
-	return workflow.ExecuteActivity(patientCtx(ctx), activity, arg).Get(ctx, out)
+	return workflow.ExecuteActivity(untilDoneCtx(ctx), activity, arg).Get(ctx, out)
 }
 
 // step does one thing the claim's phase calls for, or waits for the next thing

@@ -30,9 +30,10 @@ func activityCtx(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// patientCtx runs the workflow's own steps: they retry until the database is
-// back (errors a retry cannot mend are non-retryable and return at once).
-func patientCtx(ctx workflow.Context) workflow.Context {
+// untilDoneCtx runs the workflow's own steps, which nobody waits on: they retry
+// without limit until the database or the clearinghouse is back (errors a retry
+// cannot mend are non-retryable and return at once).
+func untilDoneCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,

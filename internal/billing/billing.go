@@ -338,6 +338,30 @@ func RequestHash(fields ...any) string {
 	return hex.EncodeToString(h[:])
 }
 
+// replay answers a money request whose idempotency key the case already used:
+// found is true when model's table (a payment, adjustment, refund, ...) holds a
+// row under the key. The same request (same hash) replays that row's result; a
+// different one is ErrIdempotencyConflict. Call it inside the transaction that
+// locked the case, before writing.
+func replay(tx *gorm.DB, model any, caseID, key, hash string) (out PaymentResult, found bool, err error) {
+	var prior struct {
+		ID          string
+		Amount      decimal.Decimal
+		RequestHash string
+	}
+	res := tx.Model(model).Select("id, amount, request_hash").
+		Where("case_id = ? AND idempotency_key = ?", caseID, key).Limit(1).Scan(&prior)
+	switch {
+	case res.Error != nil:
+		return out, false, fmt.Errorf("look up idempotency key: %w", res.Error)
+	case res.RowsAffected == 0:
+		return out, false, nil
+	case prior.RequestHash != hash:
+		return out, true, ErrIdempotencyConflict
+	}
+	return PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}, true, nil
+}
+
 // RecordPayment stores a patient payment and posts cash against the patient's
 // balance; any excess becomes a patient credit. The idempotency key makes a
 // retried request (or activity) post once.
@@ -352,15 +376,9 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 		if err != nil {
 			return err
 		}
-		var prior store.Payment
-		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
-			return res.Error
-		} else if res.RowsAffected > 0 {
-			if prior.RequestHash != hash {
-				return ErrIdempotencyConflict
-			}
-			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
-			return nil
+		if prior, found, err := replay(tx, &store.Payment{}, c.ID, in.IdempotencyKey, hash); err != nil || found {
+			out = prior
+			return err
 		}
 		p := store.Payment{ID: in.PaymentID, CaseID: c.ID, PatientID: c.PatientID, Amount: in.Amount,
 			Method: in.Method, Reference: in.Reference, ReceivedAt: in.ReceivedAt.UTC(),
@@ -437,15 +455,9 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 		if err != nil {
 			return err
 		}
-		var prior store.Adjustment
-		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
-			return res.Error
-		} else if res.RowsAffected > 0 {
-			if prior.RequestHash != hash {
-				return ErrIdempotencyConflict
-			}
-			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
-			return nil
+		if prior, found, err := replay(tx, &store.Adjustment{}, c.ID, in.IdempotencyKey, hash); err != nil || found {
+			out = prior
+			return err
 		}
 		bal, err := ledger.CaseBalances(tx, c.ID)
 		if err != nil {
