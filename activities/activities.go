@@ -7,7 +7,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -16,12 +15,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/apperr"
-	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/remit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -31,6 +29,7 @@ type Activities struct {
 	DB      *gorm.DB
 	Billing *billing.Service
 	Tasks   *tasks.Service
+	Cases   *cases.Service
 	Claims  *claims.Service
 	Remit   *remit.Service
 	// Clearinghouse carries claims, eligibility and status inquiries to payers
@@ -41,7 +40,7 @@ type Activities struct {
 
 // New wires activities to a database and a clearinghouse.
 func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Activities {
-	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db},
+	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db}, Cases: &cases.Service{DB: db},
 		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub}
 }
 
@@ -120,16 +119,5 @@ type StageInput struct {
 
 // SetCaseStage keeps cases.stage current for lists and reports.
 func (a *Activities) SetCaseStage(ctx context.Context, in StageInput) error {
-	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Case{}).Where("id = ? AND stage <> ?", in.CaseID, in.Stage).
-			Updates(map[string]any{"stage": in.Stage, "updated_at": time.Now().UTC()})
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error // unchanged: a retried activity
-		}
-		return audit.Record(tx, audit.System, "case.stage", "case", in.CaseID, map[string]any{"stage": in.Stage})
-	})
-	if err != nil {
-		return fmt.Errorf("set stage of case %s: %w", in.CaseID, err)
-	}
-	return nil
+	return a.Cases.SetStage(ctx, in.CaseID, in.Stage)
 }

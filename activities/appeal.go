@@ -11,6 +11,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
@@ -81,7 +82,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 		db.Where("id = ?", cl.PayerID).Take(&payer).Error,
 		db.Where("id = ?", cl.CoverageID).Take(&cov).Error,
 		db.Where("id = ?", cl.EncounterID).Take(&enc).Error,
-		db.Model(&store.Case{}).Where("id = ?", cl.CaseID).Pluck("patient_id", &patientID).Error,
+		db.Model(&cases.Case{}).Where("id = ?", cl.CaseID).Pluck("patient_id", &patientID).Error,
 	}
 	steps = append(steps,
 		db.Where("id = ?", patientID).Take(&pat).Error,

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/store"
@@ -24,22 +25,21 @@ import (
 )
 
 func (s *Server) createCase(c *gin.Context) {
-	var in records.NewCase
+	var in cases.New
 	if !bind(c, &in) {
 		return
 	}
-	respond(c, s, http.StatusCreated)(s.records.CreateCase(c.Request.Context(), in, actor(c)))
+	respond(c, s, http.StatusCreated)(s.cases.Create(c.Request.Context(), in, actor(c)))
 }
 
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
 	q := s.DB.Order("opened_at DESC, id")
-	allowed := map[string][]string{
-		"kind":   store.CaseKinds,
-		"status": {"open", "closed"},
-		"stage": {contract.StageOpen, contract.StageChargeCapture, contract.StagePatientBalance,
-			contract.StagePaid, contract.StageReadyToBill, contract.StageHeld, contract.StageBilled},
+	kinds := make([]string, len(cases.Kinds))
+	for i, k := range cases.Kinds {
+		kinds[i] = string(k)
 	}
+	allowed := map[string][]string{"kind": kinds, "status": cases.Statuses, "stage": cases.Stages}
 	var errs validate.Errors
 	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
 		v := c.Query(f)
@@ -57,13 +57,13 @@ func (s *Server) listCases(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
-	var out []store.Case
+	var out []cases.Case
 	list(c, s, q, &out)
 }
 
 // loadCase reads the case row named by the :id parameter, answering 404 itself.
-func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
-	var cs store.Case
+func (s *Server) loadCase(c *gin.Context) (cases.Case, bool) {
+	var cs cases.Case
 	if err := s.records.Get(c.Request.Context(), &cs, c.Param("id")); err != nil {
 		if errors.Is(err, records.ErrNotFound) {
 			notFound(c, "case "+c.Param("id"))
@@ -77,14 +77,14 @@ func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
 
 // caseUpdate sends an update to the case's workflow, starting the workflow first if
 // this is the case's first event (Update-With-Start), and waits for its result.
-func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID string, arg, out any) error {
+func (s *Server) caseUpdate(ctx context.Context, cs cases.Case, name, updateID string, arg, out any) error {
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       contract.CaseWorkflowID(cs.ID),
 		TaskQueue:                contract.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			contract.SearchCaseStage.ValueSet(contract.StageOpen),
-			contract.SearchCaseKind.ValueSet(cs.Kind)),
+			contract.SearchCaseStage.ValueSet(cases.StageOpen),
+			contract.SearchCaseKind.ValueSet(string(cs.Kind))),
 	}, contract.CaseWorkflowName, contract.CaseInput{
 		CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, MissingChargesAfter: s.MissingChargesAfter,
 		ClaimDayLength: s.ClaimDayLength,
@@ -106,7 +106,7 @@ func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID s
 
 // updateCase sends one update to the case workflow and answers with its result
 // (status, or 200 with Idempotent-Replayed when a money write was a replay).
-func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string, arg, out any, status int) {
+func (s *Server) updateCase(c *gin.Context, cs cases.Case, name, updateID string, arg, out any, status int) {
 	if err := s.caseUpdate(c.Request.Context(), cs, name, updateID, arg, out); err != nil {
 		s.fail(c, err)
 		return
@@ -120,9 +120,9 @@ func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string
 
 // caseView returns the workflow's live view of a case, or the empty view of a case
 // whose workflow has not started (no event yet).
-func (s *Server) caseView(ctx context.Context, cs store.Case) (contract.CaseView, error) {
+func (s *Server) caseView(ctx context.Context, cs cases.Case) (contract.CaseView, error) {
 	v := contract.CaseView{CaseState: contract.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
-		Stage: contract.StageOpen, Encounters: []contract.Encounter{}}}
+		Stage: cases.StageOpen, Encounters: []contract.Encounter{}}}
 	res, err := s.Temporal.QueryWorkflow(ctx, contract.CaseWorkflowID(cs.ID), "", contract.QueryCaseState)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -143,7 +143,7 @@ type ledgerView struct {
 }
 
 type caseResponse struct {
-	store.Case
+	cases.Case
 	Stage      string               `json:"stage"`
 	Encounters []contract.Encounter `json:"encounters"`
 	// Insurance lists payer postings and claim settlements; BillingProblems the
@@ -402,8 +402,8 @@ func (s *Server) retryBilling(c *gin.Context) {
 // waited for a coverage. A case without a workflow yet has nothing waiting; a
 // failure is logged, not returned: the coverage is saved and the retry endpoint
 // remains.
-func (s *Server) retryBillingQuietly(c *gin.Context, cs store.Case) {
-	if cs.Kind != store.KindInsurance && cs.Kind != store.KindWorkersComp {
+func (s *Server) retryBillingQuietly(c *gin.Context, cs cases.Case) {
+	if !cs.Kind.BillsPayers() {
 		return
 	}
 	err := s.update(c.Request.Context(), 10*time.Second, contract.CaseWorkflowID(cs.ID), contract.UpdateRetryBilling,

@@ -18,11 +18,6 @@ import (
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
-var claimStages = []string{claims.StageCreated, claims.StageScrubbing, claims.StageNeedsFix,
-	claims.StageEligibilityHold, claims.StageSubmitted, claims.StageAccepted, claims.StageRejected, claims.StagePaid,
-	claims.StagePartiallyPaid, claims.StageDenied, claims.StageAppealed, claims.StageWrittenOff, claims.StageToPatient,
-	claims.StageVoided, claims.StageReplaced}
-
 // listClaims filters by stage, payer_id, case_id and min_age_days (days since the
 // stage last changed), oldest change first.
 func (s *Server) listClaims(c *gin.Context) {
@@ -38,7 +33,7 @@ func (s *Server) listClaims(c *gin.Context) {
 		}
 	}
 	if v := c.Query("stage"); v != "" {
-		errs.Check(slices.Contains(claimStages, v), "stage", "must be one of %s", strings.Join(claimStages, ", "))
+		errs.Check(slices.Contains(claims.Stages, v), "stage", "must be one of %s", strings.Join(claims.Stages, ", "))
 		q = q.Where("stage = ?", v)
 	}
 	if v := c.Query("min_age_days"); v != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/store"
@@ -38,6 +39,7 @@ type Server struct {
 
 	auth    *auth.Service
 	records *records.Service
+	cases   *cases.Service
 	billing *billing.Service
 	tasks   *tasks.Service
 }
@@ -45,7 +47,7 @@ type Server struct {
 // New builds a server over a database and a Temporal client.
 func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter time.Duration) *Server {
 	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
-		auth: &auth.Service{DB: g}, records: &records.Service{DB: g},
+		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
 		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/billing"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -44,9 +44,9 @@ func newCaseWorkflow(in contract.CaseInput) *caseWorkflow {
 		after = 24 * time.Hour
 	}
 	// The starter sets the CaseStage search attribute and the read model to open.
-	return &caseWorkflow{published: contract.StageOpen, s: contract.CaseState{
+	return &caseWorkflow{published: cases.StageOpen, s: contract.CaseState{
 		CaseID: in.CaseID, PatientID: in.PatientID, Kind: in.Kind,
-		MissingChargesAfter: after, ClaimDayLength: in.ClaimDayLength, Stage: contract.StageOpen,
+		MissingChargesAfter: after, ClaimDayLength: in.ClaimDayLength, Stage: cases.StageOpen,
 	}}
 }
 
@@ -176,7 +176,7 @@ func (w *caseWorkflow) publishStage(ctx workflow.Context) error {
 		return nil
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		contract.SearchCaseStage.ValueSet(w.s.Stage), contract.SearchCaseKind.ValueSet(w.s.Kind)); err != nil {
+		contract.SearchCaseStage.ValueSet(w.s.Stage), contract.SearchCaseKind.ValueSet(string(w.s.Kind))); err != nil {
 		return err
 	}
 	err := workflow.ExecuteActivity(activityCtx(ctx), a.SetCaseStage,
@@ -188,57 +188,23 @@ func (w *caseWorkflow) publishStage(ctx workflow.Context) error {
 	return nil
 }
 
+// stage is where the case stands; its kind decides what that means (cases.Kind.Stage).
 func (w *caseWorkflow) stage() string {
-	if len(w.s.Encounters) == 0 {
-		return contract.StageOpen
-	}
+	p := cases.Progress{Visits: len(w.s.Encounters)}
 	for _, e := range w.s.Encounters {
-		if e.ChargesCompletedAt == nil {
-			return contract.StageChargeCapture
-		}
+		p.ChargesOpen = p.ChargesOpen || e.ChargesCompletedAt == nil
+		p.Billed = p.Billed || len(e.ClaimIDs) > 0
 	}
-	switch w.s.Kind {
-	case store.KindPrivate:
-		if w.totals().PatientBalance.IsPositive() {
-			return contract.StagePatientBalance
-		}
-		return contract.StagePaid
-	case store.KindMVA, store.KindPersonalInjury:
-		return contract.StageHeld
-	}
-	if !w.billed() {
-		return contract.StageReadyToBill
-	}
-	switch t := w.totals(); {
-	case t.OtherReceivable.IsPositive():
-		return contract.StageBilled
-	case t.PatientBalance.IsPositive():
-		return contract.StagePatientBalance
-	default:
-		return contract.StagePaid
-	}
-}
-
-func (w *caseWorkflow) billed() bool {
-	for _, e := range w.s.Encounters {
-		if len(e.ClaimIDs) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// billable reports whether a case of this kind bills payers as soon as charges
-// are complete (legal cases hold their charges until settlement).
-func (w *caseWorkflow) billable() bool {
-	return w.s.Kind == store.KindInsurance || w.s.Kind == store.KindWorkersComp
+	t := w.totals()
+	p.PatientBalance, p.OtherReceivable = t.PatientBalance, t.OtherReceivable
+	return w.s.Kind.Stage(p)
 }
 
 // billCompletedVisits builds a claim for every completed visit of an insurance
 // case and starts its claim workflow. A visit without coverage to bill gets a
 // task instead, once.
 func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
-	if !w.billable() {
+	if !w.s.Kind.BillsPayers() {
 		return nil
 	}
 	for i := range w.s.Encounters {
@@ -319,7 +285,7 @@ func (w *caseWorkflow) totals() contract.Totals {
 				continue
 			}
 			t.Charges = t.Charges.Add(c.Amount)
-			if w.s.Kind == store.KindPrivate {
+			if w.s.Kind.BillsPatient() {
 				patientCharges = patientCharges.Add(c.Amount)
 			} else {
 				t.OtherReceivable = t.OtherReceivable.Add(c.Amount)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -113,7 +114,7 @@ func (s *caseSuite) query() contract.CaseView {
 	return out
 }
 
-func (s *caseSuite) run(kind string, after time.Duration, end time.Duration) error {
+func (s *caseSuite) run(kind cases.Kind, after time.Duration, end time.Duration) error {
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, end)
 	s.env.ExecuteWorkflow(CaseWorkflow, contract.CaseInput{CaseID: "c1", PatientID: "p1", Kind: kind, MissingChargesAfter: after})
 	s.Require().True(s.env.IsWorkflowCompleted())
@@ -148,12 +149,12 @@ func (s *caseSuite) TestPrivateCaseFromCheckInToPaid() {
 	for i, e := range errs {
 		s.NoError(e, "update %d", i)
 	}
-	s.Equal(contract.StagePatientBalance, mid.Stage)
+	s.Equal(cases.StagePatientBalance, mid.Stage)
 	s.Equal("200", mid.Totals.PatientBalance.String())
-	s.Equal(contract.StagePaid, end.Stage)
+	s.Equal(cases.StagePaid, end.Stage)
 	s.Len(end.Payments, 1, "a retried payment is recorded once")
 	s.True(end.Totals.Balance.IsZero(), "balance %s", end.Totals.Balance)
-	s.Equal([]string{contract.StageChargeCapture, contract.StagePatientBalance, contract.StagePaid}, s.stages)
+	s.Equal([]string{cases.StageChargeCapture, cases.StagePatientBalance, cases.StagePaid}, s.stages)
 	s.Empty(s.raised, "charges completed in time: no task")
 }
 
@@ -178,7 +179,7 @@ func (s *caseSuite) TestMissingChargesTaskAfterWindow() {
 	s.NotContains(s.raised, "e2")
 	s.Len(s.raised, 1, "the task is raised once, not on every wake-up")
 	s.Equal("task-e1", view.Encounters[0].MissingChargesTaskID)
-	s.Equal(contract.StageChargeCapture, view.Stage)
+	s.Equal(cases.StageChargeCapture, view.Stage)
 }
 
 func (s *caseSuite) TestTimerWaitsForLaterVisitAfterEarlierOneCompletes() {
@@ -251,7 +252,7 @@ func (s *caseSuite) TestVoidAndLateCharge() {
 	s.Equal(contract.ErrTypeConflict, appErr.Type())
 	s.True(view.Encounters[0].Charges[0].Voided)
 	s.True(view.Totals.Charges.IsZero())
-	s.Equal(contract.StagePaid, view.Stage)
+	s.Equal(cases.StagePaid, view.Stage)
 }
 
 func (s *caseSuite) TestOverpaymentBecomesCredit() {
@@ -267,14 +268,14 @@ func (s *caseSuite) TestOverpaymentBecomesCredit() {
 	s.True(temporal.IsCanceledError(err))
 	s.True(view.Totals.PatientBalance.IsZero())
 	s.Equal("30.25", view.Totals.PatientCredit.StringFixed(2))
-	s.Equal(contract.StagePaid, view.Stage)
+	s.Equal(cases.StagePaid, view.Stage)
 }
 
 func TestStageByKind(t *testing.T) {
 	done := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for kind, want := range map[string]string{
-		"insurance": contract.StageReadyToBill, "workers_comp": contract.StageReadyToBill,
-		"mva": contract.StageHeld, "personal_injury": contract.StageHeld, "private": contract.StagePatientBalance,
+	for kind, want := range map[cases.Kind]string{
+		"insurance": cases.StageReadyToBill, "workers_comp": cases.StageReadyToBill,
+		"mva": cases.StageHeld, "personal_injury": cases.StageHeld, "private": cases.StagePatientBalance,
 	} {
 		w := newCaseWorkflow(contract.CaseInput{Kind: kind})
 		w.s.Encounters = []contract.Encounter{{ID: "e", ChargesCompletedAt: &done,
@@ -332,22 +333,22 @@ func (s *caseSuite) TestInsuranceCaseBillsCompletedVisitAndLearnsPayerMoney() {
 	s.Require().Len(s.claims, 1, "one claim workflow for the visit")
 	s.Equal(contract.ClaimInput{ClaimID: "claim-e1", CaseID: "c1", DayLength: 0}, s.claims[0])
 	s.Equal([]string{"claim-e1"}, billed.Encounters[0].ClaimIDs)
-	s.Equal(contract.StageBilled, billed.Stage)
+	s.Equal(cases.StageBilled, billed.Stage)
 	s.Equal("200", billed.Totals.OtherReceivable.String())
 
 	s.Len(afterERA.Insurance, 1, "a repeated event counts once")
 	t := afterERA.Totals
-	s.Equal(contract.StagePatientBalance, afterERA.Stage)
+	s.Equal(cases.StagePatientBalance, afterERA.Stage)
 	s.True(t.OtherReceivable.IsZero(), t.OtherReceivable.String())
 	s.Equal("40", t.PatientBalance.String())
 	s.Equal("40", t.Balance.String())
 	s.Equal("120", t.InsurancePaid.String())
 
-	s.Equal(contract.StagePaid, end.Stage)
+	s.Equal(cases.StagePaid, end.Stage)
 	s.True(end.Totals.Balance.IsZero())
-	s.Contains(s.stages, contract.StageBilled)
-	s.Contains(s.stages, contract.StagePatientBalance)
-	s.Equal(contract.StagePaid, s.stages[len(s.stages)-1])
+	s.Contains(s.stages, cases.StageBilled)
+	s.Contains(s.stages, cases.StagePatientBalance)
+	s.Equal(cases.StagePaid, s.stages[len(s.stages)-1])
 }
 
 func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
@@ -363,7 +364,7 @@ func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
 	s.Empty(s.claims)
 	s.Require().Len(view.BillingProblems, 1)
 	s.Equal(contract.BillingProblem{EncounterID: "e1", TaskID: "task-cov-e1", Problem: "no active primary coverage"}, view.BillingProblems[0])
-	s.Equal(contract.StageReadyToBill, view.Stage)
+	s.Equal(cases.StageReadyToBill, view.Stage)
 }
 
 func (s *caseSuite) TestRetryBillingAfterCoverageAdded() {
@@ -392,7 +393,7 @@ func (s *caseSuite) TestRetryBillingAfterCoverageAdded() {
 	s.Equal(1, retried)
 	s.Empty(after.BillingProblems)
 	s.Equal([]string{"claim-e1"}, after.Encounters[0].ClaimIDs)
-	s.Equal(contract.StageBilled, after.Stage)
+	s.Equal(cases.StageBilled, after.Stage)
 	s.Len(s.claims, 1)
 }
 

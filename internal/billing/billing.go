@@ -17,6 +17,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -37,7 +38,7 @@ type Service struct {
 type caseRow struct {
 	ID            string
 	PatientID     string
-	Kind          string
+	Kind          cases.Kind
 	FeeScheduleID *string
 }
 
@@ -53,20 +54,6 @@ func lockCase(tx *gorm.DB, caseID string) (caseRow, error) {
 		return c, fmt.Errorf("case %s: %w", caseID, ErrNotFound)
 	}
 	return c, nil
-}
-
-// ReceivableAccount is where a case kind's charges wait to be collected: the
-// patient for private cases, unbilled insurance for insurance and workers' comp,
-// and held (lien) A/R for accident and injury cases until settlement.
-func ReceivableAccount(kind string) ledger.Account {
-	switch kind {
-	case store.KindPrivate:
-		return ledger.ARPatient
-	case store.KindMVA, store.KindPersonalInjury:
-		return ledger.ARHeld
-	default:
-		return ledger.ARInsuranceUnbilled
-	}
 }
 
 // post writes the event journal for the locked case, settling the patient side.
@@ -189,7 +176,7 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			return fmt.Errorf("insert charge %s: %w", ch.ID, err)
 		}
 		if amount.IsPositive() {
-			ar := ReceivableAccount(c.Kind)
+			ar := c.Kind.Receivable()
 			if err := post(tx, c, ledger.Journal{
 				IdempotencyKey: "charge:" + ch.ID, Kind: "charge", SourceType: "charge", SourceID: ch.ID,
 				Memo:  "charge " + ch.ProcedureCode,
@@ -258,7 +245,7 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 			return fmt.Errorf("void charge %s: %w", ch.ID, err)
 		}
 		if ch.Amount.IsPositive() {
-			ar := ReceivableAccount(c.Kind)
+			ar := c.Kind.Receivable()
 			if err := post(tx, c, ledger.Journal{
 				IdempotencyKey: "charge-void:" + ch.ID, Kind: "charge_void", SourceType: "charge", SourceID: ch.ID,
 				Memo:  "void charge " + ch.ProcedureCode,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -38,6 +39,11 @@ const (
 	StageVoided          = "voided"
 	StageReplaced        = "replaced" // a corrected claim (frequency 7) took its place
 )
+
+// Stages lists every claim stage in lifecycle order.
+var Stages = []string{StageCreated, StageScrubbing, StageNeedsFix, StageEligibilityHold, StageSubmitted,
+	StageAccepted, StageRejected, StagePaid, StagePartiallyPaid, StageDenied, StageAppealed, StageWrittenOff,
+	StageToPatient, StageVoided, StageReplaced}
 
 // Terminal stages: the claim needs nothing more, so it is never "stuck".
 var Terminal = []string{StagePaid, StageWrittenOff, StageToPatient, StageVoided, StageReplaced}
@@ -97,13 +103,13 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 	}
 	var out Built
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var cs store.Case
+		var cs cases.Case
 		if res := tx.Raw(`SELECT * FROM cases WHERE id = ? FOR UPDATE`, in.CaseID).Scan(&cs); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
 			return fmt.Errorf("case %s: %w", in.CaseID, ErrNotFound)
 		}
-		if cs.Kind == store.KindPrivate {
+		if cs.Kind.BillsPatient() {
 			return validate.Errors{{Field: "case_id", Message: "a private-pay case is billed to the patient, not to a payer"}}
 		}
 		var enc store.Encounter
@@ -162,7 +168,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 // assemble maps charges to claim lines. Each charge points at its own diagnoses;
 // the claim carries one diagnosis list (at most 12, first-seen order) and each
 // line's pointers are renumbered into it.
-func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []store.Charge) (store.Claim, []store.ClaimLine, error) {
+func assemble(cs cases.Case, enc store.Encounter, cov store.Coverage, charges []store.Charge) (store.Claim, []store.ClaimLine, error) {
 	var errs validate.Errors
 	if len(charges) == 0 {
 		errs.Add("encounter_id", "the encounter has no active charges to bill")

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -82,7 +83,7 @@ type bundle struct {
 	lines    []store.ClaimLine
 	coverage store.Coverage
 	payer    store.Payer
-	kase     store.Case
+	kase     cases.Case
 	patient  store.Patient
 	enc      store.Encounter
 	provider store.Provider

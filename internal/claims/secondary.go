@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -128,7 +129,7 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 			return validate.Errors{{Field: "claim_id", Message: fmt.Sprintf(
 				"is a %s claim; a secondary claim is built from the primary claim", prim.Priority)}}
 		}
-		var kase store.Case
+		var kase cases.Case
 		if err := tx.Raw(`SELECT * FROM cases WHERE id = ? FOR UPDATE`, prim.CaseID).Scan(&kase).Error; err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/ledger"
@@ -189,7 +190,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		}
 		assert.Subset(t, stages, []string{"created/system", "scrubbing/scrub", "submitted/system", "accepted/277ca", "paid/835"})
 		d := f.agrees(caseID)
-		assert.Equal(t, contract.StagePaid, d.Stage)
+		assert.Equal(t, cases.StagePaid, d.Stage)
 		assert.Equal(t, "140", d.Totals.InsurancePaid.String())
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
@@ -206,11 +207,11 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Equal(t, "25", v.PatientResponsibility.String())
 		assert.Equal(t, "28", v.Contractual.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, contract.StagePatientBalance, d.Stage)
+		assert.Equal(t, cases.StagePatientBalance, d.Stage)
 		assert.Equal(t, "25", d.Totals.PatientBalance.String())
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", e.AdminToken,
 			map[string]any{"amount": "25.00", "method": "card"}, "Idempotency-Key", "copay-"+caseID[:8])
-		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == contract.StagePaid },
+		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == cases.StagePaid },
 			10*time.Second, 50*time.Millisecond)
 		f.agrees(caseID)
 		recordHistory(t, e, contract.CaseWorkflowID(caseID), "insurance_case_partial_paid")
@@ -327,7 +328,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		v := f.waitStage(claimID, claims.StageWrittenOff, contract.PhaseDone)
 		assert.Equal(t, "140", v.WrittenOff.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, contract.StagePaid, d.Stage, "nothing left to collect")
+		assert.Equal(t, cases.StagePaid, d.Stage, "nothing left to collect")
 		assert.Equal(t, "140", d.Totals.WrittenOff.String())
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_written_off")
 	})

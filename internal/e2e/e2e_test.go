@@ -15,6 +15,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -102,7 +103,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 
 	// The case exists before any visit; its workflow starts with the first check-in.
 	d := getCase(t, e, desk, caseID)
-	assert.Equal(t, contract.StageOpen, d.Stage)
+	assert.Equal(t, cases.StageOpen, d.Stage)
 
 	enc := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", desk, map[string]any{
 		"provider_id": p.provider, "location_id": p.location, "service_date": "2026-11-20",
@@ -134,7 +135,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	e.MustDo(409, "POST", charges, doc, map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
 
 	d = getCase(t, e, desk, caseID)
-	assert.Equal(t, contract.StagePatientBalance, d.Stage)
+	assert.Equal(t, cases.StagePatientBalance, d.Stage)
 	assert.True(t, dec("161.25").Equal(d.Totals.PatientBalance), "125 + 2x15.50 + 5.25 = %s", d.Totals.PatientBalance)
 	assert.True(t, d.InAgreement, "workflow and ledger agree: %+v vs %+v", d.Totals, d.Ledger)
 	assertLedgerInvariant(t, e, caseID)
@@ -159,7 +160,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	d = getCase(t, e, desk, caseID)
 	assert.True(t, d.Totals.PatientBalance.IsZero(), "no negative balance: %s", d.Totals.PatientBalance)
 	assert.True(t, dec("8.75").Equal(d.Totals.PatientCredit), "overpayment is a credit: %s", d.Totals.PatientCredit)
-	assert.Equal(t, contract.StagePaid, d.Stage)
+	assert.Equal(t, cases.StagePaid, d.Stage)
 	assert.True(t, d.InAgreement, "%+v vs %+v", d.Totals, d.Ledger)
 	assertLedgerInvariant(t, e, caseID)
 
@@ -175,7 +176,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	e.MustDo(400, "POST", "/api/v1/cases/"+caseID+"/adjustments", biller, map[string]any{"amount": "7.00", "reason": "courtesy"})
 	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/adjustments", biller, map[string]any{"amount": "6.75", "reason": "small balance"}, "Idempotency-Key", "adj-1")
 	d = getCase(t, e, desk, caseID)
-	assert.Equal(t, contract.StagePaid, d.Stage)
+	assert.Equal(t, cases.StagePaid, d.Stage)
 	assert.True(t, d.Totals.Balance.IsZero(), "%s", d.Totals.Balance)
 	assert.True(t, d.InAgreement)
 	assertLedgerInvariant(t, e, caseID)
@@ -268,7 +269,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	require.NoError(t, e.DB.Table("tasks").Where("id = ?", tasks[0]["id"]).Pluck("status", &status).Error)
 	assert.Equal(t, "done", status)
 	d = getCase(t, e, e.AdminToken, caseID)
-	assert.Equal(t, contract.StageReadyToBill, d.Stage)
+	assert.Equal(t, cases.StageReadyToBill, d.Stage)
 	assert.True(t, dec("125").Equal(d.Totals.OtherReceivable), "insurance charges wait unbilled")
 	assert.True(t, d.InAgreement)
 	require.Eventually(t, func() bool {
@@ -281,7 +282,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		var stage string
 		require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
-		return stage == contract.StageReadyToBill
+		return stage == cases.StageReadyToBill
 	}, 10*time.Second, 50*time.Millisecond, "the read model follows the workflow")
 
 	// The front desk adds the coverage: the visit is billed and the task closes.
@@ -290,7 +291,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 		"payer_id": payer, "priority": "primary", "member_id": "XJ123456", "effective_from": "2026-01-01"})
 	require.Eventually(t, func() bool {
 		d = getCase(t, e, e.AdminToken, caseID)
-		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == contract.StageBilled
+		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == cases.StageBilled
 	}, 20*time.Second, 100*time.Millisecond, "a coverage added later bills the waiting visit")
 	assert.Empty(t, d.BillingProblems)
 	var covStatus string

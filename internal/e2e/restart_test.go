@@ -17,9 +17,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 var (
@@ -131,7 +131,7 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	}
 	require.Len(t, d.Encounters, 1, "the case workflow survived the restart")
 	require.Equal(t, encID, d.Encounters[0].ID)
-	require.Equal(t, contract.StageChargeCapture, d.Stage)
+	require.Equal(t, cases.StageChargeCapture, d.Stage)
 	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/encounters/"+encID+"/charges", tok,
 		map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
 	d = getCase(t, e, tok, caseID)

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -119,14 +120,20 @@ var Relationships = []string{"self", "spouse", "child", "other"}
 // AddCoverage attaches an insurance coverage to a case that is not private pay. A
 // case has at most one active coverage per priority.
 func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage, actor audit.Actor) (store.Coverage, error) {
-	var cs store.Case
+	var cs cases.Case
 	if err := s.Get(ctx, &cs, caseID); err != nil {
 		return store.Coverage{}, err
 	}
 	var errs validate.Errors
-	if cs.Kind == store.KindPrivate {
+	if !cs.Kind.TakesCoverages() {
+		var kinds []string
+		for _, k := range cases.Kinds {
+			if k.TakesCoverages() {
+				kinds = append(kinds, string(k))
+			}
+		}
 		errs.Add("case_id", "is a private-pay case; add coverages to an insurance-type case (%s)",
-			strings.Join(store.CaseKinds[1:], ", "))
+			strings.Join(kinds, ", "))
 	}
 	if errs.Required("payer_id", in.PayerID) && !s.exists(ctx, &store.Payer{}, in.PayerID) {
 		errs.Add("payer_id", "no such payer")

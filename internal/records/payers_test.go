@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/store"
@@ -42,8 +43,8 @@ func newEnv(t *testing.T) env {
 	return env{rs: rs, patient: p.ID}
 }
 
-func (e env) newCase(t *testing.T, kind string) string {
-	cs, err := e.rs.CreateCase(context.Background(), records.NewCase{PatientID: e.patient, Kind: kind}, audit.System)
+func (e env) newCase(t *testing.T, kind cases.Kind) string {
+	cs, err := (&cases.Service{DB: e.rs.DB}).Create(context.Background(), cases.New{PatientID: e.patient, Kind: kind}, audit.System)
 	require.NoError(t, err)
 	return cs.ID
 }
@@ -77,7 +78,7 @@ func TestCreatePayer(t *testing.T) {
 	_, err = e.rs.CreatePayer(ctx, records.NewPayer{Name: "Other", PayerID: "ACME1", Type: "other"}, audit.System)
 	assert.Equal(t, []string{"payer_id"}, fields(t, err))
 
-	cases := []struct {
+	tests := []struct {
 		name string
 		in   records.NewPayer
 		want []string
@@ -89,7 +90,7 @@ func TestCreatePayer(t *testing.T) {
 		{"address", records.NewPayer{Name: "X", PayerID: "AB12", Type: "auto", Phone: "call me",
 			Address: records.Address{Address1: "1 A St", City: "C", State: "Illinois", Zip: "1"}}, []string{"phone", "state", "zip"}},
 	}
-	for _, tc := range cases {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.rs.CreatePayer(ctx, tc.in, audit.System)
 			assert.ElementsMatch(t, tc.want, fields(t, err))
@@ -103,10 +104,10 @@ func TestCreatePayer(t *testing.T) {
 func TestCoverageValidation(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	caseID := e.newCase(t, store.KindInsurance)
+	caseID := e.newCase(t, cases.Insurance)
 	payer := e.newPayer(t, "ACME1")
 
-	cases := []struct {
+	tests := []struct {
 		name string
 		in   records.NewCoverage
 		want []string
@@ -125,7 +126,7 @@ func TestCoverageValidation(t *testing.T) {
 		{"dates out of order", records.NewCoverage{PayerID: payer.ID, Priority: "primary", MemberID: "M-1",
 			EffectiveFrom: "2026-06-01", EffectiveTo: "2026-05-31"}, []string{"effective_to"}},
 	}
-	for _, tc := range cases {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.rs.AddCoverage(ctx, caseID, tc.in, audit.System)
 			assert.ElementsMatch(t, tc.want, fields(t, err))
@@ -133,7 +134,7 @@ func TestCoverageValidation(t *testing.T) {
 	}
 
 	// A coverage on a private-pay case is refused on case_id.
-	private := e.newCase(t, store.KindPrivate)
+	private := e.newCase(t, cases.Private)
 	_, err := e.rs.AddCoverage(ctx, private, records.NewCoverage{PayerID: payer.ID, Priority: "primary", MemberID: "M-1",
 		EffectiveFrom: "2026-01-01"}, audit.System)
 	assert.Equal(t, []string{"case_id"}, fields(t, err))
@@ -151,7 +152,7 @@ func TestCoverageValidation(t *testing.T) {
 func TestCoverageOneActivePerPriority(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	caseID := e.newCase(t, store.KindInsurance)
+	caseID := e.newCase(t, cases.Insurance)
 	acme := e.newPayer(t, "ACME1")
 	other := e.newPayer(t, "OTHER2")
 
@@ -178,7 +179,7 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	assert.Contains(t, err.Error(), "active primary coverage")
 
 	// Another case may have its own primary.
-	_, err = e.rs.AddCoverage(ctx, e.newCase(t, store.KindWorkersComp), records.NewCoverage{PayerID: acme.ID, Priority: "primary",
+	_, err = e.rs.AddCoverage(ctx, e.newCase(t, cases.WorkersComp), records.NewCoverage{PayerID: acme.ID, Priority: "primary",
 		MemberID: "WC-1", EffectiveFrom: "2026-01-01"}, audit.System)
 	require.NoError(t, err)
 
@@ -196,7 +197,7 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	// Unknown coverage, or one from another case, is not found.
 	_, err = e.rs.DeactivateCoverage(ctx, caseID, uuid.NewString(), audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)
-	_, err = e.rs.DeactivateCoverage(ctx, e.newCase(t, store.KindInsurance), replacement.ID, audit.System)
+	_, err = e.rs.DeactivateCoverage(ctx, e.newCase(t, cases.Insurance), replacement.ID, audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)
 	_, err = e.rs.DeactivateCoverage(ctx, caseID, "not-a-uuid", audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)

@@ -1,7 +1,7 @@
 // Package records manages the reference data and registrations around cases:
-// locations, providers, fee schedules, patients and the cases themselves. Each
-// create validates the whole input, then writes the row and its audit entry in
-// one transaction.
+// locations, providers, fee schedules, patients, payers and coverages (the cases
+// themselves live in package cases). Each create validates the whole input, then
+// writes the row and its audit entry in one transaction.
 package records
 
 import (
@@ -258,56 +258,13 @@ func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.
 	return p, s.create(ctx, &p, actor, "patient", p.ID)
 }
 
-// NewCase is the input to CreateCase.
-type NewCase struct {
-	PatientID     string  `json:"patient_id"`
-	Kind          string  `json:"kind"`
-	Title         string  `json:"title"`
-	FeeScheduleID *string `json:"fee_schedule_id"`
-}
-
-// CreateCase opens a case for a patient. A patient may have several open cases.
-func (s *Service) CreateCase(ctx context.Context, in NewCase, actor audit.Actor) (store.Case, error) {
-	var errs validate.Errors
-	if errs.Required("patient_id", in.PatientID) && !s.exists(ctx, &store.Patient{}, in.PatientID) {
-		errs.Add("patient_id", "no such patient")
-	}
-	ok := false
-	for _, k := range store.CaseKinds {
-		ok = ok || k == in.Kind
-	}
-	errs.Check(ok, "kind", "must be one of %v", store.CaseKinds)
-	if in.FeeScheduleID != nil && !s.exists(ctx, &store.FeeSchedule{}, *in.FeeScheduleID) {
-		errs.Add("fee_schedule_id", "no such fee schedule")
-	}
-	if len(errs) > 0 {
-		return store.Case{}, errs
-	}
-	c := store.Case{ID: uuid.NewString(), PatientID: in.PatientID, Kind: in.Kind, Title: in.Title,
-		Status: "open", Stage: "open", FeeScheduleID: in.FeeScheduleID, OpenedAt: now(), UpdatedAt: now()}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&c).Error; err != nil {
-			return fmt.Errorf("create case: %w", err)
-		}
-		return audit.Record(tx, actor, "case.create", "case", c.ID, map[string]any{"patient_id": c.PatientID, "kind": c.Kind})
-	})
-	return c, err
-}
-
 // Exists reports whether a row of model's table has id (false for malformed ids).
 func (s *Service) Exists(ctx context.Context, model any, id string) bool {
 	return s.exists(ctx, model, id)
 }
 
 func (s *Service) exists(ctx context.Context, model any, id string) bool {
-	if uuid.Validate(id) != nil {
-		return false
-	}
-	var n int64
-	if err := s.DB.WithContext(ctx).Model(model).Where("id = ?", id).Count(&n).Error; err != nil {
-		return false
-	}
-	return n > 0
+	return db.Exists(s.DB.WithContext(ctx).Model(model), id)
 }
 
 // Get loads one row by id into dst, returning ErrNotFound when absent.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/ledger"
@@ -71,7 +72,7 @@ func newWorld(t *testing.T) *world {
 // building, 837P rendering and the simulator, and returns the claim and its 835.
 func (w *world) claim(t *testing.T, memberID string) (claims.Built, []byte) {
 	ctx := context.Background()
-	cs, err := w.records.CreateCase(ctx, records.NewCase{PatientID: w.patient, Kind: "insurance"}, audit.System)
+	cs, err := (&cases.Service{DB: w.records.DB}).Create(ctx, cases.New{PatientID: w.patient, Kind: "insurance"}, audit.System)
 	require.NoError(t, err)
 	_, err = w.records.AddCoverage(ctx, cs.ID, records.NewCoverage{PayerID: w.payer, Priority: "primary",
 		MemberID: memberID, EffectiveFrom: "2026-01-01"}, audit.System)

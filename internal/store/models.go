@@ -137,32 +137,6 @@ type Patient struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// Case kinds.
-const (
-	KindPrivate        = "private"
-	KindInsurance      = "insurance"
-	KindMVA            = "mva"
-	KindPersonalInjury = "personal_injury"
-	KindWorkersComp    = "workers_comp"
-)
-
-// CaseKinds lists every case kind in display order.
-var CaseKinds = []string{KindPrivate, KindInsurance, KindMVA, KindPersonalInjury, KindWorkersComp}
-
-// Case is one real-world episode of care for a patient.
-type Case struct {
-	ID            string     `gorm:"primaryKey;type:uuid" json:"id"`
-	PatientID     string     `gorm:"type:uuid" json:"patient_id"`
-	Kind          string     `json:"kind"`
-	Title         string     `json:"title"`
-	Status        string     `json:"status"`
-	Stage         string     `json:"stage"`
-	FeeScheduleID *string    `gorm:"type:uuid" json:"fee_schedule_id,omitempty"`
-	OpenedAt      time.Time  `json:"opened_at"`
-	ClosedAt      *time.Time `json:"closed_at,omitempty"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-}
-
 // Encounter is one visit within a case.
 type Encounter struct {
 	ID                 string     `gorm:"primaryKey;type:uuid"`

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 )
 
 // TaskQueue is the task queue every workflow and activity of the product runs on.
@@ -46,17 +47,6 @@ const (
 // CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.
 func CaseWorkflowID(caseID string) string { return "case/" + caseID }
 
-// Case stages, mirrored in the CaseStage search attribute and cases.stage.
-const (
-	StageOpen           = "open"            // no visit yet
-	StageChargeCapture  = "charge_capture"  // a visit awaits completed charges
-	StagePatientBalance = "patient_balance" // private case: the patient owes money
-	StagePaid           = "paid"            // private case: nothing owed
-	StageReadyToBill    = "ready_to_bill"   // insurance / workers' comp: charges await a claim
-	StageHeld           = "held"            // MVA / personal injury: charges held until settlement
-	StageBilled         = "billed"          // insurance: claims are with payers
-)
-
 // Search attributes the product registers. They carry no PHI.
 var (
 	SearchCaseStage = temporal.NewSearchAttributeKeyKeyword("CaseStage")
@@ -77,7 +67,7 @@ var SearchAttributes = map[string]enums.IndexedValueType{
 type CaseInput struct {
 	CaseID              string        `json:"case_id"`
 	PatientID           string        `json:"patient_id"`
-	Kind                string        `json:"kind"`
+	Kind                cases.Kind    `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
 	// ClaimDayLength is the length of a payer's day for the case's claim
 	// workflows (24h when zero; see ClaimInput.DayLength).
@@ -91,13 +81,14 @@ type CaseInput struct {
 type CaseState struct {
 	CaseID              string        `json:"case_id"`
 	PatientID           string        `json:"patient_id"`
-	Kind                string        `json:"kind"`
+	Kind                cases.Kind    `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
 	ClaimDayLength      time.Duration `json:"claim_day_length,omitempty"`
-	Stage               string        `json:"stage"`
-	Encounters          []Encounter   `json:"encounters"`
-	Payments            []Money       `json:"payments"`
-	Adjustments         []Money       `json:"adjustments"`
+	// Stage is one of cases.Stages.
+	Stage       string      `json:"stage"`
+	Encounters  []Encounter `json:"encounters"`
+	Payments    []Money     `json:"payments"`
+	Adjustments []Money     `json:"adjustments"`
 	// Insurance is every payer posting and claim settlement the case has seen.
 	Insurance []InsuranceEvent `json:"insurance,omitempty"`
 	// BillingProblems are the tasks raised because a completed visit could not be
