@@ -19,7 +19,6 @@ import (
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -29,43 +28,67 @@ func (s *Server) createCase(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	respond(c, s, http.StatusCreated)(s.cases.Create(c.Request.Context(), in, actor(c)))
+	cs, err := s.cases.Create(c.Request.Context(), in, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, showCase(cs))
 }
 
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
-	q := s.DB.Order("opened_at DESC, id")
-	kinds := make([]string, len(cases.Kinds))
-	for i, k := range cases.Kinds {
-		kinds[i] = string(k)
-	}
-	allowed := map[string][]string{"kind": kinds, "status": cases.Statuses, "stage": cases.Stages}
+	f := cases.Filter{PatientID: c.Query("patient_id"), Kind: cases.Kind(c.Query("kind")),
+		Stage: c.Query("stage"), Status: c.Query("status")}
 	var errs validate.Errors
-	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
-		v := c.Query(f)
-		switch {
-		case v == "":
-			continue
-		case f == "patient_id" && uuid.Validate(v) != nil:
-			errs.Add(f, "must be a UUID")
-		case f != "patient_id" && !slices.Contains(allowed[f], v):
-			errs.Add(f, "must be one of %v", allowed[f])
-		}
-		q = q.Where(f+" = ?", v)
-	}
+	errs.Check(f.PatientID == "" || uuid.Validate(f.PatientID) == nil, "patient_id", "must be a UUID")
+	errs.Check(f.Kind == "" || f.Kind.Valid(), "kind", "must be one of %v", cases.Kinds)
+	errs.Check(f.Stage == "" || slices.Contains(cases.Stages, f.Stage), "stage", "must be one of %v", cases.Stages)
+	errs.Check(f.Status == "" || slices.Contains(cases.Statuses, f.Status), "status", "must be one of %v", cases.Statuses)
 	if len(errs) > 0 {
 		invalid(c, errs)
 		return
 	}
-	var out []cases.Case
-	list(c, s, q, &out)
+	var ok bool
+	if f.Limit, ok = limitParam(c); !ok {
+		return
+	}
+	list, err := s.cases.List(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]caseJSON, len(list))
+	for i, cs := range list {
+		items[i] = showCase(cs)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// loadCase reads the case row named by the :id parameter, answering 404 itself.
+// caseJSON is a case as the API shows it.
+type caseJSON struct {
+	ID            string     `json:"id"`
+	PatientID     string     `json:"patient_id"`
+	Kind          cases.Kind `json:"kind"`
+	Title         string     `json:"title"`
+	Status        string     `json:"status"`
+	Stage         string     `json:"stage"`
+	FeeScheduleID *string    `json:"fee_schedule_id,omitempty"`
+	OpenedAt      time.Time  `json:"opened_at"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+func showCase(cs cases.Case) caseJSON {
+	return caseJSON{ID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, Title: cs.Title, Status: cs.Status,
+		Stage: cs.Stage, FeeScheduleID: cs.FeeScheduleID, OpenedAt: cs.OpenedAt, ClosedAt: cs.ClosedAt, UpdatedAt: cs.UpdatedAt}
+}
+
+// loadCase reads the case named by the :id parameter, answering 404 itself.
 func (s *Server) loadCase(c *gin.Context) (cases.Case, bool) {
-	var cs cases.Case
-	if err := s.records.Get(c.Request.Context(), &cs, c.Param("id")); err != nil {
-		if errors.Is(err, records.ErrNotFound) {
+	cs, err := s.cases.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		if errors.Is(err, cases.ErrNotFound) {
 			notFound(c, "case "+c.Param("id"))
 		} else {
 			s.fail(c, err)
@@ -143,7 +166,7 @@ type ledgerView struct {
 }
 
 type caseResponse struct {
-	cases.Case
+	caseJSON
 	Stage      string               `json:"stage"`
 	Encounters []contract.Encounter `json:"encounters"`
 	// Insurance lists payer postings and claim settlements; BillingProblems the
@@ -192,7 +215,7 @@ func (s *Server) getCase(c *gin.Context) {
 	if v.BillingProblems == nil {
 		v.BillingProblems = []contract.BillingProblem{}
 	}
-	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
+	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: v.Stage, Encounters: v.Encounters, Totals: t,
 		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree})
 }
 
@@ -217,27 +240,19 @@ func (s *Server) getCaseLedger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var rows []struct {
-		ID, Kind, IdempotencyKey, SourceType, SourceID, Memo, AccountCode string
-		PostedAt                                                          time.Time
-		Amount                                                            decimal.Decimal
-	}
-	err := s.DB.WithContext(c.Request.Context()).Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
-		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
-		FROM journals j JOIN journal_lines l ON l.journal_id = j.id
-		WHERE j.case_id = ? ORDER BY j.posted_at, j.id, l.id`, cs.ID).Scan(&rows).Error
+	journals, err := ledger.CaseJournals(s.DB.WithContext(c.Request.Context()), cs.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := []journalJSON{}
-	for _, r := range rows {
-		if len(out) == 0 || out[len(out)-1].ID != r.ID {
-			out = append(out, journalJSON{ID: r.ID, Kind: r.Kind, IdempotencyKey: r.IdempotencyKey,
-				SourceType: r.SourceType, SourceID: r.SourceID, Memo: r.Memo, PostedAt: r.PostedAt})
+	out := make([]journalJSON, 0, len(journals))
+	for _, j := range journals {
+		jj := journalJSON{ID: j.ID, Kind: j.Kind, IdempotencyKey: j.IdempotencyKey, SourceType: j.SourceType,
+			SourceID: j.SourceID, Memo: j.Memo, PostedAt: j.PostedAt}
+		for _, l := range j.Lines {
+			jj.Lines = append(jj.Lines, journalLineJSON{Account: string(l.Account), Amount: l.Amount})
 		}
-		last := &out[len(out)-1]
-		last.Lines = append(last.Lines, journalLineJSON{Account: r.AccountCode, Amount: r.Amount})
+		out = append(out, jj)
 	}
 	c.JSON(http.StatusOK, gin.H{"case_id": cs.ID, "journals": out})
 }
@@ -259,10 +274,10 @@ func (s *Server) checkIn(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	var errs validate.Errors
-	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &store.Provider{}, in.ProviderID) {
+	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &records.Provider{}, in.ProviderID) {
 		errs.Add("provider_id", "no such provider")
 	}
-	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &store.Location{}, in.LocationID) {
+	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &records.Location{}, in.LocationID) {
 		errs.Add("location_id", "no such location")
 	}
 	if in.ServiceDate == "" {

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/claims"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -30,7 +29,7 @@ const ProblemUnreadableFile = "/problems/unreadable-file"
 
 // claimUpdate sends an update to a claim's workflow and writes its answer.
 func (s *Server) claimUpdate(c *gin.Context, name string, arg, out any) {
-	var cl store.Claim
+	var cl claims.Claim
 	if err := s.records.Get(c.Request.Context(), &cl, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return

@@ -7,12 +7,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 )
 
 func (s *Server) listPayers(c *gin.Context) {
-	var out []store.Payer
-	list(c, s, s.DB.Order("name, payer_id"), &out)
+	listed(c, s, s.records.ListPayers)
 }
 
 func (s *Server) createPayer(c *gin.Context) {
@@ -24,7 +22,7 @@ func (s *Server) createPayer(c *gin.Context) {
 }
 
 func (s *Server) getPayer(c *gin.Context) {
-	var p store.Payer
+	var p records.Payer
 	if err := s.records.Get(c.Request.Context(), &p, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
@@ -34,13 +32,13 @@ func (s *Server) getPayer(c *gin.Context) {
 
 // coverageJSON is a coverage as the API shows it, with dates as YYYY-MM-DD.
 type coverageJSON struct {
-	store.Coverage
+	records.Coverage
 	SubscriberDateOfBirth *string `json:"subscriber_date_of_birth"`
 	EffectiveFrom         string  `json:"effective_from"`
 	EffectiveTo           *string `json:"effective_to"`
 }
 
-func showCoverage(cv store.Coverage) coverageJSON {
+func showCoverage(cv records.Coverage) coverageJSON {
 	out := coverageJSON{Coverage: cv, EffectiveFrom: cv.EffectiveFrom.Format(time.DateOnly)}
 	if d := cv.SubscriberDateOfBirth; d != nil {
 		s := d.Format(time.DateOnly)

@@ -1,25 +1,22 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
 func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, user(c)) }
 
 func (s *Server) listUsers(c *gin.Context) {
-	var out []store.User
-	list(c, s, s.DB.Order("email"), &out)
+	listed(c, s, s.auth.ListUsers)
 }
 
 func (s *Server) createUser(c *gin.Context) {
@@ -45,7 +42,7 @@ func (s *Server) issueToken(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	if !s.records.Exists(c.Request.Context(), &store.User{}, id) {
+	if !s.records.Exists(c.Request.Context(), &auth.User{}, id) {
 		notFound(c, "user "+id)
 		return
 	}
@@ -59,8 +56,7 @@ func (s *Server) issueToken(c *gin.Context) {
 }
 
 func (s *Server) listLocations(c *gin.Context) {
-	var out []store.Location
-	list(c, s, s.DB.Order("name"), &out)
+	listed(c, s, s.records.ListLocations)
 }
 
 func (s *Server) createLocation(c *gin.Context) {
@@ -72,8 +68,7 @@ func (s *Server) createLocation(c *gin.Context) {
 }
 
 func (s *Server) listProviders(c *gin.Context) {
-	var out []store.Provider
-	list(c, s, s.DB.Order("last_name, first_name"), &out)
+	listed(c, s, s.records.ListProviders)
 }
 
 func (s *Server) createProvider(c *gin.Context) {
@@ -85,8 +80,7 @@ func (s *Server) createProvider(c *gin.Context) {
 }
 
 func (s *Server) listFeeSchedules(c *gin.Context) {
-	var out []store.FeeSchedule
-	list(c, s, s.DB.Preload("Items", func(db *gorm.DB) *gorm.DB { return db.Order("procedure_code") }).Order("name"), &out)
+	listed(c, s, s.records.ListFeeSchedules)
 }
 
 type feeScheduleRequest struct {
@@ -114,25 +108,16 @@ func (s *Server) createFeeSchedule(c *gin.Context) {
 }
 
 func (s *Server) getFeeSchedule(c *gin.Context) {
-	var fs store.FeeSchedule
-	if err := s.records.Get(c.Request.Context(), &fs, c.Param("id")); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.DB.WithContext(c.Request.Context()).Where("fee_schedule_id = ?", fs.ID).Order("procedure_code").Find(&fs.Items).Error; err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, fs)
+	respond(c, s, http.StatusOK)(s.records.GetFeeSchedule(c.Request.Context(), c.Param("id")))
 }
 
 // patientJSON is a patient as the API shows it.
 type patientJSON struct {
-	store.Patient
+	records.Patient
 	DateOfBirth string `json:"date_of_birth"`
 }
 
-func showPatient(p store.Patient) patientJSON {
+func showPatient(p records.Patient) patientJSON {
 	return patientJSON{Patient: p, DateOfBirth: p.DateOfBirth.Format("2006-01-02")}
 }
 
@@ -150,7 +135,7 @@ func (s *Server) createPatient(c *gin.Context) {
 }
 
 func (s *Server) getPatient(c *gin.Context) {
-	var p store.Patient
+	var p records.Patient
 	if err := s.records.Get(c.Request.Context(), &p, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
@@ -160,24 +145,20 @@ func (s *Server) getPatient(c *gin.Context) {
 
 // listPatients searches by name prefix (q) or date of birth (dob).
 func (s *Server) listPatients(c *gin.Context) {
-	q := s.DB.Order("last_name, first_name, id")
-	if term := strings.TrimSpace(c.Query("q")); term != "" {
-		like := strings.ToLower(term) + "%"
-		q = q.Where("lower(last_name) LIKE ? OR lower(first_name) LIKE ?", like, like)
-	}
+	f := records.PatientFilter{Name: c.Query("q")}
 	if dob := c.Query("dob"); dob != "" {
-		if _, err := time.Parse(time.DateOnly, dob); err != nil {
+		var err error
+		if f.DateOfBirth, err = time.Parse(time.DateOnly, dob); err != nil {
 			invalid(c, validate.Errors{{Field: "dob", Message: "must be a date YYYY-MM-DD"}})
 			return
 		}
-		q = q.Where("date_of_birth = ?", dob)
 	}
-	limit, ok := limitParam(c)
-	if !ok {
+	var ok bool
+	if f.Limit, ok = limitParam(c); !ok {
 		return
 	}
-	var ps []store.Patient
-	if err := q.WithContext(c.Request.Context()).Limit(limit).Find(&ps).Error; err != nil {
+	ps, err := s.records.ListPatients(c.Request.Context(), f)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -198,20 +179,22 @@ func limitParam(c *gin.Context) (int, bool) {
 	return n, true
 }
 
-// list runs a query for a listing endpoint and answers {"items": [...]}.
-func list[T any](c *gin.Context, s *Server, q *gorm.DB, out *[]T) {
+// listed answers a listing endpoint with {"items": [...]} from a domain list
+// function, after reading the limit parameter.
+func listed[T any](c *gin.Context, s *Server, list func(context.Context, int) ([]T, error)) {
 	limit, ok := limitParam(c)
 	if !ok {
 		return
 	}
-	if err := q.WithContext(c.Request.Context()).Limit(limit).Find(out).Error; err != nil {
+	out, err := list(c.Request.Context(), limit)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if *out == nil {
-		*out = []T{}
+	if out == nil {
+		out = []T{}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": *out})
+	c.JSON(http.StatusOK, gin.H{"items": out})
 }
 
 // respond returns a function that answers a (value, error) pair.

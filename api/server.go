@@ -22,9 +22,9 @@ import (
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 )
 
@@ -40,6 +40,7 @@ type Server struct {
 	auth    *auth.Service
 	records *records.Service
 	cases   *cases.Service
+	claims  *claims.Service
 	billing *billing.Service
 	tasks   *tasks.Service
 }
@@ -48,6 +49,7 @@ type Server struct {
 func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter time.Duration) *Server {
 	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
 		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
+		claims:  &claims.Service{DB: g},
 		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
 }
 
@@ -163,7 +165,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	attrs := []any{"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID)}
 	if u, ok := c.Get(ctxUser); ok {
-		attrs = append(attrs, "user_id", u.(store.User).ID)
+		attrs = append(attrs, "user_id", u.(auth.User).ID)
 	}
 	s.Logger.Info("http request", attrs...)
 }
@@ -210,9 +212,9 @@ func (s *Server) allow(roles []string) gin.HandlerFunc {
 	}
 }
 
-func user(c *gin.Context) store.User {
+func user(c *gin.Context) auth.User {
 	u, _ := c.Get(ctxUser)
-	su, _ := u.(store.User)
+	su, _ := u.(auth.User)
 	return su
 }
 

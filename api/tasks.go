@@ -1,15 +1,18 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -32,10 +35,7 @@ func (s *Server) listTasks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if ts == nil {
-		ts = []store.Task{}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": ts})
+	c.JSON(http.StatusOK, gin.H{"items": showTasks(ts)})
 }
 
 type claimRequest struct {
@@ -56,7 +56,11 @@ func (s *Server) claimNextTask(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	respond(c, s, http.StatusOK)(t, err)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, showTask(t))
 }
 
 type completeTaskRequest struct {
@@ -76,7 +80,7 @@ func (s *Server) completeTask(c *gin.Context) {
 		notFound(c, "task "+c.Param("id"))
 		return
 	}
-	var t store.Task
+	var t tasks.Task
 	res := s.DB.WithContext(c.Request.Context()).Where("id = ?", c.Param("id")).Limit(1).Find(&t)
 	if res.Error != nil {
 		s.fail(c, res.Error)
@@ -105,13 +109,60 @@ var claimAnswer = map[string]string{
 
 // listAudit filters by entity_type and entity_id, newest first.
 func (s *Server) listAudit(c *gin.Context) {
-	q := s.DB.Order("id DESC")
-	if v := c.Query("entity_type"); v != "" {
-		q = q.Where("entity_type = ?", v)
+	f := audit.Filter{EntityType: c.Query("entity_type"), EntityID: c.Query("entity_id")}
+	listed(c, s, func(ctx context.Context, limit int) ([]audit.Entry, error) {
+		f.Limit = limit
+		return audit.List(s.DB.WithContext(ctx), f)
+	})
+}
+
+// taskJSON is a task as the API shows it.
+type taskJSON struct {
+	ID          string     `json:"id"`
+	Queue       string     `json:"queue"`
+	Kind        string     `json:"kind"`
+	Status      string     `json:"status"`
+	BusinessKey string     `json:"business_key"`
+	CaseID      *string    `json:"case_id,omitempty"`
+	EncounterID *string    `json:"encounter_id,omitempty"`
+	ClaimID     *string    `json:"claim_id,omitempty"`
+	Title       string     `json:"title"`
+	Details     db.JSON    `json:"details"`
+	Priority    int        `json:"priority"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	AssigneeID  *string    `json:"assignee_id,omitempty"`
+	ClaimedAt   *time.Time `json:"claimed_at,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	Resolution  string     `json:"resolution"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func showTask(r tasks.Task) taskJSON {
+	return taskJSON{
+		ID:          r.ID,
+		Queue:       r.Queue,
+		Kind:        r.Kind,
+		Status:      r.Status,
+		BusinessKey: r.BusinessKey,
+		CaseID:      r.CaseID,
+		EncounterID: r.EncounterID,
+		ClaimID:     r.ClaimID,
+		Title:       r.Title,
+		Details:     r.Details,
+		Priority:    r.Priority,
+		DueAt:       r.DueAt,
+		AssigneeID:  r.AssigneeID,
+		ClaimedAt:   r.ClaimedAt,
+		CompletedAt: r.CompletedAt,
+		Resolution:  r.Resolution,
+		CreatedAt:   r.CreatedAt,
 	}
-	if v := c.Query("entity_id"); v != "" {
-		q = q.Where("entity_id = ?", v)
+}
+
+func showTasks(ts []tasks.Task) []taskJSON {
+	out := make([]taskJSON, len(ts))
+	for i, t := range ts {
+		out[i] = showTask(t)
 	}
-	var out []store.AuditEntry
-	list(c, s, q, &out)
+	return out
 }

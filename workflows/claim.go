@@ -14,8 +14,8 @@ import (
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -388,7 +388,7 @@ func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
 }
 
 func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
-	if w.s.Facts.Priority != store.PriorityPrimary {
+	if w.s.Facts.Priority != records.PriorityPrimary {
 		return nil
 	}
 	var id string

@@ -21,8 +21,8 @@ import (
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -86,7 +86,7 @@ func TestClaimWorkflow(t *testing.T) { suite.Run(t, new(claimSuite)) }
 func (s *claimSuite) SetupTest() {
 	s.start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	s.calls, s.stages, s.events, s.children = nil, nil, nil, nil
-	s.facts = contract.ClaimFacts{Priority: store.PriorityPrimary, Frequency: "1", PatientControlNumber: "PCN1",
+	s.facts = contract.ClaimFacts{Priority: records.PriorityPrimary, Frequency: "1", PatientControlNumber: "PCN1",
 		AckWaitDays: 3, PaymentWaitDays: 30, AppealWindowDays: 30, TimelyFilingDays: 365, ServiceDate: s.start}
 	s.loadErr, s.scrubs, s.elig, s.appeals, s.fixErrs = nil, nil, nil, nil, nil
 	s.secondary, s.signalErr, s.fixDelay, s.appealDelay = "", nil, 0, 0
@@ -165,12 +165,12 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 			if len(s.fixErrs) > 0 {
 				err, s.fixErrs = s.fixErrs[0], s.fixErrs[1:]
 			}
-			return claims.Built{Claim: store.Claim{ID: in.ClaimID}}, err
+			return claims.Built{Claim: claims.Claim{ID: in.ClaimID}}, err
 		}).Maybe()
 	env.OnActivity(a.ReplaceClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ClaimActorInput) (claims.Built, error) {
 			rec("ReplaceClaim", in)
-			return claims.Built{Claim: store.Claim{ID: tReplacement, Frequency: "7"}}, nil
+			return claims.Built{Claim: claims.Claim{ID: tReplacement, Frequency: "7"}}, nil
 		}).Maybe()
 	env.OnActivity(a.BuildSecondaryClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (string, error) {
@@ -1093,7 +1093,7 @@ func (s *claimSuite) TestLateRejectionAfterAcceptance() {
 
 // 13b. A paid secondary claim starts nothing.
 func (s *claimSuite) TestPaidSecondaryStartsNothing() {
-	s.facts.Priority = store.PrioritySecondary
+	s.facts.Priority = records.PrioritySecondary
 	s.secondary = "cl3"
 	s.accepted(time.Hour)
 	s.notice(2*time.Hour, remitNotice(claims.StagePaid, nil))

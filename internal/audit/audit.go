@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/clinicflow/rcm/internal/store"
 )
 
 // Actor is who caused a write and under which request. It travels with workflow
@@ -25,7 +23,7 @@ var System = Actor{}
 // Record appends one audit row inside tx. changes must not contain PHI values; pass
 // ids, amounts, codes and the names of changed fields.
 func Record(tx *gorm.DB, actor Actor, action, entityType, entityID string, changes map[string]any) error {
-	e := store.AuditEntry{
+	e := Entry{
 		At: time.Now().UTC(), Action: action, EntityType: entityType, EntityID: entityID,
 		RequestID: actor.RequestID,
 	}
@@ -43,4 +41,30 @@ func Record(tx *gorm.DB, actor Actor, action, entityType, entityID string, chang
 		return fmt.Errorf("audit %s %s: %w", action, entityID, err)
 	}
 	return nil
+}
+
+// Filter selects audit entries; empty fields match every entry.
+type Filter struct {
+	EntityType string
+	EntityID   string
+	Limit      int
+}
+
+// List returns audit entries, newest first.
+func List(tx *gorm.DB, f Filter) ([]Entry, error) {
+	q := tx.Model(&Entry{})
+	if f.EntityType != "" {
+		q = q.Where("entity_type = ?", f.EntityType)
+	}
+	if f.EntityID != "" {
+		q = q.Where("entity_id = ?", f.EntityID)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var out []Entry
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list audit entries: %w", err)
+	}
+	return out, nil
 }

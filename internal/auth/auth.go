@@ -19,7 +19,6 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -74,11 +73,11 @@ func (u NewUser) Validate() validate.Errors {
 }
 
 // CreateUser adds a user.
-func (s *Service) CreateUser(ctx context.Context, in NewUser, actor audit.Actor) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in NewUser, actor audit.Actor) (User, error) {
 	if errs := in.Validate(); len(errs) > 0 {
-		return store.User{}, errs
+		return User{}, errs
 	}
-	u := store.User{ID: uuid.NewString(), Email: strings.ToLower(strings.TrimSpace(in.Email)),
+	u := User{ID: uuid.NewString(), Email: strings.ToLower(strings.TrimSpace(in.Email)),
 		Name: strings.TrimSpace(in.Name), Role: in.Role, CreatedAt: time.Now().UTC()}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&u).Error; err != nil {
@@ -100,7 +99,7 @@ func (s *Service) IssueToken(ctx context.Context, userID, name string, actor aud
 		return "", err
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	t := store.APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: time.Now().UTC()}
+	t := APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: time.Now().UTC()}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&t).Error; err != nil {
 			if db.IsForeignKeyViolation(err) {
@@ -123,8 +122,8 @@ func Hash(token string) string {
 }
 
 // Authenticate returns the active user owning token.
-func (s *Service) Authenticate(ctx context.Context, token string) (store.User, error) {
-	var u store.User
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	var u User
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return u, ErrUnauthenticated
 	}
@@ -142,6 +141,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (store.User, e
 // CountUsers returns how many users exist.
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.DB.WithContext(ctx).Model(&store.User{}).Count(&n).Error
+	err := s.DB.WithContext(ctx).Model(&User{}).Count(&n).Error
 	return n, err
+}
+
+// ListUsers lists users by email, up to limit (100 when out of 1..500).
+func (s *Service) ListUsers(ctx context.Context, limit int) ([]User, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	out := []User{}
+	if err := s.DB.WithContext(ctx).Order("email").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -90,4 +91,55 @@ func (s *Service) SetStage(ctx context.Context, caseID, stage string) error {
 		return fmt.Errorf("set stage of case %s: %w", caseID, err)
 	}
 	return nil
+}
+
+// Filter selects cases to list; empty fields match every case.
+type Filter struct {
+	PatientID string
+	Kind      Kind
+	Stage     string
+	Status    string
+	Limit     int
+}
+
+// List returns cases, most recently opened first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Case, error) {
+	q := s.DB.WithContext(ctx).Model(&Case{})
+	for col, v := range map[string]string{"patient_id": f.PatientID, "kind": string(f.Kind), "stage": f.Stage, "status": f.Status} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	var out []Case
+	if err := q.Order("opened_at DESC, id").Limit(limit(f.Limit)).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	return out, nil
+}
+
+// Get reads one case; apperr NotFound when there is none.
+func (s *Service) Get(ctx context.Context, id string) (Case, error) {
+	var c Case
+	if uuid.Validate(id) != nil {
+		return c, ErrNotFound
+	}
+	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&c)
+	switch {
+	case res.Error != nil:
+		return c, fmt.Errorf("read case %s: %w", id, res.Error)
+	case res.RowsAffected == 0:
+		return c, ErrNotFound
+	}
+	return c, nil
+}
+
+// ErrNotFound is returned for an unknown case.
+var ErrNotFound = apperr.New(apperr.NotFound, "case not found")
+
+// limit bounds a list's length: 100 by default, at most 500.
+func limit(n int) int {
+	if n <= 0 || n > 500 {
+		return 100
+	}
+	return n
 }

@@ -16,8 +16,9 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -90,8 +91,8 @@ type BuildInput struct {
 
 // Built is a claim with its lines.
 type Built struct {
-	Claim store.Claim       `json:"claim"`
-	Lines []store.ClaimLine `json:"lines"`
+	Claim Claim       `json:"claim"`
+	Lines []ClaimLine `json:"lines"`
 }
 
 // Build groups the encounter's active charges into an original (frequency 1) claim
@@ -112,7 +113,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 		if cs.Kind.BillsPatient() {
 			return validate.Errors{{Field: "case_id", Message: "a private-pay case is billed to the patient, not to a payer"}}
 		}
-		var enc store.Encounter
+		var enc billing.Encounter
 		if res := tx.Where("id = ? AND case_id = ?", in.EncounterID, in.CaseID).Limit(1).Find(&enc); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
@@ -121,7 +122,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 		if enc.ChargesCompletedAt == nil {
 			return ErrNotReady
 		}
-		var cov store.Coverage
+		var cov records.Coverage
 		res := tx.Where(`case_id = ? AND priority = ? AND status = 'active' AND effective_from <= ?
 			AND (effective_to IS NULL OR effective_to >= ?)`, in.CaseID, in.Priority, enc.ServiceDate, enc.ServiceDate).
 			Limit(1).Find(&cov)
@@ -132,15 +133,15 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 			return validate.Errors{{Field: "priority", Message: fmt.Sprintf(
 				"the case has no active %s coverage on the service date %s", in.Priority, enc.ServiceDate.Format(time.DateOnly))}}
 		}
-		var existing store.Claim
+		var existing Claim
 		if res := tx.Where("encounter_id = ? AND coverage_id = ? AND frequency = '1'", enc.ID, cov.ID).Limit(1).Find(&existing); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected > 0 {
 			out.Claim = existing
 			return tx.Where("claim_id = ?", existing.ID).Order("line_number").Find(&out.Lines).Error
 		}
-		var charges []store.Charge
-		if err := tx.Where("encounter_id = ? AND status = ?", enc.ID, store.ChargeActive).
+		var charges []billing.Charge
+		if err := tx.Where("encounter_id = ? AND status = ?", enc.ID, billing.ChargeActive).
 			Order("created_at, id").Find(&charges).Error; err != nil {
 			return err
 		}
@@ -168,7 +169,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 // assemble maps charges to claim lines. Each charge points at its own diagnoses;
 // the claim carries one diagnosis list (at most 12, first-seen order) and each
 // line's pointers are renumbered into it.
-func assemble(cs cases.Case, enc store.Encounter, cov store.Coverage, charges []store.Charge) (store.Claim, []store.ClaimLine, error) {
+func assemble(cs cases.Case, enc billing.Encounter, cov records.Coverage, charges []billing.Charge) (Claim, []ClaimLine, error) {
 	var errs validate.Errors
 	if len(charges) == 0 {
 		errs.Add("encounter_id", "the encounter has no active charges to bill")
@@ -179,7 +180,7 @@ func assemble(cs cases.Case, enc store.Encounter, cov store.Coverage, charges []
 	var diagnoses []string
 	index := map[string]int{}
 	claimID := uuid.NewString()
-	lines := make([]store.ClaimLine, 0, len(charges))
+	lines := make([]ClaimLine, 0, len(charges))
 	total := decimal.Zero
 	for i, ch := range charges {
 		var ptrs []int64
@@ -198,7 +199,7 @@ func assemble(cs cases.Case, enc store.Encounter, cov store.Coverage, charges []
 				ptrs = append(ptrs, int64(n))
 			}
 		}
-		lines = append(lines, store.ClaimLine{ID: uuid.NewString(), ClaimID: claimID, ChargeID: ch.ID,
+		lines = append(lines, ClaimLine{ID: uuid.NewString(), ClaimID: claimID, ChargeID: ch.ID,
 			LineNumber: i + 1, ProcedureCode: ch.ProcedureCode, Modifiers: ch.Modifiers, Units: ch.Units,
 			Charge: ch.Amount, DiagnosisPointers: ptrs, ServiceDate: enc.ServiceDate})
 		total = total.Add(ch.Amount)
@@ -207,10 +208,10 @@ func assemble(cs cases.Case, enc store.Encounter, cov store.Coverage, charges []
 		errs.Add("diagnoses", "the charges point at %d diagnoses; a claim holds at most %d: split the encounter's charges", len(diagnoses), MaxDiagnoses)
 	}
 	if len(errs) > 0 {
-		return store.Claim{}, nil, errs
+		return Claim{}, nil, errs
 	}
 	now := time.Now().UTC()
-	claim := store.Claim{ID: claimID, CaseID: cs.ID, EncounterID: enc.ID, CoverageID: cov.ID, PayerID: cov.PayerID,
+	claim := Claim{ID: claimID, CaseID: cs.ID, EncounterID: enc.ID, CoverageID: cov.ID, PayerID: cov.PayerID,
 		Priority: cov.Priority, Frequency: "1", PatientControlNumber: ControlNumber(claimID), Stage: StageCreated,
 		Diagnoses: diagnoses, TotalCharge: total, StageChangedAt: now, CreatedAt: now}
 	return claim, lines, nil
@@ -241,7 +242,7 @@ func (s *Service) Transition(ctx context.Context, claimID, to, cause string, det
 		if from == to {
 			return nil
 		}
-		if err := tx.Model(&store.Claim{}).Where("id = ?", claimID).
+		if err := tx.Model(&Claim{}).Where("id = ?", claimID).
 			Updates(map[string]any{"stage": to, "stage_changed_at": time.Now().UTC()}).Error; err != nil {
 			return err
 		}
@@ -254,7 +255,7 @@ func appendEvent(tx *gorm.DB, claimID, from, to, cause string, detail map[string
 	if err != nil {
 		return err
 	}
-	ev := store.ClaimEvent{ClaimID: claimID, At: time.Now().UTC(), FromStage: from, ToStage: to, Cause: cause, Detail: b}
+	ev := ClaimEvent{ClaimID: claimID, At: time.Now().UTC(), FromStage: from, ToStage: to, Cause: cause, Detail: b}
 	if actor.UserID != "" {
 		ev.ActorID = &actor.UserID
 	}
@@ -265,8 +266,8 @@ func appendEvent(tx *gorm.DB, claimID, from, to, cause string, detail map[string
 }
 
 // Timeline returns a claim's events, oldest first.
-func (s *Service) Timeline(ctx context.Context, claimID string) ([]store.ClaimEvent, error) {
-	var evs []store.ClaimEvent
+func (s *Service) Timeline(ctx context.Context, claimID string) ([]ClaimEvent, error) {
+	var evs []ClaimEvent
 	err := s.DB.WithContext(ctx).Where("claim_id = ?", claimID).Order("at, id").Find(&evs).Error
 	return evs, err
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -217,8 +216,8 @@ func latestSubmission(tx *gorm.DB, claimID string) (submissionRow, bool, error) 
 
 // lockClaim reads the claim row FOR UPDATE; an id that is not a UUID is not
 // found rather than a database error.
-func lockClaim(tx *gorm.DB, claimID string) (store.Claim, error) {
-	var c store.Claim
+func lockClaim(tx *gorm.DB, claimID string) (Claim, error) {
+	var c Claim
 	if !validID(claimID) {
 		return c, fmt.Errorf("claim %q: %w", claimID, ErrNotFound)
 	}
@@ -241,9 +240,9 @@ func validID(id string) bool {
 
 // move sets a locked claim's stage and appends the event (from = the claim's
 // stage before). c is updated in place.
-func move(tx *gorm.DB, c *store.Claim, to, cause string, detail map[string]any, actor audit.Actor) error {
+func move(tx *gorm.DB, c *Claim, to, cause string, detail map[string]any, actor audit.Actor) error {
 	now := time.Now().UTC()
-	if err := tx.Model(&store.Claim{}).Where("id = ?", c.ID).
+	if err := tx.Model(&Claim{}).Where("id = ?", c.ID).
 		Updates(map[string]any{"stage": to, "stage_changed_at": now}).Error; err != nil {
 		return fmt.Errorf("claim %s stage: %w", c.ID, err)
 	}

@@ -18,7 +18,8 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -67,13 +68,13 @@ func newClaimFlow(t *testing.T) *claimFlow {
 func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 	t, e, tok := f.t, f.e, f.e.AdminToken
 	_, caseID = newPatientCase(t, e, tok, "insurance")
-	for _, prio := range store.CoveragePriorities {
+	for _, prio := range records.CoveragePriorities {
 		member, ok := members[prio]
 		if !ok {
 			continue
 		}
 		payer := f.payers["ACME1"]
-		if prio != store.PriorityPrimary {
+		if prio != records.PriorityPrimary {
 			payer = f.payers["SECOND1"]
 		}
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/coverages", tok, map[string]any{
@@ -88,7 +89,7 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 	e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/encounters/"+enc+"/complete-charges", tok, nil)
 	require.Eventually(t, func() bool {
 		var list struct {
-			Items []store.Claim `json:"items"`
+			Items []claims.Claim `json:"items"`
 		}
 		e.MustDo(200, "GET", "/api/v1/claims?case_id="+caseID, tok, nil).JSON(t, &list)
 		if len(list.Items) > 0 {
@@ -100,10 +101,10 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 }
 
 type claimView struct {
-	store.Claim
+	claims.Claim
 	Open     decimal.Decimal      `json:"open"`
-	Timeline []store.ClaimEvent   `json:"timeline"`
-	Tasks    []store.Task         `json:"tasks"`
+	Timeline []claims.ClaimEvent  `json:"timeline"`
+	Tasks    []tasks.Task         `json:"tasks"`
 	Workflow *contract.ClaimState `json:"workflow"`
 }
 
@@ -152,7 +153,7 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 	require.Empty(f.t, bad, "unbalanced journals")
 	bal, err := ledger.CaseBalances(f.e.DB, caseID)
 	require.NoError(f.t, err)
-	var cls []store.Claim
+	var cls []claims.Claim
 	require.NoError(f.t, f.e.DB.Where("case_id = ? AND stage <> ?", caseID, claims.StageReplaced).Find(&cls).Error)
 	open := decimal.Zero
 	for _, c := range cls {
@@ -163,11 +164,11 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 	return d
 }
 
-func (f *claimFlow) openTask(claimID, queue string) store.Task {
+func (f *claimFlow) openTask(claimID, queue string) tasks.Task {
 	f.t.Helper()
-	var ts []store.Task
+	var ts []tasks.Task
 	require.Eventually(f.t, func() bool {
-		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, store.TaskOpen).Find(&ts).Error)
+		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, tasks.StatusOpen).Find(&ts).Error)
 		return len(ts) == 1
 	}, 10*time.Second, 50*time.Millisecond, "one open %s task for the claim", queue)
 	return ts[0]
@@ -226,9 +227,9 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		require.Len(t, v.Workflow.Problems, 1)
 
 		// The biller corrects the member ID: a new coverage, and the claim re-pointed.
-		var covs []store.Coverage
+		var covs []records.Coverage
 		e.MustDo(200, "GET", "/api/v1/cases/"+caseID+"/coverages", f.biller, nil).JSON(t, &struct {
-			Items *[]store.Coverage `json:"items"`
+			Items *[]records.Coverage `json:"items"`
 		}{&covs})
 		require.Len(t, covs, 1)
 		e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/coverages/"+covs[0].ID+"/deactivate", e.AdminToken, nil)
@@ -248,7 +249,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		f.agrees(caseID)
 		// The rejection task was closed when the fix arrived.
 		var open int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND status = 'open'", claimID).Count(&open).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("claim_id = ? AND status = 'open'", claimID).Count(&open).Error)
 		assert.Zero(t, open)
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_rejected_fixed_paid")
 	})
@@ -296,11 +297,11 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		}).JSON(t, &res)
 		require.NotEmpty(t, res.ClaimID)
 		f.waitStage(claimID, claims.StageReplaced, contract.PhaseDone)
-		var repl store.Claim
+		var repl claims.Claim
 		require.NoError(t, e.DB.Where("id = ?", res.ClaimID).Take(&repl).Error)
 		assert.Equal(t, "7", repl.Frequency)
 		assert.Equal(t, claimID, *repl.OriginalClaimID)
-		var line store.ClaimLine
+		var line claims.ClaimLine
 		require.NoError(t, e.DB.Where("claim_id = ? AND line_number = 1", repl.ID).Take(&line).Error)
 		assert.Equal(t, []string{"25"}, []string(line.Modifiers))
 		// The simulated payer still denies this member: the corrected claim went all
@@ -338,11 +339,11 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		caseID, primary := f.visit(map[string]string{"primary": "PARTIAL300", "secondary": "PAYFULL300"})
 		p := f.waitStage(primary, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, "25", p.PatientResponsibility.String())
-		var secondary store.Claim
+		var secondary claims.Claim
 		require.Eventually(t, func() bool {
 			return e.DB.Where("prior_claim_id = ?", primary).Limit(1).Find(&secondary).RowsAffected == 1
 		}, 20*time.Second, 100*time.Millisecond, "the paid primary builds the secondary claim")
-		assert.Equal(t, store.PrioritySecondary, secondary.Priority)
+		assert.Equal(t, records.PrioritySecondary, secondary.Priority)
 		s := f.waitStage(secondary.ID, claims.StagePaid, contract.PhaseDone)
 		// The primary left 25.00 patient responsibility; the secondary pays 80% of it.
 		assert.Equal(t, "20", s.Paid.String())
@@ -385,7 +386,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		rem = again["remittance"].(map[string]any)["remittances"].([]any)[0].(map[string]any)
 		assert.Equal(t, true, rem["already_posted"])
 		var unmatched int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("queue = 'unmatched-era'").Count(&unmatched).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("queue = 'unmatched-era'").Count(&unmatched).Error)
 		assert.Positive(t, unmatched)
 		assert.Equal(t, http.StatusForbidden, e.Do("POST", "/api/v1/edi/files", e.NewUserToken("desk2@test.local", auth.RoleFrontDesk), data).Status)
 	})
@@ -416,7 +417,7 @@ func TestSilentPayerTimers(t *testing.T) {
 	f.waitStage(claimID, claims.StageAccepted, contract.PhaseAwaitingPayment)
 	followUp := func(kind string) bool {
 		var n int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
 		return n > 0
 	}
 	require.Eventually(t, func() bool { return followUp("no_835") }, 20*time.Second, 100*time.Millisecond,

@@ -22,7 +22,6 @@ import (
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/db"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -75,7 +74,7 @@ type NewLocation struct {
 }
 
 // CreateLocation adds a place of service.
-func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audit.Actor) (store.Location, error) {
+func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audit.Actor) (Location, error) {
 	var errs validate.Errors
 	errs.Required("name", in.Name)
 	if in.NPI != nil {
@@ -88,9 +87,9 @@ func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audi
 	}
 	in.Address.check(&errs, true)
 	if len(errs) > 0 {
-		return store.Location{}, errs
+		return Location{}, errs
 	}
-	l := store.Location{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), NPI: in.NPI, Phone: in.Phone,
+	l := Location{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), NPI: in.NPI, Phone: in.Phone,
 		Address1: in.Address1, Address2: in.Address2, City: in.City, State: in.State, Zip: in.Zip,
 		TaxID: in.TaxID, Taxonomy: in.Taxonomy, CreatedAt: now()}
 	return l, s.create(ctx, &l, actor, "location", l.ID)
@@ -123,7 +122,7 @@ func checkTaxID(errs *validate.Errors, id *string) {
 }
 
 // CreateProvider adds a rendering provider.
-func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audit.Actor) (store.Provider, error) {
+func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audit.Actor) (Provider, error) {
 	var errs validate.Errors
 	errs.Required("first_name", in.FirstName)
 	errs.Required("last_name", in.LastName)
@@ -135,9 +134,9 @@ func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audi
 	}
 	checkTaxID(&errs, &in.TaxID)
 	if len(errs) > 0 {
-		return store.Provider{}, errs
+		return Provider{}, errs
 	}
-	p := store.Provider{ID: uuid.NewString(), FirstName: in.FirstName, LastName: in.LastName,
+	p := Provider{ID: uuid.NewString(), FirstName: in.FirstName, LastName: in.LastName,
 		Credential: in.Credential, NPI: in.NPI, Taxonomy: in.Taxonomy, TaxID: in.TaxID, CreatedAt: now()}
 	err := s.create(ctx, &p, actor, "provider", p.ID)
 	if errors.Is(err, ErrDuplicate) {
@@ -162,7 +161,7 @@ type NewFeeItem struct {
 
 // CreateFeeSchedule adds a fee schedule with its prices. Making it the default
 // clears the flag on the previous default in the same transaction.
-func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, actor audit.Actor) (store.FeeSchedule, error) {
+func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, actor audit.Actor) (billing.FeeSchedule, error) {
 	var errs validate.Errors
 	errs.Required("name", in.Name)
 	errs.Check(len(in.Items) > 0, "items", "at least one price is required")
@@ -181,16 +180,16 @@ func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, acto
 		billing.ValidateMoney(&errs, f+"price", it.Price, true)
 	}
 	if len(errs) > 0 {
-		return store.FeeSchedule{}, errs
+		return billing.FeeSchedule{}, errs
 	}
-	fs := store.FeeSchedule{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), IsDefault: in.IsDefault, CreatedAt: now()}
+	fs := billing.FeeSchedule{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), IsDefault: in.IsDefault, CreatedAt: now()}
 	for _, it := range in.Items {
-		fs.Items = append(fs.Items, store.FeeScheduleItem{FeeScheduleID: fs.ID, ProcedureCode: it.ProcedureCode,
+		fs.Items = append(fs.Items, billing.FeeScheduleItem{FeeScheduleID: fs.ID, ProcedureCode: it.ProcedureCode,
 			Description: it.Description, Price: it.Price})
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if fs.IsDefault {
-			if err := tx.Model(&store.FeeSchedule{}).Where("is_default").Update("is_default", false).Error; err != nil {
+			if err := tx.Model(&billing.FeeSchedule{}).Where("is_default").Update("is_default", false).Error; err != nil {
 				return err
 			}
 		}
@@ -220,7 +219,7 @@ type NewPatient struct {
 var phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,20}$`)
 
 // CreatePatient registers a person once.
-func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.Actor) (store.Patient, error) {
+func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.Actor) (Patient, error) {
 	var errs validate.Errors
 	errs.Required("first_name", in.FirstName)
 	errs.Required("last_name", in.LastName)
@@ -250,9 +249,9 @@ func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.
 	}
 	in.Address.check(&errs, false)
 	if len(errs) > 0 {
-		return store.Patient{}, errs
+		return Patient{}, errs
 	}
-	p := store.Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+	p := Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
 		DateOfBirth: dob, Sex: in.Sex, Email: in.Email, Phone: in.Phone, Address1: in.Address1, Address2: in.Address2,
 		City: in.City, State: in.State, Zip: in.Zip, CreatedAt: now(), UpdatedAt: now()}
 	return p, s.create(ctx, &p, actor, "patient", p.ID)

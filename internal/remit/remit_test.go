@@ -23,7 +23,6 @@ import (
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/remit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
 )
 
@@ -113,8 +112,8 @@ func (w *world) balances(t *testing.T, caseID string) ledger.Balances {
 	return b
 }
 
-func (w *world) claimRow(t *testing.T, id string) store.Claim {
-	var c store.Claim
+func (w *world) claimRow(t *testing.T, id string) claims.Claim {
+	var c claims.Claim
 	require.NoError(t, w.db.Where("id = ?", id).First(&c).Error)
 	return c
 }
