@@ -108,6 +108,7 @@ func (a *Activities) RaiseMissingChargesTask(ctx context.Context, in MissingChar
 		Title:   "Visit has no completed charges",
 		Details: map[string]any{"checked_in_at": in.CheckedInAt, "overdue_since": in.DueAt},
 		DueAt:   &due, Priority: 1,
+		AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateCompleteCharges},
 	})
 }
 

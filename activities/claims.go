@@ -44,6 +44,8 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 			BusinessKey: "no-coverage:" + in.EncounterID, CaseID: in.CaseID, EncounterID: in.EncounterID,
 			Title:   "Completed visit has no coverage to bill",
 			Details: map[string]any{"problems": []validate.FieldError(fe)}, Priority: 2,
+			// Add the coverage, then answer: the case bills the visit again.
+			AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateRetryBilling},
 		})
 		return BuildClaimResult{Problem: fe.Error(), TaskID: id}, terr
 	}
@@ -180,6 +182,9 @@ type ClaimTaskInput struct {
 	Details  map[string]any `json:"details,omitempty"`
 	Priority int            `json:"priority"`
 	DueAt    *time.Time     `json:"due_at,omitempty"`
+	// Update is the claim workflow's update that answers the task ("" when the
+	// workflow does not wait on it).
+	Update string `json:"update,omitempty"`
 }
 
 // RaiseClaimTask creates the task once (by its key) and returns its id.
@@ -188,8 +193,12 @@ func (a *Activities) RaiseClaimTask(ctx context.Context, in ClaimTaskInput) (str
 	for k, v := range in.Details {
 		details[k] = v
 	}
-	id, err := a.Tasks.Ensure(ctx, tasks.NewTask{Queue: in.Queue, Kind: in.Kind, BusinessKey: in.Key,
-		CaseID: in.CaseID, ClaimID: in.ClaimID, Title: in.Title, Details: details, Priority: in.Priority, DueAt: in.DueAt})
+	t := tasks.NewTask{Queue: in.Queue, Kind: in.Kind, BusinessKey: in.Key,
+		CaseID: in.CaseID, ClaimID: in.ClaimID, Title: in.Title, Details: details, Priority: in.Priority, DueAt: in.DueAt}
+	if in.Update != "" {
+		t.AnsweredBy = tasks.Answer{WorkflowID: contract.ClaimWorkflowID(in.ClaimID), Update: in.Update}
+	}
+	id, err := a.Tasks.Ensure(ctx, t)
 	return id, classify(err)
 }
 

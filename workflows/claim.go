@@ -215,17 +215,20 @@ func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 
 // needsFix raises the task asking for a correction and waits for the fix update.
 func (w *claimWorkflow) needsFix(ctx workflow.Context, queue, kind, title string, details map[string]any, priority int) error {
-	if err := w.raiseTask(ctx, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil); err != nil {
+	if err := w.raiseTask(ctx, contract.UpdateFixClaim, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil); err != nil {
 		return err
 	}
 	w.s.Phase = contract.PhaseNeedsFix
 	return nil
 }
 
-func (w *claimWorkflow) raiseTask(ctx workflow.Context, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {
+// raiseTask raises a task about the claim; answer is the update of this workflow
+// that answers it, "" when the workflow does not wait on it.
+func (w *claimWorkflow) raiseTask(ctx workflow.Context, answer, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {
 	var id string
 	err := w.act(ctx, a.RaiseClaimTask, activities.ClaimTaskInput{ClaimID: w.s.ClaimID, CaseID: w.s.CaseID,
-		Queue: queue, Kind: kind, Key: key, Title: title, Details: details, Priority: priority, DueAt: due}, &id)
+		Queue: queue, Kind: kind, Key: key, Title: title, Details: details, Priority: priority, DueAt: due,
+		Update: answer}, &id)
 	if err != nil {
 		return fmt.Errorf("raise %s task: %w", kind, err)
 	}
@@ -291,7 +294,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		ackDue := w.s.SubmittedAt.Add(w.days(w.s.Facts.AckWaitDays))
 		if !w.s.AckFollowUp && !now.Before(ackDue) {
 			w.s.AckFollowUp = true
-			return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoAck,
+			return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindNoAck,
 				fmt.Sprintf("%s:%s:%d", tasks.KindNoAck, w.s.ClaimID, w.s.Submissions),
 				"No 277CA from the payer", map[string]any{"submission_id": w.s.SubmissionID,
 					"days": w.s.Facts.AckWaitDays}, 1, nil)
@@ -312,7 +315,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		if err := w.act(ctx, a.InquireClaimStatus, w.s.ClaimID, &st); err != nil {
 			return fmt.Errorf("status inquiry: %w", err)
 		}
-		return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoPayment,
+		return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindNoPayment,
 			fmt.Sprintf("%s:%s:%d", tasks.KindNoPayment, w.s.ClaimID, w.s.Inquiries),
 			"No 835 from the payer: follow up", map[string]any{"inquiry": w.s.Inquiries,
 				"payer_status": st, "days_waiting": w.s.Facts.PaymentWaitDays * w.s.Inquiries}, 1, nil)
@@ -380,7 +383,7 @@ func (w *claimWorkflow) remitted(ctx workflow.Context, n contract.ClaimNotice) e
 func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
 	due := w.s.AppealDeadline
 	d := w.s.Denial
-	return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindDenied,
+	return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueDenials, tasks.KindDenied,
 		fmt.Sprintf("%s:%s:%d", tasks.KindDenied, w.s.ClaimID, w.s.Denials), "Claim denied: decide",
 		map[string]any{"category": d.Category, "codes": d.Codes, "remark_codes": d.RemarkCodes,
 			"suggested_action": d.SuggestedAction, "partial": d.Partial, "appeal_level": w.s.AppealLevel,
@@ -399,7 +402,7 @@ func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
 		}
 		// The patient share waits in insurance A/R for a secondary claim that a
 		// person must now bill by hand.
-		return w.raiseTask(ctx, tasks.QueueClaimFix, tasks.KindScrubFailed,
+		return w.raiseTask(ctx, "", tasks.QueueClaimFix, tasks.KindScrubFailed,
 			fmt.Sprintf("secondary:%s", w.s.ClaimID), "Secondary claim could not be built",
 			map[string]any{"problem": appErr.Message()}, 2, nil)
 	}
@@ -459,12 +462,12 @@ func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 	case soon:
 		w.s.AppealEscalated = true
 		due := w.s.AppealDeadline
-		return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindAppealOverdue,
+		return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueDenials, tasks.KindAppealOverdue,
 			fmt.Sprintf("%s:%s:%d:soon", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
 			"Appeal deadline approaching", map[string]any{"appeal_deadline": due, "appeal_level": w.s.AppealLevel}, 3, &due)
 	case missed:
 		w.s.AppealMissed = true
-		return w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindAppealOverdue,
+		return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueApprovals, tasks.KindAppealOverdue,
 			fmt.Sprintf("%s:%s:%d:missed", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
 			"Appeal deadline missed: decide write-off or transfer", map[string]any{
 				"appeal_deadline": w.s.AppealDeadline, "appeal_level": w.s.AppealLevel}, 4, nil)
@@ -496,7 +499,7 @@ func (w *claimWorkflow) filingEscalationDue(ctx workflow.Context) bool {
 func (w *claimWorkflow) escalateFiling(ctx workflow.Context) error {
 	w.s.FilingEscalated = true
 	deadline := w.s.Facts.ServiceDate.Add(w.days(w.s.Facts.TimelyFilingDays))
-	return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindTimelyFiling,
+	return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindTimelyFiling,
 		fmt.Sprintf("%s:%s", tasks.KindTimelyFiling, w.s.ClaimID),
 		"Timely filing deadline approaching: claim not accepted yet",
 		map[string]any{"filing_deadline": deadline, "phase": w.s.Phase}, 4, &deadline)
@@ -620,7 +623,7 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d contract.DenialDecision) 
 		req := d
 		w.s.WriteOff = &req
 		w.s.Phase = contract.PhaseAwaitingApproval
-		if err := w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindWriteOff,
+		if err := w.raiseTask(ctx, contract.UpdateApproveWriteOff, tasks.QueueApprovals, tasks.KindWriteOff,
 			fmt.Sprintf("%s:%s:%d", tasks.KindWriteOff, w.s.ClaimID, w.s.Denials), "Approve claim write-off",
 			map[string]any{"requested_by": d.Actor.UserID, "category": w.s.Denial.Category}, 3, nil); err != nil {
 			return res, err

@@ -130,3 +130,15 @@ func Exists(q *gorm.DB, id string) bool {
 	}
 	return n > 0
 }
+
+// MaxPage is the most rows a list returns at once.
+const MaxPage = 500
+
+// Page is how many rows a list returns for a requested limit: 100 when the
+// limit is not in 1..MaxPage.
+func Page(limit int) int {
+	if limit <= 0 || limit > MaxPage {
+		return 100
+	}
+	return limit
+}

@@ -334,6 +334,43 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_written_off")
 	})
 
+	t.Run("a task names the workflow and update that answer it, and completing it sends that update", func(t *testing.T) {
+		f.t = t
+		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
+		denial := f.openTask(claimID, "denials")
+		assert.Equal(t, contract.ClaimWorkflowID(claimID), denial.WorkflowID)
+		assert.Equal(t, contract.UpdateDecideDenial, denial.UpdateName)
+		complete := func(tok, taskID string, outcome map[string]any) testenv.Response {
+			return e.Do("POST", "/api/v1/tasks/"+taskID+"/complete", tok, map[string]any{"outcome": outcome})
+		}
+		r := complete(f.biller, denial.ID, map[string]any{"action": "write_off", "note": "filed too late"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "write_off", r.Map(t)["answer"].(map[string]any)["action"])
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseAwaitingApproval)
+		// The denial stays open beside the approval: a refusal sends it back.
+		r = complete(f.biller, denial.ID, map[string]any{"action": "transfer_to_patient", "note": "again"})
+		assert.Equal(t, http.StatusConflict, r.Status, "the workflow no longer waits for a decision: %s", r.Body)
+
+		approval := f.openTask(claimID, "approvals")
+		assert.Equal(t, contract.UpdateApproveWriteOff, approval.UpdateName)
+		assert.Equal(t, http.StatusForbidden, complete(f.biller, approval.ID, map[string]any{"approve": true, "note": "ok"}).Status,
+			"a biller may not approve a write-off through its task either")
+		r = complete(f.manager, approval.ID, map[string]any{"note": "agreed"})
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+		assert.Contains(t, problemFields(t, r), "outcome.approve")
+		r = complete(f.manager, approval.ID, map[string]any{"approve": true, "note": "agreed"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		v := f.waitStage(claimID, claims.StageWrittenOff, contract.PhaseDone)
+		assert.Equal(t, "140", v.WrittenOff.String())
+		for _, id := range []string{denial.ID, approval.ID} {
+			var closed tasks.Task
+			require.NoError(t, e.DB.Where("id = ?", id).Take(&closed).Error)
+			assert.Equal(t, tasks.StatusDone, closed.Status, "the workflow closed the tasks it took the answers of")
+		}
+		f.agrees(caseID)
+	})
+
 	t.Run("secondary claim after the primary pays", func(t *testing.T) {
 		f.t = t
 		caseID, primary := f.visit(map[string]string{"primary": "PARTIAL300", "secondary": "PAYFULL300"})

@@ -32,5 +32,9 @@ type Task struct {
 	ClaimedAt   *time.Time `json:"claimed_at,omitempty"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	Resolution  string     `json:"resolution"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// WorkflowID and UpdateName are who answers the task: the workflow waiting on
+	// it and the update that answers it (empty when no workflow waits).
+	WorkflowID string    `json:"workflow_id,omitempty"`
+	UpdateName string    `json:"update,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 }

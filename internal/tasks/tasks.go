@@ -14,6 +14,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 )
 
 // Queues. Each is a team's work list; claim queues hold tasks about one claim.
@@ -59,6 +60,16 @@ type NewTask struct {
 	Details     map[string]any `json:"details,omitempty"`
 	Priority    int            `json:"priority"`
 	DueAt       *time.Time     `json:"due_at,omitempty"`
+	// AnsweredBy is the workflow waiting on the task and the update that answers
+	// it; zero when nobody waits (the task is closed by hand).
+	AnsweredBy Answer `json:"answered_by,omitzero"`
+}
+
+// Answer names who answers a task: the workflow that waits on it and the update
+// that answers it.
+type Answer struct {
+	WorkflowID string `json:"workflow_id"`
+	Update     string `json:"update"`
 }
 
 // Service reads and writes tasks.
@@ -77,7 +88,8 @@ func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: StatusOpen,
 			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID), ClaimID: ptr(t.ClaimID),
-			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC()}
+			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC(),
+			WorkflowID: t.AnsweredBy.WorkflowID, UpdateName: t.AnsweredBy.Update}
 		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&row)
 		if res.Error != nil {
 			return fmt.Errorf("create task %s: %w", t.BusinessKey, res.Error)
@@ -154,11 +166,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
 	if f.ClaimID != "" {
 		q = q.Where("claim_id = ?", f.ClaimID)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
 	var out []Task
-	err := q.Order("priority DESC, created_at, id").Limit(f.Limit).Find(&out).Error
+	err := q.Order("priority DESC, created_at, id").Limit(db.Page(f.Limit)).Find(&out).Error
 	return out, err
 }
 
@@ -198,8 +207,7 @@ func (s *Service) Complete(ctx context.Context, id, resolution string, actor aud
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		if t.Status == StatusDone || t.Status == StatusCancelled ||
-			(t.Status == StatusClaimed && (t.AssigneeID == nil || *t.AssigneeID != actor.UserID)) {
+		if !t.OpenFor(actor.UserID) {
 			return ErrNotClaimable
 		}
 		now := time.Now().UTC()
@@ -212,6 +220,38 @@ func (s *Service) Complete(ctx context.Context, id, resolution string, actor aud
 	})
 	return t, err
 }
+
+// Get reads one task; ErrNotFound when there is none.
+func (s *Service) Get(ctx context.Context, id string) (Task, error) {
+	var t Task
+	if uuid.Validate(id) != nil {
+		return t, ErrNotFound
+	}
+	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&t)
+	switch {
+	case res.Error != nil:
+		return t, fmt.Errorf("read task %s: %w", id, res.Error)
+	case res.RowsAffected == 0:
+		return t, ErrNotFound
+	}
+	return t, nil
+}
+
+// OpenFor reports whether the user may complete the task: it is open, or claimed
+// by that user.
+func (t Task) OpenFor(userID string) bool {
+	switch t.Status {
+	case StatusOpen:
+		return true
+	case StatusClaimed:
+		return t.AssigneeID != nil && *t.AssigneeID == userID
+	}
+	return false
+}
+
+// Answered reports whether a workflow waits on the task: it is answered by
+// sending its update to that workflow, not closed by hand.
+func (t Task) Answered() bool { return t.WorkflowID != "" && t.UpdateName != "" }
 
 func ptr(s string) *string {
 	if s == "" {
