@@ -234,6 +234,51 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	recordHistory(t, e, contract.CaseWorkflowID(caseID), "private_case_paid")
 }
 
+// TestMissingChargesTaskAnsweredThroughTheTask completes a missing-charges task with
+// an outcome: the task names the case workflow and its complete-charges update,
+// which the task endpoint sends; the workflow closes the task.
+func TestMissingChargesTaskAnsweredThroughTheTask(t *testing.T) {
+	e := testenv.New(t, testenv.Options{MissingChargesAfter: time.Second})
+	p := setupPractice(t, e)
+	_, caseID := newPatientCase(t, e, e.AdminToken, "private")
+	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", e.AdminToken, map[string]any{
+		"provider_id": p.provider, "location_id": p.location})
+	var task map[string]any
+	require.Eventually(t, func() bool {
+		var body struct {
+			Items []map[string]any `json:"items"`
+		}
+		e.MustDo(200, "GET", "/api/v1/tasks?queue=charges", e.AdminToken, nil).JSON(t, &body)
+		if len(body.Items) == 1 {
+			task = body.Items[0]
+		}
+		return task != nil
+	}, 30*time.Second, 200*time.Millisecond, "a missing-charges task appears after the window")
+	assert.Equal(t, contract.CaseWorkflowID(caseID), task["workflow_id"])
+	assert.Equal(t, contract.UpdateCompleteCharges, task["update"])
+
+	biller := e.NewUserToken("b2@test.local", auth.RoleBiller)
+	id := task["id"].(string)
+	r := e.Do("POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{"resolution": "done"})
+	assert.Equal(t, http.StatusConflict, r.Status, "the case waits for the charges, not a closed task: %s", r.Body)
+	r = e.Do("POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{"outcome": map[string]any{}})
+	require.Equal(t, http.StatusBadRequest, r.Status, "a visit without charges needs a reason: %s", r.Body)
+	var answered struct {
+		Update string `json:"update"`
+		Answer struct {
+			ChargesCompletedAt *time.Time `json:"charges_completed_at"`
+		} `json:"answer"`
+	}
+	e.MustDo(200, "POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{
+		"outcome": map[string]any{"no_charge_reason": "left before being seen"}}).JSON(t, &answered)
+	assert.Equal(t, contract.UpdateCompleteCharges, answered.Update)
+	assert.NotNil(t, answered.Answer.ChargesCompletedAt)
+	var status string
+	require.NoError(t, e.DB.Table("tasks").Where("id = ?", id).Pluck("status", &status).Error)
+	assert.Equal(t, "done", status)
+	assert.Equal(t, cases.StagePaid, getCase(t, e, e.AdminToken, caseID).Stage)
+}
+
 func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	e := testenv.New(t, testenv.Options{MissingChargesAfter: 2 * time.Second})
 	p := setupPractice(t, e)
