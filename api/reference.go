@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -172,7 +173,7 @@ func (s *Server) listPatients(c *gin.Context) {
 func limitParam(c *gin.Context) (int, bool) {
 	v := c.DefaultQuery("limit", "100")
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 500 {
+	if err != nil || n < 1 || n > db.MaxPage {
 		invalid(c, validate.Errors{{Field: "limit", Message: "must be an integer from 1 to 500"}})
 		return 0, false
 	}

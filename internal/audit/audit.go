@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/db"
 )
 
 // Actor is who caused a write and under which request. It travels with workflow
@@ -59,11 +61,8 @@ func List(tx *gorm.DB, f Filter) ([]Entry, error) {
 	if f.EntityID != "" {
 		q = q.Where("entity_id = ?", f.EntityID)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
 	var out []Entry
-	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+	if err := q.Order("id DESC").Limit(db.Page(f.Limit)).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list audit entries: %w", err)
 	}
 	return out, nil

@@ -145,13 +145,10 @@ func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// ListUsers lists users by email, up to limit (100 when out of 1..500).
+// ListUsers lists a page of users (db.Page(limit)) by email.
 func (s *Service) ListUsers(ctx context.Context, limit int) ([]User, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
 	out := []User{}
-	if err := s.DB.WithContext(ctx).Order("email").Limit(limit).Find(&out).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Order("email").Limit(db.Page(limit)).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return out, nil

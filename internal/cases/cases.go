@@ -111,7 +111,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Case, error) {
 		}
 	}
 	var out []Case
-	if err := q.Order("opened_at DESC, id").Limit(limit(f.Limit)).Find(&out).Error; err != nil {
+	if err := q.Order("opened_at DESC, id").Limit(db.Page(f.Limit)).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	return out, nil
@@ -135,11 +135,3 @@ func (s *Service) Get(ctx context.Context, id string) (Case, error) {
 
 // ErrNotFound is returned for an unknown case.
 var ErrNotFound = apperr.New(apperr.NotFound, "case not found")
-
-// limit bounds a list's length: 100 by default, at most 500.
-func limit(n int) int {
-	if n <= 0 || n > 500 {
-		return 100
-	}
-	return n
-}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/clinicflow/rcm/internal/db"
 )
 
 // Filter selects claims to list; empty fields match every claim.
@@ -29,11 +31,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Claim, error) {
 	if !f.StageChangedBefore.IsZero() {
 		q = q.Where("stage_changed_at <= ?", f.StageChangedBefore)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
 	var out []Claim
-	if err := q.Order("stage_changed_at, id").Limit(f.Limit).Find(&out).Error; err != nil {
+	if err := q.Order("stage_changed_at, id").Limit(db.Page(f.Limit)).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list claims: %w", err)
 	}
 	return out, nil

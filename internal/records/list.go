@@ -9,16 +9,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/db"
 )
 
-// listOrdered reads up to limit rows of T's table in order (100 when limit is
-// out of 1..500).
+// listOrdered reads a page of T's table (db.Page(limit) rows) in order.
 func listOrdered[T any](q *gorm.DB, order string, limit int) ([]T, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
 	out := []T{}
-	if err := q.Order(order).Limit(limit).Find(&out).Error; err != nil {
+	if err := q.Order(order).Limit(db.Page(limit)).Find(&out).Error; err != nil {
 		var zero T
 		return nil, fmt.Errorf("list %T: %w", zero, err)
 	}
