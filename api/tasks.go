@@ -176,7 +176,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	listed(c, s, func(ctx context.Context, limit int) ([]audit.Entry, error) {
 		f.Limit = limit
 		return audit.List(s.DB.WithContext(ctx), f)
-	})
+	}, showAuditEntry)
 }
 
 // taskJSON is a task as the API shows it.
@@ -232,4 +232,29 @@ func showTasks(ts []tasks.Task) []taskJSON {
 		out[i] = showTask(t)
 	}
 	return out
+}
+
+// auditEntryJSON is a entry as the API shows it.
+type auditEntryJSON struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	ActorID    *string   `json:"actor_id,omitempty"`
+	Action     string    `json:"action"`
+	EntityType string    `json:"entity_type"`
+	EntityID   string    `json:"entity_id"`
+	RequestID  string    `json:"request_id"`
+	Changes    db.JSON   `json:"changes,omitempty"`
+}
+
+func showAuditEntry(r audit.Entry) auditEntryJSON {
+	return auditEntryJSON{
+		ID:         r.ID,
+		At:         r.At,
+		ActorID:    r.ActorID,
+		Action:     r.Action,
+		EntityType: r.EntityType,
+		EntityID:   r.EntityID,
+		RequestID:  r.RequestID,
+		Changes:    r.Changes,
+	}
 }
