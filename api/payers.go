@@ -80,21 +80,17 @@ func (s *Server) deactivateCoverage(c *gin.Context) {
 
 // payerJSON is a payer as the API shows it.
 type payerJSON struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	PayerID          string    `json:"payer_id"`
-	Type             string    `json:"type"`
-	TimelyFilingDays int       `json:"timely_filing_days"`
-	AppealWindowDays int       `json:"appeal_window_days"`
-	AckWaitDays      int       `json:"ack_wait_days"`
-	PaymentWaitDays  int       `json:"payment_wait_days"`
-	Address1         string    `json:"address1"`
-	Address2         string    `json:"address2"`
-	City             string    `json:"city"`
-	State            string    `json:"state"`
-	Zip              string    `json:"zip"`
-	Phone            string    `json:"phone"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	PayerID          string `json:"payer_id"`
+	Type             string `json:"type"`
+	TimelyFilingDays int    `json:"timely_filing_days"`
+	AppealWindowDays int    `json:"appeal_window_days"`
+	AckWaitDays      int    `json:"ack_wait_days"`
+	PaymentWaitDays  int    `json:"payment_wait_days"`
+	records.Address
+	Phone     string    `json:"phone"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 func showPayer(r records.Payer) payerJSON {
@@ -107,11 +103,7 @@ func showPayer(r records.Payer) payerJSON {
 		AppealWindowDays: r.AppealWindowDays,
 		AckWaitDays:      r.AckWaitDays,
 		PaymentWaitDays:  r.PaymentWaitDays,
-		Address1:         r.Address1,
-		Address2:         r.Address2,
-		City:             r.City,
-		State:            r.State,
-		Zip:              r.Zip,
+		Address:          records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
 		Phone:            r.Phone,
 		CreatedAt:        r.CreatedAt,
 	}

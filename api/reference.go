@@ -120,17 +120,13 @@ type patientJSON struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	// DateOfBirth is YYYY-MM-DD.
-	DateOfBirth string    `json:"date_of_birth"`
-	Sex         string    `json:"sex"`
-	Email       string    `json:"email"`
-	Phone       string    `json:"phone"`
-	Address1    string    `json:"address1"`
-	Address2    string    `json:"address2"`
-	City        string    `json:"city"`
-	State       string    `json:"state"`
-	Zip         string    `json:"zip"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	DateOfBirth string `json:"date_of_birth"`
+	Sex         string `json:"sex"`
+	Email       string `json:"email"`
+	Phone       string `json:"phone"`
+	records.Address
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func showPatient(r records.Patient) patientJSON {
@@ -142,11 +138,7 @@ func showPatient(r records.Patient) patientJSON {
 		Sex:         r.Sex,
 		Email:       r.Email,
 		Phone:       r.Phone,
-		Address1:    r.Address1,
-		Address2:    r.Address2,
-		City:        r.City,
-		State:       r.State,
-		Zip:         r.Zip,
+		Address:     records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
 		CreatedAt:   r.CreatedAt,
 		UpdatedAt:   r.UpdatedAt,
 	}
@@ -268,14 +260,10 @@ func showUser(r auth.User) userJSON {
 
 // locationJSON is a location as the API shows it.
 type locationJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	NPI       *string   `json:"npi,omitempty"`
-	Address1  string    `json:"address1"`
-	Address2  string    `json:"address2"`
-	City      string    `json:"city"`
-	State     string    `json:"state"`
-	Zip       string    `json:"zip"`
+	ID   string  `json:"id"`
+	Name string  `json:"name"`
+	NPI  *string `json:"npi,omitempty"`
+	records.Address
 	Phone     string    `json:"phone"`
 	TaxID     string    `json:"tax_id"`
 	Taxonomy  string    `json:"taxonomy"`
@@ -287,11 +275,7 @@ func showLocation(r records.Location) locationJSON {
 		ID:        r.ID,
 		Name:      r.Name,
 		NPI:       r.NPI,
-		Address1:  r.Address1,
-		Address2:  r.Address2,
-		City:      r.City,
-		State:     r.State,
-		Zip:       r.Zip,
+		Address:   records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
 		Phone:     r.Phone,
 		TaxID:     r.TaxID,
 		Taxonomy:  r.Taxonomy,
