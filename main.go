@@ -37,7 +37,7 @@ import (
 	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/clinicflow/rcm/migrations"
 	"github.com/clinicflow/rcm/worker"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 const usage = `rcm: case-based revenue-cycle system
@@ -154,7 +154,7 @@ func runDev(ctx context.Context) error {
 	if hostPort == "" {
 		srv, err := devserver.Start(devserver.Options{
 			DataDir: filepath.Join(cfg.DataDir, "temporal"), Namespace: cfg.TemporalNamespace,
-			FrontendPort: cfg.TemporalPort, SearchAttributes: workflows.SearchAttributes,
+			FrontendPort: cfg.TemporalPort, SearchAttributes: contract.SearchAttributes,
 		})
 		if err != nil {
 			return err
@@ -375,7 +375,7 @@ func runWorker(ctx context.Context) error {
 		w.Stop()
 		return err
 	}
-	cl.logger.Info("worker started", "task_queue", workflows.TaskQueue)
+	cl.logger.Info("worker started", "task_queue", contract.TaskQueue)
 	<-ctx.Done()
 	w.Stop()
 	return nil

@@ -1,13 +1,12 @@
 // Package activities is where workflows meet the outside world: every database
 // write of the case lifecycle happens here, each idempotent by a business key so a
 // retried activity never posts twice. Errors a workflow must act on are returned as
-// non-retryable application errors with a type name.
+// non-retryable application errors with a type name (classify, in errors.go).
 package activities
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -15,24 +14,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
-	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/remit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
-	"github.com/clinicflow/rcm/internal/validate"
-)
-
-// Error types returned by activities; the workflows contract re-exports them.
-const (
-	ErrTypeInvalid  = "InvalidInput"
-	ErrTypeNotFound = "NotFound"
-	ErrTypeConflict = "Conflict"
-	// ErrTypeIntegrity marks a write the database refused for its constraints; a
-	// retry cannot succeed, so it fails at once instead of holding the case.
-	ErrTypeIntegrity = "DataIntegrity"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Activities holds the dependencies activities need.
@@ -40,6 +29,7 @@ type Activities struct {
 	DB      *gorm.DB
 	Billing *billing.Service
 	Tasks   *tasks.Service
+	Cases   *cases.Service
 	Claims  *claims.Service
 	Remit   *remit.Service
 	// Clearinghouse carries claims, eligibility and status inquiries to payers
@@ -50,29 +40,20 @@ type Activities struct {
 
 // New wires activities to a database and a clearinghouse.
 func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Activities {
-	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db},
+	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db}, Cases: &cases.Service{DB: db},
 		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub}
 }
 
-// classify turns domain errors into application errors a workflow can switch on;
-// anything else stays retryable.
+// classify is how every activity fails: a coded domain error (apperr) a retry
+// cannot mend becomes the non-retryable application error its code names, with
+// field details for invalid input; a write the database refused for its
+// constraints fails at once as ErrTypeIntegrity; anything else stays retryable.
 func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe validate.Errors
 	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(err, &fe):
-		return temporal.NewNonRetryableApplicationError(fe.Error(), ErrTypeInvalid, nil, []validate.FieldError(fe))
-	case errors.Is(err, billing.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
-	case errors.Is(err, billing.ErrIdempotencyConflict):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
-	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23"):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeIntegrity, err)
+	if apperr.CodeOf(err) == apperr.Internal && errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeIntegrity, err)
 	}
-	return err
+	return contract.ApplicationError(err)
 }
 
 // RecordEncounter stores a check-in.
@@ -127,6 +108,7 @@ func (a *Activities) RaiseMissingChargesTask(ctx context.Context, in MissingChar
 		Title:   "Visit has no completed charges",
 		Details: map[string]any{"checked_in_at": in.CheckedInAt, "overdue_since": in.DueAt},
 		DueAt:   &due, Priority: 1,
+		AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateCompleteCharges},
 	})
 }
 
@@ -138,16 +120,5 @@ type StageInput struct {
 
 // SetCaseStage keeps cases.stage current for lists and reports.
 func (a *Activities) SetCaseStage(ctx context.Context, in StageInput) error {
-	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Case{}).Where("id = ? AND stage <> ?", in.CaseID, in.Stage).
-			Updates(map[string]any{"stage": in.Stage, "updated_at": time.Now().UTC()})
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error // unchanged: a retried activity
-		}
-		return audit.Record(tx, audit.System, "case.stage", "case", in.CaseID, map[string]any{"stage": in.Stage})
-	})
-	if err != nil {
-		return fmt.Errorf("set stage of case %s: %w", in.CaseID, err)
-	}
-	return nil
+	return a.Cases.SetStage(ctx, in.CaseID, in.Stage)
 }

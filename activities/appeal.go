@@ -2,21 +2,17 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
-	"github.com/clinicflow/rcm/internal/store"
-	"github.com/clinicflow/rcm/internal/x12"
 )
 
 // SendAppeal writes the appeal letter for the claim's last denial and sends it to
@@ -35,18 +31,15 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		AppealID: fmt.Sprintf("%s-appeal-%d", cl.ID, in.Level), PayerID: payerID,
 		PatientControlNumber: cl.PatientControlNumber, PayerClaimControlNumber: cl.PayerClaimNumber,
 		Level: in.Level, Letter: letter})
-	if errors.Is(err, clearinghouse.ErrInvalidAppeal) {
-		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
-	}
 	if err != nil {
-		return out, fmt.Errorf("send appeal of claim %s: %w", cl.ID, err)
+		return out, classify(fmt.Errorf("send appeal of claim %s: %w", cl.ID, err))
 	}
 	out.Accepted, out.Reason = r.Accepted, r.Reason
 	if !r.Accepted {
 		return out, nil
 	}
 	err = a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Claim{}).Where("id = ? AND appeal_level < ?", cl.ID, in.Level).
+		res := tx.Model(&claims.Claim{}).Where("id = ? AND appeal_level < ?", cl.ID, in.Level).
 			Update("appeal_level", in.Level)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error // a retried activity
@@ -57,59 +50,20 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		}
 		return audit.Record(tx, in.Actor, "claim.appeal", "claim", cl.ID, map[string]any{"level": in.Level})
 	})
-	return out, classifyClaim(err)
+	return out, classify(err)
 }
 
 // appealLetter gathers the claim, its payer, practice, patient and last denial and
 // writes the letter.
-func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, string, store.Claim, error) {
-	db := a.DB.WithContext(ctx)
-	var (
-		cl    store.Claim
-		lines []store.ClaimLine
-		payer store.Payer
-		cov   store.Coverage
-		pat   store.Patient
-		enc   store.Encounter
-		loc   store.Location
-		prov  store.Provider
-	)
-	if res := db.Where("id = ?", in.ClaimID).Limit(1).Find(&cl); res.Error != nil {
-		return "", "", cl, res.Error
-	} else if res.RowsAffected == 0 {
-		return "", "", cl, classifyClaim(fmt.Errorf("claim %s: %w", in.ClaimID, claims.ErrNotFound))
+func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, string, claims.Claim, error) {
+	f, err := a.Claims.AppealFacts(ctx, in.ClaimID)
+	if err != nil {
+		return "", "", f.Claim, classify(err)
 	}
-	var patientID string
-	steps := []error{
-		db.Where("claim_id = ?", cl.ID).Order("line_number").Find(&lines).Error,
-		db.Where("id = ?", cl.PayerID).Take(&payer).Error,
-		db.Where("id = ?", cl.CoverageID).Take(&cov).Error,
-		db.Where("id = ?", cl.EncounterID).Take(&enc).Error,
-		db.Model(&store.Case{}).Where("id = ?", cl.CaseID).Pluck("patient_id", &patientID).Error,
-	}
-	steps = append(steps,
-		db.Where("id = ?", patientID).Take(&pat).Error,
-		db.Where("id = ?", enc.LocationID).Take(&loc).Error,
-		db.Where("id = ?", enc.ProviderID).Take(&prov).Error)
-	for _, err := range steps {
-		if err != nil {
-			return "", "", cl, fmt.Errorf("load claim %s for appeal: %w", cl.ID, err)
-		}
-	}
-	var detail []byte
-	if err := db.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
-		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, cl.ID).Row().Scan(&detail); err != nil {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s has no remittance to appeal", cl.ID), ErrTypeConflict, nil)
-	}
-	var cp x12.ClaimPayment
-	if err := json.Unmarshal(detail, &cp); err != nil {
-		return "", "", cl, fmt.Errorf("read remittance of claim %s: %w", cl.ID, err)
-	}
-	d := denials.Classify(cp)
+	cl, lines, payer, cov, pat, loc, prov := f.Claim, f.Lines, f.Payer, f.Coverage, f.Patient, f.Location, f.Provider
+	d := denials.Classify(f.LastPayment)
 	if !d.Denied {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("claim %s: the last remittance is not a denial", cl.ID), ErrTypeConflict, nil)
+		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "claim %s: the last remittance is not a denial", cl.ID))
 	}
 	practice := denials.Practice{Name: loc.Name, TaxID: loc.TaxID, Phone: loc.Phone,
 		Address:     nonEmptyLines(loc.Address1, loc.Address2, strings.TrimSpace(loc.City+", "+loc.State+" "+loc.Zip)),
@@ -144,8 +98,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 		Enclosures: denials.SuggestedEnclosures(d.PrimaryCategory),
 	})
 	if err != nil {
-		return "", "", cl, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("appeal letter for claim %s: %v", cl.ID, err), ErrTypeConflict, nil)
+		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "appeal letter for claim %s: %v", cl.ID, err))
 	}
 	return letter, payer.PayerID, cl, nil
 }

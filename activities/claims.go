@@ -8,34 +8,15 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
-	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/scrub"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
-
-// classifyClaim adds the claims package's errors to classify.
-func classifyClaim(err error) error {
-	var fe validate.Errors
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, claims.ErrWrongStage):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
-	case errors.As(err, &fe):
-		return classify(err)
-	case errors.Is(err, claims.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
-	case errors.Is(err, claims.ErrNotReady):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
-	}
-	return classify(err)
-}
 
 // BuildClaimInput names a completed visit to bill to its primary coverage.
 type BuildClaimInput struct {
@@ -63,11 +44,13 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 			BusinessKey: "no-coverage:" + in.EncounterID, CaseID: in.CaseID, EncounterID: in.EncounterID,
 			Title:   "Completed visit has no coverage to bill",
 			Details: map[string]any{"problems": []validate.FieldError(fe)}, Priority: 2,
+			// Add the coverage, then answer: the case bills the visit again.
+			AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateRetryBilling},
 		})
 		return BuildClaimResult{Problem: fe.Error(), TaskID: id}, terr
 	}
 	if err != nil {
-		return BuildClaimResult{}, classifyClaim(err)
+		return BuildClaimResult{}, classify(err)
 	}
 	if _, err := a.Tasks.Resolve(ctx, "no-coverage:"+in.EncounterID, "claim built", audit.System); err != nil {
 		return BuildClaimResult{}, err
@@ -75,21 +58,9 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 	return BuildClaimResult{ClaimID: b.Claim.ID}, nil
 }
 
-// ClaimFacts are what a claim workflow needs to know about its claim and payer.
-type ClaimFacts struct {
-	Priority             string    `json:"priority"`
-	Frequency            string    `json:"frequency"`
-	PatientControlNumber string    `json:"patient_control_number"`
-	AckWaitDays          int       `json:"ack_wait_days"`
-	PaymentWaitDays      int       `json:"payment_wait_days"`
-	AppealWindowDays     int       `json:"appeal_window_days"`
-	TimelyFilingDays     int       `json:"timely_filing_days"`
-	ServiceDate          time.Time `json:"service_date"`
-}
-
 // LoadClaim reads the claim's facts.
-func (a *Activities) LoadClaim(ctx context.Context, claimID string) (ClaimFacts, error) {
-	var f ClaimFacts
+func (a *Activities) LoadClaim(ctx context.Context, claimID string) (contract.ClaimFacts, error) {
+	var f contract.ClaimFacts
 	res := a.DB.WithContext(ctx).Raw(`
 		SELECT c.priority, c.frequency, c.patient_control_number, p.ack_wait_days, p.payment_wait_days,
 		       p.appeal_window_days, p.timely_filing_days, e.service_date
@@ -99,7 +70,7 @@ func (a *Activities) LoadClaim(ctx context.Context, claimID string) (ClaimFacts,
 		return f, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return f, classifyClaim(fmt.Errorf("claim %s: %w", claimID, claims.ErrNotFound))
+		return f, classify(fmt.Errorf("claim %s: %w", claimID, claims.ErrNotFound))
 	}
 	return f, nil
 }
@@ -109,7 +80,7 @@ func (a *Activities) LoadClaim(ctx context.Context, claimID string) (ClaimFacts,
 func (a *Activities) ScrubClaim(ctx context.Context, claimID string) ([]scrub.Failure, error) {
 	failures, err := a.Claims.Scrub(ctx, claimID, time.Now().UTC(), nil)
 	if err != nil {
-		return nil, classifyClaim(err)
+		return nil, classify(err)
 	}
 	stage, detail := claims.StageScrubbing, map[string]any{"passed": true}
 	if len(failures) > 0 {
@@ -120,7 +91,7 @@ func (a *Activities) ScrubClaim(ctx context.Context, claimID string) ([]scrub.Fa
 		stage, detail = claims.StageNeedsFix, map[string]any{"failed_rules": rules}
 	}
 	if err := a.Claims.Transition(ctx, claimID, stage, claims.CauseScrub, detail, audit.System); err != nil {
-		return nil, classifyClaim(err)
+		return nil, classify(err)
 	}
 	return failures, nil
 }
@@ -139,7 +110,7 @@ type Eligibility struct {
 func (a *Activities) CheckEligibility(ctx context.Context, claimID string) (Eligibility, error) {
 	req, err := a.Claims.EligibilityRequest(ctx, claimID)
 	if err != nil {
-		return Eligibility{}, classifyClaim(err)
+		return Eligibility{}, classify(err)
 	}
 	r, err := a.Clearinghouse.CheckEligibility(ctx, req)
 	if err != nil {
@@ -150,7 +121,7 @@ func (a *Activities) CheckEligibility(ctx context.Context, claimID string) (Elig
 	detail := map[string]any{"active": r.Active, "plan": r.PlanName, "copay": r.Copay.StringFixed(2),
 		"deductible_remaining": r.DeductibleRemaining.StringFixed(2), "reject_reasons": r.RejectReasons}
 	if err := a.Claims.RecordEligibility(ctx, claimID, r.Active, detail, audit.System); err != nil {
-		return out, classifyClaim(err)
+		return out, classify(err)
 	}
 	return out, nil
 }
@@ -174,17 +145,14 @@ type SubmitClaimResult struct {
 func (a *Activities) SubmitClaim(ctx context.Context, in SubmitClaimInput) (SubmitClaimResult, error) {
 	sub, err := a.Claims.PrepareSubmission(ctx, in.ClaimID, in.SubmissionID, a.Submitter)
 	if err != nil {
-		return SubmitClaimResult{}, classifyClaim(err)
+		return SubmitClaimResult{}, classify(err)
 	}
 	r, err := a.Clearinghouse.Submit(ctx, in.SubmissionID, sub.Data)
-	if errors.Is(err, clearinghouse.ErrSubmissionConflict) {
-		return SubmitClaimResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, nil)
-	}
 	if err != nil {
-		return SubmitClaimResult{}, fmt.Errorf("submit claim %s: %w", in.ClaimID, err)
+		return SubmitClaimResult{}, classify(fmt.Errorf("submit claim %s: %w", in.ClaimID, err))
 	}
 	if err := a.Claims.MarkSubmitted(ctx, in.ClaimID, in.SubmissionID, audit.System); err != nil {
-		return SubmitClaimResult{}, classifyClaim(err)
+		return SubmitClaimResult{}, classify(err)
 	}
 	return SubmitClaimResult{SubmissionID: in.SubmissionID, ControlNumber: sub.ControlNumber, Accepted: r.Accepted}, nil
 }
@@ -193,14 +161,14 @@ func (a *Activities) SubmitClaim(ctx context.Context, in SubmitClaimInput) (Subm
 func (a *Activities) InquireClaimStatus(ctx context.Context, claimID string) (claims.StatusSummary, error) {
 	req, err := a.Claims.StatusRequest(ctx, claimID)
 	if err != nil {
-		return claims.StatusSummary{}, classifyClaim(err)
+		return claims.StatusSummary{}, classify(err)
 	}
 	raw, err := a.Clearinghouse.ClaimStatus(ctx, req)
 	if err != nil {
 		return claims.StatusSummary{}, fmt.Errorf("status inquiry for claim %s: %w", claimID, err)
 	}
 	s, err := a.Claims.RecordStatusInquiry(ctx, claimID, raw, audit.System)
-	return s, classifyClaim(err)
+	return s, classify(err)
 }
 
 // ClaimTaskInput raises a task about a claim.
@@ -214,6 +182,9 @@ type ClaimTaskInput struct {
 	Details  map[string]any `json:"details,omitempty"`
 	Priority int            `json:"priority"`
 	DueAt    *time.Time     `json:"due_at,omitempty"`
+	// Update is the claim workflow's update that answers the task ("" when the
+	// workflow does not wait on it).
+	Update string `json:"update,omitempty"`
 }
 
 // RaiseClaimTask creates the task once (by its key) and returns its id.
@@ -222,8 +193,12 @@ func (a *Activities) RaiseClaimTask(ctx context.Context, in ClaimTaskInput) (str
 	for k, v := range in.Details {
 		details[k] = v
 	}
-	id, err := a.Tasks.Ensure(ctx, tasks.NewTask{Queue: in.Queue, Kind: in.Kind, BusinessKey: in.Key,
-		CaseID: in.CaseID, ClaimID: in.ClaimID, Title: in.Title, Details: details, Priority: in.Priority, DueAt: in.DueAt})
+	t := tasks.NewTask{Queue: in.Queue, Kind: in.Kind, BusinessKey: in.Key,
+		CaseID: in.CaseID, ClaimID: in.ClaimID, Title: in.Title, Details: details, Priority: in.Priority, DueAt: in.DueAt}
+	if in.Update != "" {
+		t.AnsweredBy = tasks.Answer{WorkflowID: contract.ClaimWorkflowID(in.ClaimID), Update: in.Update}
+	}
+	id, err := a.Tasks.Ensure(ctx, t)
 	return id, classify(err)
 }
 
@@ -246,7 +221,7 @@ type ClaimFixInput struct {
 // change nothing.
 func (a *Activities) ApplyClaimFix(ctx context.Context, in ClaimFixInput) (claims.Built, error) {
 	b, err := a.Claims.ApplyFix(ctx, in.ClaimID, in.Fix, in.Actor)
-	return b, classifyClaim(err)
+	return b, classify(err)
 }
 
 // ClaimActorInput names a claim and who acts on it.
@@ -259,7 +234,7 @@ type ClaimActorInput struct {
 // ReplaceClaim creates (once) the corrected frequency-7 claim of a denied claim.
 func (a *Activities) ReplaceClaim(ctx context.Context, in ClaimActorInput) (claims.Built, error) {
 	b, err := a.Claims.Replacement(ctx, in.ClaimID, in.Actor)
-	return b, classifyClaim(err)
+	return b, classify(err)
 }
 
 // BuildSecondaryClaim builds (once) the secondary claim of a paid primary; ok is
@@ -267,7 +242,7 @@ func (a *Activities) ReplaceClaim(ctx context.Context, in ClaimActorInput) (clai
 func (a *Activities) BuildSecondaryClaim(ctx context.Context, primaryClaimID string) (string, error) {
 	b, ok, err := a.Claims.BuildSecondary(ctx, primaryClaimID, audit.System)
 	if err != nil || !ok {
-		return "", classifyClaim(err)
+		return "", classify(err)
 	}
 	return b.Claim.ID, nil
 }
@@ -275,29 +250,20 @@ func (a *Activities) BuildSecondaryClaim(ctx context.Context, primaryClaimID str
 // WriteOffClaim writes the claim's open balance off (approved by a manager).
 func (a *Activities) WriteOffClaim(ctx context.Context, in ClaimActorInput) (decimal.Decimal, error) {
 	amt, err := a.Claims.WriteOff(ctx, in.ClaimID, in.Reason, in.Actor)
-	return amt, classifyClaim(err)
+	return amt, classify(err)
 }
 
 // TransferClaimToPatient moves the claim's open balance to the patient.
 func (a *Activities) TransferClaimToPatient(ctx context.Context, in ClaimActorInput) (decimal.Decimal, error) {
 	amt, err := a.Claims.TransferToPatient(ctx, in.ClaimID, in.Reason, in.Actor)
-	return amt, classifyClaim(err)
+	return amt, classify(err)
 }
 
-// DenialInfo is a classified denial of a claim.
-type DenialInfo struct {
-	Category        string   `json:"category"`
-	Codes           []string `json:"codes"`
-	RemarkCodes     []string `json:"remark_codes,omitempty"`
-	SuggestedAction string   `json:"suggested_action"`
-	Partial         bool     `json:"partial"`
-}
-
-func denialInfo(d denials.Denial) *DenialInfo {
+func denialInfo(d denials.Denial) *contract.DenialInfo {
 	if !d.Denied {
 		return nil
 	}
-	info := &DenialInfo{Category: string(d.PrimaryCategory), SuggestedAction: d.SuggestedAction,
+	info := &contract.DenialInfo{Category: string(d.PrimaryCategory), SuggestedAction: d.SuggestedAction,
 		RemarkCodes: d.RemarkCodes, Partial: !d.ClaimDenied, Codes: []string{}}
 	for _, r := range d.Reasons {
 		code := r.Group + "-" + r.Code

@@ -16,56 +16,79 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 func (s *Server) createCase(c *gin.Context) {
-	var in records.NewCase
+	var in cases.New
 	if !bind(c, &in) {
 		return
 	}
-	respond(c, s, http.StatusCreated)(s.records.CreateCase(c.Request.Context(), in, actor(c)))
+	cs, err := s.cases.Create(c.Request.Context(), in, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, showCase(cs))
 }
 
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
-	q := s.DB.Order("opened_at DESC, id")
-	allowed := map[string][]string{
-		"kind":   store.CaseKinds,
-		"status": {"open", "closed"},
-		"stage": {workflows.StageOpen, workflows.StageChargeCapture, workflows.StagePatientBalance,
-			workflows.StagePaid, workflows.StageReadyToBill, workflows.StageHeld, workflows.StageBilled},
-	}
+	f := cases.Filter{PatientID: c.Query("patient_id"), Kind: cases.Kind(c.Query("kind")),
+		Stage: c.Query("stage"), Status: c.Query("status")}
 	var errs validate.Errors
-	for _, f := range []string{"patient_id", "kind", "stage", "status"} {
-		v := c.Query(f)
-		switch {
-		case v == "":
-			continue
-		case f == "patient_id" && uuid.Validate(v) != nil:
-			errs.Add(f, "must be a UUID")
-		case f != "patient_id" && !slices.Contains(allowed[f], v):
-			errs.Add(f, "must be one of %v", allowed[f])
-		}
-		q = q.Where(f+" = ?", v)
-	}
+	errs.Check(f.PatientID == "" || uuid.Validate(f.PatientID) == nil, "patient_id", "must be a UUID")
+	errs.Check(f.Kind == "" || f.Kind.Valid(), "kind", "must be one of %v", cases.Kinds)
+	errs.Check(f.Stage == "" || slices.Contains(cases.Stages, f.Stage), "stage", "must be one of %v", cases.Stages)
+	errs.Check(f.Status == "" || slices.Contains(cases.Statuses, f.Status), "status", "must be one of %v", cases.Statuses)
 	if len(errs) > 0 {
 		invalid(c, errs)
 		return
 	}
-	var out []store.Case
-	list(c, s, q, &out)
+	var ok bool
+	if f.Limit, ok = limitParam(c); !ok {
+		return
+	}
+	list, err := s.cases.List(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]caseJSON, len(list))
+	for i, cs := range list {
+		items[i] = showCase(cs)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// loadCase reads the case row named by the :id parameter, answering 404 itself.
-func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
-	var cs store.Case
-	if err := s.records.Get(c.Request.Context(), &cs, c.Param("id")); err != nil {
-		if errors.Is(err, records.ErrNotFound) {
+// caseJSON is a case as the API shows it.
+type caseJSON struct {
+	ID            string     `json:"id"`
+	PatientID     string     `json:"patient_id"`
+	Kind          cases.Kind `json:"kind"`
+	Title         string     `json:"title"`
+	Status        string     `json:"status"`
+	Stage         string     `json:"stage"`
+	FeeScheduleID *string    `json:"fee_schedule_id,omitempty"`
+	OpenedAt      time.Time  `json:"opened_at"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+func showCase(cs cases.Case) caseJSON {
+	return caseJSON{ID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, Title: cs.Title, Status: cs.Status,
+		Stage: cs.Stage, FeeScheduleID: cs.FeeScheduleID, OpenedAt: cs.OpenedAt, ClosedAt: cs.ClosedAt, UpdatedAt: cs.UpdatedAt}
+}
+
+// loadCase reads the case named by the :id parameter, answering 404 itself.
+func (s *Server) loadCase(c *gin.Context) (cases.Case, bool) {
+	cs, err := s.cases.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		if errors.Is(err, cases.ErrNotFound) {
 			notFound(c, "case "+c.Param("id"))
 		} else {
 			s.fail(c, err)
@@ -77,15 +100,15 @@ func (s *Server) loadCase(c *gin.Context) (store.Case, bool) {
 
 // caseUpdate sends an update to the case's workflow, starting the workflow first if
 // this is the case's first event (Update-With-Start), and waits for its result.
-func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID string, arg, out any) error {
+func (s *Server) caseUpdate(ctx context.Context, cs cases.Case, name, updateID string, arg, out any) error {
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.CaseWorkflowID(cs.ID),
-		TaskQueue:                workflows.TaskQueue,
+		ID:                       contract.CaseWorkflowID(cs.ID),
+		TaskQueue:                contract.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchCaseStage.ValueSet(workflows.StageOpen),
-			workflows.SearchCaseKind.ValueSet(cs.Kind)),
-	}, workflows.CaseWorkflow, workflows.CaseInput{
+			contract.SearchCaseStage.ValueSet(cases.StageOpen),
+			contract.SearchCaseKind.ValueSet(string(cs.Kind))),
+	}, contract.CaseWorkflowName, contract.CaseInput{
 		CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, MissingChargesAfter: s.MissingChargesAfter,
 		ClaimDayLength: s.ClaimDayLength,
 	})
@@ -106,7 +129,7 @@ func (s *Server) caseUpdate(ctx context.Context, cs store.Case, name, updateID s
 
 // updateCase sends one update to the case workflow and answers with its result
 // (status, or 200 with Idempotent-Replayed when a money write was a replay).
-func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string, arg, out any, status int) {
+func (s *Server) updateCase(c *gin.Context, cs cases.Case, name, updateID string, arg, out any, status int) {
 	if err := s.caseUpdate(c.Request.Context(), cs, name, updateID, arg, out); err != nil {
 		s.fail(c, err)
 		return
@@ -120,10 +143,10 @@ func (s *Server) updateCase(c *gin.Context, cs store.Case, name, updateID string
 
 // caseView returns the workflow's live view of a case, or the empty view of a case
 // whose workflow has not started (no event yet).
-func (s *Server) caseView(ctx context.Context, cs store.Case) (workflows.CaseView, error) {
-	v := workflows.CaseView{CaseState: workflows.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
-		Stage: workflows.StageOpen, Encounters: []workflows.Encounter{}}}
-	res, err := s.Temporal.QueryWorkflow(ctx, workflows.CaseWorkflowID(cs.ID), "", workflows.QueryCaseState)
+func (s *Server) caseView(ctx context.Context, cs cases.Case) (contract.CaseView, error) {
+	v := contract.CaseView{CaseState: contract.CaseState{CaseID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind,
+		Stage: cases.StageOpen, Encounters: []contract.Encounter{}}}
+	res, err := s.Temporal.QueryWorkflow(ctx, contract.CaseWorkflowID(cs.ID), "", contract.QueryCaseState)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return v, nil
@@ -143,15 +166,15 @@ type ledgerView struct {
 }
 
 type caseResponse struct {
-	store.Case
-	Stage      string                `json:"stage"`
-	Encounters []workflows.Encounter `json:"encounters"`
+	caseJSON
+	Stage      string               `json:"stage"`
+	Encounters []contract.Encounter `json:"encounters"`
 	// Insurance lists payer postings and claim settlements; BillingProblems the
 	// completed visits that could not be billed (each with its task).
-	Insurance       []workflows.InsuranceEvent `json:"insurance"`
-	BillingProblems []workflows.BillingProblem `json:"billing_problems"`
-	Totals          workflows.Totals           `json:"totals"`
-	Ledger          ledgerView                 `json:"ledger"`
+	Insurance       []contract.InsuranceEvent `json:"insurance"`
+	BillingProblems []contract.BillingProblem `json:"billing_problems"`
+	Totals          contract.Totals           `json:"totals"`
+	Ledger          ledgerView                `json:"ledger"`
 	// InAgreement says the workflow's totals and the ledger agree to the cent.
 	InAgreement bool `json:"in_agreement"`
 	// WorkflowURL opens the case workflow in the Temporal Web UI (absent when
@@ -187,17 +210,17 @@ func (s *Server) getCase(c *gin.Context) {
 		s.Logger.Error("case totals disagree with the ledger", "case_id", cs.ID, "request_id", c.GetString(ctxRequestID))
 	}
 	if v.Encounters == nil {
-		v.Encounters = []workflows.Encounter{}
+		v.Encounters = []contract.Encounter{}
 	}
 	if v.Insurance == nil {
-		v.Insurance = []workflows.InsuranceEvent{}
+		v.Insurance = []contract.InsuranceEvent{}
 	}
 	if v.BillingProblems == nil {
-		v.BillingProblems = []workflows.BillingProblem{}
+		v.BillingProblems = []contract.BillingProblem{}
 	}
-	c.JSON(http.StatusOK, caseResponse{Case: cs, Stage: v.Stage, Encounters: v.Encounters, Totals: t,
+	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: v.Stage, Encounters: v.Encounters, Totals: t,
 		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree,
-		WorkflowURL: s.WorkflowLinks.URL(workflows.CaseWorkflowID(cs.ID))})
+		WorkflowURL: s.WorkflowLinks.URL(contract.CaseWorkflowID(cs.ID))})
 }
 
 type journalLineJSON struct {
@@ -221,27 +244,19 @@ func (s *Server) getCaseLedger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var rows []struct {
-		ID, Kind, IdempotencyKey, SourceType, SourceID, Memo, AccountCode string
-		PostedAt                                                          time.Time
-		Amount                                                            decimal.Decimal
-	}
-	err := s.DB.WithContext(c.Request.Context()).Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
-		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
-		FROM journals j JOIN journal_lines l ON l.journal_id = j.id
-		WHERE j.case_id = ? ORDER BY j.posted_at, j.id, l.id`, cs.ID).Scan(&rows).Error
+	journals, err := ledger.CaseJournals(s.DB.WithContext(c.Request.Context()), cs.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := []journalJSON{}
-	for _, r := range rows {
-		if len(out) == 0 || out[len(out)-1].ID != r.ID {
-			out = append(out, journalJSON{ID: r.ID, Kind: r.Kind, IdempotencyKey: r.IdempotencyKey,
-				SourceType: r.SourceType, SourceID: r.SourceID, Memo: r.Memo, PostedAt: r.PostedAt})
+	out := make([]journalJSON, 0, len(journals))
+	for _, j := range journals {
+		jj := journalJSON{ID: j.ID, Kind: j.Kind, IdempotencyKey: j.IdempotencyKey, SourceType: j.SourceType,
+			SourceID: j.SourceID, Memo: j.Memo, PostedAt: j.PostedAt}
+		for _, l := range j.Lines {
+			jj.Lines = append(jj.Lines, journalLineJSON{Account: string(l.Account), Amount: l.Amount})
 		}
-		last := &out[len(out)-1]
-		last.Lines = append(last.Lines, journalLineJSON{Account: r.AccountCode, Amount: r.Amount})
+		out = append(out, jj)
 	}
 	c.JSON(http.StatusOK, gin.H{"case_id": cs.ID, "journals": out})
 }
@@ -263,10 +278,10 @@ func (s *Server) checkIn(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	var errs validate.Errors
-	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &store.Provider{}, in.ProviderID) {
+	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &records.Provider{}, in.ProviderID) {
 		errs.Add("provider_id", "no such provider")
 	}
-	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &store.Location{}, in.LocationID) {
+	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &records.Location{}, in.LocationID) {
 		errs.Add("location_id", "no such location")
 	}
 	if in.ServiceDate == "" {
@@ -289,9 +304,9 @@ func (s *Server) checkIn(c *gin.Context) {
 		return
 	}
 	encID := derivedID(cs.ID, "check-in", key)
-	s.updateCase(c, cs, workflows.UpdateCheckIn, "check-in-"+encID, workflows.CheckInRequest{
+	s.updateCase(c, cs, contract.UpdateCheckIn, "check-in-"+encID, contract.CheckInRequest{
 		EncounterID: encID, ProviderID: in.ProviderID, LocationID: in.LocationID, ServiceDate: in.ServiceDate,
-		Actor: actor(c)}, &workflows.Encounter{}, http.StatusCreated)
+		Actor: actor(c)}, &contract.Encounter{}, http.StatusCreated)
 }
 
 type chargeRequest struct {
@@ -341,7 +356,7 @@ func (s *Server) addCharge(c *gin.Context) {
 			return
 		}
 	}
-	s.updateCase(c, cs, workflows.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &workflows.Charge{}, http.StatusCreated)
+	s.updateCase(c, cs, contract.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &contract.Charge{}, http.StatusCreated)
 }
 
 type voidRequest struct {
@@ -364,9 +379,9 @@ func (s *Server) voidCharge(c *gin.Context) {
 	}
 	// Voiding is idempotent in the workflow; a per-request update id means a retry
 	// after a failure runs again instead of replaying the stored failure.
-	s.updateCase(c, cs, workflows.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
-		workflows.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
-		&workflows.Charge{}, http.StatusOK)
+	s.updateCase(c, cs, contract.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
+		contract.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
+		&contract.Charge{}, http.StatusOK)
 }
 
 type completeRequest struct {
@@ -382,9 +397,9 @@ func (s *Server) completeCharges(c *gin.Context) {
 	if c.Request.ContentLength != 0 && !bind(c, &in) {
 		return
 	}
-	s.updateCase(c, cs, workflows.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
-		workflows.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
-		&workflows.Encounter{}, http.StatusOK)
+	s.updateCase(c, cs, contract.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
+		contract.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
+		&contract.Encounter{}, http.StatusOK)
 }
 
 // retryBilling bills again the case's completed visits that could not be billed.
@@ -394,8 +409,8 @@ func (s *Server) retryBilling(c *gin.Context) {
 		return
 	}
 	var n int
-	if err := s.caseUpdate(c.Request.Context(), cs, workflows.UpdateRetryBilling, "retry-billing-"+c.GetString(ctxRequestID),
-		workflows.RetryBillingRequest{Actor: actor(c)}, &n); err != nil {
+	if err := s.caseUpdate(c.Request.Context(), cs, contract.UpdateRetryBilling, "retry-billing-"+c.GetString(ctxRequestID),
+		contract.RetryBillingRequest{Actor: actor(c)}, &n); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -406,12 +421,12 @@ func (s *Server) retryBilling(c *gin.Context) {
 // waited for a coverage. A case without a workflow yet has nothing waiting; a
 // failure is logged, not returned: the coverage is saved and the retry endpoint
 // remains.
-func (s *Server) retryBillingQuietly(c *gin.Context, cs store.Case) {
-	if cs.Kind != store.KindInsurance && cs.Kind != store.KindWorkersComp {
+func (s *Server) retryBillingQuietly(c *gin.Context, cs cases.Case) {
+	if !cs.Kind.BillsPayers() {
 		return
 	}
-	err := s.update(c.Request.Context(), 10*time.Second, workflows.CaseWorkflowID(cs.ID), workflows.UpdateRetryBilling,
-		"retry-billing-"+c.GetString(ctxRequestID), workflows.RetryBillingRequest{Actor: actor(c)}, nil)
+	err := s.update(c.Request.Context(), 10*time.Second, contract.CaseWorkflowID(cs.ID), contract.UpdateRetryBilling,
+		"retry-billing-"+c.GetString(ctxRequestID), contract.RetryBillingRequest{Actor: actor(c)}, nil)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		s.Logger.Warn("retry billing after a coverage change failed", "case_id", cs.ID,
@@ -467,7 +482,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 	}
 	// The database's unique idempotency key catches replays, so each request gets
 	// its own update id and a replay is reported as such.
-	s.updateCase(c, cs, workflows.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
+	s.updateCase(c, cs, contract.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
 		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
 		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)},
 		&billing.PaymentResult{}, http.StatusCreated)
@@ -498,7 +513,7 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
-	s.updateCase(c, cs, workflows.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
+	s.updateCase(c, cs, contract.UpdateRecordAdjustment, "adjustment-"+key+"-"+c.GetString(ctxRequestID), billing.AdjustmentInput{
 		AdjustmentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Reason: in.Reason,
 		IdempotencyKey: key, Actor: actor(c)}, &billing.PaymentResult{}, http.StatusCreated)
 }

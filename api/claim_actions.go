@@ -15,12 +15,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/claims"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // maxEDIFile bounds an uploaded X12 file (a large 835 is a few hundred KB).
@@ -31,7 +29,7 @@ const ProblemUnreadableFile = "/problems/unreadable-file"
 
 // claimUpdate sends an update to a claim's workflow and writes its answer.
 func (s *Server) claimUpdate(c *gin.Context, name string, arg, out any) {
-	var cl store.Claim
+	var cl claims.Claim
 	if err := s.records.Get(c.Request.Context(), &cl, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
@@ -40,7 +38,7 @@ func (s *Server) claimUpdate(c *gin.Context, name string, arg, out any) {
 	if !ok {
 		return
 	}
-	err := s.update(c.Request.Context(), 30*time.Second, workflows.ClaimWorkflowID(cl.ID), name, derivedID(cl.ID, name, key), arg, out)
+	err := s.update(c.Request.Context(), 30*time.Second, contract.ClaimWorkflowID(cl.ID), name, derivedID(cl.ID, name, key), arg, out)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		conflictProblem(c, "the claim's workflow is not running: the claim is finished")
@@ -75,7 +73,7 @@ func (s *Server) fixClaim(c *gin.Context) {
 		return
 	}
 	var out claims.Built
-	s.claimUpdate(c, workflows.UpdateFixClaim, workflows.FixRequest{Fix: f, Actor: actor(c)}, &out)
+	s.claimUpdate(c, contract.UpdateFixClaim, contract.FixRequest{Fix: f, Actor: actor(c)}, &out)
 }
 
 type decisionBody struct {
@@ -91,8 +89,8 @@ func (s *Server) decideDenial(c *gin.Context) {
 	if !bind(c, &b) {
 		return
 	}
-	var out workflows.DecisionResult
-	s.claimUpdate(c, workflows.UpdateDecideDenial, workflows.DenialDecision{Action: b.Action, Fix: b.Fix,
+	var out contract.DecisionResult
+	s.claimUpdate(c, contract.UpdateDecideDenial, contract.DenialDecision{Action: b.Action, Fix: b.Fix,
 		Argument: b.Argument, Note: b.Note, Actor: actor(c)}, &out)
 }
 
@@ -111,14 +109,14 @@ func (s *Server) approveWriteOff(c *gin.Context) {
 		invalid(c, validate.Errors{{Field: "approve", Message: "is required: true or false"}})
 		return
 	}
-	var out workflows.DecisionResult
-	s.claimUpdate(c, workflows.UpdateApproveWriteOff, workflows.WriteOffApproval{Approve: *b.Approve, Note: b.Note, Actor: actor(c)}, &out)
+	var out contract.DecisionResult
+	s.claimUpdate(c, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: *b.Approve, Note: b.Note, Actor: actor(c)}, &out)
 }
 
 // claimWorkflowState is the live state of a claim's workflow, or nil when it is
 // not running (finished, or never started).
-func (s *Server) claimWorkflowState(ctx context.Context, claimID string) (*workflows.ClaimState, error) {
-	res, err := s.Temporal.QueryWorkflow(ctx, workflows.ClaimWorkflowID(claimID), "", workflows.QueryClaimState)
+func (s *Server) claimWorkflowState(ctx context.Context, claimID string) (*contract.ClaimState, error) {
+	res, err := s.Temporal.QueryWorkflow(ctx, contract.ClaimWorkflowID(claimID), "", contract.QueryClaimState)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil
@@ -126,7 +124,7 @@ func (s *Server) claimWorkflowState(ctx context.Context, claimID string) (*workf
 	if err != nil {
 		return nil, err
 	}
-	var st workflows.ClaimState
+	var st contract.ClaimState
 	if err := res.Get(&st); err != nil {
 		return nil, err
 	}
@@ -143,11 +141,11 @@ func (s *Server) uploadEDI(c *gin.Context) {
 	if !ok {
 		return
 	}
-	kind, err := activities.FileKind(data)
+	kind, err := contract.FileKind(data)
 	if err == nil {
 		var id string
-		if id, err = activities.InboundWorkflowID(kind, data); err == nil {
-			s.applyInbound(c, id, activities.InboundFile{Kind: kind, Data: data, Source: "upload", Actor: actor(c)})
+		if id, err = contract.InboundWorkflowID(kind, data); err == nil {
+			s.applyInbound(c, id, contract.InboundFile{Kind: kind, Data: data, Source: "upload", Actor: actor(c)})
 			return
 		}
 	}
@@ -212,17 +210,17 @@ func unreadable(c *gin.Context, err error) {
 // inboundAnswer is what an upload did.
 type inboundAnswer struct {
 	WorkflowID string `json:"workflow_id"`
-	activities.InboundResult
+	contract.InboundResult
 }
 
-func (s *Server) applyInbound(c *gin.Context, id string, in activities.InboundFile) {
+func (s *Server) applyInbound(c *gin.Context, id string, in contract.InboundFile) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Minute)
 	defer cancel()
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: workflows.TaskQueue,
+		ID: id, TaskQueue: contract.TaskQueue,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.InboundWorkflow, in)
+	}, contract.InboundWorkflowName, in)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -230,7 +228,7 @@ func (s *Server) applyInbound(c *gin.Context, id string, in activities.InboundFi
 	out := inboundAnswer{WorkflowID: id}
 	err = run.Get(ctx, &out.InboundResult)
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeUnreadable {
+	if errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeUnreadable {
 		unreadable(c, errors.New(appErr.Message()))
 		return
 	}

@@ -6,50 +6,34 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/clinicflow/rcm/internal/auth"
-	"github.com/clinicflow/rcm/internal/billing"
-	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/tasks"
-	"github.com/clinicflow/rcm/internal/validate"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
-// fail maps a domain or workflow error to its problem response.
+// fail maps any error to its problem response by its code (apperr): a domain
+// package's error, or a workflow's answer carrying one. Temporal being out of
+// reach is unavailable. Nothing here names a domain package.
 func (s *Server) fail(c *gin.Context, err error) {
-	var fe validate.Errors
-	var appErr *temporal.ApplicationError
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
-	switch {
-	case errors.As(err, &fe):
-		invalid(c, fe)
-	case errors.Is(err, records.ErrNotFound), errors.Is(err, billing.ErrNotFound), errors.Is(err, tasks.ErrNotFound):
-		notFound(c, "the resource")
-	case errors.Is(err, billing.ErrIdempotencyConflict):
-		problem(c, http.StatusConflict, ProblemConflict, "Idempotency key reused",
-			"this Idempotency-Key was already used for a request with different content")
-	case errors.Is(err, auth.ErrEmailTaken):
-		problem(c, http.StatusConflict, ProblemConflict, "Conflict", err.Error(),
-			validate.FieldError{Field: "email", Message: "is already used by another user"})
-	case errors.Is(err, tasks.ErrNotClaimable):
-		conflictProblem(c, err.Error())
-	case errors.As(err, &appErr):
-		switch appErr.Type() {
-		case workflows.ErrTypeInvalid:
-			var details []validate.FieldError
-			_ = appErr.Details(&details)
-			invalid(c, details)
-		case workflows.ErrTypeNotFound:
-			problem(c, http.StatusNotFound, ProblemNotFound, "Not found", appErr.Message())
-		case workflows.ErrTypeConflict:
-			conflictProblem(c, appErr.Message())
-		default:
-			s.internalError(c, err)
-		}
-	case errors.As(err, &unavailable), errors.As(err, &deadline):
-		s.Logger.Warn("temporal unavailable", "request_id", c.GetString(ctxRequestID), "error", err)
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
+		err = apperr.Errorf(apperr.Unavailable, "%w", err)
+	}
+	err = contract.FromApplicationError(err)
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		invalid(c, apperr.Fields(err))
+	case apperr.NotFound:
+		problem(c, http.StatusNotFound, ProblemNotFound, "Not found", err.Error())
+	case apperr.Conflict:
+		problem(c, http.StatusConflict, ProblemConflict, "Conflict", err.Error(), apperr.Fields(err)...)
+	case apperr.Unauthorized:
+		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized", err.Error())
+	case apperr.Forbidden:
+		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden", err.Error())
+	case apperr.Unavailable:
+		s.Logger.Warn("dependency unavailable", "request_id", c.GetString(ctxRequestID), "error", err)
 		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable",
 			"the workflow service is not reachable; retry shortly (with the same Idempotency-Key for payments)")
 	default:

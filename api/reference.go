@@ -1,25 +1,25 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
+	"github.com/shopspring/decimal"
 
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
-func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, user(c)) }
+func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, showUser(user(c))) }
 
 func (s *Server) listUsers(c *gin.Context) {
-	var out []store.User
-	list(c, s, s.DB.Order("email"), &out)
+	listed(c, s, s.auth.ListUsers, showUser)
 }
 
 func (s *Server) createUser(c *gin.Context) {
@@ -32,7 +32,7 @@ func (s *Server) createUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, u)
+	c.JSON(http.StatusCreated, showUser(u))
 }
 
 type tokenRequest struct {
@@ -45,7 +45,7 @@ func (s *Server) issueToken(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	if !s.records.Exists(c.Request.Context(), &store.User{}, id) {
+	if !s.records.Exists(c.Request.Context(), &auth.User{}, id) {
 		notFound(c, "user "+id)
 		return
 	}
@@ -59,8 +59,7 @@ func (s *Server) issueToken(c *gin.Context) {
 }
 
 func (s *Server) listLocations(c *gin.Context) {
-	var out []store.Location
-	list(c, s, s.DB.Order("name"), &out)
+	listed(c, s, s.records.ListLocations, showLocation)
 }
 
 func (s *Server) createLocation(c *gin.Context) {
@@ -68,12 +67,11 @@ func (s *Server) createLocation(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	respond(c, s, http.StatusCreated)(s.records.CreateLocation(c.Request.Context(), in, actor(c)))
+	respond(c, s, http.StatusCreated)(shown(showLocation)(s.records.CreateLocation(c.Request.Context(), in, actor(c))))
 }
 
 func (s *Server) listProviders(c *gin.Context) {
-	var out []store.Provider
-	list(c, s, s.DB.Order("last_name, first_name"), &out)
+	listed(c, s, s.records.ListProviders, showProvider)
 }
 
 func (s *Server) createProvider(c *gin.Context) {
@@ -81,12 +79,11 @@ func (s *Server) createProvider(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	respond(c, s, http.StatusCreated)(s.records.CreateProvider(c.Request.Context(), in, actor(c)))
+	respond(c, s, http.StatusCreated)(shown(showProvider)(s.records.CreateProvider(c.Request.Context(), in, actor(c))))
 }
 
 func (s *Server) listFeeSchedules(c *gin.Context) {
-	var out []store.FeeSchedule
-	list(c, s, s.DB.Preload("Items", func(db *gorm.DB) *gorm.DB { return db.Order("procedure_code") }).Order("name"), &out)
+	listed(c, s, s.records.ListFeeSchedules, showFeeSchedule)
 }
 
 type feeScheduleRequest struct {
@@ -110,30 +107,41 @@ func (s *Server) createFeeSchedule(c *gin.Context) {
 	for _, it := range in.Items {
 		nf.Items = append(nf.Items, records.NewFeeItem{ProcedureCode: it.ProcedureCode, Description: it.Description, Price: it.Price.Decimal})
 	}
-	respond(c, s, http.StatusCreated)(s.records.CreateFeeSchedule(c.Request.Context(), nf, actor(c)))
+	respond(c, s, http.StatusCreated)(shown(showFeeSchedule)(s.records.CreateFeeSchedule(c.Request.Context(), nf, actor(c))))
 }
 
 func (s *Server) getFeeSchedule(c *gin.Context) {
-	var fs store.FeeSchedule
-	if err := s.records.Get(c.Request.Context(), &fs, c.Param("id")); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.DB.WithContext(c.Request.Context()).Where("fee_schedule_id = ?", fs.ID).Order("procedure_code").Find(&fs.Items).Error; err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, fs)
+	respond(c, s, http.StatusOK)(shown(showFeeSchedule)(s.records.GetFeeSchedule(c.Request.Context(), c.Param("id"))))
 }
 
 // patientJSON is a patient as the API shows it.
 type patientJSON struct {
-	store.Patient
+	ID        string `json:"id"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	// DateOfBirth is YYYY-MM-DD.
 	DateOfBirth string `json:"date_of_birth"`
+	Sex         string `json:"sex"`
+	Email       string `json:"email"`
+	Phone       string `json:"phone"`
+	records.Address
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func showPatient(p store.Patient) patientJSON {
-	return patientJSON{Patient: p, DateOfBirth: p.DateOfBirth.Format("2006-01-02")}
+func showPatient(r records.Patient) patientJSON {
+	return patientJSON{
+		ID:          r.ID,
+		FirstName:   r.FirstName,
+		LastName:    r.LastName,
+		DateOfBirth: r.DateOfBirth.Format(time.DateOnly),
+		Sex:         r.Sex,
+		Email:       r.Email,
+		Phone:       r.Phone,
+		Address:     records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
+		CreatedAt:   r.CreatedAt,
+		UpdatedAt:   r.UpdatedAt,
+	}
 }
 
 func (s *Server) createPatient(c *gin.Context) {
@@ -150,7 +158,7 @@ func (s *Server) createPatient(c *gin.Context) {
 }
 
 func (s *Server) getPatient(c *gin.Context) {
-	var p store.Patient
+	var p records.Patient
 	if err := s.records.Get(c.Request.Context(), &p, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
@@ -160,24 +168,20 @@ func (s *Server) getPatient(c *gin.Context) {
 
 // listPatients searches by name prefix (q) or date of birth (dob).
 func (s *Server) listPatients(c *gin.Context) {
-	q := s.DB.Order("last_name, first_name, id")
-	if term := strings.TrimSpace(c.Query("q")); term != "" {
-		like := strings.ToLower(term) + "%"
-		q = q.Where("lower(last_name) LIKE ? OR lower(first_name) LIKE ?", like, like)
-	}
+	f := records.PatientFilter{Name: c.Query("q")}
 	if dob := c.Query("dob"); dob != "" {
-		if _, err := time.Parse(time.DateOnly, dob); err != nil {
+		var err error
+		if f.DateOfBirth, err = time.Parse(time.DateOnly, dob); err != nil {
 			invalid(c, validate.Errors{{Field: "dob", Message: "must be a date YYYY-MM-DD"}})
 			return
 		}
-		q = q.Where("date_of_birth = ?", dob)
 	}
-	limit, ok := limitParam(c)
-	if !ok {
+	var ok bool
+	if f.Limit, ok = limitParam(c); !ok {
 		return
 	}
-	var ps []store.Patient
-	if err := q.WithContext(c.Request.Context()).Limit(limit).Find(&ps).Error; err != nil {
+	ps, err := s.records.ListPatients(c.Request.Context(), f)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -191,27 +195,35 @@ func (s *Server) listPatients(c *gin.Context) {
 func limitParam(c *gin.Context) (int, bool) {
 	v := c.DefaultQuery("limit", "100")
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 500 {
+	if err != nil || n < 1 || n > db.MaxPage {
 		invalid(c, validate.Errors{{Field: "limit", Message: "must be an integer from 1 to 500"}})
 		return 0, false
 	}
 	return n, true
 }
 
-// list runs a query for a listing endpoint and answers {"items": [...]}.
-func list[T any](c *gin.Context, s *Server, q *gorm.DB, out *[]T) {
+// listed answers a listing endpoint with {"items": [...]} from a domain list
+// function, after reading the limit parameter, showing each row as show does.
+func listed[T, V any](c *gin.Context, s *Server, list func(context.Context, int) ([]T, error), show func(T) V) {
 	limit, ok := limitParam(c)
 	if !ok {
 		return
 	}
-	if err := q.WithContext(c.Request.Context()).Limit(limit).Find(out).Error; err != nil {
+	rows, err := list(c.Request.Context(), limit)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if *out == nil {
-		*out = []T{}
+	out := make([]V, len(rows))
+	for i, r := range rows {
+		out[i] = show(r)
 	}
-	c.JSON(http.StatusOK, gin.H{"items": *out})
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+// shown turns a (row, error) pair into (API type, error) for respond.
+func shown[T, V any](show func(T) V) func(T, error) (any, error) {
+	return func(r T, err error) (any, error) { return show(r), err }
 }
 
 // respond returns a function that answers a (value, error) pair.
@@ -222,5 +234,111 @@ func respond(c *gin.Context, s *Server, status int) func(any, error) {
 			return
 		}
 		c.JSON(status, v)
+	}
+}
+
+// userJSON is a user as the API shows it.
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func showUser(r auth.User) userJSON {
+	return userJSON{
+		ID:        r.ID,
+		Email:     r.Email,
+		Name:      r.Name,
+		Role:      r.Role,
+		Disabled:  r.Disabled,
+		CreatedAt: r.CreatedAt,
+	}
+}
+
+// locationJSON is a location as the API shows it.
+type locationJSON struct {
+	ID   string  `json:"id"`
+	Name string  `json:"name"`
+	NPI  *string `json:"npi,omitempty"`
+	records.Address
+	Phone     string    `json:"phone"`
+	TaxID     string    `json:"tax_id"`
+	Taxonomy  string    `json:"taxonomy"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func showLocation(r records.Location) locationJSON {
+	return locationJSON{
+		ID:        r.ID,
+		Name:      r.Name,
+		NPI:       r.NPI,
+		Address:   records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
+		Phone:     r.Phone,
+		TaxID:     r.TaxID,
+		Taxonomy:  r.Taxonomy,
+		CreatedAt: r.CreatedAt,
+	}
+}
+
+// providerJSON is a provider as the API shows it.
+type providerJSON struct {
+	ID         string    `json:"id"`
+	FirstName  string    `json:"first_name"`
+	LastName   string    `json:"last_name"`
+	Credential string    `json:"credential"`
+	NPI        string    `json:"npi"`
+	Taxonomy   string    `json:"taxonomy"`
+	TaxID      string    `json:"tax_id"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func showProvider(r records.Provider) providerJSON {
+	return providerJSON{
+		ID:         r.ID,
+		FirstName:  r.FirstName,
+		LastName:   r.LastName,
+		Credential: r.Credential,
+		NPI:        r.NPI,
+		Taxonomy:   r.Taxonomy,
+		TaxID:      r.TaxID,
+		CreatedAt:  r.CreatedAt,
+	}
+}
+
+// feeScheduleJSON is a fee schedule with its prices as the API shows it.
+type feeScheduleJSON struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	IsDefault bool          `json:"is_default"`
+	CreatedAt time.Time     `json:"created_at"`
+	Items     []feeItemJSON `json:"items"`
+}
+
+func showFeeSchedule(r billing.FeeSchedule) feeScheduleJSON {
+	out := feeScheduleJSON{ID: r.ID, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt}
+	if r.Items != nil {
+		out.Items = make([]feeItemJSON, len(r.Items))
+		for i, it := range r.Items {
+			out.Items[i] = showFeeItem(it)
+		}
+	}
+	return out
+}
+
+// feeItemJSON is a feescheduleitem as the API shows it.
+type feeItemJSON struct {
+	ProcedureCode string          `json:"procedure_code"`
+	Description   string          `json:"description"`
+	Price         decimal.Decimal `json:"price"`
+}
+
+func showFeeItem(r billing.FeeScheduleItem) feeItemJSON {
+	return feeItemJSON{
+		ProcedureCode: r.ProcedureCode,
+		Description:   r.Description,
+		Price:         r.Price,
 	}
 }

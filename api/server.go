@@ -21,9 +21,10 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 )
 
@@ -43,6 +44,8 @@ type Server struct {
 
 	auth    *auth.Service
 	records *records.Service
+	cases   *cases.Service
+	claims  *claims.Service
 	billing *billing.Service
 	tasks   *tasks.Service
 }
@@ -50,7 +53,8 @@ type Server struct {
 // New builds a server over a database and a Temporal client.
 func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter time.Duration) *Server {
 	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
-		auth: &auth.Service{DB: g}, records: &records.Service{DB: g},
+		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
+		claims:  &claims.Service{DB: g},
 		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
 }
 
@@ -166,7 +170,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	attrs := []any{"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID)}
 	if u, ok := c.Get(ctxUser); ok {
-		attrs = append(attrs, "user_id", u.(store.User).ID)
+		attrs = append(attrs, "user_id", u.(auth.User).ID)
 	}
 	s.Logger.Info("http request", attrs...)
 }
@@ -213,9 +217,9 @@ func (s *Server) allow(roles []string) gin.HandlerFunc {
 	}
 }
 
-func user(c *gin.Context) store.User {
+func user(c *gin.Context) auth.User {
 	u, _ := c.Get(ctxUser)
-	su, _ := u.(store.User)
+	su, _ := u.(auth.User)
 	return su
 }
 

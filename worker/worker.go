@@ -10,23 +10,31 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
-// Register adds every workflow and activity to r.
+// Register adds every workflow and activity to r. Workflows are registered under
+// the contract's names (their functions' names), which callers that do not import
+// the workflows package start them by.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflow(workflows.CaseWorkflow)
-	r.RegisterWorkflow(workflows.ClaimWorkflow)
-	r.RegisterWorkflow(workflows.InboundWorkflow)
-	r.RegisterWorkflow(workflows.PollerWorkflow)
+	for name, fn := range map[string]any{
+		contract.CaseWorkflowName:    workflows.CaseWorkflow,
+		contract.ClaimWorkflowName:   workflows.ClaimWorkflow,
+		contract.InboundWorkflowName: workflows.InboundWorkflow,
+		contract.PollerWorkflowName:  workflows.PollerWorkflow,
+	} {
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
 	r.RegisterActivity(acts)
 }
 
 // New creates (but does not start) a worker on the product's task queue.
 func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, contract.TaskQueue, sdkworker.Options{})
 	Register(w, acts)
 	return w
 }
@@ -35,11 +43,11 @@ func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
 // namespace, whichever worker starts first.
 func EnsurePoller(ctx context.Context, c client.Client, interval time.Duration) error {
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PollerWorkflowID,
-		TaskQueue:                workflows.TaskQueue,
+		ID:                       contract.PollerWorkflowID,
+		TaskQueue:                contract.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.PollerWorkflow, workflows.PollerInput{Interval: interval})
+	}, workflows.PollerWorkflow, contract.PollerInput{Interval: interval})
 	if err != nil {
 		return fmt.Errorf("start clearinghouse poller: %w", err)
 	}

@@ -1,32 +1,24 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/billing"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
-
-// a is used only to name activities; workflows never call it directly.
-var a *activities.Activities
-
-// continueAsNewAfter bounds the history of a long-lived case even when the server
-// does not suggest continuing as new.
-const continueAsNewAfter = 2000
 
 // CaseWorkflow is the entity workflow of one case: it records check-ins, charges,
 // payments and adjustments through activities, watches each visit's charge-capture
 // window, keeps the case's stage current and continues as new before its history
 // grows large.
-func CaseWorkflow(ctx workflow.Context, in CaseInput) error {
+func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) error {
 	w := newCaseWorkflow(in)
 	if err := w.setup(ctx); err != nil {
 		return err
@@ -35,7 +27,7 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) error {
 }
 
 type caseWorkflow struct {
-	s         CaseState
+	s         contract.CaseState
 	mu        workflow.Mutex
 	insurance workflow.ReceiveChannel
 	dirty     bool
@@ -43,7 +35,7 @@ type caseWorkflow struct {
 	published string
 }
 
-func newCaseWorkflow(in CaseInput) *caseWorkflow {
+func newCaseWorkflow(in contract.CaseInput) *caseWorkflow {
 	if in.State != nil {
 		return &caseWorkflow{s: *in.State, published: in.State.Stage}
 	}
@@ -52,59 +44,37 @@ func newCaseWorkflow(in CaseInput) *caseWorkflow {
 		after = 24 * time.Hour
 	}
 	// The starter sets the CaseStage search attribute and the read model to open.
-	return &caseWorkflow{published: StageOpen, s: CaseState{
+	return &caseWorkflow{published: cases.StageOpen, s: contract.CaseState{
 		CaseID: in.CaseID, PatientID: in.PatientID, Kind: in.Kind,
-		MissingChargesAfter: after, ClaimDayLength: in.ClaimDayLength, Stage: StageOpen,
+		MissingChargesAfter: after, ClaimDayLength: in.ClaimDayLength, Stage: cases.StageOpen,
 	}}
-}
-
-func activityCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-	})
-}
-
-// patientCtx runs the workflow's own steps: they retry until the database is
-// back (errors a retry cannot mend are non-retryable and return at once).
-func patientCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: 5 * time.Minute},
-	})
 }
 
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
-	if err := workflow.SetQueryHandler(ctx, QueryCaseState, func() (CaseView, error) {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryCaseState, func() (contract.CaseView, error) {
 		return w.view(), nil
 	}); err != nil {
 		return err
 	}
 	if err := registerUpdates(ctx, []update{
-		{UpdateCheckIn, w.checkIn, w.validateCheckIn},
-		{UpdateAddCharge, w.addCharge, w.validateAddCharge},
-		{UpdateVoidCharge, w.voidCharge, w.validateVoidCharge},
-		{UpdateCompleteCharges, w.completeCharges, w.validateCompleteCharges},
-		{UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
-		{UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
-		{UpdateRetryBilling, w.retryBilling, nil},
+		{contract.UpdateCheckIn, w.checkIn, w.validateCheckIn},
+		{contract.UpdateAddCharge, w.addCharge, w.validateAddCharge},
+		{contract.UpdateVoidCharge, w.voidCharge, w.validateVoidCharge},
+		{contract.UpdateCompleteCharges, w.completeCharges, w.validateCompleteCharges},
+		{contract.UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
+		{contract.UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
+		{contract.UpdateRetryBilling, w.retryBilling, nil},
 	}); err != nil {
 		return err
 	}
-	w.insurance = workflow.GetSignalChannel(ctx, SignalInsurance)
+	w.insurance = workflow.GetSignalChannel(ctx, contract.SignalInsurance)
 	listen(ctx, w.insurance, w.addInsurance)
 	return nil
 }
 
 // addInsurance records a payer posting or claim settlement once.
-func (w *caseWorkflow) addInsurance(ev InsuranceEvent) {
+func (w *caseWorkflow) addInsurance(ev contract.InsuranceEvent) {
 	for _, x := range w.s.Insurance {
 		if x.ID == ev.ID {
 			return
@@ -134,7 +104,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) error {
 			logger.Info("case workflow continuing as new", "case_id", w.s.CaseID)
 			drain(w.insurance, w.addInsurance)
 			st := w.s
-			return workflow.NewContinueAsNewError(ctx, CaseWorkflow, CaseInput{
+			return workflow.NewContinueAsNewError(ctx, CaseWorkflow, contract.CaseInput{
 				CaseID: st.CaseID, PatientID: st.PatientID, Kind: st.Kind,
 				MissingChargesAfter: st.MissingChargesAfter, ClaimDayLength: st.ClaimDayLength, State: &st})
 		}
@@ -206,7 +176,7 @@ func (w *caseWorkflow) publishStage(ctx workflow.Context) error {
 		return nil
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		SearchCaseStage.ValueSet(w.s.Stage), SearchCaseKind.ValueSet(w.s.Kind)); err != nil {
+		contract.SearchCaseStage.ValueSet(w.s.Stage), contract.SearchCaseKind.ValueSet(string(w.s.Kind))); err != nil {
 		return err
 	}
 	err := workflow.ExecuteActivity(activityCtx(ctx), a.SetCaseStage,
@@ -218,57 +188,23 @@ func (w *caseWorkflow) publishStage(ctx workflow.Context) error {
 	return nil
 }
 
+// stage is where the case stands; its kind decides what that means (cases.Kind.Stage).
 func (w *caseWorkflow) stage() string {
-	if len(w.s.Encounters) == 0 {
-		return StageOpen
-	}
+	p := cases.Progress{Visits: len(w.s.Encounters)}
 	for _, e := range w.s.Encounters {
-		if e.ChargesCompletedAt == nil {
-			return StageChargeCapture
-		}
+		p.ChargesOpen = p.ChargesOpen || e.ChargesCompletedAt == nil
+		p.Billed = p.Billed || len(e.ClaimIDs) > 0
 	}
-	switch w.s.Kind {
-	case store.KindPrivate:
-		if w.totals().PatientBalance.IsPositive() {
-			return StagePatientBalance
-		}
-		return StagePaid
-	case store.KindMVA, store.KindPersonalInjury:
-		return StageHeld
-	}
-	if !w.billed() {
-		return StageReadyToBill
-	}
-	switch t := w.totals(); {
-	case t.OtherReceivable.IsPositive():
-		return StageBilled
-	case t.PatientBalance.IsPositive():
-		return StagePatientBalance
-	default:
-		return StagePaid
-	}
-}
-
-func (w *caseWorkflow) billed() bool {
-	for _, e := range w.s.Encounters {
-		if len(e.ClaimIDs) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// billable reports whether a case of this kind bills payers as soon as charges
-// are complete (legal cases hold their charges until settlement).
-func (w *caseWorkflow) billable() bool {
-	return w.s.Kind == store.KindInsurance || w.s.Kind == store.KindWorkersComp
+	t := w.totals()
+	p.PatientBalance, p.OtherReceivable = t.PatientBalance, t.OtherReceivable
+	return w.s.Kind.Stage(p)
 }
 
 // billCompletedVisits builds a claim for every completed visit of an insurance
 // case and starts its claim workflow. A visit without coverage to bill gets a
 // task instead, once.
 func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
-	if !w.billable() {
+	if !w.s.Kind.BillsPayers() {
 		return nil
 	}
 	for i := range w.s.Encounters {
@@ -286,7 +222,7 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 			return err
 		}
 		var r activities.BuildClaimResult
-		err := workflow.ExecuteActivity(patientCtx(ctx), a.BuildClaim,
+		err := workflow.ExecuteActivity(untilDoneCtx(ctx), a.BuildClaim,
 			activities.BuildClaimInput{CaseID: w.s.CaseID, EncounterID: e.ID}).Get(ctx, &r)
 		w.mu.Unlock()
 		if err != nil {
@@ -294,7 +230,7 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 		}
 		e = &w.s.Encounters[i]
 		if r.ClaimID == "" {
-			w.s.BillingProblems = append(w.s.BillingProblems, BillingProblem{EncounterID: e.ID, TaskID: r.TaskID, Problem: r.Problem})
+			w.s.BillingProblems = append(w.s.BillingProblems, contract.BillingProblem{EncounterID: e.ID, TaskID: r.TaskID, Problem: r.Problem})
 			continue
 		}
 		if err := startClaimWorkflow(ctx, r.ClaimID, w.s.CaseID, w.s.ClaimDayLength); err != nil {
@@ -309,7 +245,7 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 // retryBilling forgets the visits that could not be billed so the main loop bills
 // them again; it answers how many it will retry. A visit that still has no
 // coverage gets its problem back (its task is the same, by business key).
-func (w *caseWorkflow) retryBilling(ctx workflow.Context, r RetryBillingRequest) (int, error) {
+func (w *caseWorkflow) retryBilling(ctx workflow.Context, r contract.RetryBillingRequest) (int, error) {
 	if err := w.mu.Lock(ctx); err != nil {
 		return 0, err
 	}
@@ -331,7 +267,7 @@ func (w *caseWorkflow) billingProblem(encounterID string) bool {
 	return false
 }
 
-func hasActiveCharges(e *Encounter) bool {
+func hasActiveCharges(e *contract.Encounter) bool {
 	for _, c := range e.Charges {
 		if !c.Voided {
 			return true
@@ -340,8 +276,8 @@ func hasActiveCharges(e *Encounter) bool {
 	return false
 }
 
-func (w *caseWorkflow) totals() Totals {
-	var t Totals
+func (w *caseWorkflow) totals() contract.Totals {
+	var t contract.Totals
 	patientCharges := decimal.Zero
 	for _, e := range w.s.Encounters {
 		for _, c := range e.Charges {
@@ -349,7 +285,7 @@ func (w *caseWorkflow) totals() Totals {
 				continue
 			}
 			t.Charges = t.Charges.Add(c.Amount)
-			if w.s.Kind == store.KindPrivate {
+			if w.s.Kind.BillsPatient() {
 				patientCharges = patientCharges.Add(c.Amount)
 			} else {
 				t.OtherReceivable = t.OtherReceivable.Add(c.Amount)
@@ -380,13 +316,13 @@ func (w *caseWorkflow) totals() Totals {
 	return t
 }
 
-func (w *caseWorkflow) view() CaseView {
-	v := CaseView{CaseState: w.s, Totals: w.totals()}
+func (w *caseWorkflow) view() contract.CaseView {
+	v := contract.CaseView{CaseState: w.s, Totals: w.totals()}
 	v.Stage = w.stage()
 	return v
 }
 
-func (w *caseWorkflow) encounter(id string) *Encounter {
+func (w *caseWorkflow) encounter(id string) *contract.Encounter {
 	for i := range w.s.Encounters {
 		if w.s.Encounters[i].ID == id {
 			return &w.s.Encounters[i]
@@ -395,7 +331,7 @@ func (w *caseWorkflow) encounter(id string) *Encounter {
 	return nil
 }
 
-func (w *caseWorkflow) charge(id string) (*Encounter, *Charge) {
+func (w *caseWorkflow) charge(id string) (*contract.Encounter, *contract.Charge) {
 	for i := range w.s.Encounters {
 		e := &w.s.Encounters[i]
 		for j := range e.Charges {
@@ -407,36 +343,7 @@ func (w *caseWorkflow) charge(id string) (*Encounter, *Charge) {
 	return nil, nil
 }
 
-func invalid(errs validate.Errors) error {
-	return temporal.NewNonRetryableApplicationError(errs.Error(), ErrTypeInvalid, nil, []validate.FieldError(errs))
-}
-
-func notFound(format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeNotFound, nil)
-}
-
-func conflict(format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeConflict, nil)
-}
-
-// activityFailure passes an activity's typed application error through to the
-// update's caller, with its field details, and wraps anything else.
-func activityFailure(what string, err error) error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		switch appErr.Type() {
-		case ErrTypeInvalid:
-			var fe []validate.FieldError
-			_ = appErr.Details(&fe)
-			return invalid(fe)
-		case ErrTypeNotFound, ErrTypeConflict:
-			return temporal.NewNonRetryableApplicationError(appErr.Message(), appErr.Type(), nil)
-		}
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-func (w *caseWorkflow) validateCheckIn(ctx workflow.Context, r CheckInRequest) error {
+func (w *caseWorkflow) validateCheckIn(ctx workflow.Context, r contract.CheckInRequest) error {
 	var errs validate.Errors
 	errs.Required("encounter_id", r.EncounterID)
 	errs.Required("provider_id", r.ProviderID)
@@ -451,9 +358,9 @@ func (w *caseWorkflow) validateCheckIn(ctx workflow.Context, r CheckInRequest) e
 	return nil
 }
 
-func (w *caseWorkflow) checkIn(ctx workflow.Context, r CheckInRequest) (Encounter, error) {
+func (w *caseWorkflow) checkIn(ctx workflow.Context, r contract.CheckInRequest) (contract.Encounter, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return Encounter{}, err
+		return contract.Encounter{}, err
 	}
 	defer w.mu.Unlock()
 	if e := w.encounter(r.EncounterID); e != nil {
@@ -465,10 +372,10 @@ func (w *caseWorkflow) checkIn(ctx workflow.Context, r CheckInRequest) (Encounte
 		ServiceDate: r.ServiceDate, CheckedInAt: now, Actor: r.Actor,
 	}).Get(ctx, nil)
 	if err != nil {
-		return Encounter{}, activityFailure("record encounter", err)
+		return contract.Encounter{}, activityFailure("record encounter", err)
 	}
-	e := Encounter{ID: r.EncounterID, ProviderID: r.ProviderID, LocationID: r.LocationID,
-		ServiceDate: r.ServiceDate, CheckedInAt: now, Charges: []Charge{}}
+	e := contract.Encounter{ID: r.EncounterID, ProviderID: r.ProviderID, LocationID: r.LocationID,
+		ServiceDate: r.ServiceDate, CheckedInAt: now, Charges: []contract.Charge{}}
 	w.s.Encounters = append(w.s.Encounters, e)
 	w.dirty = true
 	return e, nil
@@ -491,9 +398,9 @@ func (w *caseWorkflow) validateAddCharge(ctx workflow.Context, in billing.Charge
 	return nil
 }
 
-func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (Charge, error) {
+func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (contract.Charge, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return Charge{}, err
+		return contract.Charge{}, err
 	}
 	defer w.mu.Unlock()
 	if _, c := w.charge(in.ChargeID); c != nil {
@@ -501,15 +408,15 @@ func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (
 	}
 	e := w.encounter(in.EncounterID)
 	if e.ChargesCompletedAt != nil {
-		return Charge{}, conflict("charge capture for encounter %s is already complete", in.EncounterID)
+		return contract.Charge{}, conflict("charge capture for encounter %s is already complete", in.EncounterID)
 	}
 	in, _ = billing.NormalizeCharge(in)
 	in.CaseID = w.s.CaseID
 	var r billing.ChargeResult
 	if err := workflow.ExecuteActivity(activityCtx(ctx), a.CaptureCharge, in).Get(ctx, &r); err != nil {
-		return Charge{}, activityFailure("capture charge", err)
+		return contract.Charge{}, activityFailure("capture charge", err)
 	}
-	c := Charge{ID: r.ChargeID, ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
+	c := contract.Charge{ID: r.ChargeID, ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
 		Diagnoses: in.Diagnoses, DiagnosisPointers: in.DiagnosisPointers, UnitPrice: r.UnitPrice,
 		Amount: r.Amount, PriceOverridden: r.PriceOverridden}
 	e = w.encounter(in.EncounterID)
@@ -518,7 +425,7 @@ func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (
 	return c, nil
 }
 
-func (w *caseWorkflow) validateVoidCharge(ctx workflow.Context, r VoidChargeRequest) error {
+func (w *caseWorkflow) validateVoidCharge(ctx workflow.Context, r contract.VoidChargeRequest) error {
 	if _, c := w.charge(r.ChargeID); c == nil {
 		return notFound("charge %s is not part of this case", r.ChargeID)
 	}
@@ -528,9 +435,9 @@ func (w *caseWorkflow) validateVoidCharge(ctx workflow.Context, r VoidChargeRequ
 	return nil
 }
 
-func (w *caseWorkflow) voidCharge(ctx workflow.Context, r VoidChargeRequest) (Charge, error) {
+func (w *caseWorkflow) voidCharge(ctx workflow.Context, r contract.VoidChargeRequest) (contract.Charge, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return Charge{}, err
+		return contract.Charge{}, err
 	}
 	defer w.mu.Unlock()
 	_, c := w.charge(r.ChargeID)
@@ -540,7 +447,7 @@ func (w *caseWorkflow) voidCharge(ctx workflow.Context, r VoidChargeRequest) (Ch
 	err := workflow.ExecuteActivity(activityCtx(ctx), a.VoidCharge, billing.VoidInput{
 		CaseID: w.s.CaseID, ChargeID: r.ChargeID, Reason: r.Reason, Actor: r.Actor}).Get(ctx, nil)
 	if err != nil {
-		return Charge{}, activityFailure("void charge", err)
+		return contract.Charge{}, activityFailure("void charge", err)
 	}
 	_, c = w.charge(r.ChargeID)
 	c.Voided = true
@@ -548,7 +455,7 @@ func (w *caseWorkflow) voidCharge(ctx workflow.Context, r VoidChargeRequest) (Ch
 	return *c, nil
 }
 
-func (w *caseWorkflow) validateCompleteCharges(ctx workflow.Context, r CompleteChargesRequest) error {
+func (w *caseWorkflow) validateCompleteCharges(ctx workflow.Context, r contract.CompleteChargesRequest) error {
 	e := w.encounter(r.EncounterID)
 	if e == nil {
 		return notFound("encounter %s is not part of this case", r.EncounterID)
@@ -568,9 +475,9 @@ func (w *caseWorkflow) validateCompleteCharges(ctx workflow.Context, r CompleteC
 	return nil
 }
 
-func (w *caseWorkflow) completeCharges(ctx workflow.Context, r CompleteChargesRequest) (Encounter, error) {
+func (w *caseWorkflow) completeCharges(ctx workflow.Context, r contract.CompleteChargesRequest) (contract.Encounter, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return Encounter{}, err
+		return contract.Encounter{}, err
 	}
 	defer w.mu.Unlock()
 	e := w.encounter(r.EncounterID)
@@ -582,7 +489,7 @@ func (w *caseWorkflow) completeCharges(ctx workflow.Context, r CompleteChargesRe
 		CaseID: w.s.CaseID, EncounterID: r.EncounterID, CompletedAt: now,
 		NoChargeWhy: r.NoChargeReason, Actor: r.Actor}).Get(ctx, nil)
 	if err != nil {
-		return Encounter{}, activityFailure("complete charges", err)
+		return contract.Encounter{}, activityFailure("complete charges", err)
 	}
 	e = w.encounter(r.EncounterID)
 	e.ChargesCompletedAt = &now
@@ -609,7 +516,7 @@ func (w *caseWorkflow) recordPayment(ctx workflow.Context, in billing.PaymentInp
 	if err := workflow.ExecuteActivity(activityCtx(ctx), a.RecordPayment, in).Get(ctx, &r); err != nil {
 		return r, activityFailure("record payment", err)
 	}
-	w.s.Payments = addMoney(w.s.Payments, Money{ID: r.PaymentID, Amount: r.Amount})
+	w.s.Payments = addMoney(w.s.Payments, contract.Money{ID: r.PaymentID, Amount: r.Amount})
 	w.dirty = true
 	return r, nil
 }
@@ -635,13 +542,13 @@ func (w *caseWorkflow) recordAdjustment(ctx workflow.Context, in billing.Adjustm
 	if err := workflow.ExecuteActivity(activityCtx(ctx), a.RecordAdjustment, in).Get(ctx, &r); err != nil {
 		return r, activityFailure("record adjustment", err)
 	}
-	w.s.Adjustments = addMoney(w.s.Adjustments, Money{ID: r.PaymentID, Amount: r.Amount})
+	w.s.Adjustments = addMoney(w.s.Adjustments, contract.Money{ID: r.PaymentID, Amount: r.Amount})
 	w.dirty = true
 	return r, nil
 }
 
 // addMoney appends m unless a retried request already recorded it.
-func addMoney(list []Money, m Money) []Money {
+func addMoney(list []contract.Money, m contract.Money) []contract.Money {
 	for _, x := range list {
 		if x.ID == m.ID {
 			return list

@@ -18,7 +18,9 @@ import (
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 type caseSuite struct {
@@ -29,7 +31,7 @@ type caseSuite struct {
 	raised map[string]time.Time
 	stages []string
 	// claim workflows started, and whether BuildClaim finds no coverage
-	claims     []ClaimInput
+	claims     []contract.ClaimInput
 	noCoverage bool
 }
 
@@ -49,7 +51,7 @@ func (s *caseSuite) SetupTest() {
 			return activities.BuildClaimResult{ClaimID: "claim-" + in.EncounterID}, nil
 		}).Maybe()
 	s.env.OnWorkflow(ClaimWorkflow, mock.Anything, mock.Anything).Return(
-		func(_ workflow.Context, in ClaimInput) error {
+		func(_ workflow.Context, in contract.ClaimInput) error {
 			s.claims = append(s.claims, in)
 			return nil
 		}).Maybe()
@@ -104,17 +106,17 @@ func (s *caseSuite) update(delay time.Duration, name string, arg any, errOut *er
 	}, delay)
 }
 
-func (s *caseSuite) query() CaseView {
-	v, err := s.env.QueryWorkflow(QueryCaseState)
+func (s *caseSuite) query() contract.CaseView {
+	v, err := s.env.QueryWorkflow(contract.QueryCaseState)
 	s.Require().NoError(err)
-	var out CaseView
+	var out contract.CaseView
 	s.Require().NoError(v.Get(&out))
 	return out
 }
 
-func (s *caseSuite) run(kind string, after time.Duration, end time.Duration) error {
+func (s *caseSuite) run(kind cases.Kind, after time.Duration, end time.Duration) error {
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, end)
-	s.env.ExecuteWorkflow(CaseWorkflow, CaseInput{CaseID: "c1", PatientID: "p1", Kind: kind, MissingChargesAfter: after})
+	s.env.ExecuteWorkflow(CaseWorkflow, contract.CaseInput{CaseID: "c1", PatientID: "p1", Kind: kind, MissingChargesAfter: after})
 	s.Require().True(s.env.IsWorkflowCompleted())
 	return s.env.GetWorkflowError()
 }
@@ -124,22 +126,22 @@ func charge(id, enc string, units int) billing.ChargeInput {
 		Diagnoses: []string{"E11.9"}, DiagnosisPointers: []int{1}}
 }
 
-func checkIn(enc string) CheckInRequest {
-	return CheckInRequest{EncounterID: enc, ProviderID: "prov", LocationID: "loc", ServiceDate: "2026-11-20"}
+func checkIn(enc string) contract.CheckInRequest {
+	return contract.CheckInRequest{EncounterID: enc, ProviderID: "prov", LocationID: "loc", ServiceDate: "2026-11-20"}
 }
 
 func (s *caseSuite) TestPrivateCaseFromCheckInToPaid() {
 	var errs [6]error
-	var mid, end CaseView
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	var mid, end contract.CaseView
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 4*time.Minute)
 	pay := billing.PaymentInput{Amount: decimal.RequireFromString("150.00"), Method: "card", IdempotencyKey: "k1"}
-	s.update(5*time.Minute, UpdateRecordPayment, pay, &errs[3])
-	s.update(6*time.Minute, UpdateRecordPayment, pay, &errs[4]) // retried: counted once
+	s.update(5*time.Minute, contract.UpdateRecordPayment, pay, &errs[3])
+	s.update(6*time.Minute, contract.UpdateRecordPayment, pay, &errs[4]) // retried: counted once
 	adj := billing.AdjustmentInput{Amount: decimal.RequireFromString("50.00"), Reason: "courtesy", IdempotencyKey: "a1"}
-	s.update(7*time.Minute, UpdateRecordAdjustment, adj, &errs[5])
+	s.update(7*time.Minute, contract.UpdateRecordAdjustment, adj, &errs[5])
 	s.env.RegisterDelayedCallback(func() { end = s.query() }, 8*time.Minute)
 
 	err := s.run("private", 24*time.Hour, time.Hour)
@@ -147,23 +149,23 @@ func (s *caseSuite) TestPrivateCaseFromCheckInToPaid() {
 	for i, e := range errs {
 		s.NoError(e, "update %d", i)
 	}
-	s.Equal(StagePatientBalance, mid.Stage)
+	s.Equal(cases.StagePatientBalance, mid.Stage)
 	s.Equal("200", mid.Totals.PatientBalance.String())
-	s.Equal(StagePaid, end.Stage)
+	s.Equal(cases.StagePaid, end.Stage)
 	s.Len(end.Payments, 1, "a retried payment is recorded once")
 	s.True(end.Totals.Balance.IsZero(), "balance %s", end.Totals.Balance)
-	s.Equal([]string{StageChargeCapture, StagePatientBalance, StagePaid}, s.stages)
+	s.Equal([]string{cases.StageChargeCapture, cases.StagePatientBalance, cases.StagePaid}, s.stages)
 	s.Empty(s.raised, "charges completed in time: no task")
 }
 
 func (s *caseSuite) TestMissingChargesTaskAfterWindow() {
 	var errs [2]error
-	var view CaseView
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateCheckIn, checkIn("e2"), &errs[1])
+	var view contract.CaseView
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateCheckIn, checkIn("e2"), &errs[1])
 	// e2 gets its charges in time; e1 does not.
-	s.update(time.Hour, UpdateAddCharge, charge("ch2", "e2", 1), &errs[1])
-	s.update(2*time.Hour, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e2"}, &errs[1])
+	s.update(time.Hour, contract.UpdateAddCharge, charge("ch2", "e2", 1), &errs[1])
+	s.update(2*time.Hour, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e2"}, &errs[1])
 	s.env.RegisterDelayedCallback(func() {
 		s.Empty(s.raised, "no task before the window closes")
 	}, 47*time.Hour)
@@ -177,15 +179,15 @@ func (s *caseSuite) TestMissingChargesTaskAfterWindow() {
 	s.NotContains(s.raised, "e2")
 	s.Len(s.raised, 1, "the task is raised once, not on every wake-up")
 	s.Equal("task-e1", view.Encounters[0].MissingChargesTaskID)
-	s.Equal(StageChargeCapture, view.Stage)
+	s.Equal(cases.StageChargeCapture, view.Stage)
 }
 
 func (s *caseSuite) TestTimerWaitsForLaterVisitAfterEarlierOneCompletes() {
 	var err1 error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &err1)
-	s.update(10*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &err1)
-	s.update(11*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &err1)
-	s.update(5*time.Hour, UpdateCheckIn, checkIn("e2"), &err1)
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &err1)
+	s.update(10*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &err1)
+	s.update(11*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &err1)
+	s.update(5*time.Hour, contract.UpdateCheckIn, checkIn("e2"), &err1)
 	s.env.RegisterDelayedCallback(func() { s.Empty(s.raised) }, 28*time.Hour)
 	err := s.run("insurance", 24*time.Hour, 30*time.Hour)
 	s.True(temporal.IsCanceledError(err), "%v", err)
@@ -195,15 +197,15 @@ func (s *caseSuite) TestTimerWaitsForLaterVisitAfterEarlierOneCompletes() {
 
 func (s *caseSuite) TestInvalidChargeRejectedWithFieldErrors() {
 	var ok, bad, unknownEnc, noReason error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &ok)
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &ok)
 	in := charge("ch1", "e1", 1)
 	in.ProcedureCode = "99X"
 	in.Diagnoses = []string{"not-a-code"}
 	in.DiagnosisPointers = []int{3}
-	s.update(2*time.Minute, UpdateAddCharge, in, &bad)
-	s.update(3*time.Minute, UpdateAddCharge, charge("ch2", "nope", 1), &unknownEnc)
-	s.update(4*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &noReason)
-	var view CaseView
+	s.update(2*time.Minute, contract.UpdateAddCharge, in, &bad)
+	s.update(3*time.Minute, contract.UpdateAddCharge, charge("ch2", "nope", 1), &unknownEnc)
+	s.update(4*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &noReason)
+	var view contract.CaseView
 	s.env.RegisterDelayedCallback(func() { view = s.query() }, 5*time.Minute)
 	err := s.run("private", 24*time.Hour, time.Hour)
 	s.True(temporal.IsCanceledError(err))
@@ -211,7 +213,7 @@ func (s *caseSuite) TestInvalidChargeRejectedWithFieldErrors() {
 
 	var appErr *temporal.ApplicationError
 	s.Require().True(errors.As(bad, &appErr), "%v", bad)
-	s.Equal(ErrTypeInvalid, appErr.Type())
+	s.Equal(contract.ErrTypeInvalid, appErr.Type())
 	var fe []validate.FieldError
 	s.Require().NoError(appErr.Details(&fe))
 	fields := map[string]bool{}
@@ -223,22 +225,22 @@ func (s *caseSuite) TestInvalidChargeRejectedWithFieldErrors() {
 	s.True(fields["diagnosis_pointers[0]"], "%v", fe)
 
 	s.Require().True(errors.As(unknownEnc, &appErr))
-	s.Equal(ErrTypeNotFound, appErr.Type())
+	s.Equal(contract.ErrTypeNotFound, appErr.Type())
 	s.Require().True(errors.As(noReason, &appErr))
-	s.Equal(ErrTypeInvalid, appErr.Type())
+	s.Equal(contract.ErrTypeInvalid, appErr.Type())
 	s.Empty(view.Encounters[0].Charges, "a rejected charge changes nothing")
 	s.Nil(view.Encounters[0].ChargesCompletedAt)
 }
 
 func (s *caseSuite) TestVoidAndLateCharge() {
 	var errs [4]error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
-	s.update(3*time.Minute, UpdateVoidCharge, VoidChargeRequest{ChargeID: "ch1", Reason: "wrong code"}, &errs[2])
-	s.update(4*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1", NoChargeReason: "post-op visit"}, &errs[3])
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateVoidCharge, contract.VoidChargeRequest{ChargeID: "ch1", Reason: "wrong code"}, &errs[2])
+	s.update(4*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1", NoChargeReason: "post-op visit"}, &errs[3])
 	var late error
-	s.update(5*time.Minute, UpdateAddCharge, charge("ch2", "e1", 1), &late)
-	var view CaseView
+	s.update(5*time.Minute, contract.UpdateAddCharge, charge("ch2", "e1", 1), &late)
+	var view contract.CaseView
 	s.env.RegisterDelayedCallback(func() { view = s.query() }, 6*time.Minute)
 	err := s.run("private", 24*time.Hour, time.Hour)
 	s.True(temporal.IsCanceledError(err))
@@ -247,56 +249,56 @@ func (s *caseSuite) TestVoidAndLateCharge() {
 	}
 	var appErr *temporal.ApplicationError
 	s.Require().True(errors.As(late, &appErr), "%v", late)
-	s.Equal(ErrTypeConflict, appErr.Type())
+	s.Equal(contract.ErrTypeConflict, appErr.Type())
 	s.True(view.Encounters[0].Charges[0].Voided)
 	s.True(view.Totals.Charges.IsZero())
-	s.Equal(StagePaid, view.Stage)
+	s.Equal(cases.StagePaid, view.Stage)
 }
 
 func (s *caseSuite) TestOverpaymentBecomesCredit() {
 	var errs [4]error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
-	s.update(4*time.Minute, UpdateRecordPayment, billing.PaymentInput{Amount: decimal.RequireFromString("130.25"),
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.update(4*time.Minute, contract.UpdateRecordPayment, billing.PaymentInput{Amount: decimal.RequireFromString("130.25"),
 		Method: "cash", IdempotencyKey: "k"}, &errs[3])
-	var view CaseView
+	var view contract.CaseView
 	s.env.RegisterDelayedCallback(func() { view = s.query() }, 5*time.Minute)
 	err := s.run("private", 24*time.Hour, time.Hour)
 	s.True(temporal.IsCanceledError(err))
 	s.True(view.Totals.PatientBalance.IsZero())
 	s.Equal("30.25", view.Totals.PatientCredit.StringFixed(2))
-	s.Equal(StagePaid, view.Stage)
+	s.Equal(cases.StagePaid, view.Stage)
 }
 
 func TestStageByKind(t *testing.T) {
 	done := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for kind, want := range map[string]string{
-		"insurance": StageReadyToBill, "workers_comp": StageReadyToBill,
-		"mva": StageHeld, "personal_injury": StageHeld, "private": StagePatientBalance,
+	for kind, want := range map[cases.Kind]string{
+		"insurance": cases.StageReadyToBill, "workers_comp": cases.StageReadyToBill,
+		"mva": cases.StageHeld, "personal_injury": cases.StageHeld, "private": cases.StagePatientBalance,
 	} {
-		w := newCaseWorkflow(CaseInput{Kind: kind})
-		w.s.Encounters = []Encounter{{ID: "e", ChargesCompletedAt: &done,
-			Charges: []Charge{{ID: "c", Amount: decimal.NewFromInt(10)}}}}
+		w := newCaseWorkflow(contract.CaseInput{Kind: kind})
+		w.s.Encounters = []contract.Encounter{{ID: "e", ChargesCompletedAt: &done,
+			Charges: []contract.Charge{{ID: "c", Amount: decimal.NewFromInt(10)}}}}
 		require.Equal(t, want, w.stage(), kind)
 	}
 }
 
 func (s *caseSuite) TestContinuesAsNewCarryingState() {
 	var err1 error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &err1)
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &err1)
 	for i := range 8 {
-		s.update(time.Duration(2+i)*time.Minute, UpdateAddCharge, charge(fmt.Sprintf("ch%d", i), "e1", 1), &err1)
+		s.update(time.Duration(2+i)*time.Minute, contract.UpdateAddCharge, charge(fmt.Sprintf("ch%d", i), "e1", 1), &err1)
 	}
 	// The server suggests continuing as new (history too long): the main loop drains
 	// running handlers and continues with its state.
 	s.env.RegisterDelayedCallback(func() { s.env.SetContinueAsNewSuggested(true) }, 15*time.Minute)
-	s.env.ExecuteWorkflow(CaseWorkflow, CaseInput{CaseID: "c1", PatientID: "p1", Kind: "private", MissingChargesAfter: 24 * time.Hour})
+	s.env.ExecuteWorkflow(CaseWorkflow, contract.CaseInput{CaseID: "c1", PatientID: "p1", Kind: "private", MissingChargesAfter: 24 * time.Hour})
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.NoError(err1)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "%v", s.env.GetWorkflowError())
-	var next CaseInput
+	var next contract.CaseInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Require().NotNil(next.State)
 	s.Equal("c1", next.State.CaseID)
@@ -309,18 +311,18 @@ func (s *caseSuite) TestContinuesAsNewCarryingState() {
 
 func (s *caseSuite) TestInsuranceCaseBillsCompletedVisitAndLearnsPayerMoney() {
 	var errs [4]error
-	var billed, afterERA, end CaseView
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	var billed, afterERA, end contract.CaseView
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	s.env.RegisterDelayedCallback(func() { billed = s.query() }, 4*time.Minute)
 	d := decimal.RequireFromString
-	era := InsuranceEvent{ID: "era:rc1", CaseID: "c1", ClaimID: "claim-e1", Paid: d("120.00"), Contractual: d("40.00"), ToPatient: d("40.00")}
-	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalInsurance, era) }, 5*time.Minute)
-	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalInsurance, era) }, 6*time.Minute) // a duplicate
+	era := contract.InsuranceEvent{ID: "era:rc1", CaseID: "c1", ClaimID: "claim-e1", Paid: d("120.00"), Contractual: d("40.00"), ToPatient: d("40.00")}
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(contract.SignalInsurance, era) }, 5*time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(contract.SignalInsurance, era) }, 6*time.Minute) // a duplicate
 	s.env.RegisterDelayedCallback(func() { afterERA = s.query() }, 7*time.Minute)
 	pay := billing.PaymentInput{Amount: d("40.00"), Method: "card", IdempotencyKey: "k1"}
-	s.update(8*time.Minute, UpdateRecordPayment, pay, &errs[3])
+	s.update(8*time.Minute, contract.UpdateRecordPayment, pay, &errs[3])
 	s.env.RegisterDelayedCallback(func() { end = s.query() }, 9*time.Minute)
 
 	err := s.run("insurance", time.Hour, 10*time.Minute)
@@ -329,60 +331,60 @@ func (s *caseSuite) TestInsuranceCaseBillsCompletedVisitAndLearnsPayerMoney() {
 		s.NoError(e)
 	}
 	s.Require().Len(s.claims, 1, "one claim workflow for the visit")
-	s.Equal(ClaimInput{ClaimID: "claim-e1", CaseID: "c1", DayLength: 0}, s.claims[0])
+	s.Equal(contract.ClaimInput{ClaimID: "claim-e1", CaseID: "c1", DayLength: 0}, s.claims[0])
 	s.Equal([]string{"claim-e1"}, billed.Encounters[0].ClaimIDs)
-	s.Equal(StageBilled, billed.Stage)
+	s.Equal(cases.StageBilled, billed.Stage)
 	s.Equal("200", billed.Totals.OtherReceivable.String())
 
 	s.Len(afterERA.Insurance, 1, "a repeated event counts once")
 	t := afterERA.Totals
-	s.Equal(StagePatientBalance, afterERA.Stage)
+	s.Equal(cases.StagePatientBalance, afterERA.Stage)
 	s.True(t.OtherReceivable.IsZero(), t.OtherReceivable.String())
 	s.Equal("40", t.PatientBalance.String())
 	s.Equal("40", t.Balance.String())
 	s.Equal("120", t.InsurancePaid.String())
 
-	s.Equal(StagePaid, end.Stage)
+	s.Equal(cases.StagePaid, end.Stage)
 	s.True(end.Totals.Balance.IsZero())
-	s.Contains(s.stages, StageBilled)
-	s.Contains(s.stages, StagePatientBalance)
-	s.Equal(StagePaid, s.stages[len(s.stages)-1])
+	s.Contains(s.stages, cases.StageBilled)
+	s.Contains(s.stages, cases.StagePatientBalance)
+	s.Equal(cases.StagePaid, s.stages[len(s.stages)-1])
 }
 
 func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
 	s.noCoverage = true
 	var errs [3]error
-	var view CaseView
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	var view contract.CaseView
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	s.env.RegisterDelayedCallback(func() { view = s.query() }, 10*time.Minute)
 	err := s.run("workers_comp", time.Hour, 11*time.Minute)
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	s.Empty(s.claims)
 	s.Require().Len(view.BillingProblems, 1)
-	s.Equal(BillingProblem{EncounterID: "e1", TaskID: "task-cov-e1", Problem: "no active primary coverage"}, view.BillingProblems[0])
-	s.Equal(StageReadyToBill, view.Stage)
+	s.Equal(contract.BillingProblem{EncounterID: "e1", TaskID: "task-cov-e1", Problem: "no active primary coverage"}, view.BillingProblems[0])
+	s.Equal(cases.StageReadyToBill, view.Stage)
 }
 
 func (s *caseSuite) TestRetryBillingAfterCoverageAdded() {
 	s.noCoverage = true
 	var errs [3]error
-	var before, after CaseView
+	var before, after contract.CaseView
 	var retried int
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	s.env.RegisterDelayedCallback(func() { before = s.query() }, 4*time.Minute)
 	s.env.RegisterDelayedCallback(func() {
 		s.noCoverage = false // the front desk added the coverage
-		s.env.UpdateWorkflow(UpdateRetryBilling, "", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(contract.UpdateRetryBilling, "", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Fail("rejected", err.Error()) }, OnAccept: func() {},
 			OnComplete: func(v any, err error) {
 				s.Require().NoError(err)
 				retried = v.(int)
 			},
-		}, RetryBillingRequest{})
+		}, contract.RetryBillingRequest{})
 	}, 5*time.Minute)
 	s.env.RegisterDelayedCallback(func() { after = s.query() }, 6*time.Minute)
 	err := s.run("insurance", time.Hour, 7*time.Minute)
@@ -391,15 +393,15 @@ func (s *caseSuite) TestRetryBillingAfterCoverageAdded() {
 	s.Equal(1, retried)
 	s.Empty(after.BillingProblems)
 	s.Equal([]string{"claim-e1"}, after.Encounters[0].ClaimIDs)
-	s.Equal(StageBilled, after.Stage)
+	s.Equal(cases.StageBilled, after.Stage)
 	s.Len(s.claims, 1)
 }
 
 func (s *caseSuite) TestHeldCaseIsNotBilled() {
 	var errs [3]error
-	s.update(time.Minute, UpdateCheckIn, checkIn("e1"), &errs[0])
-	s.update(2*time.Minute, UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
-	s.update(3*time.Minute, UpdateCompleteCharges, CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	err := s.run("mva", time.Hour, 10*time.Minute)
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	s.Empty(s.claims, "legal cases hold their charges")

@@ -14,10 +14,11 @@ import (
 
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Lead times, in payer days, before a deadline the claim workflow escalates.
@@ -35,12 +36,12 @@ const (
 // off with a manager's approval, or transfer the balance to the patient. A paid
 // primary claim starts the secondary claim when the case has a secondary
 // coverage. Every wait is a durable timer measured in the payer's days.
-func ClaimWorkflow(ctx workflow.Context, in ClaimInput) error {
+func ClaimWorkflow(ctx workflow.Context, in contract.ClaimInput) error {
 	w := newClaimWorkflow(in)
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
-	for w.s.Phase != PhaseDone {
+	for w.s.Phase != contract.PhaseDone {
 		if w.shouldContinueAsNew(ctx) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
@@ -51,7 +52,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) error {
 				return err
 			}
 			st := w.s
-			return workflow.NewContinueAsNewError(ctx, ClaimWorkflow, ClaimInput{
+			return workflow.NewContinueAsNewError(ctx, ClaimWorkflow, contract.ClaimInput{
 				ClaimID: st.ClaimID, CaseID: st.CaseID, DayLength: st.DayLength, State: &st})
 		}
 		if err := w.step(ctx); err != nil {
@@ -65,13 +66,13 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) error {
 }
 
 type claimWorkflow struct {
-	s         ClaimState
+	s         contract.ClaimState
 	mu        workflow.Mutex
 	notices   workflow.ReceiveChannel
 	published string
 }
 
-func newClaimWorkflow(in ClaimInput) *claimWorkflow {
+func newClaimWorkflow(in contract.ClaimInput) *claimWorkflow {
 	if in.State != nil {
 		return &claimWorkflow{s: *in.State, published: in.State.Stage}
 	}
@@ -79,29 +80,29 @@ func newClaimWorkflow(in ClaimInput) *claimWorkflow {
 	if day <= 0 {
 		day = 24 * time.Hour
 	}
-	return &claimWorkflow{published: claims.StageCreated, s: ClaimState{
+	return &claimWorkflow{published: claims.StageCreated, s: contract.ClaimState{
 		ClaimID: in.ClaimID, CaseID: in.CaseID, DayLength: day, Stage: claims.StageCreated}}
 }
 
 func (w *claimWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
-	if err := workflow.SetQueryHandler(ctx, QueryClaimState, func() (ClaimState, error) { return w.s, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryClaimState, func() (contract.ClaimState, error) { return w.s, nil }); err != nil {
 		return err
 	}
 	if err := registerUpdates(ctx, []update{
-		{UpdateFixClaim, w.fix, w.validateFix},
-		{UpdateDecideDenial, w.decide, w.validateDecide},
-		{UpdateApproveWriteOff, w.approveWriteOff, w.validateApproveWriteOff},
+		{contract.UpdateFixClaim, w.fix, w.validateFix},
+		{contract.UpdateDecideDenial, w.decide, w.validateDecide},
+		{contract.UpdateApproveWriteOff, w.approveWriteOff, w.validateApproveWriteOff},
 	}); err != nil {
 		return err
 	}
-	w.notices = workflow.GetSignalChannel(ctx, SignalClaimNotice)
+	w.notices = workflow.GetSignalChannel(ctx, contract.SignalClaimNotice)
 	listen(ctx, w.notices, w.receive)
 	return nil
 }
 
 // receive keeps a notice for the main loop.
-func (w *claimWorkflow) receive(n ClaimNotice) { w.s.Inbox = append(w.s.Inbox, n) }
+func (w *claimWorkflow) receive(n contract.ClaimNotice) { w.s.Inbox = append(w.s.Inbox, n) }
 
 func (w *claimWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
@@ -126,43 +127,43 @@ func (w *claimWorkflow) act(ctx workflow.Context, activity any, arg any, out any
 	if ctx.Value(answeringKey{}) != nil {
 		return workflow.ExecuteActivity(activityCtx(ctx), activity, arg).Get(ctx, out)
 	}
-	return workflow.ExecuteActivity(patientCtx(ctx), activity, arg).Get(ctx, out)
+	return workflow.ExecuteActivity(untilDoneCtx(ctx), activity, arg).Get(ctx, out)
 }
 
 // step does one thing the claim's phase calls for, or waits for the next thing
 // to happen (a notice, an update, a timer).
 func (w *claimWorkflow) step(ctx workflow.Context) error {
 	switch w.s.Phase {
-	case PhaseStart:
-		var f activities.ClaimFacts
+	case contract.PhaseStart:
+		var f contract.ClaimFacts
 		if err := w.act(ctx, a.LoadClaim, w.s.ClaimID, &f); err != nil {
 			return fmt.Errorf("load claim: %w", err)
 		}
 		w.s.Facts = &f
-		w.s.Phase = PhaseScrub
-	case PhaseScrub:
+		w.s.Phase = contract.PhaseScrub
+	case contract.PhaseScrub:
 		return w.scrub(ctx)
-	case PhaseEligibility:
+	case contract.PhaseEligibility:
 		return w.checkEligibility(ctx)
-	case PhaseNeedsFix:
+	case contract.PhaseNeedsFix:
 		if w.s.Fixed {
 			w.s.Fixed = false
 			w.s.Problems = nil
-			w.s.Phase = PhaseScrub
+			w.s.Phase = contract.PhaseScrub
 			return w.resolveTasks(ctx, "claim corrected")
 		}
 		if w.filingEscalationDue(ctx) {
 			return w.escalateFiling(ctx)
 		}
 		return w.wait(ctx, func() bool { return w.s.Fixed }, w.filingEscalationAt())
-	case PhaseSubmit:
+	case contract.PhaseSubmit:
 		return w.submit(ctx)
-	case PhaseAwaitingAck, PhaseAwaitingPayment:
+	case contract.PhaseAwaitingAck, contract.PhaseAwaitingPayment:
 		return w.awaitPayer(ctx)
-	case PhaseDenied:
+	case contract.PhaseDenied:
 		return w.awaitDecision(ctx)
-	case PhaseAwaitingApproval:
-		return w.wait(ctx, func() bool { return w.s.Phase != PhaseAwaitingApproval })
+	case contract.PhaseAwaitingApproval:
+		return w.wait(ctx, func() bool { return w.s.Phase != contract.PhaseAwaitingApproval })
 	}
 	return nil
 }
@@ -196,9 +197,9 @@ func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 	if len(failures) == 0 {
 		w.s.Stage = claims.StageScrubbing
 		if !w.s.EligibilityChecked && w.s.Facts.Frequency == "1" {
-			w.s.Phase = PhaseEligibility
+			w.s.Phase = contract.PhaseEligibility
 		} else {
-			w.s.Phase = PhaseSubmit
+			w.s.Phase = contract.PhaseSubmit
 		}
 		return nil
 	}
@@ -214,17 +215,20 @@ func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 
 // needsFix raises the task asking for a correction and waits for the fix update.
 func (w *claimWorkflow) needsFix(ctx workflow.Context, queue, kind, title string, details map[string]any, priority int) error {
-	if err := w.raiseTask(ctx, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil); err != nil {
+	if err := w.raiseTask(ctx, contract.UpdateFixClaim, queue, kind, fmt.Sprintf("%s:%s:%d", kind, w.s.ClaimID, w.s.Round), title, details, priority, nil); err != nil {
 		return err
 	}
-	w.s.Phase = PhaseNeedsFix
+	w.s.Phase = contract.PhaseNeedsFix
 	return nil
 }
 
-func (w *claimWorkflow) raiseTask(ctx workflow.Context, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {
+// raiseTask raises a task about the claim; answer is the update of this workflow
+// that answers it, "" when the workflow does not wait on it.
+func (w *claimWorkflow) raiseTask(ctx workflow.Context, answer, queue, kind, key, title string, details map[string]any, priority int, due *time.Time) error {
 	var id string
 	err := w.act(ctx, a.RaiseClaimTask, activities.ClaimTaskInput{ClaimID: w.s.ClaimID, CaseID: w.s.CaseID,
-		Queue: queue, Kind: kind, Key: key, Title: title, Details: details, Priority: priority, DueAt: due}, &id)
+		Queue: queue, Kind: kind, Key: key, Title: title, Details: details, Priority: priority, DueAt: due,
+		Update: answer}, &id)
 	if err != nil {
 		return fmt.Errorf("raise %s task: %w", kind, err)
 	}
@@ -245,7 +249,7 @@ func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
 	}
 	if e.Active {
 		w.s.EligibilityChecked = true
-		w.s.Phase = PhaseSubmit
+		w.s.Phase = contract.PhaseSubmit
 		return nil
 	}
 	w.s.Stage = claims.StageEligibilityHold
@@ -263,7 +267,7 @@ func (w *claimWorkflow) submit(ctx workflow.Context) error {
 	if err := w.act(ctx, a.SubmitClaim, activities.SubmitClaimInput{ClaimID: w.s.ClaimID, SubmissionID: w.s.SubmissionID}, &r); err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
-	w.s.Stage, w.s.Phase = claims.StageSubmitted, PhaseAwaitingAck
+	w.s.Stage, w.s.Phase = claims.StageSubmitted, contract.PhaseAwaitingAck
 	w.s.SubmittedAt, w.s.AckFollowUp = workflow.Now(ctx), false
 	return nil
 }
@@ -274,7 +278,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 	if len(w.s.Inbox) > 0 {
 		n := w.s.Inbox[0]
 		w.s.Inbox = w.s.Inbox[1:]
-		if n.Kind == activities.NoticeRemit {
+		if n.Kind == contract.NoticeRemit {
 			if id := n.RemittanceClaimID; id != "" {
 				if slices.Contains(w.s.Remittances, id) {
 					return nil // announced again after a retry
@@ -286,11 +290,11 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		return w.acknowledged(ctx, n)
 	}
 	now := workflow.Now(ctx)
-	if w.s.Phase == PhaseAwaitingAck {
+	if w.s.Phase == contract.PhaseAwaitingAck {
 		ackDue := w.s.SubmittedAt.Add(w.days(w.s.Facts.AckWaitDays))
 		if !w.s.AckFollowUp && !now.Before(ackDue) {
 			w.s.AckFollowUp = true
-			return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoAck,
+			return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindNoAck,
 				fmt.Sprintf("%s:%s:%d", tasks.KindNoAck, w.s.ClaimID, w.s.Submissions),
 				"No 277CA from the payer", map[string]any{"submission_id": w.s.SubmissionID,
 					"days": w.s.Facts.AckWaitDays}, 1, nil)
@@ -311,7 +315,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		if err := w.act(ctx, a.InquireClaimStatus, w.s.ClaimID, &st); err != nil {
 			return fmt.Errorf("status inquiry: %w", err)
 		}
-		return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindNoPayment,
+		return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindNoPayment,
 			fmt.Sprintf("%s:%s:%d", tasks.KindNoPayment, w.s.ClaimID, w.s.Inquiries),
 			"No 835 from the payer: follow up", map[string]any{"inquiry": w.s.Inquiries,
 				"payer_status": st, "days_waiting": w.s.Facts.PaymentWaitDays * w.s.Inquiries}, 1, nil)
@@ -320,11 +324,11 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 }
 
 // acknowledged applies a 999 or 277CA notice.
-func (w *claimWorkflow) acknowledged(ctx workflow.Context, n ClaimNotice) error {
+func (w *claimWorkflow) acknowledged(ctx workflow.Context, n contract.ClaimNotice) error {
 	if n.SubmissionID != "" && n.SubmissionID != w.s.SubmissionID {
 		return nil // about an earlier submission
 	}
-	if w.s.Phase != PhaseAwaitingAck && (n.Accepted || n.Source != activities.FileKind277CA) {
+	if w.s.Phase != contract.PhaseAwaitingAck && (n.Accepted || n.Source != contract.FileKind277CA) {
 		return nil // late: the payer already accepted the claim
 	}
 	if !n.Accepted {
@@ -334,18 +338,18 @@ func (w *claimWorkflow) acknowledged(ctx workflow.Context, n ClaimNotice) error 
 		return w.needsFix(ctx, tasks.QueueRejections, tasks.KindRejected, "Claim rejected by the "+n.Source,
 			map[string]any{"source": n.Source, "reason": n.Reason, "submission_id": w.s.SubmissionID}, 2)
 	}
-	if n.Source == activities.FileKind999 {
+	if n.Source == contract.FileKind999 {
 		return nil // the batch was accepted; the 277CA decides the claim
 	}
-	w.s.Stage, w.s.Phase = claims.StageAccepted, PhaseAwaitingPayment
+	w.s.Stage, w.s.Phase = claims.StageAccepted, contract.PhaseAwaitingPayment
 	w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
 	return w.resolveTasks(ctx, "accepted by the payer")
 }
 
 // remitted applies an 835 notice.
-func (w *claimWorkflow) remitted(ctx workflow.Context, n ClaimNotice) error {
+func (w *claimWorkflow) remitted(ctx workflow.Context, n contract.ClaimNotice) error {
 	if n.Reversal {
-		w.s.Stage, w.s.Phase = claims.StageAccepted, PhaseAwaitingPayment
+		w.s.Stage, w.s.Phase = claims.StageAccepted, contract.PhaseAwaitingPayment
 		w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
 		return nil
 	}
@@ -353,13 +357,13 @@ func (w *claimWorkflow) remitted(ctx workflow.Context, n ClaimNotice) error {
 		return err
 	}
 	if n.Denial == nil && n.Stage == claims.StagePaid {
-		w.s.Stage, w.s.Phase = claims.StagePaid, PhaseDone
+		w.s.Stage, w.s.Phase = claims.StagePaid, contract.PhaseDone
 		return w.startSecondary(ctx)
 	}
 	w.s.Denials++
 	w.s.Denial = n.Denial
 	if w.s.Denial == nil { // paid in part with nothing classified as a denial
-		w.s.Denial = &activities.DenialInfo{Category: "other", Partial: true, Codes: []string{},
+		w.s.Denial = &contract.DenialInfo{Category: "other", Partial: true, Codes: []string{},
 			SuggestedAction: "review the remittance; appeal, correct, write off or transfer the open balance"}
 	}
 	w.s.Stage = n.Stage
@@ -372,14 +376,14 @@ func (w *claimWorkflow) remitted(ctx workflow.Context, n ClaimNotice) error {
 		return err
 	}
 	// Decisions are taken once the task exists.
-	w.s.Phase = PhaseDenied
+	w.s.Phase = contract.PhaseDenied
 	return nil
 }
 
 func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
 	due := w.s.AppealDeadline
 	d := w.s.Denial
-	return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindDenied,
+	return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueDenials, tasks.KindDenied,
 		fmt.Sprintf("%s:%s:%d", tasks.KindDenied, w.s.ClaimID, w.s.Denials), "Claim denied: decide",
 		map[string]any{"category": d.Category, "codes": d.Codes, "remark_codes": d.RemarkCodes,
 			"suggested_action": d.SuggestedAction, "partial": d.Partial, "appeal_level": w.s.AppealLevel,
@@ -387,7 +391,7 @@ func (w *claimWorkflow) raiseDenialTask(ctx workflow.Context) error {
 }
 
 func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
-	if w.s.Facts.Priority != store.PriorityPrimary {
+	if w.s.Facts.Priority != records.PriorityPrimary {
 		return nil
 	}
 	var id string
@@ -398,7 +402,7 @@ func (w *claimWorkflow) startSecondary(ctx workflow.Context) error {
 		}
 		// The patient share waits in insurance A/R for a secondary claim that a
 		// person must now bill by hand.
-		return w.raiseTask(ctx, tasks.QueueClaimFix, tasks.KindScrubFailed,
+		return w.raiseTask(ctx, "", tasks.QueueClaimFix, tasks.KindScrubFailed,
 			fmt.Sprintf("secondary:%s", w.s.ClaimID), "Secondary claim could not be built",
 			map[string]any{"problem": appErr.Message()}, 2, nil)
 	}
@@ -422,12 +426,12 @@ func (w *claimWorkflow) startClaim(ctx workflow.Context, claimID string) error {
 // until it runs. A claim whose workflow already runs is left alone.
 func startClaimWorkflow(ctx workflow.Context, claimID, caseID string, day time.Duration) error {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            ClaimWorkflowID(claimID),
+		WorkflowID:            contract.ClaimWorkflowID(claimID),
 		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(SearchClaimStage.ValueSet(claims.StageCreated)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(contract.SearchClaimStage.ValueSet(claims.StageCreated)),
 	})
-	f := workflow.ExecuteChildWorkflow(cctx, ClaimWorkflow, ClaimInput{ClaimID: claimID, CaseID: caseID, DayLength: day})
+	f := workflow.ExecuteChildWorkflow(cctx, ClaimWorkflow, contract.ClaimInput{ClaimID: claimID, CaseID: caseID, DayLength: day})
 	err := f.GetChildWorkflowExecution().Get(ctx, nil)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return fmt.Errorf("start claim workflow %s: %w", claimID, err)
@@ -450,7 +454,7 @@ func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 			return err
 		}
 		defer w.mu.Unlock()
-		if w.s.Phase != PhaseDenied {
+		if w.s.Phase != contract.PhaseDenied {
 			return nil
 		}
 	}
@@ -458,12 +462,12 @@ func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 	case soon:
 		w.s.AppealEscalated = true
 		due := w.s.AppealDeadline
-		return w.raiseTask(ctx, tasks.QueueDenials, tasks.KindAppealOverdue,
+		return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueDenials, tasks.KindAppealOverdue,
 			fmt.Sprintf("%s:%s:%d:soon", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
 			"Appeal deadline approaching", map[string]any{"appeal_deadline": due, "appeal_level": w.s.AppealLevel}, 3, &due)
 	case missed:
 		w.s.AppealMissed = true
-		return w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindAppealOverdue,
+		return w.raiseTask(ctx, contract.UpdateDecideDenial, tasks.QueueApprovals, tasks.KindAppealOverdue,
 			fmt.Sprintf("%s:%s:%d:missed", tasks.KindAppealOverdue, w.s.ClaimID, w.s.Denials),
 			"Appeal deadline missed: decide write-off or transfer", map[string]any{
 				"appeal_deadline": w.s.AppealDeadline, "appeal_level": w.s.AppealLevel}, 4, nil)
@@ -474,7 +478,7 @@ func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 	} else if !w.s.AppealMissed {
 		next = append(next, w.s.AppealDeadline)
 	}
-	return w.wait(ctx, func() bool { return w.s.Phase != PhaseDenied }, next...)
+	return w.wait(ctx, func() bool { return w.s.Phase != contract.PhaseDenied }, next...)
 }
 
 // filingEscalationAt is when a claim the payer has not accepted yet escalates for
@@ -495,7 +499,7 @@ func (w *claimWorkflow) filingEscalationDue(ctx workflow.Context) bool {
 func (w *claimWorkflow) escalateFiling(ctx workflow.Context) error {
 	w.s.FilingEscalated = true
 	deadline := w.s.Facts.ServiceDate.Add(w.days(w.s.Facts.TimelyFilingDays))
-	return w.raiseTask(ctx, tasks.QueueFollowUp, tasks.KindTimelyFiling,
+	return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindTimelyFiling,
 		fmt.Sprintf("%s:%s", tasks.KindTimelyFiling, w.s.ClaimID),
 		"Timely filing deadline approaching: claim not accepted yet",
 		map[string]any{"filing_deadline": deadline, "phase": w.s.Phase}, 4, &deadline)
@@ -506,7 +510,7 @@ func (w *claimWorkflow) publish(ctx workflow.Context) error {
 	if w.s.Stage == w.published {
 		return nil
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchClaimStage.ValueSet(w.s.Stage)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, contract.SearchClaimStage.ValueSet(w.s.Stage)); err != nil {
 		return err
 	}
 	w.published = w.s.Stage
@@ -514,17 +518,17 @@ func (w *claimWorkflow) publish(ctx workflow.Context) error {
 }
 
 // notifyCase tells the case workflow about money a claim settled.
-func (w *claimWorkflow) notifyCase(ctx workflow.Context, ev InsuranceEvent) {
+func (w *claimWorkflow) notifyCase(ctx workflow.Context, ev contract.InsuranceEvent) {
 	ev.CaseID, ev.ClaimID = w.s.CaseID, w.s.ClaimID
-	err := workflow.SignalExternalWorkflow(ctx, CaseWorkflowID(w.s.CaseID), "", SignalInsurance, ev).Get(ctx, nil)
+	err := workflow.SignalExternalWorkflow(ctx, contract.CaseWorkflowID(w.s.CaseID), "", contract.SignalInsurance, ev).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("case workflow did not take the claim's settlement",
 			"case_id", w.s.CaseID, "claim_id", w.s.ClaimID, "error", err)
 	}
 }
 
-func (w *claimWorkflow) validateFix(ctx workflow.Context, r FixRequest) error {
-	if w.s.Phase != PhaseNeedsFix {
+func (w *claimWorkflow) validateFix(ctx workflow.Context, r contract.FixRequest) error {
+	if w.s.Phase != contract.PhaseNeedsFix {
 		return conflict("claim %s is %s: it is not waiting for a fix", w.s.ClaimID, w.s.Phase)
 	}
 	if r.Fix.Note == "" {
@@ -533,13 +537,13 @@ func (w *claimWorkflow) validateFix(ctx workflow.Context, r FixRequest) error {
 	return nil
 }
 
-func (w *claimWorkflow) fix(ctx workflow.Context, r FixRequest) (claims.Built, error) {
+func (w *claimWorkflow) fix(ctx workflow.Context, r contract.FixRequest) (claims.Built, error) {
 	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
 		return claims.Built{}, err
 	}
 	defer w.mu.Unlock()
-	if w.s.Phase != PhaseNeedsFix || w.s.Fixed {
+	if w.s.Phase != contract.PhaseNeedsFix || w.s.Fixed {
 		return claims.Built{}, conflict("claim %s is no longer waiting for a fix", w.s.ClaimID)
 	}
 	var b claims.Built
@@ -554,19 +558,19 @@ func (w *claimWorkflow) fix(ctx workflow.Context, r FixRequest) (claims.Built, e
 	return b, nil
 }
 
-func (w *claimWorkflow) validateDecide(ctx workflow.Context, d DenialDecision) error {
-	if w.s.Phase != PhaseDenied {
+func (w *claimWorkflow) validateDecide(ctx workflow.Context, d contract.DenialDecision) error {
+	if w.s.Phase != contract.PhaseDenied {
 		return conflict("claim %s is %s: it has no denial waiting for a decision", w.s.ClaimID, w.s.Phase)
 	}
 	var errs validate.Errors
 	if errs.Required("action", d.Action) {
-		errs.Check(slices.Contains(Decisions, d.Action), "action", "must be one of %s", strings.Join(Decisions, ", "))
+		errs.Check(slices.Contains(contract.Decisions, d.Action), "action", "must be one of %s", strings.Join(contract.Decisions, ", "))
 	}
-	if d.Action == DecisionAppeal {
+	if d.Action == contract.DecisionAppeal {
 		errs.Check(w.s.AppealLevel < maxAppealLevel, "action",
 			"the claim was already appealed %d times; write off, transfer or resubmit", maxAppealLevel)
 	}
-	errs.Check(d.Fix == nil || d.Action == DecisionResubmit, "fix", "is only for a resubmission")
+	errs.Check(d.Fix == nil || d.Action == contract.DecisionResubmit, "fix", "is only for a resubmission")
 	errs.Required("note", d.Note)
 	if len(errs) > 0 {
 		return invalid(errs)
@@ -574,18 +578,18 @@ func (w *claimWorkflow) validateDecide(ctx workflow.Context, d DenialDecision) e
 	return nil
 }
 
-func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (DecisionResult, error) {
+func (w *claimWorkflow) decide(ctx workflow.Context, d contract.DenialDecision) (contract.DecisionResult, error) {
 	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
-		return DecisionResult{}, err
+		return contract.DecisionResult{}, err
 	}
 	defer w.mu.Unlock()
-	if w.s.Phase != PhaseDenied {
-		return DecisionResult{}, conflict("claim %s no longer waits for a decision", w.s.ClaimID)
+	if w.s.Phase != contract.PhaseDenied {
+		return contract.DecisionResult{}, conflict("claim %s no longer waits for a decision", w.s.ClaimID)
 	}
-	res := DecisionResult{Action: d.Action}
+	res := contract.DecisionResult{Action: d.Action}
 	switch d.Action {
-	case DecisionResubmit:
+	case contract.DecisionResubmit:
 		var b claims.Built
 		if err := w.act(ctx, a.ReplaceClaim, activities.ClaimActorInput{ClaimID: w.s.ClaimID, Actor: d.Actor}, &b); err != nil {
 			return res, activityFailure("replace claim", err)
@@ -600,8 +604,8 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (Decision
 			return res, err
 		}
 		res.ClaimID = b.Claim.ID
-		w.s.Stage, w.s.Phase = claims.StageReplaced, PhaseDone
-	case DecisionAppeal:
+		w.s.Stage, w.s.Phase = claims.StageReplaced, contract.PhaseDone
+	case contract.DecisionAppeal:
 		level := w.s.AppealLevel + 1
 		var sent activities.AppealSent
 		err := w.act(ctx, a.SendAppeal, activities.AppealInput{ClaimID: w.s.ClaimID, Level: level,
@@ -613,33 +617,33 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (Decision
 			return res, conflict("the payer did not take the appeal: %s", sent.Reason)
 		}
 		w.s.AppealLevel, res.AppealLevel, res.Letter = level, level, sent.Letter
-		w.s.Stage, w.s.Phase = claims.StageAppealed, PhaseAwaitingPayment
+		w.s.Stage, w.s.Phase = claims.StageAppealed, contract.PhaseAwaitingPayment
 		w.s.WaitingSince, w.s.Inquiries = workflow.Now(ctx), 0
-	case DecisionWriteOff:
+	case contract.DecisionWriteOff:
 		req := d
 		w.s.WriteOff = &req
-		w.s.Phase = PhaseAwaitingApproval
-		if err := w.raiseTask(ctx, tasks.QueueApprovals, tasks.KindWriteOff,
+		w.s.Phase = contract.PhaseAwaitingApproval
+		if err := w.raiseTask(ctx, contract.UpdateApproveWriteOff, tasks.QueueApprovals, tasks.KindWriteOff,
 			fmt.Sprintf("%s:%s:%d", tasks.KindWriteOff, w.s.ClaimID, w.s.Denials), "Approve claim write-off",
 			map[string]any{"requested_by": d.Actor.UserID, "category": w.s.Denial.Category}, 3, nil); err != nil {
 			return res, err
 		}
-	case DecisionTransfer:
+	case contract.DecisionTransfer:
 		var amt decimal.Decimal
 		err := w.act(ctx, a.TransferClaimToPatient, activities.ClaimActorInput{ClaimID: w.s.ClaimID,
 			Reason: d.Note, Actor: d.Actor}, &amt)
 		if err != nil {
 			return res, activityFailure("transfer to patient", err)
 		}
-		w.notifyCase(ctx, InsuranceEvent{ID: "claim-to-patient:" + w.s.ClaimID, ToPatient: amt})
+		w.notifyCase(ctx, contract.InsuranceEvent{ID: "claim-to-patient:" + w.s.ClaimID, ToPatient: amt})
 		res.Amount = amt
-		w.s.Stage, w.s.Phase = claims.StageToPatient, PhaseDone
+		w.s.Stage, w.s.Phase = claims.StageToPatient, contract.PhaseDone
 		// A patient share the primary held for a secondary payer is still billed.
 		if err := w.startSecondary(ctx); err != nil {
 			return res, err
 		}
 	}
-	if d.Action != DecisionWriteOff {
+	if d.Action != contract.DecisionWriteOff {
 		if err := w.resolveTasks(ctx, "decided: "+d.Action); err != nil {
 			return res, err
 		}
@@ -648,8 +652,8 @@ func (w *claimWorkflow) decide(ctx workflow.Context, d DenialDecision) (Decision
 	return res, nil
 }
 
-func (w *claimWorkflow) validateApproveWriteOff(ctx workflow.Context, r WriteOffApproval) error {
-	if w.s.Phase != PhaseAwaitingApproval {
+func (w *claimWorkflow) validateApproveWriteOff(ctx workflow.Context, r contract.WriteOffApproval) error {
+	if w.s.Phase != contract.PhaseAwaitingApproval {
 		return conflict("claim %s has no write-off waiting for approval", w.s.ClaimID)
 	}
 	if r.Note == "" {
@@ -661,19 +665,19 @@ func (w *claimWorkflow) validateApproveWriteOff(ctx workflow.Context, r WriteOff
 	return nil
 }
 
-func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval) (DecisionResult, error) {
+func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r contract.WriteOffApproval) (contract.DecisionResult, error) {
 	ctx = answering(ctx)
 	if err := w.mu.Lock(ctx); err != nil {
-		return DecisionResult{}, err
+		return contract.DecisionResult{}, err
 	}
 	defer w.mu.Unlock()
-	res := DecisionResult{Action: DecisionWriteOff}
-	if w.s.Phase != PhaseAwaitingApproval {
+	res := contract.DecisionResult{Action: contract.DecisionWriteOff}
+	if w.s.Phase != contract.PhaseAwaitingApproval {
 		return res, conflict("claim %s has no write-off waiting for approval", w.s.ClaimID)
 	}
 	if !r.Approve {
 		w.s.WriteOff = nil
-		w.s.Phase = PhaseDenied
+		w.s.Phase = contract.PhaseDenied
 		w.s.Denials++ // a new decision task
 		if err := w.resolveTasks(ctx, "write-off refused"); err != nil {
 			return res, err
@@ -691,11 +695,11 @@ func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r WriteOffApproval
 	if err != nil {
 		return res, activityFailure("write off", err)
 	}
-	w.notifyCase(ctx, InsuranceEvent{ID: "claim-write-off:" + w.s.ClaimID, WrittenOff: amt})
+	w.notifyCase(ctx, contract.InsuranceEvent{ID: "claim-write-off:" + w.s.ClaimID, WrittenOff: amt})
 	if err := w.resolveTasks(ctx, "write-off approved"); err != nil {
 		return res, err
 	}
-	w.s.Stage, w.s.Phase = claims.StageWrittenOff, PhaseDone
+	w.s.Stage, w.s.Phase = claims.StageWrittenOff, contract.PhaseDone
 	if err := w.startSecondary(ctx); err != nil {
 		return res, err
 	}

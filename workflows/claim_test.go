@@ -21,10 +21,11 @@ import (
 	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // The claim under test, its case, and the length of a payer day: one hour, so a
@@ -47,7 +48,7 @@ type claimCall struct {
 
 // claimChild is a claim workflow the claim under test started.
 type claimChild struct {
-	Input      ClaimInput
+	Input      contract.ClaimInput
 	WorkflowID string
 	// Stage is the ClaimStage search attribute the child started with.
 	Stage string
@@ -61,12 +62,12 @@ type claimSuite struct {
 
 	mu       sync.Mutex
 	calls    []claimCall
-	stages   []string         // ClaimStage upserts, in order
-	events   []InsuranceEvent // signals to the case workflow
+	stages   []string                  // ClaimStage upserts, in order
+	events   []contract.InsuranceEvent // signals to the case workflow
 	children []claimChild
 
 	// What the mocked activities answer.
-	facts     activities.ClaimFacts
+	facts     contract.ClaimFacts
 	loadErr   error
 	scrubs    [][]scrub.Failure        // successive scrubs; clean when used up
 	elig      []activities.Eligibility // successive checks; active when used up
@@ -85,7 +86,7 @@ func TestClaimWorkflow(t *testing.T) { suite.Run(t, new(claimSuite)) }
 func (s *claimSuite) SetupTest() {
 	s.start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	s.calls, s.stages, s.events, s.children = nil, nil, nil, nil
-	s.facts = activities.ClaimFacts{Priority: store.PriorityPrimary, Frequency: "1", PatientControlNumber: "PCN1",
+	s.facts = contract.ClaimFacts{Priority: records.PriorityPrimary, Frequency: "1", PatientControlNumber: "PCN1",
 		AckWaitDays: 3, PaymentWaitDays: 30, AppealWindowDays: 30, TimelyFilingDays: 365, ServiceDate: s.start}
 	s.loadErr, s.scrubs, s.elig, s.appeals, s.fixErrs = nil, nil, nil, nil, nil
 	s.secondary, s.signalErr, s.fixDelay, s.appealDelay = "", nil, 0, 0
@@ -107,7 +108,7 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 		s.calls = append(s.calls, claimCall{Name: name, Arg: arg, At: env.Now().Sub(s.start)})
 	}
 	env.OnActivity(a.LoadClaim, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, id string) (activities.ClaimFacts, error) {
+		func(_ context.Context, id string) (contract.ClaimFacts, error) {
 			rec("LoadClaim", id)
 			return s.facts, s.loadErr
 		}).Maybe()
@@ -164,12 +165,12 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 			if len(s.fixErrs) > 0 {
 				err, s.fixErrs = s.fixErrs[0], s.fixErrs[1:]
 			}
-			return claims.Built{Claim: store.Claim{ID: in.ClaimID}}, err
+			return claims.Built{Claim: claims.Claim{ID: in.ClaimID}}, err
 		}).Maybe()
 	env.OnActivity(a.ReplaceClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ClaimActorInput) (claims.Built, error) {
 			rec("ReplaceClaim", in)
-			return claims.Built{Claim: store.Claim{ID: tReplacement, Frequency: "7"}}, nil
+			return claims.Built{Claim: claims.Claim{ID: tReplacement, Frequency: "7"}}, nil
 		}).Maybe()
 	env.OnActivity(a.BuildSecondaryClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (string, error) {
@@ -197,16 +198,16 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 			}
 			return out, nil
 		}).Maybe()
-	env.OnSignalExternalWorkflow(mock.Anything, CaseWorkflowID(tCase), "", SignalInsurance, mock.Anything).Return(
+	env.OnSignalExternalWorkflow(mock.Anything, contract.CaseWorkflowID(tCase), "", contract.SignalInsurance, mock.Anything).Return(
 		func(_, _, _, _ string, arg any) error {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			s.events = append(s.events, arg.(InsuranceEvent))
+			s.events = append(s.events, arg.(contract.InsuranceEvent))
 			return s.signalErr
 		}).Maybe()
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
-		stage, ok := sa.GetKeyword(SearchClaimStage)
+		stage, ok := sa.GetKeyword(contract.SearchClaimStage)
 		s.True(ok, "ClaimStage upserted")
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -215,11 +216,11 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 	// The claim under test runs for real; the claims it starts (a secondary or a
 	// replacement, also ClaimWorkflow) are recorded and end at once.
 	env.OnWorkflow(ClaimWorkflow, mock.Anything, mock.Anything).Return(
-		func(ctx workflow.Context, in ClaimInput) error {
+		func(ctx workflow.Context, in contract.ClaimInput) error {
 			if in.ClaimID == tClaim {
 				return ClaimWorkflow(ctx, in)
 			}
-			stage, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(SearchClaimStage)
+			stage, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(contract.SearchClaimStage)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.children = append(s.children, claimChild{Input: in,
@@ -234,7 +235,7 @@ func (s *claimSuite) run(end time.Duration) error {
 	if end > 0 {
 		s.env.RegisterDelayedCallback(s.env.CancelWorkflow, end)
 	}
-	s.env.ExecuteWorkflow(ClaimWorkflow, ClaimInput{ClaimID: tClaim, CaseID: tCase, DayLength: tDay})
+	s.env.ExecuteWorkflow(ClaimWorkflow, contract.ClaimInput{ClaimID: tClaim, CaseID: tCase, DayLength: tDay})
 	s.Require().True(s.env.IsWorkflowCompleted())
 	return s.env.GetWorkflowError()
 }
@@ -252,21 +253,21 @@ func (s *claimSuite) runDone() {
 
 func (s *claimSuite) at(d time.Duration, f func()) { s.env.RegisterDelayedCallback(f, d) }
 
-func (s *claimSuite) notice(at time.Duration, n ClaimNotice) {
-	s.at(at, func() { s.env.SignalWorkflow(SignalClaimNotice, n) })
+func (s *claimSuite) notice(at time.Duration, n contract.ClaimNotice) {
+	s.at(at, func() { s.env.SignalWorkflow(contract.SignalClaimNotice, n) })
 }
 
-func ack(source string, accepted bool, submissionID, reason string) ClaimNotice {
-	return ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: activities.NoticeAck, Source: source,
+func ack(source string, accepted bool, submissionID, reason string) contract.ClaimNotice {
+	return contract.ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: contract.NoticeAck, Source: source,
 		SubmissionID: submissionID, Accepted: accepted, Reason: reason}
 }
 
 // remitSeq numbers remittance claims: each notice is a distinct posting.
 var remitSeq int
 
-func remitNotice(stage string, denial *DenialInfo) ClaimNotice {
+func remitNotice(stage string, denial *contract.DenialInfo) contract.ClaimNotice {
 	remitSeq++
-	n := ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: activities.NoticeRemit, Source: activities.FileKind835,
+	n := contract.ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: contract.NoticeRemit, Source: contract.FileKind835,
 		RemittanceClaimID: fmt.Sprintf("rc%d", remitSeq), Stage: stage, Denial: denial}
 	if stage == claims.StagePaid || stage == claims.StagePartiallyPaid {
 		n.Paid = decimal.RequireFromString("120.00")
@@ -274,14 +275,14 @@ func remitNotice(stage string, denial *DenialInfo) ClaimNotice {
 	return n
 }
 
-func authDenial() *DenialInfo {
-	return &DenialInfo{Category: "authorization", Codes: []string{"CO-197"}, RemarkCodes: []string{"N54"},
+func authDenial() *contract.DenialInfo {
+	return &contract.DenialInfo{Category: "authorization", Codes: []string{"CO-197"}, RemarkCodes: []string{"N54"},
 		SuggestedAction: "obtain the authorization and appeal"}
 }
 
 // accepted sends the 277CA accepting the first submission.
 func (s *claimSuite) accepted(at time.Duration) {
-	s.notice(at, ack(activities.FileKind277CA, true, tClaim+"-1", ""))
+	s.notice(at, ack(contract.FileKind277CA, true, tClaim+"-1", ""))
 }
 
 // denied gets the claim accepted at 1h and denied by the 835 at 2h: its appeal
@@ -291,17 +292,17 @@ func (s *claimSuite) denied() {
 	s.notice(2*time.Hour, remitNotice(claims.StageDenied, authDenial()))
 }
 
-func (s *claimSuite) query(env *testsuite.TestWorkflowEnvironment) ClaimState {
-	v, err := env.QueryWorkflow(QueryClaimState)
+func (s *claimSuite) query(env *testsuite.TestWorkflowEnvironment) contract.ClaimState {
+	v, err := env.QueryWorkflow(contract.QueryClaimState)
 	s.Require().NoError(err)
-	var st ClaimState
+	var st contract.ClaimState
 	s.Require().NoError(v.Get(&st))
 	return st
 }
 
 // stateAt queries the workflow's state at d.
-func (s *claimSuite) stateAt(d time.Duration) *ClaimState {
-	st := &ClaimState{}
+func (s *claimSuite) stateAt(d time.Duration) *contract.ClaimState {
+	st := &contract.ClaimState{}
 	s.at(d, func() { *st = s.query(s.env) })
 	return st
 }
@@ -353,7 +354,7 @@ func (s *claimSuite) invalidFields(o *updateOutcome) []string {
 	s.Require().Error(o.rejected, "the validator rejects the update")
 	s.False(o.accepted)
 	var fe []validate.FieldError
-	s.Require().NoError(s.appErr(o.rejected, ErrTypeInvalid).Details(&fe))
+	s.Require().NoError(s.appErr(o.rejected, contract.ErrTypeInvalid).Details(&fe))
 	var fields []string
 	for _, f := range fe {
 		fields = append(fields, f.Field)
@@ -453,7 +454,7 @@ func dxFix() claims.Fix {
 
 // 1. A clean claim goes from scrubbing to paid without a person.
 func (s *claimSuite) TestCleanClaimIsPaid() {
-	s.notice(time.Hour, ack(activities.FileKind999, true, tClaim+"-1", ""))
+	s.notice(time.Hour, ack(contract.FileKind999, true, tClaim+"-1", ""))
 	afterAck := s.stateAt(90 * time.Minute)
 	s.accepted(2 * time.Hour)
 	accepted := s.stateAt(150 * time.Minute)
@@ -471,20 +472,20 @@ func (s *claimSuite) TestCleanClaimIsPaid() {
 	s.Equal(activities.SubmitClaimInput{ClaimID: tClaim, SubmissionID: "cl1-1"}, sub[0].Arg)
 	s.Equal(time.Duration(0), sub[0].At, "submitted at once")
 
-	s.Equal(PhaseAwaitingAck, afterAck.Phase, "a 999 acceptance waits for the 277CA")
+	s.Equal(contract.PhaseAwaitingAck, afterAck.Phase, "a 999 acceptance waits for the 277CA")
 	s.Equal(claims.StageSubmitted, afterAck.Stage)
 	s.Equal("cl1-1", afterAck.SubmissionID)
 	s.True(afterAck.EligibilityChecked)
 	s.True(s.start.Equal(afterAck.SubmittedAt))
 
-	s.Equal(PhaseAwaitingPayment, accepted.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, accepted.Phase)
 	s.Equal(claims.StageAccepted, accepted.Stage)
 	s.True(s.start.Add(2 * time.Hour).Equal(accepted.WaitingSince))
 	s.Equal([]string{"accepted by the payer", "the payer remitted"}, s.resolutions())
 	s.Empty(s.tasks(), "nothing for a person to do")
 
 	end := s.query(s.env)
-	s.Equal(PhaseDone, end.Phase)
+	s.Equal(contract.PhaseDone, end.Phase)
 	s.Equal(claims.StagePaid, end.Stage)
 	s.Empty(end.Related)
 	s.Empty(s.children)
@@ -496,19 +497,19 @@ func (s *claimSuite) TestScrubFailureWaitsForFix() {
 	failure := scrub.Failure{Rule: "npi_luhn", Field: "billing_provider.npi", Message: "NPI check digit is wrong"}
 	s.scrubs = [][]scrub.Failure{{failure}}
 	// The first fix reaching the activity is refused with field errors.
-	s.fixErrs = []error{temporal.NewNonRetryableApplicationError("invalid fix", ErrTypeInvalid, nil,
+	s.fixErrs = []error{temporal.NewNonRetryableApplicationError("invalid fix", contract.ErrTypeInvalid, nil,
 		[]validate.FieldError{{Field: "diagnoses[0]", Message: "is not an ICD-10-CM code"}})}
 	waiting := s.stateAt(30 * time.Minute)
-	noNote := s.update(40*time.Minute, UpdateFixClaim, FixRequest{Fix: claims.Fix{Diagnoses: []string{"E119"}}, Actor: biller})
-	refused := s.update(50*time.Minute, UpdateFixClaim, FixRequest{Fix: claims.Fix{Diagnoses: []string{"XX"}, Note: "dx"}, Actor: biller})
+	noNote := s.update(40*time.Minute, contract.UpdateFixClaim, contract.FixRequest{Fix: claims.Fix{Diagnoses: []string{"E119"}}, Actor: biller})
+	refused := s.update(50*time.Minute, contract.UpdateFixClaim, contract.FixRequest{Fix: claims.Fix{Diagnoses: []string{"XX"}, Note: "dx"}, Actor: biller})
 	stillWaiting := s.stateAt(55 * time.Minute)
 	fix := claims.Fix{Diagnoses: []string{"E119"}, Note: "corrected the NPI"}
-	good := s.update(time.Hour, UpdateFixClaim, FixRequest{Fix: fix, Actor: biller})
-	late := s.update(2*time.Hour, UpdateFixClaim, FixRequest{Fix: fix, Actor: biller})
+	good := s.update(time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: fix, Actor: biller})
+	late := s.update(2*time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: fix, Actor: biller})
 	after := s.stateAt(3 * time.Hour)
 	s.runCancelled(210 * time.Minute) // before the 277CA follow-up at 4h
 
-	s.Equal(PhaseNeedsFix, waiting.Phase)
+	s.Equal(contract.PhaseNeedsFix, waiting.Phase)
 	s.Equal(claims.StageNeedsFix, waiting.Stage)
 	s.Equal([]scrub.Failure{failure}, waiting.Problems)
 	s.Equal(1, waiting.Round)
@@ -523,7 +524,7 @@ func (s *claimSuite) TestScrubFailureWaitsForFix() {
 	s.Equal([]string{"note"}, s.invalidFields(noNote), "a fix says what was corrected")
 	s.Require().NoError(refused.rejected)
 	s.Equal([]string{"diagnoses[0]"}, s.fieldsOfHandlerError(refused), "the activity's field errors reach the caller")
-	s.Equal(PhaseNeedsFix, stillWaiting.Phase, "a refused fix changes nothing")
+	s.Equal(contract.PhaseNeedsFix, stillWaiting.Phase, "a refused fix changes nothing")
 
 	var built claims.Built
 	good.result(s, &built)
@@ -533,13 +534,13 @@ func (s *claimSuite) TestScrubFailureWaitsForFix() {
 	s.Equal(activities.ClaimFixInput{ClaimID: tClaim, Fix: fix, Actor: biller}, fixes[1].Arg)
 	s.Equal(time.Hour, fixes[1].At)
 
-	s.appErr(late.rejected, ErrTypeConflict)
+	s.appErr(late.rejected, contract.ErrTypeConflict)
 	s.Len(s.callsOf("ApplyClaimFix"), 2, "a fix when none is awaited does nothing")
 
 	s.Equal([]string{"LoadClaim", "ScrubClaim", "ApplyClaimFix", "ApplyClaimFix", "ScrubClaim", "CheckEligibility", "SubmitClaim"}, s.names())
 	s.Equal([]string{"claim corrected"}, s.resolutions())
 	s.Equal(time.Hour, s.callsOf("ScrubClaim")[1].At, "rescrubbed as soon as the fix landed")
-	s.Equal(PhaseAwaitingAck, after.Phase)
+	s.Equal(contract.PhaseAwaitingAck, after.Phase)
 	s.Empty(after.Problems)
 	s.Equal("cl1-1", after.SubmissionID)
 	s.Equal([]string{claims.StageNeedsFix, claims.StageScrubbing, claims.StageSubmitted}, s.stagesUpserted())
@@ -548,7 +549,7 @@ func (s *claimSuite) TestScrubFailureWaitsForFix() {
 func (s *claimSuite) fieldsOfHandlerError(o *updateOutcome) []string {
 	s.Require().True(o.done)
 	var fe []validate.FieldError
-	s.Require().NoError(s.appErr(o.err, ErrTypeInvalid).Details(&fe))
+	s.Require().NoError(s.appErr(o.err, contract.ErrTypeInvalid).Details(&fe))
 	var fields []string
 	for _, f := range fe {
 		fields = append(fields, f.Field)
@@ -561,15 +562,15 @@ func (s *claimSuite) fieldsOfHandlerError(o *updateOutcome) []string {
 func (s *claimSuite) TestConcurrentFixesApplyOnce() {
 	s.scrubs = [][]scrub.Failure{{{Rule: "r", Field: "f", Message: "m"}}}
 	s.fixDelay = 10 * time.Minute
-	first := s.update(time.Hour, UpdateFixClaim, FixRequest{Fix: dxFix(), Actor: biller})
-	second := s.update(time.Hour+time.Minute, UpdateFixClaim, FixRequest{Fix: dxFix(), Actor: manager})
+	first := s.update(time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: dxFix(), Actor: biller})
+	second := s.update(time.Hour+time.Minute, contract.UpdateFixClaim, contract.FixRequest{Fix: dxFix(), Actor: manager})
 	s.runCancelled(3 * time.Hour)
 
 	var b claims.Built
 	first.result(s, &b)
 	s.NoError(second.rejected, "the validator let it in: the claim still waited for a fix")
 	s.Require().True(second.done)
-	s.appErr(second.err, ErrTypeConflict)
+	s.appErr(second.err, contract.ErrTypeConflict)
 	s.Len(s.callsOf("ApplyClaimFix"), 1)
 	s.Len(s.callsOf("SubmitClaim"), 1)
 }
@@ -580,11 +581,11 @@ func (s *claimSuite) TestInactiveCoverageHoldsClaimUntilFixed() {
 	s.elig = []activities.Eligibility{{Active: false, RejectReasons: []string{"72: invalid member id"}}}
 	held := s.stateAt(30 * time.Minute)
 	fix := claims.Fix{CoverageID: "cov-2", Note: "new member id"}
-	done := s.update(time.Hour, UpdateFixClaim, FixRequest{Fix: fix, Actor: biller})
+	done := s.update(time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: fix, Actor: biller})
 	after := s.stateAt(2 * time.Hour)
 	s.runCancelled(3 * time.Hour)
 
-	s.Equal(PhaseNeedsFix, held.Phase)
+	s.Equal(contract.PhaseNeedsFix, held.Phase)
 	s.Equal(claims.StageEligibilityHold, held.Stage)
 	s.False(held.EligibilityChecked)
 	s.Require().Len(held.Problems, 1)
@@ -602,7 +603,7 @@ func (s *claimSuite) TestInactiveCoverageHoldsClaimUntilFixed() {
 	s.Equal(activities.ClaimFixInput{ClaimID: tClaim, Fix: fix, Actor: biller}, s.callsOf("ApplyClaimFix")[0].Arg)
 	s.Equal(time.Hour, s.callsOf("CheckEligibility")[1].At)
 	s.True(after.EligibilityChecked)
-	s.Equal(PhaseAwaitingAck, after.Phase)
+	s.Equal(contract.PhaseAwaitingAck, after.Phase)
 	s.Equal([]string{claims.StageScrubbing, claims.StageEligibilityHold, claims.StageScrubbing, claims.StageSubmitted},
 		s.stagesUpserted())
 }
@@ -613,13 +614,13 @@ func (s *claimSuite) TestReplacementClaimSkipsEligibility() {
 	st := s.stateAt(time.Minute)
 	s.runCancelled(time.Hour)
 	s.Equal([]string{"LoadClaim", "ScrubClaim", "SubmitClaim"}, s.names())
-	s.Equal(PhaseAwaitingAck, st.Phase)
+	s.Equal(contract.PhaseAwaitingAck, st.Phase)
 	s.False(st.EligibilityChecked)
 }
 
 // A claim that cannot be loaded fails the workflow.
 func (s *claimSuite) TestLoadFailureFailsWorkflow() {
-	s.loadErr = temporal.NewNonRetryableApplicationError("claim cl1: not found", ErrTypeNotFound, nil)
+	s.loadErr = temporal.NewNonRetryableApplicationError("claim cl1: not found", contract.ErrTypeNotFound, nil)
 	err := s.run(time.Hour)
 	s.Require().Error(err)
 	s.False(temporal.IsCanceledError(err), "%v", err)
@@ -631,17 +632,17 @@ func (s *claimSuite) TestLoadFailureFailsWorkflow() {
 // a 999 about the older submission is ignored, one about the current is not.
 func (s *claimSuite) TestPayerRejectionResubmitsAfterFix() {
 	s.facts.AckWaitDays = 30
-	s.notice(time.Hour, ack(activities.FileKind277CA, false, "cl1-1", "invalid member id"))
+	s.notice(time.Hour, ack(contract.FileKind277CA, false, "cl1-1", "invalid member id"))
 	rejected := s.stateAt(90 * time.Minute)
 	fix := claims.Fix{Lines: nil, Diagnoses: []string{"E119"}, Note: "fixed the subscriber"}
-	s.update(2*time.Hour, UpdateFixClaim, FixRequest{Fix: fix, Actor: biller})
-	s.notice(3*time.Hour, ack(activities.FileKind999, false, "cl1-1", "old batch"))
+	s.update(2*time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: fix, Actor: biller})
+	s.notice(3*time.Hour, ack(contract.FileKind999, false, "cl1-1", "old batch"))
 	resubmitted := s.stateAt(4 * time.Hour)
-	s.notice(5*time.Hour, ack(activities.FileKind999, false, "cl1-2", "bad envelope"))
+	s.notice(5*time.Hour, ack(contract.FileKind999, false, "cl1-2", "bad envelope"))
 	again := s.stateAt(6 * time.Hour)
 	s.runCancelled(7 * time.Hour)
 
-	s.Equal(PhaseNeedsFix, rejected.Phase)
+	s.Equal(contract.PhaseNeedsFix, rejected.Phase)
 	s.Equal(claims.StageRejected, rejected.Stage)
 	s.Require().Len(rejected.Problems, 1)
 	s.Equal("277CA: invalid member id", rejected.Problems[0].Message)
@@ -652,7 +653,7 @@ func (s *claimSuite) TestPayerRejectionResubmitsAfterFix() {
 	s.Equal(2*time.Hour, sub[1].At)
 	s.Len(s.callsOf("CheckEligibility"), 1, "the coverage did not change: eligibility is not checked again")
 
-	s.Equal(PhaseAwaitingAck, resubmitted.Phase, "the older submission's 999 is ignored")
+	s.Equal(contract.PhaseAwaitingAck, resubmitted.Phase, "the older submission's 999 is ignored")
 	s.Equal(claims.StageSubmitted, resubmitted.Stage)
 	s.Equal("cl1-2", resubmitted.SubmissionID)
 	s.Equal(2, resubmitted.Submissions)
@@ -666,7 +667,7 @@ func (s *claimSuite) TestPayerRejectionResubmitsAfterFix() {
 	s.requireTask(tk[1], tasks.QueueRejections, tasks.KindRejected, "claim_rejected:cl1:2", 5*time.Hour)
 	s.Equal("Claim rejected by the 999", tk[1].Title)
 	s.Equal("cl1-2", tk[1].Details["submission_id"])
-	s.Equal(PhaseNeedsFix, again.Phase)
+	s.Equal(contract.PhaseNeedsFix, again.Phase)
 	s.Equal(2, again.Round)
 	s.Equal([]string{"claim corrected"}, s.resolutions())
 }
@@ -674,7 +675,7 @@ func (s *claimSuite) TestPayerRejectionResubmitsAfterFix() {
 // 5. No 277CA within the acknowledgement window raises one follow-up task, at
 // the window's end and not before; a 999 acceptance does not stop it.
 func (s *claimSuite) TestNo277CARaisesFollowUpOnce() {
-	s.notice(time.Hour, ack(activities.FileKind999, true, "cl1-1", ""))
+	s.notice(time.Hour, ack(contract.FileKind999, true, "cl1-1", ""))
 	s.at(3*tDay-time.Second, func() { s.Empty(s.tasks(), "no follow-up before the window ends") })
 	s.at(3*tDay+time.Second, func() { s.Len(s.tasks(), 1, "follow-up at the window's end") })
 	mid := s.stateAt(20 * time.Hour)
@@ -688,8 +689,8 @@ func (s *claimSuite) TestNo277CARaisesFollowUpOnce() {
 	s.Equal("cl1-1", tk[0].Details["submission_id"])
 	s.EqualValues(3, tk[0].Details["days"])
 	s.True(mid.AckFollowUp)
-	s.Equal(PhaseAwaitingAck, mid.Phase)
-	s.Equal(PhaseAwaitingPayment, end.Phase, "a late 277CA still counts")
+	s.Equal(contract.PhaseAwaitingAck, mid.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, end.Phase, "a late 277CA still counts")
 	s.Equal([]string{"accepted by the payer"}, s.resolutions())
 }
 
@@ -717,7 +718,7 @@ func (s *claimSuite) TestNo835InquiresEveryPaymentWindow() {
 	s.EqualValues(10, tk[1].Details["days_waiting"])
 	s.Equal(map[string]any{"category": "A2", "status": "20", "message": "accepted for processing"}, tk[0].Details["payer_status"])
 	s.Equal(2, st.Inquiries)
-	s.Equal(PhaseAwaitingPayment, st.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, st.Phase)
 }
 
 // 7. A claim not accepted 14 payer days before the timely-filing limit escalates
@@ -743,7 +744,7 @@ func (s *claimSuite) TestTimelyFilingEscalatesOnceWhileAwaitingAck() {
 	s.requireTask(filing[0], tasks.QueueFollowUp, tasks.KindTimelyFiling, "timely_filing:cl1", 11*tDay)
 	s.Equal(4, filing[0].Priority)
 	s.sameTime(s.start.Add(25*tDay), filing[0].DueAt, "filing deadline")
-	s.Equal(PhaseAwaitingAck, filing[0].Details["phase"])
+	s.Equal(contract.PhaseAwaitingAck, filing[0].Details["phase"])
 	s.Equal([]string{"no_277ca:cl1:1", "timely_filing:cl1"}, s.taskKeys())
 }
 
@@ -754,7 +755,7 @@ func (s *claimSuite) TestTimelyFilingEscalatesWhileWaitingForFix() {
 	s.runCancelled(20 * time.Hour)
 	s.Equal([]string{"scrub_failed:cl1:1", "timely_filing:cl1"}, s.taskKeys())
 	s.Equal(6*tDay, s.tasks()[1].At)
-	s.Equal(PhaseNeedsFix, s.tasks()[1].Details["phase"])
+	s.Equal(contract.PhaseNeedsFix, s.tasks()[1].Details["phase"])
 }
 
 // 7c. An accepted claim does not escalate for timely filing.
@@ -762,11 +763,11 @@ func (s *claimSuite) TestNoTimelyFilingEscalationAfterAcceptance() {
 	s.facts.ServiceDate = s.start.Add(-345 * tDay) // escalation would be at 6h
 	s.accepted(time.Hour)
 	// A late 999 wakes the workflow after the escalation time; it is ignored.
-	s.notice(8*time.Hour, ack(activities.FileKind999, true, "cl1-1", ""))
+	s.notice(8*time.Hour, ack(contract.FileKind999, true, "cl1-1", ""))
 	st := s.stateAt(9 * time.Hour)
 	s.runCancelled(20 * time.Hour)
 	s.Empty(s.tasks())
-	s.Equal(PhaseAwaitingPayment, st.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, st.Phase)
 	s.Equal(claims.StageAccepted, st.Stage)
 	s.False(st.FilingEscalated)
 }
@@ -782,7 +783,7 @@ func (s *claimSuite) TestDenialEscalatesBeforeAndAtAppealDeadline() {
 	s.runCancelled(60 * time.Hour)
 
 	deadline := s.start.Add(2*time.Hour + 30*tDay)
-	s.Equal(PhaseDenied, denied.Phase)
+	s.Equal(contract.PhaseDenied, denied.Phase)
 	s.Equal(claims.StageDenied, denied.Stage)
 	s.Equal(authDenial(), denied.Denial)
 	s.Equal(1, denied.Denials)
@@ -801,35 +802,35 @@ func (s *claimSuite) TestDenialEscalatesBeforeAndAtAppealDeadline() {
 	s.Equal([]string{"accepted by the payer", "the payer remitted"}, s.resolutions())
 	s.True(end.AppealEscalated)
 	s.True(end.AppealMissed)
-	s.Equal(PhaseDenied, end.Phase, "still waits for a decision")
+	s.Equal(contract.PhaseDenied, end.Phase, "still waits for a decision")
 	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StageDenied}, s.stagesUpserted())
 }
 
 // 9. An appeal the payer takes waits for the payer's new 835.
 func (s *claimSuite) TestAppealThenPaid() {
 	s.denied()
-	appeal := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal,
+	appeal := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal,
 		Argument: "the authorization was on file", Note: "appeal with the auth", Actor: biller})
 	appealed := s.stateAt(4 * time.Hour)
 	s.notice(5*time.Hour, remitNotice(claims.StagePaid, nil))
 	s.runDone()
 
-	var res DecisionResult
+	var res contract.DecisionResult
 	appeal.result(s, &res)
-	s.Equal(DecisionAppeal, res.Action)
-	s.Equal(PhaseAwaitingPayment, res.Phase)
+	s.Equal(contract.DecisionAppeal, res.Action)
+	s.Equal(contract.PhaseAwaitingPayment, res.Phase)
 	s.Equal(1, res.AppealLevel)
 	sent := s.callsOf("SendAppeal")
 	s.Require().Len(sent, 1)
 	s.Equal(activities.AppealInput{ClaimID: tClaim, Level: 1, Argument: "the authorization was on file", Actor: biller}, sent[0].Arg)
 	s.Equal(claims.StageAppealed, appealed.Stage)
-	s.Equal(PhaseAwaitingPayment, appealed.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, appealed.Phase)
 	s.Equal(1, appealed.AppealLevel)
 	s.True(s.start.Add(3 * time.Hour).Equal(appealed.WaitingSince))
 	s.Equal([]string{"accepted by the payer", "the payer remitted", "decided: appeal", "the payer remitted"}, s.resolutions())
 	s.Equal([]string{"claim_denied:cl1:1"}, s.taskKeys())
 	end := s.query(s.env)
-	s.Equal(PhaseDone, end.Phase)
+	s.Equal(contract.PhaseDone, end.Phase)
 	s.Equal(claims.StagePaid, end.Stage)
 	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StageDenied,
 		claims.StageAppealed, claims.StagePaid}, s.stagesUpserted())
@@ -841,15 +842,15 @@ func (s *claimSuite) TestAppealRefusedByPayerStaysDenied() {
 	s.facts.AppealWindowDays = 6
 	s.appeals = []activities.AppealSent{{Level: 1, Accepted: false, Reason: "claim is not denied"}}
 	s.denied() // deadline 8h, escalation 6h
-	refused := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal, Note: "try", Actor: biller})
+	refused := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "try", Actor: biller})
 	st := s.stateAt(4 * time.Hour)
 	s.runCancelled(7 * time.Hour)
 
 	s.NoError(refused.rejected)
 	s.Require().True(refused.done)
-	ae := s.appErr(refused.err, ErrTypeConflict)
+	ae := s.appErr(refused.err, contract.ErrTypeConflict)
 	s.Contains(ae.Message(), "claim is not denied")
-	s.Equal(PhaseDenied, st.Phase)
+	s.Equal(contract.PhaseDenied, st.Phase)
 	s.Equal(claims.StageDenied, st.Stage)
 	s.Equal(0, st.AppealLevel)
 	s.NotContains(s.resolutions(), "decided: appeal")
@@ -860,16 +861,16 @@ func (s *claimSuite) TestAppealRefusedByPayerStaysDenied() {
 // 9c. Two appeal levels; a third appeal is refused by the validator.
 func (s *claimSuite) TestThirdAppealRejected() {
 	s.denied()
-	d := DenialDecision{Action: DecisionAppeal, Note: "appeal", Actor: biller}
-	first := s.update(3*time.Hour, UpdateDecideDenial, d)
+	d := contract.DenialDecision{Action: contract.DecisionAppeal, Note: "appeal", Actor: biller}
+	first := s.update(3*time.Hour, contract.UpdateDecideDenial, d)
 	s.notice(4*time.Hour, remitNotice(claims.StageDenied, authDenial()))
-	second := s.update(5*time.Hour, UpdateDecideDenial, d)
+	second := s.update(5*time.Hour, contract.UpdateDecideDenial, d)
 	s.notice(6*time.Hour, remitNotice(claims.StageDenied, authDenial()))
-	third := s.update(7*time.Hour, UpdateDecideDenial, d)
+	third := s.update(7*time.Hour, contract.UpdateDecideDenial, d)
 	st := s.stateAt(8 * time.Hour)
 	s.runCancelled(9 * time.Hour)
 
-	var r1, r2 DecisionResult
+	var r1, r2 contract.DecisionResult
 	first.result(s, &r1)
 	second.result(s, &r2)
 	s.Equal(1, r1.AppealLevel)
@@ -882,7 +883,7 @@ func (s *claimSuite) TestThirdAppealRejected() {
 	s.Equal([]int{1, 2}, levels)
 	s.Equal(2, st.AppealLevel)
 	s.Equal(3, st.Denials)
-	s.Equal(PhaseDenied, st.Phase)
+	s.Equal(contract.PhaseDenied, st.Phase)
 	s.Equal([]string{"claim_denied:cl1:1", "claim_denied:cl1:2", "claim_denied:cl1:3"}, s.taskKeys())
 	s.True(s.start.Add(6*time.Hour+30*tDay).Equal(st.AppealDeadline), "each denial has its own deadline")
 }
@@ -892,23 +893,23 @@ func (s *claimSuite) TestThirdAppealRejected() {
 func (s *claimSuite) TestResubmitStartsReplacementWorkflow() {
 	s.denied()
 	fix := dxFix()
-	dec := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionResubmit, Fix: &fix,
+	dec := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionResubmit, Fix: &fix,
 		Note: "wrong diagnosis", Actor: biller})
 	s.runDone()
 
-	var res DecisionResult
+	var res contract.DecisionResult
 	dec.result(s, &res)
-	s.Equal(DecisionResult{Action: DecisionResubmit, Phase: PhaseDone, ClaimID: tReplacement}, res)
+	s.Equal(contract.DecisionResult{Action: contract.DecisionResubmit, Phase: contract.PhaseDone, ClaimID: tReplacement}, res)
 	s.Equal(activities.ClaimActorInput{ClaimID: tClaim, Actor: biller}, s.callsOf("ReplaceClaim")[0].Arg)
 	fixes := s.callsOf("ApplyClaimFix")
 	s.Require().Len(fixes, 1)
 	s.Equal(activities.ClaimFixInput{ClaimID: tReplacement, Fix: fix, Actor: biller}, fixes[0].Arg, "the replacement is corrected, not the original")
 	s.Require().Len(s.children, 1)
-	s.Equal(ClaimInput{ClaimID: tReplacement, CaseID: tCase, DayLength: tDay}, s.children[0].Input)
-	s.Equal(ClaimWorkflowID(tReplacement), s.children[0].WorkflowID)
+	s.Equal(contract.ClaimInput{ClaimID: tReplacement, CaseID: tCase, DayLength: tDay}, s.children[0].Input)
+	s.Equal(contract.ClaimWorkflowID(tReplacement), s.children[0].WorkflowID)
 	s.Equal(claims.StageCreated, s.children[0].Stage)
 	end := s.query(s.env)
-	s.Equal(PhaseDone, end.Phase)
+	s.Equal(contract.PhaseDone, end.Phase)
 	s.Equal(claims.StageReplaced, end.Stage)
 	s.Equal([]string{tReplacement}, end.Related)
 	s.Equal("decided: resubmit", s.resolutions()[len(s.resolutions())-1])
@@ -919,19 +920,19 @@ func (s *claimSuite) TestResubmitStartsReplacementWorkflow() {
 // claim and tells the case.
 func (s *claimSuite) TestWriteOffNeedsAnotherPersonsApproval() {
 	s.denied()
-	early := s.update(150*time.Minute, UpdateApproveWriteOff, WriteOffApproval{Approve: true, Note: "ok", Actor: manager})
-	dec := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionWriteOff, Note: "small balance", Actor: biller})
+	early := s.update(150*time.Minute, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: true, Note: "ok", Actor: manager})
+	dec := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionWriteOff, Note: "small balance", Actor: biller})
 	waiting := s.stateAt(210 * time.Minute)
-	self := s.update(4*time.Hour, UpdateApproveWriteOff, WriteOffApproval{Approve: true, Note: "ok", Actor: biller})
-	noNote := s.update(270*time.Minute, UpdateApproveWriteOff, WriteOffApproval{Approve: true, Actor: manager})
-	approve := s.update(5*time.Hour, UpdateApproveWriteOff, WriteOffApproval{Approve: true, Note: "approved", Actor: manager})
+	self := s.update(4*time.Hour, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: true, Note: "ok", Actor: biller})
+	noNote := s.update(270*time.Minute, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: true, Actor: manager})
+	approve := s.update(5*time.Hour, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: true, Note: "approved", Actor: manager})
 	s.runDone()
 
-	s.appErr(early.rejected, ErrTypeConflict)
-	var res DecisionResult
+	s.appErr(early.rejected, contract.ErrTypeConflict)
+	var res contract.DecisionResult
 	dec.result(s, &res)
-	s.Equal(PhaseAwaitingApproval, res.Phase)
-	s.Equal(PhaseAwaitingApproval, waiting.Phase)
+	s.Equal(contract.PhaseAwaitingApproval, res.Phase)
+	s.Equal(contract.PhaseAwaitingApproval, waiting.Phase)
 	s.Require().NotNil(waiting.WriteOff)
 	s.Equal(biller, waiting.WriteOff.Actor)
 	tk := s.tasks()
@@ -943,7 +944,7 @@ func (s *claimSuite) TestWriteOffNeedsAnotherPersonsApproval() {
 	s.Equal([]string{"note"}, s.invalidFields(noNote))
 
 	approve.result(s, &res)
-	s.Equal(PhaseDone, res.Phase)
+	s.Equal(contract.PhaseDone, res.Phase)
 	s.Equal("42.5", res.Amount.String())
 	wo := s.callsOf("WriteOffClaim")
 	s.Require().Len(wo, 1)
@@ -959,7 +960,7 @@ func (s *claimSuite) TestWriteOffNeedsAnotherPersonsApproval() {
 	s.Equal([]string{"accepted by the payer", "the payer remitted", "write-off approved"}, s.resolutions(),
 		"asking for a write-off leaves the denial task open")
 	end := s.query(s.env)
-	s.Equal(PhaseDone, end.Phase)
+	s.Equal(contract.PhaseDone, end.Phase)
 	s.Equal(claims.StageWrittenOff, end.Stage)
 	s.Equal(claims.StageWrittenOff, s.stagesUpserted()[len(s.stagesUpserted())-1])
 }
@@ -968,16 +969,16 @@ func (s *claimSuite) TestWriteOffNeedsAnotherPersonsApproval() {
 // task; a resubmission without a fix then replaces the claim.
 func (s *claimSuite) TestRefusedWriteOffReturnsToDenied() {
 	s.denied()
-	s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionWriteOff, Note: "small", Actor: biller})
-	refuse := s.update(4*time.Hour, UpdateApproveWriteOff, WriteOffApproval{Approve: false, Note: "appeal first", Actor: manager})
+	s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionWriteOff, Note: "small", Actor: biller})
+	refuse := s.update(4*time.Hour, contract.UpdateApproveWriteOff, contract.WriteOffApproval{Approve: false, Note: "appeal first", Actor: manager})
 	back := s.stateAt(270 * time.Minute)
-	dec := s.update(5*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionResubmit, Note: "corrected claim", Actor: biller})
+	dec := s.update(5*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionResubmit, Note: "corrected claim", Actor: biller})
 	s.runDone()
 
-	var res DecisionResult
+	var res contract.DecisionResult
 	refuse.result(s, &res)
-	s.Equal(PhaseDenied, res.Phase)
-	s.Equal(PhaseDenied, back.Phase)
+	s.Equal(contract.PhaseDenied, res.Phase)
+	s.Equal(contract.PhaseDenied, back.Phase)
 	s.Nil(back.WriteOff)
 	s.Equal(2, back.Denials)
 	s.Empty(s.callsOf("WriteOffClaim"))
@@ -1001,13 +1002,13 @@ func (s *claimSuite) TestRefusedWriteOffReturnsToDenied() {
 func (s *claimSuite) TestTransferToPatient() {
 	s.signalErr = errors.New("case workflow not found")
 	s.denied()
-	dec := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionTransfer,
+	dec := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionTransfer,
 		Note: "not covered by the plan", Actor: biller})
 	s.runDone()
 
-	var res DecisionResult
+	var res contract.DecisionResult
 	dec.result(s, &res)
-	s.Equal(PhaseDone, res.Phase)
+	s.Equal(contract.PhaseDone, res.Phase)
 	s.Equal("80", res.Amount.String())
 	tr := s.callsOf("TransferClaimToPatient")
 	s.Require().Len(tr, 1)
@@ -1021,7 +1022,7 @@ func (s *claimSuite) TestTransferToPatient() {
 	s.Equal("decided: transfer_to_patient", s.resolutions()[len(s.resolutions())-1])
 	end := s.query(s.env)
 	s.Equal(claims.StageToPatient, end.Stage)
-	s.Equal(PhaseDone, end.Phase)
+	s.Equal(contract.PhaseDone, end.Phase)
 }
 
 // 13. A paid primary claim with a secondary coverage starts the secondary's
@@ -1036,8 +1037,8 @@ func (s *claimSuite) TestPaidPrimaryStartsSecondary() {
 	s.Require().Len(built, 1)
 	s.Equal(tClaim, built[0].Arg)
 	s.Require().Len(s.children, 1)
-	s.Equal(ClaimInput{ClaimID: "cl2", CaseID: tCase, DayLength: tDay}, s.children[0].Input)
-	s.Equal(ClaimWorkflowID("cl2"), s.children[0].WorkflowID)
+	s.Equal(contract.ClaimInput{ClaimID: "cl2", CaseID: tCase, DayLength: tDay}, s.children[0].Input)
+	s.Equal(contract.ClaimWorkflowID("cl2"), s.children[0].WorkflowID)
 	end := s.query(s.env)
 	s.Equal([]string{"cl2"}, end.Related)
 	s.Equal(claims.StagePaid, end.Stage)
@@ -1046,7 +1047,7 @@ func (s *claimSuite) TestPaidPrimaryStartsSecondary() {
 // 13a. A secondary claim that cannot be built is a task, and the paid primary
 // still finishes.
 func (s *claimSuite) TestSecondaryThatCannotBeBuiltRaisesTask() {
-	s.secondaryErr = temporal.NewNonRetryableApplicationError("no matched remittance", activities.ErrTypeInvalid, nil)
+	s.secondaryErr = temporal.NewNonRetryableApplicationError("no matched remittance", contract.ErrTypeInvalid, nil)
 	s.accepted(time.Hour)
 	s.notice(2*time.Hour, remitNotice(claims.StagePaid, nil))
 	s.runDone()
@@ -1081,18 +1082,18 @@ func (s *claimSuite) TestRepeatedRemittanceAppliedOnce() {
 // 4c. A 277CA rejection after the payer accepted the claim still asks for a fix.
 func (s *claimSuite) TestLateRejectionAfterAcceptance() {
 	s.accepted(time.Hour)
-	s.notice(2*time.Hour, ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: activities.NoticeAck,
-		Source: activities.FileKind277CA, Reason: "A7:21:IL"})
+	s.notice(2*time.Hour, contract.ClaimNotice{ClaimID: tClaim, CaseID: tCase, Kind: contract.NoticeAck,
+		Source: contract.FileKind277CA, Reason: "A7:21:IL"})
 	st := s.stateAt(3 * time.Hour)
 	s.runCancelled(4 * time.Hour)
-	s.Equal(PhaseNeedsFix, st.Phase)
+	s.Equal(contract.PhaseNeedsFix, st.Phase)
 	s.Equal(claims.StageRejected, st.Stage)
 	s.Contains(s.taskKeys(), tasks.KindRejected+":"+tClaim+":1")
 }
 
 // 13b. A paid secondary claim starts nothing.
 func (s *claimSuite) TestPaidSecondaryStartsNothing() {
-	s.facts.Priority = store.PrioritySecondary
+	s.facts.Priority = records.PrioritySecondary
 	s.secondary = "cl3"
 	s.accepted(time.Hour)
 	s.notice(2*time.Hour, remitNotice(claims.StagePaid, nil))
@@ -1109,7 +1110,7 @@ func (s *claimSuite) TestPartialPaymentWithoutDenialNeedsDecision() {
 	st := s.stateAt(3 * time.Hour)
 	s.runCancelled(4 * time.Hour)
 
-	s.Equal(PhaseDenied, st.Phase)
+	s.Equal(contract.PhaseDenied, st.Phase)
 	s.Equal(claims.StagePartiallyPaid, st.Stage)
 	s.Require().NotNil(st.Denial)
 	s.Equal("other", st.Denial.Category)
@@ -1135,7 +1136,7 @@ func (s *claimSuite) TestReversalKeepsWaitingForPayment() {
 	st := s.stateAt(4 * time.Hour)
 	s.runCancelled(9 * time.Hour)
 
-	s.Equal(PhaseAwaitingPayment, st.Phase)
+	s.Equal(contract.PhaseAwaitingPayment, st.Phase)
 	s.Equal(claims.StageAccepted, st.Stage)
 	s.True(s.start.Add(3 * time.Hour).Equal(st.WaitingSince))
 	inq := s.callsOf("InquireClaimStatus")
@@ -1154,14 +1155,14 @@ func (s *claimSuite) TestContinueAsNewCarriesState() {
 	err := s.run(10 * time.Hour)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(err, &can), "%v", err)
-	var next ClaimInput
+	var next contract.ClaimInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Equal(tClaim, next.ClaimID)
 	s.Equal(tCase, next.CaseID)
 	s.Equal(tDay, next.DayLength)
 	s.Require().NotNil(next.State)
 	st := next.State
-	s.Equal(PhaseDenied, st.Phase)
+	s.Equal(contract.PhaseDenied, st.Phase)
 	s.Equal(claims.StageDenied, st.Stage)
 	s.Equal("cl1-1", st.SubmissionID)
 	s.Equal(authDenial(), st.Denial)
@@ -1177,11 +1178,11 @@ func (s *claimSuite) TestContinueAsNewCarriesState() {
 	// pays it.
 	before := len(s.names())
 	s.env = s.newEnv(s.start.Add(4 * time.Hour))
-	appeal := s.update(time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal, Note: "appeal", Actor: biller})
+	appeal := s.update(time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "appeal", Actor: biller})
 	s.env.ExecuteWorkflow(ClaimWorkflow, next)
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
-	var res DecisionResult
+	var res contract.DecisionResult
 	appeal.result(s, &res)
 	s.Equal(1, res.AppealLevel)
 	s.Equal([]string{"SendAppeal", "BuildSecondaryClaim"}, s.names()[before:])
@@ -1198,14 +1199,14 @@ func (s *claimSuite) TestContinueAsNewCarriesState() {
 func (s *claimSuite) TestContinueAsNewKeepsAppliedFix() {
 	s.scrubs = [][]scrub.Failure{{{Rule: "r", Field: "f", Message: "m"}}}
 	s.fixDelay = 10 * time.Minute
-	fix := s.update(time.Hour, UpdateFixClaim, FixRequest{Fix: dxFix(), Actor: biller})
+	fix := s.update(time.Hour, contract.UpdateFixClaim, contract.FixRequest{Fix: dxFix(), Actor: biller})
 	s.at(time.Hour+5*time.Minute, func() { s.env.SetContinueAsNewSuggested(true) })
 	err := s.run(10 * time.Hour)
 	var b claims.Built
 	fix.result(s, &b)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(err, &can), "%v", err)
-	var next ClaimInput
+	var next contract.ClaimInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Require().NotNil(next.State)
 
@@ -1225,14 +1226,14 @@ func (s *claimSuite) TestContinueAsNewKeepsAppliedFix() {
 func (s *claimSuite) TestContinueAsNewPublishesStageChangedWhileDraining() {
 	s.appealDelay = 10 * time.Minute
 	s.denied()
-	appeal := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal, Note: "appeal", Actor: biller})
+	appeal := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "appeal", Actor: biller})
 	s.at(3*time.Hour+5*time.Minute, func() { s.env.SetContinueAsNewSuggested(true) })
 	err := s.run(10 * time.Hour)
-	var res DecisionResult
+	var res contract.DecisionResult
 	appeal.result(s, &res)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(err, &can), "%v", err)
-	var next ClaimInput
+	var next contract.ClaimInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Require().NotNil(next.State)
 	s.Equal(claims.StageAppealed, next.State.Stage)
@@ -1249,24 +1250,24 @@ func (s *claimSuite) TestContinueAsNewPublishesStageChangedWhileDraining() {
 
 // 17. The decide update's validator.
 func (s *claimSuite) TestDecisionValidation() {
-	early := s.update(30*time.Minute, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal, Note: "n", Actor: biller})
+	early := s.update(30*time.Minute, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "n", Actor: biller})
 	s.denied()
 	fix := dxFix()
-	unknown := s.update(3*time.Hour, UpdateDecideDenial, DenialDecision{Action: "escalate", Note: "n"})
-	empty := s.update(3*time.Hour+time.Minute, UpdateDecideDenial, DenialDecision{})
-	noNote := s.update(3*time.Hour+2*time.Minute, UpdateDecideDenial, DenialDecision{Action: DecisionAppeal})
-	fixForAppeal := s.update(3*time.Hour+3*time.Minute, UpdateDecideDenial, DenialDecision{Action: DecisionWriteOff, Fix: &fix, Note: "n"})
-	fixNote := s.update(3*time.Hour+4*time.Minute, UpdateFixClaim, FixRequest{Fix: fix, Actor: biller})
+	unknown := s.update(3*time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: "escalate", Note: "n"})
+	empty := s.update(3*time.Hour+time.Minute, contract.UpdateDecideDenial, contract.DenialDecision{})
+	noNote := s.update(3*time.Hour+2*time.Minute, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal})
+	fixForAppeal := s.update(3*time.Hour+3*time.Minute, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionWriteOff, Fix: &fix, Note: "n"})
+	fixNote := s.update(3*time.Hour+4*time.Minute, contract.UpdateFixClaim, contract.FixRequest{Fix: fix, Actor: biller})
 	st := s.stateAt(4 * time.Hour)
 	s.runCancelled(5 * time.Hour)
 
-	s.appErr(early.rejected, ErrTypeConflict)
+	s.appErr(early.rejected, contract.ErrTypeConflict)
 	s.Equal([]string{"action"}, s.invalidFields(unknown))
 	s.Equal([]string{"action", "note"}, s.invalidFields(empty))
 	s.Equal([]string{"note"}, s.invalidFields(noNote))
 	s.Equal([]string{"fix"}, s.invalidFields(fixForAppeal))
-	s.appErr(fixNote.rejected, ErrTypeConflict)
-	s.Equal(PhaseDenied, st.Phase, "rejected decisions change nothing")
+	s.appErr(fixNote.rejected, contract.ErrTypeConflict)
+	s.Equal(contract.PhaseDenied, st.Phase, "rejected decisions change nothing")
 	s.Empty(s.callsOf("SendAppeal"))
 	s.Empty(s.callsOf("ReplaceClaim"))
 	s.Empty(s.callsOf("WriteOffClaim"))

@@ -1,6 +1,8 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"go.temporal.io/sdk/workflow"
+)
 
 // update is an update handler with its validator (nil for none).
 type update struct {

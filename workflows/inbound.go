@@ -10,18 +10,16 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
-
-// PollerWorkflowID is the one clearinghouse poller of a deployment.
-const PollerWorkflowID = "clearinghouse-poller"
 
 // InboundWorkflow applies one inbound file (835, 999 or 277CA) exactly once, then
 // tells every claim workflow what the file said about its claim and every case
-// workflow what money was posted. Its id (activities.InboundWorkflowID) is the
+// workflow what money was posted. Its id (contract.InboundWorkflowID) is the
 // remittance's payer and trace number, or the file's hash, so the same file
 // arriving twice is one workflow.
-func InboundWorkflow(ctx workflow.Context, in activities.InboundFile) (activities.InboundResult, error) {
-	var r activities.InboundResult
+func InboundWorkflow(ctx workflow.Context, in contract.InboundFile) (contract.InboundResult, error) {
+	var r contract.InboundResult
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
@@ -33,10 +31,10 @@ func InboundWorkflow(ctx workflow.Context, in activities.InboundFile) (activitie
 	logger := workflow.GetLogger(ctx)
 	var signals []workflow.Future
 	for _, ev := range r.Events {
-		signals = append(signals, workflow.SignalExternalWorkflow(ctx, CaseWorkflowID(ev.CaseID), "", SignalInsurance, ev))
+		signals = append(signals, workflow.SignalExternalWorkflow(ctx, contract.CaseWorkflowID(ev.CaseID), "", contract.SignalInsurance, ev))
 	}
 	for _, n := range r.Notices {
-		signals = append(signals, workflow.SignalExternalWorkflow(ctx, ClaimWorkflowID(n.ClaimID), "", SignalClaimNotice, n))
+		signals = append(signals, workflow.SignalExternalWorkflow(ctx, contract.ClaimWorkflowID(n.ClaimID), "", contract.SignalClaimNotice, n))
 	}
 	for _, f := range signals {
 		// A claim whose workflow has finished (paid, written off) takes no more
@@ -48,13 +46,6 @@ func InboundWorkflow(ctx workflow.Context, in activities.InboundFile) (activitie
 	return r, nil
 }
 
-// PollerInput configures the clearinghouse poller.
-type PollerInput struct {
-	Interval time.Duration `json:"interval"`
-	// Cursor is the id of the last file applied.
-	Cursor string `json:"cursor,omitempty"`
-}
-
 // pollerIterations bounds one run's history before it continues as new.
 const pollerIterations = 200
 
@@ -62,7 +53,7 @@ const pollerIterations = 200
 // applies each through its InboundWorkflow, in order, advancing a durable cursor
 // only past files applied. A file that does not parse is skipped with an error
 // in the log (it cannot become readable by waiting).
-func PollerWorkflow(ctx workflow.Context, in PollerInput) error {
+func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 	if in.Interval <= 0 {
 		in.Interval = time.Minute
 	}
@@ -90,11 +81,11 @@ func PollerWorkflow(ctx workflow.Context, in PollerInput) error {
 				WorkflowExecutionTimeout: 10 * time.Minute,
 			})
 			err := workflow.ExecuteChildWorkflow(cctx, InboundWorkflow,
-				activities.InboundFile{Kind: f.Kind, Data: f.Data, Source: "clearinghouse"}).Get(ctx, nil)
+				contract.InboundFile{Kind: f.Kind, Data: f.Data, Source: "clearinghouse"}).Get(ctx, nil)
 			var appErr *temporal.ApplicationError
 			switch {
 			case err == nil || temporal.IsWorkflowExecutionAlreadyStartedError(err):
-			case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeUnreadable:
+			case errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeUnreadable:
 				logger.Error("clearinghouse file cannot be applied; skipped", "file_id", f.ID, "kind", f.Kind, "error", err)
 			default:
 				// Try again after the interval; later files wait their turn.

@@ -9,7 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/db"
 )
 
 // Actor is who caused a write and under which request. It travels with workflow
@@ -25,7 +25,7 @@ var System = Actor{}
 // Record appends one audit row inside tx. changes must not contain PHI values; pass
 // ids, amounts, codes and the names of changed fields.
 func Record(tx *gorm.DB, actor Actor, action, entityType, entityID string, changes map[string]any) error {
-	e := store.AuditEntry{
+	e := Entry{
 		At: time.Now().UTC(), Action: action, EntityType: entityType, EntityID: entityID,
 		RequestID: actor.RequestID,
 	}
@@ -43,4 +43,27 @@ func Record(tx *gorm.DB, actor Actor, action, entityType, entityID string, chang
 		return fmt.Errorf("audit %s %s: %w", action, entityID, err)
 	}
 	return nil
+}
+
+// Filter selects audit entries; empty fields match every entry.
+type Filter struct {
+	EntityType string
+	EntityID   string
+	Limit      int
+}
+
+// List returns audit entries, newest first.
+func List(tx *gorm.DB, f Filter) ([]Entry, error) {
+	q := tx.Model(&Entry{})
+	if f.EntityType != "" {
+		q = q.Where("entity_type = ?", f.EntityType)
+	}
+	if f.EntityID != "" {
+		q = q.Where("entity_id = ?", f.EntityID)
+	}
+	var out []Entry
+	if err := q.Order("id DESC").Limit(db.Page(f.Limit)).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list audit entries: %w", err)
+	}
+	return out, nil
 }

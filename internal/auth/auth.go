@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -17,9 +16,9 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -39,10 +38,11 @@ var Roles = []string{RoleFrontDesk, RoleProvider, RoleBiller, RoleManager, RoleA
 const TokenPrefix = "rcm_"
 
 // ErrUnauthenticated is returned for a missing, unknown, revoked or disabled token.
-var ErrUnauthenticated = errors.New("invalid or revoked API token")
+var ErrUnauthenticated = apperr.New(apperr.Unauthorized, "invalid or revoked API token")
 
 // ErrEmailTaken is returned when a user with the email already exists.
-var ErrEmailTaken = errors.New("a user with this email already exists")
+var ErrEmailTaken = apperr.New(apperr.Conflict, "a user with this email already exists",
+	validate.FieldError{Field: "email", Message: "is already used by another user"})
 
 // Service reads and writes users and tokens.
 type Service struct {
@@ -73,11 +73,11 @@ func (u NewUser) Validate() validate.Errors {
 }
 
 // CreateUser adds a user.
-func (s *Service) CreateUser(ctx context.Context, in NewUser, actor audit.Actor) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in NewUser, actor audit.Actor) (User, error) {
 	if errs := in.Validate(); len(errs) > 0 {
-		return store.User{}, errs
+		return User{}, errs
 	}
-	u := store.User{ID: uuid.NewString(), Email: strings.ToLower(strings.TrimSpace(in.Email)),
+	u := User{ID: uuid.NewString(), Email: strings.ToLower(strings.TrimSpace(in.Email)),
 		Name: strings.TrimSpace(in.Name), Role: in.Role, CreatedAt: time.Now().UTC()}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&u).Error; err != nil {
@@ -99,7 +99,7 @@ func (s *Service) IssueToken(ctx context.Context, userID, name string, actor aud
 		return "", err
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	t := store.APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: time.Now().UTC()}
+	t := APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: time.Now().UTC()}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&t).Error; err != nil {
 			if db.IsForeignKeyViolation(err) {
@@ -122,8 +122,8 @@ func Hash(token string) string {
 }
 
 // Authenticate returns the active user owning token.
-func (s *Service) Authenticate(ctx context.Context, token string) (store.User, error) {
-	var u store.User
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	var u User
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return u, ErrUnauthenticated
 	}
@@ -141,6 +141,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (store.User, e
 // CountUsers returns how many users exist.
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.DB.WithContext(ctx).Model(&store.User{}).Count(&n).Error
+	err := s.DB.WithContext(ctx).Model(&User{}).Count(&n).Error
 	return n, err
+}
+
+// ListUsers lists a page of users (db.Page(limit)) by email.
+func (s *Service) ListUsers(ctx context.Context, limit int) ([]User, error) {
+	out := []User{}
+	if err := s.DB.WithContext(ctx).Order("email").Limit(db.Page(limit)).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
 }

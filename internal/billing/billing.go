@@ -9,25 +9,26 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
 // ErrNotFound is returned when a referenced case, encounter or charge does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrIdempotencyConflict is returned when an idempotency key is reused for a
 // different request.
-var ErrIdempotencyConflict = errors.New("idempotency key was already used for a different request")
+var ErrIdempotencyConflict = apperr.New(apperr.Conflict, "idempotency key was already used for a different request")
 
 // Service runs billing operations against the database.
 type Service struct {
@@ -37,7 +38,7 @@ type Service struct {
 type caseRow struct {
 	ID            string
 	PatientID     string
-	Kind          string
+	Kind          cases.Kind
 	FeeScheduleID *string
 }
 
@@ -53,20 +54,6 @@ func lockCase(tx *gorm.DB, caseID string) (caseRow, error) {
 		return c, fmt.Errorf("case %s: %w", caseID, ErrNotFound)
 	}
 	return c, nil
-}
-
-// ReceivableAccount is where a case kind's charges wait to be collected: the
-// patient for private cases, unbilled insurance for insurance and workers' comp,
-// and held (lien) A/R for accident and injury cases until settlement.
-func ReceivableAccount(kind string) ledger.Account {
-	switch kind {
-	case store.KindPrivate:
-		return ledger.ARPatient
-	case store.KindMVA, store.KindPersonalInjury:
-		return ledger.ARHeld
-	default:
-		return ledger.ARInsuranceUnbilled
-	}
 }
 
 // post writes the event journal for the locked case, settling the patient side.
@@ -98,13 +85,13 @@ func (s *Service) RecordEncounter(ctx context.Context, in EncounterInput) error 
 			return err
 		}
 		var n int64
-		if err := tx.Model(&store.Encounter{}).Where("id = ?", in.EncounterID).Count(&n).Error; err != nil {
+		if err := tx.Model(&Encounter{}).Where("id = ?", in.EncounterID).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		e := store.Encounter{ID: in.EncounterID, CaseID: in.CaseID, ProviderID: in.ProviderID,
+		e := Encounter{ID: in.EncounterID, CaseID: in.CaseID, ProviderID: in.ProviderID,
 			LocationID: in.LocationID, ServiceDate: day, CheckedInAt: in.CheckedInAt.UTC()}
 		if err := tx.Create(&e).Error; err != nil {
 			return fmt.Errorf("record encounter %s: %w", in.EncounterID, err)
@@ -150,14 +137,14 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 		if err != nil {
 			return err
 		}
-		var existing store.Charge
+		var existing Charge
 		if res := tx.Where("id = ?", in.ChargeID).Limit(1).Find(&existing); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected > 0 {
 			out = ChargeResult{ChargeID: existing.ID, UnitPrice: existing.UnitPrice, Amount: existing.Amount, PriceOverridden: existing.PriceOverridden}
 			return nil
 		}
-		var enc store.Encounter
+		var enc Encounter
 		if res := tx.Where("id = ? AND case_id = ?", in.EncounterID, in.CaseID).Limit(1).Find(&enc); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
@@ -178,18 +165,18 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			unit = price
 		}
 		amount := unit.Mul(decimal.NewFromInt(int64(in.Units))).Round(2)
-		ch := store.Charge{
+		ch := Charge{
 			ID: in.ChargeID, CaseID: in.CaseID, EncounterID: in.EncounterID,
 			ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
 			Diagnoses: in.Diagnoses, DiagnosisPointers: toInt64(in.DiagnosisPointers),
 			UnitPrice: unit, Amount: amount, PriceOverridden: in.PriceOverride != nil,
-			Status: store.ChargeActive, CreatedBy: nonEmpty(in.Actor.UserID),
+			Status: ChargeActive, CreatedBy: nonEmpty(in.Actor.UserID),
 		}
 		if err := tx.Create(&ch).Error; err != nil {
 			return fmt.Errorf("insert charge %s: %w", ch.ID, err)
 		}
 		if amount.IsPositive() {
-			ar := ReceivableAccount(c.Kind)
+			ar := c.Kind.Receivable()
 			if err := post(tx, c, ledger.Journal{
 				IdempotencyKey: "charge:" + ch.ID, Kind: "charge", SourceType: "charge", SourceID: ch.ID,
 				Memo:  "charge " + ch.ProcedureCode,
@@ -213,8 +200,8 @@ func (s *Service) LookupPrice(ctx context.Context, feeScheduleID *string, code s
 }
 
 func lookupPrice(tx *gorm.DB, feeScheduleID *string, code string) (decimal.Decimal, bool, error) {
-	var item store.FeeScheduleItem
-	q := tx.Model(&store.FeeScheduleItem{}).Where("procedure_code = ?", code)
+	var item FeeScheduleItem
+	q := tx.Model(&FeeScheduleItem{}).Where("procedure_code = ?", code)
 	if feeScheduleID != nil {
 		q = q.Where("fee_schedule_id = ?", *feeScheduleID)
 	} else {
@@ -243,22 +230,22 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 		if err != nil {
 			return err
 		}
-		var ch store.Charge
+		var ch Charge
 		if res := tx.Where("id = ? AND case_id = ?", in.ChargeID, in.CaseID).Limit(1).Find(&ch); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
 			return fmt.Errorf("charge %s: %w", in.ChargeID, ErrNotFound)
 		}
-		if ch.Status == store.ChargeVoided {
+		if ch.Status == ChargeVoided {
 			return nil
 		}
 		now := time.Now().UTC()
-		if err := tx.Model(&store.Charge{}).Where("id = ?", ch.ID).Updates(map[string]any{
-			"status": store.ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
+		if err := tx.Model(&Charge{}).Where("id = ?", ch.ID).Updates(map[string]any{
+			"status": ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
 			return fmt.Errorf("void charge %s: %w", ch.ID, err)
 		}
 		if ch.Amount.IsPositive() {
-			ar := ReceivableAccount(c.Kind)
+			ar := c.Kind.Receivable()
 			if err := post(tx, c, ledger.Journal{
 				IdempotencyKey: "charge-void:" + ch.ID, Kind: "charge_void", SourceType: "charge", SourceID: ch.ID,
 				Memo:  "void charge " + ch.ProcedureCode,
@@ -285,7 +272,7 @@ type CompleteInput struct {
 // missing-charges task, if any.
 func (s *Service) CompleteCharges(ctx context.Context, in CompleteInput) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Encounter{}).
+		res := tx.Model(&Encounter{}).
 			Where("id = ? AND case_id = ? AND charges_completed_at IS NULL", in.EncounterID, in.CaseID).
 			Update("charges_completed_at", in.CompletedAt.UTC())
 		if res.Error != nil {
@@ -295,9 +282,9 @@ func (s *Service) CompleteCharges(ctx context.Context, in CompleteInput) error {
 			return nil // already complete: a retried activity
 		}
 		now := time.Now().UTC()
-		if err := tx.Model(&store.Task{}).
-			Where("business_key = ? AND status IN ?", MissingChargesTaskKey(in.EncounterID), []string{store.TaskOpen, store.TaskClaimed}).
-			Updates(map[string]any{"status": store.TaskDone, "completed_at": now, "resolution": "charges completed"}).Error; err != nil {
+		if err := tx.Model(&tasks.Task{}).
+			Where("business_key = ? AND status IN ?", MissingChargesTaskKey(in.EncounterID), []string{tasks.StatusOpen, tasks.StatusClaimed}).
+			Updates(map[string]any{"status": tasks.StatusDone, "completed_at": now, "resolution": "charges completed"}).Error; err != nil {
 			return fmt.Errorf("close missing-charges task %s: %w", in.EncounterID, err)
 		}
 		changes := map[string]any{"case_id": in.CaseID}
@@ -338,6 +325,30 @@ func RequestHash(fields ...any) string {
 	return hex.EncodeToString(h[:])
 }
 
+// replay answers a money request whose idempotency key the case already used:
+// found is true when model's table (a payment, adjustment, refund, ...) holds a
+// row under the key. The same request (same hash) replays that row's result; a
+// different one is ErrIdempotencyConflict. Call it inside the transaction that
+// locked the case, before writing.
+func replay(tx *gorm.DB, model any, caseID, key, hash string) (out PaymentResult, found bool, err error) {
+	var prior struct {
+		ID          string
+		Amount      decimal.Decimal
+		RequestHash string
+	}
+	res := tx.Model(model).Select("id, amount, request_hash").
+		Where("case_id = ? AND idempotency_key = ?", caseID, key).Limit(1).Scan(&prior)
+	switch {
+	case res.Error != nil:
+		return out, false, fmt.Errorf("look up idempotency key: %w", res.Error)
+	case res.RowsAffected == 0:
+		return out, false, nil
+	case prior.RequestHash != hash:
+		return out, true, ErrIdempotencyConflict
+	}
+	return PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}, true, nil
+}
+
 // RecordPayment stores a patient payment and posts cash against the patient's
 // balance; any excess becomes a patient credit. The idempotency key makes a
 // retried request (or activity) post once.
@@ -352,17 +363,11 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 		if err != nil {
 			return err
 		}
-		var prior store.Payment
-		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
-			return res.Error
-		} else if res.RowsAffected > 0 {
-			if prior.RequestHash != hash {
-				return ErrIdempotencyConflict
-			}
-			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
-			return nil
+		if prior, found, err := replay(tx, &Payment{}, c.ID, in.IdempotencyKey, hash); err != nil || found {
+			out = prior
+			return err
 		}
-		p := store.Payment{ID: in.PaymentID, CaseID: c.ID, PatientID: c.PatientID, Amount: in.Amount,
+		p := Payment{ID: in.PaymentID, CaseID: c.ID, PatientID: c.PatientID, Amount: in.Amount,
 			Method: in.Method, Reference: in.Reference, ReceivedAt: in.ReceivedAt.UTC(),
 			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
 		if err := tx.Create(&p).Error; err != nil {
@@ -387,10 +392,10 @@ func ValidatePayment(amount decimal.Decimal, method string) validate.Errors {
 	var errs validate.Errors
 	ValidateMoney(&errs, "amount", amount, false)
 	ok := false
-	for _, m := range store.PaymentMethods {
+	for _, m := range PaymentMethods {
 		ok = ok || m == method
 	}
-	errs.Check(ok, "method", "must be one of %v", store.PaymentMethods)
+	errs.Check(ok, "method", "must be one of %v", PaymentMethods)
 	return errs
 }
 
@@ -437,15 +442,9 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 		if err != nil {
 			return err
 		}
-		var prior store.Adjustment
-		if res := tx.Where("case_id = ? AND idempotency_key = ?", in.CaseID, in.IdempotencyKey).Limit(1).Find(&prior); res.Error != nil {
-			return res.Error
-		} else if res.RowsAffected > 0 {
-			if prior.RequestHash != hash {
-				return ErrIdempotencyConflict
-			}
-			out = PaymentResult{PaymentID: prior.ID, Amount: prior.Amount, Replayed: true}
-			return nil
+		if prior, found, err := replay(tx, &Adjustment{}, c.ID, in.IdempotencyKey, hash); err != nil || found {
+			out = prior
+			return err
 		}
 		bal, err := ledger.CaseBalances(tx, c.ID)
 		if err != nil {
@@ -455,7 +454,7 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 			return validate.Errors{{Field: "amount", Message: fmt.Sprintf(
 				"exceeds the patient balance of %s", bal.PatientBalance().StringFixed(2))}}
 		}
-		a := store.Adjustment{ID: in.AdjustmentID, CaseID: c.ID, Amount: in.Amount, Reason: in.Reason,
+		a := Adjustment{ID: in.AdjustmentID, CaseID: c.ID, Amount: in.Amount, Reason: in.Reason,
 			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("insert adjustment %s: %w", a.ID, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
@@ -29,7 +30,7 @@ type fixture struct {
 	feeCode string
 }
 
-func newFixture(t testing.TB, kind string) fixture {
+func newFixture(t testing.TB, kind cases.Kind) fixture {
 	g := pgtest.New(t)
 	ctx := context.Background()
 	rs := &records.Service{DB: g}
@@ -42,7 +43,7 @@ func newFixture(t testing.TB, kind string) fixture {
 	require.NoError(t, err)
 	pat, err := rs.CreatePatient(ctx, records.NewPatient{FirstName: "J", LastName: "R", DateOfBirth: "1990-01-01"}, audit.System)
 	require.NoError(t, err)
-	cs, err := rs.CreateCase(ctx, records.NewCase{PatientID: pat.ID, Kind: kind}, audit.System)
+	cs, err := (&cases.Service{DB: rs.DB}).Create(ctx, cases.New{PatientID: pat.ID, Kind: kind}, audit.System)
 	require.NoError(t, err)
 	svc := &billing.Service{DB: g}
 	enc := uuid.NewString()
@@ -95,8 +96,8 @@ func TestChargePostsOnceAndPricesFromSchedule(t *testing.T) {
 }
 
 func TestInsuranceAndHeldChargesWaitOutsidePatientAR(t *testing.T) {
-	for kind, acct := range map[string]ledger.Account{"insurance": ledger.ARInsuranceUnbilled, "mva": ledger.ARHeld, "workers_comp": ledger.ARInsuranceUnbilled} {
-		t.Run(kind, func(t *testing.T) {
+	for kind, acct := range map[cases.Kind]ledger.Account{"insurance": ledger.ARInsuranceUnbilled, "mva": ledger.ARHeld, "workers_comp": ledger.ARInsuranceUnbilled} {
+		t.Run(string(kind), func(t *testing.T) {
 			f := newFixture(t, kind)
 			f.charge(t, uuid.NewString(), 1)
 			b := f.balances(t)

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/billing"
-	"github.com/clinicflow/rcm/internal/store"
 )
 
 // TestNormalizeChargeDiagnoses: diagnoses come out in the dotted form people
@@ -56,7 +55,7 @@ func TestChargeDiagnosesStoredDotted(t *testing.T) {
 			EncounterID: f.encID, ProcedureCode: f.feeCode, Units: 1, Diagnoses: dx, DiagnosisPointers: []int{1, 2}})
 		require.NoError(t, err)
 	}
-	var rows []store.Charge
+	var rows []billing.Charge
 	require.NoError(t, f.db.Where("case_id = ?", f.caseID).Find(&rows).Error)
 	require.Len(t, rows, 2)
 	for _, r := range rows {

@@ -19,7 +19,8 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/codes"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -67,7 +68,7 @@ type ediFileRow struct {
 	Kind       string
 	Sha256     string `gorm:"column:sha256"`
 	Source     string
-	Summary    store.JSON `gorm:"type:jsonb"`
+	Summary    db.JSON `gorm:"type:jsonb"`
 	ReceivedAt time.Time
 }
 
@@ -122,7 +123,7 @@ func (s *Service) applyOnce(ctx context.Context, kind string, data []byte, sourc
 		if err != nil {
 			return err
 		}
-		if err := tx.Model(&ediFileRow{}).Where("id = ?", file.ID).Update("summary", store.JSON(b)).Error; err != nil {
+		if err := tx.Model(&ediFileRow{}).Where("id = ?", file.ID).Update("summary", db.JSON(b)).Error; err != nil {
 			return fmt.Errorf("%s file %s summary: %w", kind, file.ID, err)
 		}
 		applied := 0
@@ -320,7 +321,7 @@ func (s *Service) Apply277CA(ctx context.Context, data []byte, source string, ac
 var awaitingPayer = []string{StageSubmitted, StageAccepted}
 
 func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, actor audit.Actor) error {
-	var c store.Claim
+	var c Claim
 	found := tx.Raw(`SELECT * FROM claims WHERE patient_control_number = ? FOR UPDATE`, cs.PatientControlNumber).Scan(&c)
 	if found.Error != nil {
 		return fmt.Errorf("match 277CA claim %s: %w", cs.PatientControlNumber, found.Error)
@@ -347,7 +348,7 @@ func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, ac
 		}
 		detail := map[string]any{"file_id": res.FileID, "submission_id": ac.SubmissionID, "status": codesText}
 		if cs.PayerClaimControlNumber != "" && cs.PayerClaimControlNumber != c.PayerClaimNumber {
-			if err := tx.Model(&store.Claim{}).Where("id = ?", c.ID).
+			if err := tx.Model(&Claim{}).Where("id = ?", c.ID).
 				Update("payer_claim_number", cs.PayerClaimControlNumber).Error; err != nil {
 				return fmt.Errorf("claim %s payer claim number: %w", c.ID, err)
 			}
@@ -522,7 +523,7 @@ func (s *Service) RecordStatusInquiry(ctx context.Context, claimID string, raw27
 		if err != nil {
 			return err
 		}
-		if err := tx.Model(&ediFileRow{}).Where("id = ?", file.ID).Update("summary", store.JSON(b)).Error; err != nil {
+		if err := tx.Model(&ediFileRow{}).Where("id = ?", file.ID).Update("summary", db.JSON(b)).Error; err != nil {
 			return fmt.Errorf("277 file %s summary: %w", file.ID, err)
 		}
 		detail := map[string]any{"file_id": file.ID, "status": statusCodes(cs)}
@@ -544,7 +545,7 @@ func (s *Service) RecordStatusInquiry(ctx context.Context, claimID string, raw27
 }
 
 // statusFor finds the claim's status loop in a 277.
-func statusFor(reports []x12.ClaimStatusReport, c store.Claim) (x12.ClaimStatus, bool) {
+func statusFor(reports []x12.ClaimStatusReport, c Claim) (x12.ClaimStatus, bool) {
 	for _, r := range reports {
 		for _, cs := range r.Claims {
 			if cs.PatientControlNumber == c.PatientControlNumber ||
@@ -600,7 +601,7 @@ func (r redactor) apply(s string) string {
 }
 
 // phiValues lists the PHI of a claim's patient, coverage and diagnoses.
-func phiValues(pat store.Patient, covs []store.Coverage, diagnoses []string) []string {
+func phiValues(pat records.Patient, covs []records.Coverage, diagnoses []string) []string {
 	var v []string
 	dates := func(t time.Time) {
 		if !t.IsZero() {
@@ -623,10 +624,10 @@ func phiValues(pat store.Patient, covs []store.Coverage, diagnoses []string) []s
 }
 
 // claimRedactor builds the redactor of a claim's own PHI.
-func claimRedactor(tx *gorm.DB, c store.Claim) (redactor, error) {
+func claimRedactor(tx *gorm.DB, c Claim) (redactor, error) {
 	b, err := load(tx, c.ID)
 	if err != nil {
 		return redactor{}, err
 	}
-	return newRedactor(phiValues(b.patient, []store.Coverage{b.coverage}, c.Diagnoses)...), nil
+	return newRedactor(phiValues(b.patient, []records.Coverage{b.coverage}, c.Diagnoses)...), nil
 }

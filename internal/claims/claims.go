@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,9 +14,12 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/codes"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -39,6 +41,11 @@ const (
 	StageVoided          = "voided"
 	StageReplaced        = "replaced" // a corrected claim (frequency 7) took its place
 )
+
+// Stages lists every claim stage in lifecycle order.
+var Stages = []string{StageCreated, StageScrubbing, StageNeedsFix, StageEligibilityHold, StageSubmitted,
+	StageAccepted, StageRejected, StagePaid, StagePartiallyPaid, StageDenied, StageAppealed, StageWrittenOff,
+	StageToPatient, StageVoided, StageReplaced}
 
 // Terminal stages: the claim needs nothing more, so it is never "stuck".
 var Terminal = []string{StagePaid, StageWrittenOff, StageToPatient, StageVoided, StageReplaced}
@@ -65,10 +72,10 @@ const (
 )
 
 // ErrNotFound is returned for an unknown claim, case or encounter.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrNotReady is returned when the encounter's charge capture is not complete.
-var ErrNotReady = errors.New("charge capture for the encounter is not complete")
+var ErrNotReady = apperr.New(apperr.Conflict, "charge capture for the encounter is not complete")
 
 // Service reads and writes claims.
 type Service struct {
@@ -85,8 +92,8 @@ type BuildInput struct {
 
 // Built is a claim with its lines.
 type Built struct {
-	Claim store.Claim       `json:"claim"`
-	Lines []store.ClaimLine `json:"lines"`
+	Claim Claim       `json:"claim"`
+	Lines []ClaimLine `json:"lines"`
 }
 
 // Build groups the encounter's active charges into an original (frequency 1) claim
@@ -98,16 +105,16 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 	}
 	var out Built
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var cs store.Case
+		var cs cases.Case
 		if res := tx.Raw(`SELECT * FROM cases WHERE id = ? FOR UPDATE`, in.CaseID).Scan(&cs); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
 			return fmt.Errorf("case %s: %w", in.CaseID, ErrNotFound)
 		}
-		if cs.Kind == store.KindPrivate {
+		if cs.Kind.BillsPatient() {
 			return validate.Errors{{Field: "case_id", Message: "a private-pay case is billed to the patient, not to a payer"}}
 		}
-		var enc store.Encounter
+		var enc billing.Encounter
 		if res := tx.Where("id = ? AND case_id = ?", in.EncounterID, in.CaseID).Limit(1).Find(&enc); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
@@ -116,7 +123,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 		if enc.ChargesCompletedAt == nil {
 			return ErrNotReady
 		}
-		var cov store.Coverage
+		var cov records.Coverage
 		res := tx.Where(`case_id = ? AND priority = ? AND status = 'active' AND effective_from <= ?
 			AND (effective_to IS NULL OR effective_to >= ?)`, in.CaseID, in.Priority, enc.ServiceDate, enc.ServiceDate).
 			Limit(1).Find(&cov)
@@ -127,15 +134,15 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 			return validate.Errors{{Field: "priority", Message: fmt.Sprintf(
 				"the case has no active %s coverage on the service date %s", in.Priority, enc.ServiceDate.Format(time.DateOnly))}}
 		}
-		var existing store.Claim
+		var existing Claim
 		if res := tx.Where("encounter_id = ? AND coverage_id = ? AND frequency = '1'", enc.ID, cov.ID).Limit(1).Find(&existing); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected > 0 {
 			out.Claim = existing
 			return tx.Where("claim_id = ?", existing.ID).Order("line_number").Find(&out.Lines).Error
 		}
-		var charges []store.Charge
-		if err := tx.Where("encounter_id = ? AND status = ?", enc.ID, store.ChargeActive).
+		var charges []billing.Charge
+		if err := tx.Where("encounter_id = ? AND status = ?", enc.ID, billing.ChargeActive).
 			Order("created_at, id").Find(&charges).Error; err != nil {
 			return err
 		}
@@ -165,7 +172,7 @@ func (s *Service) Build(ctx context.Context, in BuildInput) (Built, error) {
 // line's pointers are renumbered into it. Codes are matched without their dot,
 // since charges captured before diagnoses were stored dotted hold "E119" where
 // newer ones hold "E11.9", and the claim keeps the dotted form (the 837P drops it).
-func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []store.Charge) (store.Claim, []store.ClaimLine, error) {
+func assemble(cs cases.Case, enc billing.Encounter, cov records.Coverage, charges []billing.Charge) (Claim, []ClaimLine, error) {
 	var errs validate.Errors
 	if len(charges) == 0 {
 		errs.Add("encounter_id", "the encounter has no active charges to bill")
@@ -176,7 +183,7 @@ func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []
 	var diagnoses []string
 	index := map[string]int{}
 	claimID := uuid.NewString()
-	lines := make([]store.ClaimLine, 0, len(charges))
+	lines := make([]ClaimLine, 0, len(charges))
 	total := decimal.Zero
 	for i, ch := range charges {
 		var ptrs []int64
@@ -196,7 +203,7 @@ func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []
 				ptrs = append(ptrs, int64(n))
 			}
 		}
-		lines = append(lines, store.ClaimLine{ID: uuid.NewString(), ClaimID: claimID, ChargeID: ch.ID,
+		lines = append(lines, ClaimLine{ID: uuid.NewString(), ClaimID: claimID, ChargeID: ch.ID,
 			LineNumber: i + 1, ProcedureCode: ch.ProcedureCode, Modifiers: ch.Modifiers, Units: ch.Units,
 			Charge: ch.Amount, DiagnosisPointers: ptrs, ServiceDate: enc.ServiceDate})
 		total = total.Add(ch.Amount)
@@ -205,10 +212,10 @@ func assemble(cs store.Case, enc store.Encounter, cov store.Coverage, charges []
 		errs.Add("diagnoses", "the charges point at %d diagnoses; a claim holds at most %d: split the encounter's charges", len(diagnoses), MaxDiagnoses)
 	}
 	if len(errs) > 0 {
-		return store.Claim{}, nil, errs
+		return Claim{}, nil, errs
 	}
 	now := time.Now().UTC()
-	claim := store.Claim{ID: claimID, CaseID: cs.ID, EncounterID: enc.ID, CoverageID: cov.ID, PayerID: cov.PayerID,
+	claim := Claim{ID: claimID, CaseID: cs.ID, EncounterID: enc.ID, CoverageID: cov.ID, PayerID: cov.PayerID,
 		Priority: cov.Priority, Frequency: "1", PatientControlNumber: ControlNumber(claimID), Stage: StageCreated,
 		Diagnoses: diagnoses, TotalCharge: total, StageChangedAt: now, CreatedAt: now}
 	return claim, lines, nil
@@ -239,7 +246,7 @@ func (s *Service) Transition(ctx context.Context, claimID, to, cause string, det
 		if from == to {
 			return nil
 		}
-		if err := tx.Model(&store.Claim{}).Where("id = ?", claimID).
+		if err := tx.Model(&Claim{}).Where("id = ?", claimID).
 			Updates(map[string]any{"stage": to, "stage_changed_at": time.Now().UTC()}).Error; err != nil {
 			return err
 		}
@@ -252,7 +259,7 @@ func appendEvent(tx *gorm.DB, claimID, from, to, cause string, detail map[string
 	if err != nil {
 		return err
 	}
-	ev := store.ClaimEvent{ClaimID: claimID, At: time.Now().UTC(), FromStage: from, ToStage: to, Cause: cause, Detail: b}
+	ev := ClaimEvent{ClaimID: claimID, At: time.Now().UTC(), FromStage: from, ToStage: to, Cause: cause, Detail: b}
 	if actor.UserID != "" {
 		ev.ActorID = &actor.UserID
 	}
@@ -263,8 +270,8 @@ func appendEvent(tx *gorm.DB, claimID, from, to, cause string, detail map[string
 }
 
 // Timeline returns a claim's events, oldest first.
-func (s *Service) Timeline(ctx context.Context, claimID string) ([]store.ClaimEvent, error) {
-	var evs []store.ClaimEvent
+func (s *Service) Timeline(ctx context.Context, claimID string) ([]ClaimEvent, error) {
+	var evs []ClaimEvent
 	err := s.DB.WithContext(ctx).Where("claim_id = ?", claimID).Order("at, id").Find(&evs).Error
 	return evs, err
 }

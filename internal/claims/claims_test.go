@@ -13,10 +13,10 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -52,11 +52,11 @@ func newWorld(t *testing.T) *world {
 
 // visit opens a case of kind with a primary coverage (unless private), checks in
 // on 2026-11-02 and captures the given charges; complete marks capture complete.
-func (w *world) visit(t *testing.T, kind string, complete bool, charges ...billing.ChargeInput) (caseID, encID string) {
+func (w *world) visit(t *testing.T, kind cases.Kind, complete bool, charges ...billing.ChargeInput) (caseID, encID string) {
 	ctx := context.Background()
-	cs, err := w.records.CreateCase(ctx, records.NewCase{PatientID: w.patient, Kind: kind}, audit.System)
+	cs, err := (&cases.Service{DB: w.records.DB}).Create(ctx, cases.New{PatientID: w.patient, Kind: kind}, audit.System)
 	require.NoError(t, err)
-	if kind != store.KindPrivate {
+	if kind != cases.Private {
 		_, err = w.records.AddCoverage(ctx, cs.ID, records.NewCoverage{PayerID: w.payer, Priority: "primary",
 			MemberID: "XJ123456", EffectiveFrom: "2026-01-01"}, audit.System)
 		require.NoError(t, err)

@@ -9,8 +9,10 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/codes"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/x12"
 )
 
@@ -79,15 +81,15 @@ func (s *Service) Render837(ctx context.Context, claimID string, sub Submitter) 
 
 // bundle is a claim with everything needed to bill it.
 type bundle struct {
-	claim    store.Claim
-	lines    []store.ClaimLine
-	coverage store.Coverage
-	payer    store.Payer
-	kase     store.Case
-	patient  store.Patient
-	enc      store.Encounter
-	provider store.Provider
-	location store.Location
+	claim    Claim
+	lines    []ClaimLine
+	coverage records.Coverage
+	payer    records.Payer
+	kase     cases.Case
+	patient  records.Patient
+	enc      billing.Encounter
+	provider records.Provider
+	location records.Location
 }
 
 func load(tx *gorm.DB, claimID string) (bundle, error) {

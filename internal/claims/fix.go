@@ -12,8 +12,8 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/scrub"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -75,7 +75,7 @@ func (s *Service) ApplyFix(ctx context.Context, claimID string, f Fix, actor aud
 		if !slices.Contains(fixable, c.Stage) {
 			return wrongStage(claimID, c.Stage, fixable)
 		}
-		var lines []store.ClaimLine
+		var lines []ClaimLine
 		if err := tx.Where("claim_id = ?", c.ID).Order("line_number").Find(&lines).Error; err != nil {
 			return err
 		}
@@ -94,9 +94,9 @@ func (s *Service) ApplyFix(ctx context.Context, claimID string, f Fix, actor aud
 		if err != nil {
 			return err
 		}
-		covs := []store.Coverage{b.coverage}
+		covs := []records.Coverage{b.coverage}
 		if p.coverage != nil {
-			var old store.Coverage
+			var old records.Coverage
 			if err := first(tx, &old, c.CoverageID); err != nil {
 				return err
 			}
@@ -118,15 +118,15 @@ func (s *Service) ApplyFix(ctx context.Context, claimID string, f Fix, actor aud
 
 // fixPlan is a checked fix: what to write and the changed field names.
 type fixPlan struct {
-	coverage  *store.Coverage   // new coverage, nil = unchanged
+	coverage  *records.Coverage // new coverage, nil = unchanged
 	diagnoses []string          // new list, nil = unchanged
-	lines     []store.ClaimLine // changed lines only
+	lines     []ClaimLine       // changed lines only
 	changed   []string
 }
 
 // planFix checks f against the claim and its lines and returns what to write,
 // or every problem found as validate.Errors.
-func planFix(tx *gorm.DB, c store.Claim, lines []store.ClaimLine, f Fix) (fixPlan, error) {
+func planFix(tx *gorm.DB, c Claim, lines []ClaimLine, f Fix) (fixPlan, error) {
 	var (
 		p    fixPlan
 		errs validate.Errors
@@ -286,8 +286,8 @@ func planFix(tx *gorm.DB, c store.Claim, lines []store.ClaimLine, f Fix) (fixPla
 }
 
 // checkCoverage says why coverageID cannot be billed by claim c ("" when it can).
-func checkCoverage(tx *gorm.DB, c store.Claim, coverageID string) (store.Coverage, string, error) {
-	var cov store.Coverage
+func checkCoverage(tx *gorm.DB, c Claim, coverageID string) (records.Coverage, string, error) {
+	var cov records.Coverage
 	if !validID(coverageID) {
 		return cov, "is not a coverage id", nil
 	}
@@ -298,13 +298,13 @@ func checkCoverage(tx *gorm.DB, c store.Claim, coverageID string) (store.Coverag
 	if res.RowsAffected == 0 {
 		return cov, "is not a coverage of the claim's case", nil
 	}
-	var enc store.Encounter
+	var enc billing.Encounter
 	if err := first(tx, &enc, c.EncounterID); err != nil {
 		return cov, "", err
 	}
 	day := enc.ServiceDate
 	switch {
-	case cov.Status != store.CoverageActive:
+	case cov.Status != records.CoverageActive:
 		return cov, "the coverage is not active", nil
 	case cov.Priority != c.Priority:
 		return cov, fmt.Sprintf("is the case's %s coverage; the claim bills the %s coverage", cov.Priority, c.Priority), nil
@@ -313,7 +313,7 @@ func checkCoverage(tx *gorm.DB, c store.Claim, coverageID string) (store.Coverag
 	}
 	if c.Frequency == "1" {
 		var n int64
-		if err := tx.Model(&store.Claim{}).Where("encounter_id = ? AND coverage_id = ? AND frequency = '1' AND id <> ?",
+		if err := tx.Model(&Claim{}).Where("encounter_id = ? AND coverage_id = ? AND frequency = '1' AND id <> ?",
 			c.EncounterID, coverageID, c.ID).Count(&n).Error; err != nil {
 			return cov, "", err
 		}
@@ -325,7 +325,7 @@ func checkCoverage(tx *gorm.DB, c store.Claim, coverageID string) (store.Coverag
 }
 
 // write stores a checked fix.
-func (p fixPlan) write(tx *gorm.DB, c store.Claim) error {
+func (p fixPlan) write(tx *gorm.DB, c Claim) error {
 	upd := map[string]any{}
 	if p.coverage != nil {
 		upd["coverage_id"], upd["payer_id"] = p.coverage.ID, p.coverage.PayerID
@@ -334,7 +334,7 @@ func (p fixPlan) write(tx *gorm.DB, c store.Claim) error {
 		upd["diagnoses"] = pq.StringArray(p.diagnoses)
 	}
 	if len(upd) > 0 {
-		if err := tx.Model(&store.Claim{}).Where("id = ?", c.ID).Updates(upd).Error; err != nil {
+		if err := tx.Model(&Claim{}).Where("id = ?", c.ID).Updates(upd).Error; err != nil {
 			return fmt.Errorf("fix claim %s: %w", c.ID, err)
 		}
 	}
@@ -343,7 +343,7 @@ func (p fixPlan) write(tx *gorm.DB, c store.Claim) error {
 		if mods == nil {
 			mods = pq.StringArray{}
 		}
-		if err := tx.Model(&store.ClaimLine{}).Where("id = ?", l.ID).Updates(map[string]any{
+		if err := tx.Model(&ClaimLine{}).Where("id = ?", l.ID).Updates(map[string]any{
 			"procedure_code": l.ProcedureCode, "modifiers": mods, "units": l.Units,
 			"diagnosis_pointers": l.DiagnosisPointers}).Error; err != nil {
 			return fmt.Errorf("fix claim %s line %d: %w", c.ID, l.LineNumber, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -25,7 +24,7 @@ import (
 // patient, and what was written off or transferred to the patient. A claim whose
 // cob cannot be read owes nothing here, so it is never written off or transferred
 // by mistake.
-func Open(c store.Claim) decimal.Decimal {
+func Open(c Claim) decimal.Decimal {
 	billed := c.TotalCharge
 	if c.PriorClaimID != nil {
 		billed = decimal.Zero
@@ -92,7 +91,7 @@ func (s *Service) settle(ctx context.Context, claimID, reason string, actor audi
 	amount := decimal.Zero
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Claim before case, the order 835 posting locks them in.
-		var cl store.Claim
+		var cl Claim
 		if res := tx.Raw(`SELECT * FROM claims WHERE id = ? FOR UPDATE`, claimID).Scan(&cl); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
@@ -129,7 +128,7 @@ func (s *Service) settle(ctx context.Context, claimID, reason string, actor audi
 				amount, _, err = journalAmount(tx, key)
 				return err
 			}
-			if err := tx.Model(&store.Claim{}).Where("id = ?", cl.ID).
+			if err := tx.Model(&Claim{}).Where("id = ?", cl.ID).
 				Update(op.column, gorm.Expr(op.column+" + ?", amount)).Error; err != nil {
 				return fmt.Errorf("claim %s %s: %w", cl.ID, op.column, err)
 			}

@@ -15,8 +15,8 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -27,19 +27,19 @@ func TestOpen(t *testing.T) {
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
-		c    store.Claim
+		c    claims.Claim
 		want string
 	}{
-		{"unadjudicated", store.Claim{TotalCharge: dec("156.00")}, "156.00"},
-		{"partially paid", store.Claim{TotalCharge: dec("156.00"), Paid: dec("75.00"), Contractual: dec("25.00"),
+		{"unadjudicated", claims.Claim{TotalCharge: dec("156.00")}, "156.00"},
+		{"partially paid", claims.Claim{TotalCharge: dec("156.00"), Paid: dec("75.00"), Contractual: dec("25.00"),
 			PatientResponsibility: dec("25.00")}, "31.00"},
-		{"written off and transferred", store.Claim{TotalCharge: dec("156.00"), Paid: dec("75.00"), Contractual: dec("25.00"),
+		{"written off and transferred", claims.Claim{TotalCharge: dec("156.00"), Paid: dec("75.00"), Contractual: dec("25.00"),
 			PatientResponsibility: dec("25.00"), WrittenOff: dec("20.00"), ToPatient: dec("11.00")}, "0.00"},
-		{"overpaid is never negative", store.Claim{TotalCharge: dec("156.00"), Paid: dec("160.00")}, "0.00"},
-		{"secondary: what the prior payer left", store.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: cob}, "25.00"},
-		{"secondary partly paid", store.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: cob,
+		{"overpaid is never negative", claims.Claim{TotalCharge: dec("156.00"), Paid: dec("160.00")}, "0.00"},
+		{"secondary: what the prior payer left", claims.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: cob}, "25.00"},
+		{"secondary partly paid", claims.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: cob,
 			Paid: dec("15.00"), PatientResponsibility: dec("5.00")}, "5.00"},
-		{"secondary with unreadable cob", store.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: store.JSON(`[1]`)}, "0.00"},
+		{"secondary with unreadable cob", claims.Claim{TotalCharge: dec("156.00"), PriorClaimID: &prior, COB: db.JSON(`[1]`)}, "0.00"},
 	} {
 		assert.Equal(t, tc.want, claims.Open(tc.c).StringFixed(2), tc.name)
 	}

@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -40,7 +39,7 @@ func (s *Service) Replacement(ctx context.Context, originalClaimID string, actor
 		if err != nil {
 			return err
 		}
-		var open store.Claim
+		var open Claim
 		res := tx.Where("original_claim_id = ? AND frequency = '7' AND stage NOT IN ?", orig.ID,
 			[]string{StageVoided, StageReplaced}).Order("created_at DESC").Limit(1).Find(&open)
 		if res.Error != nil {
@@ -56,7 +55,7 @@ func (s *Service) Replacement(ctx context.Context, originalClaimID string, actor
 		if strings.TrimSpace(orig.PayerClaimNumber) == "" {
 			return validate.Errors{{Field: "claim_id", Message: "the payer claim number of the claim is unknown; a replacement must name it (REF*F8)"}}
 		}
-		var lines []store.ClaimLine
+		var lines []ClaimLine
 		if err := tx.Where("claim_id = ?", orig.ID).Order("line_number").Find(&lines).Error; err != nil {
 			return err
 		}
@@ -71,7 +70,7 @@ func (s *Service) Replacement(ctx context.Context, originalClaimID string, actor
 		zero := decimal.Zero
 		repl.Paid, repl.PatientResponsibility, repl.Contractual, repl.WrittenOff, repl.ToPatient = zero, zero, zero, zero, zero
 		repl.AppealLevel = 0
-		copied := make([]store.ClaimLine, len(lines))
+		copied := make([]ClaimLine, len(lines))
 		for i, l := range lines {
 			l.ID, l.ClaimID = uuid.NewString(), id
 			l.Modifiers, l.DiagnosisPointers = slices.Clone(l.Modifiers), slices.Clone(l.DiagnosisPointers)

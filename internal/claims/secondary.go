@@ -11,7 +11,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -81,7 +83,7 @@ type COBLine struct {
 }
 
 // claimCOB decodes a claim's cob column; nil when the claim has none.
-func claimCOB(c store.Claim) (*COB, error) {
+func claimCOB(c Claim) (*COB, error) {
 	if len(c.COB) == 0 || string(c.COB) == "null" || string(c.COB) == "{}" {
 		return nil, nil
 	}
@@ -94,12 +96,12 @@ func claimCOB(c store.Claim) (*COB, error) {
 
 // SecondaryCoverage returns the case's active secondary coverage on the claim's
 // date of service, and whether there is one.
-func SecondaryCoverage(tx *gorm.DB, c store.Claim) (store.Coverage, bool, error) {
-	var cov store.Coverage
+func SecondaryCoverage(tx *gorm.DB, c Claim) (records.Coverage, bool, error) {
+	var cov records.Coverage
 	res := tx.Raw(`SELECT cv.* FROM coverages cv JOIN encounters e ON e.id = ?
 		WHERE cv.case_id = ? AND cv.priority = ? AND cv.status = ?
 		  AND cv.effective_from <= e.service_date AND (cv.effective_to IS NULL OR cv.effective_to >= e.service_date)
-		LIMIT 1`, c.EncounterID, c.CaseID, store.PrioritySecondary, store.CoverageActive).Scan(&cov)
+		LIMIT 1`, c.EncounterID, c.CaseID, records.PrioritySecondary, records.CoverageActive).Scan(&cov)
 	if res.Error != nil {
 		return cov, false, fmt.Errorf("secondary coverage for claim %s: %w", c.ID, res.Error)
 	}
@@ -118,17 +120,17 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 	found := false
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Claim before case, the order 835 posting locks them in.
-		var prim store.Claim
+		var prim Claim
 		if res := tx.Raw(`SELECT * FROM claims WHERE id = ? FOR UPDATE`, primaryClaimID).Scan(&prim); res.Error != nil {
 			return res.Error
 		} else if res.RowsAffected == 0 {
 			return fmt.Errorf("claim %s: %w", primaryClaimID, ErrNotFound)
 		}
-		if prim.Priority != store.PriorityPrimary {
+		if prim.Priority != records.PriorityPrimary {
 			return validate.Errors{{Field: "claim_id", Message: fmt.Sprintf(
 				"is a %s claim; a secondary claim is built from the primary claim", prim.Priority)}}
 		}
-		var kase store.Case
+		var kase cases.Case
 		if err := tx.Raw(`SELECT * FROM cases WHERE id = ? FOR UPDATE`, prim.CaseID).Scan(&kase).Error; err != nil {
 			return err
 		}
@@ -137,7 +139,7 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 			return err
 		}
 		found = true
-		var existing store.Claim
+		var existing Claim
 		if res := tx.Where("encounter_id = ? AND coverage_id = ? AND frequency = '1'", prim.EncounterID, cov.ID).
 			Limit(1).Find(&existing); res.Error != nil {
 			return res.Error
@@ -151,7 +153,7 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		}
 		var rc struct {
 			ID                    string
-			Detail                store.JSON
+			Detail                db.JSON
 			PatientResponsibility decimal.Decimal
 			ReceivedAt            time.Time
 		}
@@ -169,13 +171,13 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		if err := json.Unmarshal(rc.Detail, &det); err != nil {
 			return fmt.Errorf("remittance claim %s detail: %w", rc.ID, err)
 		}
-		var primLines []store.ClaimLine
+		var primLines []ClaimLine
 		if err := tx.Where("claim_id = ?", prim.ID).Order("line_number").Find(&primLines).Error; err != nil {
 			return err
 		}
-		var primCov store.Coverage
-		var primPayer store.Payer
-		var patient store.Patient
+		var primCov records.Coverage
+		var primPayer records.Payer
+		var patient records.Patient
 		for _, st := range []struct {
 			dst any
 			id  string
@@ -186,11 +188,11 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		}
 
 		now := time.Now().UTC()
-		sec := store.Claim{ID: uuid.NewString(), CaseID: prim.CaseID, EncounterID: prim.EncounterID, CoverageID: cov.ID,
-			PayerID: cov.PayerID, Priority: store.PrioritySecondary, Frequency: "1", PriorClaimID: &prim.ID,
+		sec := Claim{ID: uuid.NewString(), CaseID: prim.CaseID, EncounterID: prim.EncounterID, CoverageID: cov.ID,
+			PayerID: cov.PayerID, Priority: records.PrioritySecondary, Frequency: "1", PriorClaimID: &prim.ID,
 			Stage: StageCreated, Diagnoses: prim.Diagnoses, TotalCharge: prim.TotalCharge, StageChangedAt: now, CreatedAt: now}
 		sec.PatientControlNumber = ControlNumber(sec.ID)
-		lines := make([]store.ClaimLine, len(primLines))
+		lines := make([]ClaimLine, len(primLines))
 		for i, l := range primLines {
 			l.ID, l.ClaimID = uuid.NewString(), sec.ID
 			lines[i] = l
@@ -241,8 +243,8 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 // claim: by its REF*6R (the primary claim line id, which the 837P sent), else by
 // the first line not yet matched with the same procedure code and charge. New
 // claim lines are the primary's lines in the same order (same line numbers).
-func cobLines(svc []x12.ServicePayment, primLines, lines []store.ClaimLine, adjDate x12.Date) ([]COBLine, error) {
-	byNumber := map[int]store.ClaimLine{}
+func cobLines(svc []x12.ServicePayment, primLines, lines []ClaimLine, adjDate x12.Date) ([]COBLine, error) {
+	byNumber := map[int]ClaimLine{}
 	for _, l := range lines {
 		byNumber[l.LineNumber] = l
 	}
@@ -253,7 +255,7 @@ func cobLines(svc []x12.ServicePayment, primLines, lines []store.ClaimLine, adjD
 		if sp.OriginalProcedure != nil {
 			code = sp.OriginalProcedure.Code
 		}
-		var pl *store.ClaimLine
+		var pl *ClaimLine
 		for j := range primLines {
 			if primLines[j].ID == sp.LineItemControlNumber {
 				pl = &primLines[j]

@@ -15,7 +15,6 @@ import (
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/remit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -23,7 +22,7 @@ import (
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // addSecondary gives the case a secondary coverage with the payer BETA2.
-func (w *world) addSecondary(t *testing.T, caseID string) store.Coverage {
+func (w *world) addSecondary(t *testing.T, caseID string) records.Coverage {
 	ctx := context.Background()
 	var payerID string
 	require.NoError(t, w.db.Table("payers").Where("payer_id = 'BETA2'").Pluck("id", &payerID).Error)
@@ -124,13 +123,13 @@ func (w *world) balances(t *testing.T, caseID string) ledger.Balances {
 	return b
 }
 
-func (w *world) claimRow(t *testing.T, id string) store.Claim {
-	var c store.Claim
+func (w *world) claimRow(t *testing.T, id string) claims.Claim {
+	var c claims.Claim
 	require.NoError(t, w.db.Where("id = ?", id).First(&c).Error)
 	return c
 }
 
-func cobOf(t *testing.T, c store.Claim) claims.COB {
+func cobOf(t *testing.T, c claims.Claim) claims.COB {
 	var cob claims.COB
 	require.NoError(t, json.Unmarshal(c.COB, &cob))
 	return cob
@@ -155,7 +154,7 @@ func TestBuildSecondaryCarriesThePrimaryAdjudication(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	c := sec.Claim
-	assert.Equal(t, store.PrioritySecondary, c.Priority)
+	assert.Equal(t, records.PrioritySecondary, c.Priority)
 	assert.Equal(t, "1", c.Frequency)
 	require.NotNil(t, c.PriorClaimID)
 	assert.Equal(t, prim.Claim.ID, *c.PriorClaimID)

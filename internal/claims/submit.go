@@ -2,7 +2,6 @@ package claims
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -30,7 +29,7 @@ const (
 // ErrWrongStage is returned (joined with a validate.Errors on claim_id, so
 // callers that only know field errors still treat it as invalid input) when an
 // operation is not allowed in the claim's current stage.
-var ErrWrongStage = errors.New("not allowed in the claim's stage")
+var ErrWrongStage = apperr.New(apperr.Conflict, "not allowed in the claim's stage")
 
 // wrongStage reports that claimID is in a stage where the operation is not
 // allowed.
@@ -217,8 +216,8 @@ func latestSubmission(tx *gorm.DB, claimID string) (submissionRow, bool, error) 
 
 // lockClaim reads the claim row FOR UPDATE; an id that is not a UUID is not
 // found rather than a database error.
-func lockClaim(tx *gorm.DB, claimID string) (store.Claim, error) {
-	var c store.Claim
+func lockClaim(tx *gorm.DB, claimID string) (Claim, error) {
+	var c Claim
 	if !validID(claimID) {
 		return c, fmt.Errorf("claim %q: %w", claimID, ErrNotFound)
 	}
@@ -241,9 +240,9 @@ func validID(id string) bool {
 
 // move sets a locked claim's stage and appends the event (from = the claim's
 // stage before). c is updated in place.
-func move(tx *gorm.DB, c *store.Claim, to, cause string, detail map[string]any, actor audit.Actor) error {
+func move(tx *gorm.DB, c *Claim, to, cause string, detail map[string]any, actor audit.Actor) error {
 	now := time.Now().UTC()
-	if err := tx.Model(&store.Claim{}).Where("id = ?", c.ID).
+	if err := tx.Model(&Claim{}).Where("id = ?", c.ID).
 		Updates(map[string]any{"stage": to, "stage_changed_at": now}).Error; err != nil {
 		return fmt.Errorf("claim %s stage: %w", c.ID, err)
 	}

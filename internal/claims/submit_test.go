@@ -14,7 +14,6 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -95,13 +94,13 @@ func (f *flow) applyAcks(t *testing.T) []claims.AckResult {
 	return out
 }
 
-func (f *flow) claim(t *testing.T, id string) store.Claim {
-	var c store.Claim
+func (f *flow) claim(t *testing.T, id string) claims.Claim {
+	var c claims.Claim
 	require.NoError(t, f.db.Where("id = ?", id).Take(&c).Error)
 	return c
 }
 
-func (f *flow) timeline(t *testing.T, id string) []store.ClaimEvent {
+func (f *flow) timeline(t *testing.T, id string) []claims.ClaimEvent {
 	tl, err := f.claims.Timeline(context.Background(), id)
 	require.NoError(t, err)
 	return tl
@@ -119,7 +118,7 @@ func (f *flow) submissionStatus(t *testing.T, submissionID string) (status, reas
 	return row.Status, row.Reason
 }
 
-func detailOf(t *testing.T, ev store.ClaimEvent) map[string]any {
+func detailOf(t *testing.T, ev claims.ClaimEvent) map[string]any {
 	var d map[string]any
 	require.NoError(t, json.Unmarshal(ev.Detail, &d))
 	return d

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/shopspring/decimal"
 )
@@ -158,14 +159,14 @@ type AppealResult struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// ErrInvalidAppeal is returned by Appeal for a request that cannot be sent
+// ErrInvalidAppeal (a conflict) is returned by Appeal for a request that cannot be sent
 // at all (no appeal id, payer, patient control number or letter, or a
 // level other than 1 or 2); retrying it cannot succeed.
-var ErrInvalidAppeal = errors.New("clearinghouse: invalid appeal request")
+var ErrInvalidAppeal = apperr.New(apperr.Conflict, "clearinghouse: invalid appeal request")
 
 // ErrSubmissionConflict is returned by Submit when a submission id is reused
 // with different content.
-var ErrSubmissionConflict = errors.New("clearinghouse: submission id reused with different content")
+var ErrSubmissionConflict = apperr.New(apperr.Conflict, "clearinghouse: submission id reused with different content")
 
 // ErrUnreadableInterchange is returned by Submit when the data is not an
 // X12 interchange at all (no ISA/IEA envelope); a real clearinghouse answers

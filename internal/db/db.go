@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
@@ -115,4 +116,29 @@ func IsUniqueViolation(err error) bool {
 func IsForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+// Exists reports whether the table q names (g.Table or g.Model) has a row with id;
+// false for a malformed id or a failed query.
+func Exists(q *gorm.DB, id string) bool {
+	if uuid.Validate(id) != nil {
+		return false
+	}
+	var n int64
+	if err := q.Where("id = ?", id).Count(&n).Error; err != nil {
+		return false
+	}
+	return n > 0
+}
+
+// MaxPage is the most rows a list returns at once.
+const MaxPage = 500
+
+// Page is how many rows a list returns for a requested limit: 100 when the
+// limit is not in 1..MaxPage.
+func Page(limit int) int {
+	if limit <= 0 || limit > MaxPage {
+		return 100
+	}
+	return limit
 }

@@ -13,12 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // claimFlow is an insurance practice on a running system whose clearinghouse
@@ -65,13 +67,13 @@ func newClaimFlow(t *testing.T) *claimFlow {
 func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 	t, e, tok := f.t, f.e, f.e.AdminToken
 	_, caseID = newPatientCase(t, e, tok, "insurance")
-	for _, prio := range store.CoveragePriorities {
+	for _, prio := range records.CoveragePriorities {
 		member, ok := members[prio]
 		if !ok {
 			continue
 		}
 		payer := f.payers["ACME1"]
-		if prio != store.PriorityPrimary {
+		if prio != records.PriorityPrimary {
 			payer = f.payers["SECOND1"]
 		}
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/coverages", tok, map[string]any{
@@ -86,7 +88,7 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 	e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/encounters/"+enc+"/complete-charges", tok, nil)
 	require.Eventually(t, func() bool {
 		var list struct {
-			Items []store.Claim `json:"items"`
+			Items []claims.Claim `json:"items"`
 		}
 		e.MustDo(200, "GET", "/api/v1/claims?case_id="+caseID, tok, nil).JSON(t, &list)
 		if len(list.Items) > 0 {
@@ -98,11 +100,11 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 }
 
 type claimView struct {
-	store.Claim
-	Open     decimal.Decimal       `json:"open"`
-	Timeline []store.ClaimEvent    `json:"timeline"`
-	Tasks    []store.Task          `json:"tasks"`
-	Workflow *workflows.ClaimState `json:"workflow"`
+	claims.Claim
+	Open     decimal.Decimal      `json:"open"`
+	Timeline []claims.ClaimEvent  `json:"timeline"`
+	Tasks    []tasks.Task         `json:"tasks"`
+	Workflow *contract.ClaimState `json:"workflow"`
 }
 
 func (f *claimFlow) claim(id string) claimView {
@@ -124,8 +126,8 @@ func (f *claimFlow) waitStage(id, stage, phase string) claimView {
 		switch phase {
 		case "":
 			return true
-		case workflows.PhaseDone:
-			return v.Workflow != nil && v.Workflow.Phase == workflows.PhaseDone
+		case contract.PhaseDone:
+			return v.Workflow != nil && v.Workflow.Phase == contract.PhaseDone
 		default:
 			return v.Workflow != nil && v.Workflow.Phase == phase
 		}
@@ -150,7 +152,7 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 	require.Empty(f.t, bad, "unbalanced journals")
 	bal, err := ledger.CaseBalances(f.e.DB, caseID)
 	require.NoError(f.t, err)
-	var cls []store.Claim
+	var cls []claims.Claim
 	require.NoError(f.t, f.e.DB.Where("case_id = ? AND stage <> ?", caseID, claims.StageReplaced).Find(&cls).Error)
 	open := decimal.Zero
 	for _, c := range cls {
@@ -161,11 +163,11 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 	return d
 }
 
-func (f *claimFlow) openTask(claimID, queue string) store.Task {
+func (f *claimFlow) openTask(claimID, queue string) tasks.Task {
 	f.t.Helper()
-	var ts []store.Task
+	var ts []tasks.Task
 	require.Eventually(f.t, func() bool {
-		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, store.TaskOpen).Find(&ts).Error)
+		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, tasks.StatusOpen).Find(&ts).Error)
 		return len(ts) == 1
 	}, 10*time.Second, 50*time.Millisecond, "one open %s task for the claim", queue)
 	return ts[0]
@@ -180,7 +182,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 	t.Run("clean claim paid", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "PAYFULL100"})
-		v := f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, "140", v.Paid.String())
 		var stages []string
 		for _, ev := range v.Timeline {
@@ -188,45 +190,45 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		}
 		assert.Subset(t, stages, []string{"created/system", "scrubbing/scrub", "submitted/system", "accepted/277ca", "paid/835"})
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePaid, d.Stage)
+		assert.Equal(t, cases.StagePaid, d.Stage)
 		assert.Equal(t, "140", d.Totals.InsurancePaid.String())
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
 		assert.EqualValues(t, 1, subs)
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_clean_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_clean_paid")
 	})
 
 	t.Run("partial payment puts the patient share on the patient", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "PARTIAL100"})
-		v := f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		// allowed 80% of 140 = 112, copay 25 → paid 87, PR-3 25, CO-45 28
 		assert.Equal(t, "87", v.Paid.String())
 		assert.Equal(t, "25", v.PatientResponsibility.String())
 		assert.Equal(t, "28", v.Contractual.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePatientBalance, d.Stage)
+		assert.Equal(t, cases.StagePatientBalance, d.Stage)
 		assert.Equal(t, "25", d.Totals.PatientBalance.String())
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", e.AdminToken,
 			map[string]any{"amount": "25.00", "method": "card"}, "Idempotency-Key", "copay-"+caseID[:8])
-		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == workflows.StagePaid },
+		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == cases.StagePaid },
 			10*time.Second, 50*time.Millisecond)
 		f.agrees(caseID)
-		recordHistory(t, e, workflows.CaseWorkflowID(caseID), "insurance_case_partial_paid")
+		recordHistory(t, e, contract.CaseWorkflowID(caseID), "insurance_case_partial_paid")
 	})
 
 	t.Run("277CA rejection fixed and accepted", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "REJECT100"})
-		v := f.waitStage(claimID, claims.StageRejected, workflows.PhaseNeedsFix)
+		v := f.waitStage(claimID, claims.StageRejected, contract.PhaseNeedsFix)
 		task := f.openTask(claimID, "rejections")
 		assert.Contains(t, string(task.Details), "A7")
 		require.Len(t, v.Workflow.Problems, 1)
 
 		// The biller corrects the member ID: a new coverage, and the claim re-pointed.
-		var covs []store.Coverage
+		var covs []records.Coverage
 		e.MustDo(200, "GET", "/api/v1/cases/"+caseID+"/coverages", f.biller, nil).JSON(t, &struct {
-			Items *[]store.Coverage `json:"items"`
+			Items *[]records.Coverage `json:"items"`
 		}{&covs})
 		require.Len(t, covs, 1)
 		e.MustDo(200, "POST", "/api/v1/cases/"+caseID+"/coverages/"+covs[0].ID+"/deactivate", e.AdminToken, nil)
@@ -238,7 +240,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Contains(t, problemFields(t, bad), "note")
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/fix", f.biller, map[string]any{
 			"coverage_id": newCov, "note": "member ID corrected from the card"})
-		v = f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v = f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, newCov, v.CoverageID)
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
@@ -246,15 +248,15 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		f.agrees(caseID)
 		// The rejection task was closed when the fix arrived.
 		var open int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND status = 'open'", claimID).Count(&open).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("claim_id = ? AND status = 'open'", claimID).Count(&open).Error)
 		assert.Zero(t, open)
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_rejected_fixed_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_rejected_fixed_paid")
 	})
 
 	t.Run("denied, appealed and paid", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY50100"})
-		v := f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		v := f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		require.NotNil(t, v.Workflow.Denial)
 		assert.Equal(t, "medical_necessity", v.Workflow.Denial.Category)
 		assert.Contains(t, v.Workflow.Denial.Codes, "CO-50")
@@ -266,11 +268,11 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		r := e.Do("POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{"action": "shrug", "note": "x"})
 		require.Equal(t, 400, r.Status)
 		assert.Contains(t, problemFields(t, r), "action")
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "appeal", "note": "records support necessity", "argument": "The visit was medically necessary."}).JSON(t, &res)
 		assert.Equal(t, 1, res.AppealLevel)
-		v = f.waitStage(claimID, claims.StagePaid, workflows.PhaseDone)
+		v = f.waitStage(claimID, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, 1, v.AppealLevel)
 		var stages []string
 		for _, ev := range v.Timeline {
@@ -279,76 +281,113 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		assert.Subset(t, stages, []string{"denied", "appealed", "paid"})
 		d = f.agrees(caseID)
 		assert.True(t, d.Totals.OtherReceivable.IsZero())
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
 	})
 
 	t.Run("denied and resubmitted as a corrected claim", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY16100"})
-		v := f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		v := f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		assert.Equal(t, "coding", v.Workflow.Denial.Category)
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "resubmit", "note": "modifier added",
 			"fix": map[string]any{"note": "modifier 25 on the visit", "lines": []map[string]any{{"line_number": 1, "modifiers": []string{"25"}}}},
 		}).JSON(t, &res)
 		require.NotEmpty(t, res.ClaimID)
-		f.waitStage(claimID, claims.StageReplaced, workflows.PhaseDone)
-		var repl store.Claim
+		f.waitStage(claimID, claims.StageReplaced, contract.PhaseDone)
+		var repl claims.Claim
 		require.NoError(t, e.DB.Where("id = ?", res.ClaimID).Take(&repl).Error)
 		assert.Equal(t, "7", repl.Frequency)
 		assert.Equal(t, claimID, *repl.OriginalClaimID)
-		var line store.ClaimLine
+		var line claims.ClaimLine
 		require.NoError(t, e.DB.Where("claim_id = ? AND line_number = 1", repl.ID).Take(&line).Error)
 		assert.Equal(t, []string{"25"}, []string(line.Modifiers))
 		// The simulated payer still denies this member: the corrected claim went all
 		// the way to an answer through its own workflow.
-		f.waitStage(repl.ID, claims.StageDenied, workflows.PhaseDenied)
+		f.waitStage(repl.ID, claims.StageDenied, contract.PhaseDenied)
 		f.agrees(caseID)
 	})
 
 	t.Run("denied and written off with a manager's approval", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
-		f.waitStage(claimID, claims.StageDenied, workflows.PhaseDenied)
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
 		denial := f.openTask(claimID, "denials")
 		r := e.Do("POST", "/api/v1/tasks/"+denial.ID+"/complete", f.biller, map[string]any{"resolution": "done"})
 		assert.Equal(t, http.StatusConflict, r.Status, "the workflow waits for a decision, not a closed task: %s", r.Body)
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/decision", f.biller, map[string]any{
 			"action": "write_off", "note": "filed too late"})
-		f.waitStage(claimID, claims.StageDenied, workflows.PhaseAwaitingApproval)
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseAwaitingApproval)
 		f.openTask(claimID, "approvals")
 		e.MustDo(403, "POST", "/api/v1/claims/"+claimID+"/write-off-approval", f.biller, map[string]any{"approve": true, "note": "ok"})
-		var res workflows.DecisionResult
+		var res contract.DecisionResult
 		e.MustDo(200, "POST", "/api/v1/claims/"+claimID+"/write-off-approval", f.manager,
 			map[string]any{"approve": true, "note": "agreed"}).JSON(t, &res)
 		assert.Equal(t, "140", res.Amount.String())
-		v := f.waitStage(claimID, claims.StageWrittenOff, workflows.PhaseDone)
+		v := f.waitStage(claimID, claims.StageWrittenOff, contract.PhaseDone)
 		assert.Equal(t, "140", v.WrittenOff.String())
 		d := f.agrees(caseID)
-		assert.Equal(t, workflows.StagePaid, d.Stage, "nothing left to collect")
+		assert.Equal(t, cases.StagePaid, d.Stage, "nothing left to collect")
 		assert.Equal(t, "140", d.Totals.WrittenOff.String())
-		recordHistory(t, e, workflows.ClaimWorkflowID(claimID), "claim_denied_written_off")
+		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_written_off")
+	})
+
+	t.Run("a task names the workflow and update that answer it, and completing it sends that update", func(t *testing.T) {
+		f.t = t
+		caseID, claimID := f.visit(map[string]string{"primary": "DENY29100"})
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
+		denial := f.openTask(claimID, "denials")
+		assert.Equal(t, contract.ClaimWorkflowID(claimID), denial.WorkflowID)
+		assert.Equal(t, contract.UpdateDecideDenial, denial.UpdateName)
+		complete := func(tok, taskID string, outcome map[string]any) testenv.Response {
+			return e.Do("POST", "/api/v1/tasks/"+taskID+"/complete", tok, map[string]any{"outcome": outcome})
+		}
+		r := complete(f.biller, denial.ID, map[string]any{"action": "write_off", "note": "filed too late"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "write_off", r.Map(t)["answer"].(map[string]any)["action"])
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseAwaitingApproval)
+		// The denial stays open beside the approval: a refusal sends it back.
+		r = complete(f.biller, denial.ID, map[string]any{"action": "transfer_to_patient", "note": "again"})
+		assert.Equal(t, http.StatusConflict, r.Status, "the workflow no longer waits for a decision: %s", r.Body)
+
+		approval := f.openTask(claimID, "approvals")
+		assert.Equal(t, contract.UpdateApproveWriteOff, approval.UpdateName)
+		assert.Equal(t, http.StatusForbidden, complete(f.biller, approval.ID, map[string]any{"approve": true, "note": "ok"}).Status,
+			"a biller may not approve a write-off through its task either")
+		r = complete(f.manager, approval.ID, map[string]any{"note": "agreed"})
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+		assert.Contains(t, problemFields(t, r), "outcome.approve")
+		r = complete(f.manager, approval.ID, map[string]any{"approve": true, "note": "agreed"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		v := f.waitStage(claimID, claims.StageWrittenOff, contract.PhaseDone)
+		assert.Equal(t, "140", v.WrittenOff.String())
+		for _, id := range []string{denial.ID, approval.ID} {
+			var closed tasks.Task
+			require.NoError(t, e.DB.Where("id = ?", id).Take(&closed).Error)
+			assert.Equal(t, tasks.StatusDone, closed.Status, "the workflow closed the tasks it took the answers of")
+		}
+		f.agrees(caseID)
 	})
 
 	t.Run("secondary claim after the primary pays", func(t *testing.T) {
 		f.t = t
 		caseID, primary := f.visit(map[string]string{"primary": "PARTIAL300", "secondary": "PAYFULL300"})
-		p := f.waitStage(primary, claims.StagePaid, workflows.PhaseDone)
+		p := f.waitStage(primary, claims.StagePaid, contract.PhaseDone)
 		assert.Equal(t, "25", p.PatientResponsibility.String())
-		var secondary store.Claim
+		var secondary claims.Claim
 		require.Eventually(t, func() bool {
 			return e.DB.Where("prior_claim_id = ?", primary).Limit(1).Find(&secondary).RowsAffected == 1
 		}, 20*time.Second, 100*time.Millisecond, "the paid primary builds the secondary claim")
-		assert.Equal(t, store.PrioritySecondary, secondary.Priority)
-		s := f.waitStage(secondary.ID, claims.StagePaid, workflows.PhaseDone)
+		assert.Equal(t, records.PrioritySecondary, secondary.Priority)
+		s := f.waitStage(secondary.ID, claims.StagePaid, contract.PhaseDone)
 		// The primary left 25.00 patient responsibility; the secondary pays 80% of it.
 		assert.Equal(t, "20", s.Paid.String())
 		assert.Equal(t, "5", s.PatientResponsibility.String())
 		d := f.agrees(caseID)
 		assert.Equal(t, "5", d.Totals.PatientBalance.String())
 		assert.Equal(t, "107", d.Totals.InsurancePaid.String())
-		recordHistory(t, e, workflows.ClaimWorkflowID(primary), "claim_primary_then_secondary")
+		recordHistory(t, e, contract.ClaimWorkflowID(primary), "claim_primary_then_secondary")
 	})
 
 	t.Run("uploads", func(t *testing.T) {
@@ -381,7 +420,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		rem = again["remittance"].(map[string]any)["remittances"].([]any)[0].(map[string]any)
 		assert.Equal(t, true, rem["already_posted"])
 		var unmatched int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("queue = 'unmatched-era'").Count(&unmatched).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("queue = 'unmatched-era'").Count(&unmatched).Error)
 		assert.Positive(t, unmatched)
 		assert.Equal(t, http.StatusForbidden, e.Do("POST", "/api/v1/edi/files", e.NewUserToken("desk2@test.local", auth.RoleFrontDesk), data).Status)
 	})
@@ -409,10 +448,10 @@ func TestSilentPayerTimers(t *testing.T) {
 		"name": "Slow Payer", "payer_id": "ACME1", "type": "commercial", "payment_wait_days": 2}).Map(t)["id"].(string)
 
 	_, claimID := f.visit(map[string]string{"primary": "PAYFULL900"})
-	f.waitStage(claimID, claims.StageAccepted, workflows.PhaseAwaitingPayment)
+	f.waitStage(claimID, claims.StageAccepted, contract.PhaseAwaitingPayment)
 	followUp := func(kind string) bool {
 		var n int64
-		require.NoError(t, e.DB.Model(&store.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
+		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
 		return n > 0
 	}
 	require.Eventually(t, func() bool { return followUp("no_835") }, 20*time.Second, 100*time.Millisecond,

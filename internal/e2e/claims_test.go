@@ -12,7 +12,7 @@ import (
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // TestClaimsReadAPI builds a claim from an insurance visit captured over HTTP and
@@ -39,10 +39,10 @@ func TestClaimsReadAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		var v struct {
-			Workflow *workflows.ClaimState `json:"workflow"`
+			Workflow *contract.ClaimState `json:"workflow"`
 		}
 		e.MustDo(200, "GET", "/api/v1/claims/"+b.Claim.ID, tok, nil).JSON(t, &v)
-		return v.Workflow != nil && v.Workflow.Phase == workflows.PhaseNeedsFix
+		return v.Workflow != nil && v.Workflow.Phase == contract.PhaseNeedsFix
 	}, 20*time.Second, 50*time.Millisecond)
 	require.NoError(t, svc.Transition(context.Background(), b.Claim.ID, claims.StageSubmitted, claims.CauseSystem, nil, audit.System))
 

@@ -15,9 +15,10 @@ import (
 
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // practice is the reference data a clinic sets up once.
@@ -55,13 +56,13 @@ func newPatientCase(t *testing.T, e *testenv.Env, tok, kind string) (patient, ca
 }
 
 type caseDetail struct {
-	Stage      string                `json:"stage"`
-	Encounters []workflows.Encounter `json:"encounters"`
+	Stage      string               `json:"stage"`
+	Encounters []contract.Encounter `json:"encounters"`
 	// BillingProblems are completed visits that could not be billed.
-	BillingProblems []workflows.BillingProblem `json:"billing_problems"`
-	Totals          workflows.Totals           `json:"totals"`
-	Ledger          map[string]string          `json:"ledger"`
-	InAgreement     bool                       `json:"in_agreement"`
+	BillingProblems []contract.BillingProblem `json:"billing_problems"`
+	Totals          contract.Totals           `json:"totals"`
+	Ledger          map[string]string         `json:"ledger"`
+	InAgreement     bool                      `json:"in_agreement"`
 	// WorkflowURL opens the case workflow in the Temporal Web UI.
 	WorkflowURL string `json:"workflow_url"`
 }
@@ -104,7 +105,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 
 	// The case exists before any visit; its workflow starts with the first check-in.
 	d := getCase(t, e, desk, caseID)
-	assert.Equal(t, workflows.StageOpen, d.Stage)
+	assert.Equal(t, cases.StageOpen, d.Stage)
 
 	enc := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", desk, map[string]any{
 		"provider_id": p.provider, "location_id": p.location, "service_date": "2026-11-20",
@@ -137,7 +138,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	e.MustDo(409, "POST", charges, doc, map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
 
 	d = getCase(t, e, desk, caseID)
-	assert.Equal(t, workflows.StagePatientBalance, d.Stage)
+	assert.Equal(t, cases.StagePatientBalance, d.Stage)
 	assert.True(t, dec("161.25").Equal(d.Totals.PatientBalance), "125 + 2x15.50 + 5.25 = %s", d.Totals.PatientBalance)
 	assert.True(t, d.InAgreement, "workflow and ledger agree: %+v vs %+v", d.Totals, d.Ledger)
 	assertLedgerInvariant(t, e, caseID)
@@ -162,7 +163,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	d = getCase(t, e, desk, caseID)
 	assert.True(t, d.Totals.PatientBalance.IsZero(), "no negative balance: %s", d.Totals.PatientBalance)
 	assert.True(t, dec("8.75").Equal(d.Totals.PatientCredit), "overpayment is a credit: %s", d.Totals.PatientCredit)
-	assert.Equal(t, workflows.StagePaid, d.Stage)
+	assert.Equal(t, cases.StagePaid, d.Stage)
 	assert.True(t, d.InAgreement, "%+v vs %+v", d.Totals, d.Ledger)
 	assertLedgerInvariant(t, e, caseID)
 
@@ -178,7 +179,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	e.MustDo(400, "POST", "/api/v1/cases/"+caseID+"/adjustments", biller, map[string]any{"amount": "7.00", "reason": "courtesy"})
 	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/adjustments", biller, map[string]any{"amount": "6.75", "reason": "small balance"}, "Idempotency-Key", "adj-1")
 	d = getCase(t, e, desk, caseID)
-	assert.Equal(t, workflows.StagePaid, d.Stage)
+	assert.Equal(t, cases.StagePaid, d.Stage)
 	assert.True(t, d.Totals.Balance.IsZero(), "%s", d.Totals.Balance)
 	assert.True(t, d.InAgreement)
 	assertLedgerInvariant(t, e, caseID)
@@ -230,10 +231,55 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 		if err != nil || len(resp.Executions) != 1 {
 			return false
 		}
-		return resp.Executions[0].Execution.WorkflowId == workflows.CaseWorkflowID(caseID)
+		return resp.Executions[0].Execution.WorkflowId == contract.CaseWorkflowID(caseID)
 	}, 20*time.Second, 200*time.Millisecond, "visibility finds the paid case by its CaseStage")
 
-	recordHistory(t, e, workflows.CaseWorkflowID(caseID), "private_case_paid")
+	recordHistory(t, e, contract.CaseWorkflowID(caseID), "private_case_paid")
+}
+
+// TestMissingChargesTaskAnsweredThroughTheTask completes a missing-charges task with
+// an outcome: the task names the case workflow and its complete-charges update,
+// which the task endpoint sends; the workflow closes the task.
+func TestMissingChargesTaskAnsweredThroughTheTask(t *testing.T) {
+	e := testenv.New(t, testenv.Options{MissingChargesAfter: time.Second})
+	p := setupPractice(t, e)
+	_, caseID := newPatientCase(t, e, e.AdminToken, "private")
+	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", e.AdminToken, map[string]any{
+		"provider_id": p.provider, "location_id": p.location})
+	var task map[string]any
+	require.Eventually(t, func() bool {
+		var body struct {
+			Items []map[string]any `json:"items"`
+		}
+		e.MustDo(200, "GET", "/api/v1/tasks?queue=charges", e.AdminToken, nil).JSON(t, &body)
+		if len(body.Items) == 1 {
+			task = body.Items[0]
+		}
+		return task != nil
+	}, 30*time.Second, 200*time.Millisecond, "a missing-charges task appears after the window")
+	assert.Equal(t, contract.CaseWorkflowID(caseID), task["workflow_id"])
+	assert.Equal(t, contract.UpdateCompleteCharges, task["update"])
+
+	biller := e.NewUserToken("b2@test.local", auth.RoleBiller)
+	id := task["id"].(string)
+	r := e.Do("POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{"resolution": "done"})
+	assert.Equal(t, http.StatusConflict, r.Status, "the case waits for the charges, not a closed task: %s", r.Body)
+	r = e.Do("POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{"outcome": map[string]any{}})
+	require.Equal(t, http.StatusBadRequest, r.Status, "a visit without charges needs a reason: %s", r.Body)
+	var answered struct {
+		Update string `json:"update"`
+		Answer struct {
+			ChargesCompletedAt *time.Time `json:"charges_completed_at"`
+		} `json:"answer"`
+	}
+	e.MustDo(200, "POST", "/api/v1/tasks/"+id+"/complete", biller, map[string]any{
+		"outcome": map[string]any{"no_charge_reason": "left before being seen"}}).JSON(t, &answered)
+	assert.Equal(t, contract.UpdateCompleteCharges, answered.Update)
+	assert.NotNil(t, answered.Answer.ChargesCompletedAt)
+	var status string
+	require.NoError(t, e.DB.Table("tasks").Where("id = ?", id).Pluck("status", &status).Error)
+	assert.Equal(t, "done", status)
+	assert.Equal(t, cases.StagePaid, getCase(t, e, e.AdminToken, caseID).Stage)
 }
 
 func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
@@ -271,7 +317,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	require.NoError(t, e.DB.Table("tasks").Where("id = ?", tasks[0]["id"]).Pluck("status", &status).Error)
 	assert.Equal(t, "done", status)
 	d = getCase(t, e, e.AdminToken, caseID)
-	assert.Equal(t, workflows.StageReadyToBill, d.Stage)
+	assert.Equal(t, cases.StageReadyToBill, d.Stage)
 	assert.True(t, dec("125").Equal(d.Totals.OtherReceivable), "insurance charges wait unbilled")
 	assert.True(t, d.InAgreement)
 	require.Eventually(t, func() bool {
@@ -284,7 +330,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		var stage string
 		require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
-		return stage == workflows.StageReadyToBill
+		return stage == cases.StageReadyToBill
 	}, 10*time.Second, 50*time.Millisecond, "the read model follows the workflow")
 
 	// The front desk adds the coverage: the visit is billed and the task closes.
@@ -293,7 +339,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 		"payer_id": payer, "priority": "primary", "member_id": "XJ123456", "effective_from": "2026-01-01"})
 	require.Eventually(t, func() bool {
 		d = getCase(t, e, e.AdminToken, caseID)
-		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == workflows.StageBilled
+		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == cases.StageBilled
 	}, 20*time.Second, 100*time.Millisecond, "a coverage added later bills the waiting visit")
 	assert.Empty(t, d.BillingProblems)
 	var covStatus string
@@ -304,7 +350,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	assert.Equal(t, 0, n["retried_visits"], "nothing left to retry")
 	assertLedgerInvariant(t, e, caseID)
 
-	recordHistory(t, e, workflows.CaseWorkflowID(caseID), "missing_charges_task")
+	recordHistory(t, e, contract.CaseWorkflowID(caseID), "missing_charges_task")
 }
 
 func TestAuthentication(t *testing.T) {

@@ -22,9 +22,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/testenv"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 var (
@@ -123,7 +124,7 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	_, caseID := newPatientCase(t, e, tok, "private")
 	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
 		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
-	checkTemporalUI(t, fmt.Sprintf("http://127.0.0.1:%d", uiPort), workflows.CaseWorkflowID(caseID),
+	checkTemporalUI(t, fmt.Sprintf("http://127.0.0.1:%d", uiPort), contract.CaseWorkflowID(caseID),
 		getCase(t, e, tok, caseID).WorkflowURL)
 	stop()
 
@@ -142,7 +143,7 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	}
 	require.Len(t, d.Encounters, 1, "the case workflow survived the restart")
 	require.Equal(t, encID, d.Encounters[0].ID)
-	require.Equal(t, workflows.StageChargeCapture, d.Stage)
+	require.Equal(t, cases.StageChargeCapture, d.Stage)
 	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/encounters/"+encID+"/charges", tok,
 		map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
 	d = getCase(t, e, tok, caseID)

@@ -239,3 +239,41 @@ func CheckAll(tx *gorm.DB) ([]string, error) {
 		GROUP BY j.id HAVING count(l.id) < 2 OR coalesce(sum(l.amount), 0) <> 0`).Scan(&bad).Error
 	return bad, err
 }
+
+// Posted is a journal as posted, with its lines.
+type Posted struct {
+	ID             string
+	Kind           string
+	IdempotencyKey string
+	SourceType     string
+	SourceID       string
+	Memo           string
+	PostedAt       time.Time
+	Lines          []Line
+}
+
+// CaseJournals lists the journals posted on a case, oldest first.
+func CaseJournals(tx *gorm.DB, caseID string) ([]Posted, error) {
+	var rows []struct {
+		ID, Kind, IdempotencyKey, SourceType, SourceID, Memo, AccountCode string
+		PostedAt                                                          time.Time
+		Amount                                                            decimal.Decimal
+	}
+	err := tx.Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
+		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
+		FROM journals j JOIN journal_lines l ON l.journal_id = j.id
+		WHERE j.case_id = ? ORDER BY j.posted_at, j.id, l.id`, caseID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("journals of case %s: %w", caseID, err)
+	}
+	var out []Posted
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != r.ID {
+			out = append(out, Posted{ID: r.ID, Kind: r.Kind, IdempotencyKey: r.IdempotencyKey,
+				SourceType: r.SourceType, SourceID: r.SourceID, Memo: r.Memo, PostedAt: r.PostedAt})
+		}
+		last := &out[len(out)-1]
+		last.Lines = append(last.Lines, Line{Account: Account(r.AccountCode), Amount: r.Amount})
+	}
+	return out, nil
+}

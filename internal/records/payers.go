@@ -13,8 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -53,14 +53,14 @@ type NewPayer struct {
 }
 
 // CreatePayer adds an insurance payer.
-func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Actor) (store.Payer, error) {
+func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Actor) (Payer, error) {
 	var errs validate.Errors
 	errs.Required("name", in.Name)
 	in.PayerID = strings.ToUpper(strings.TrimSpace(in.PayerID))
 	if errs.Required("payer_id", in.PayerID) {
 		errs.Check(payerIDRe.MatchString(in.PayerID), "payer_id", "must be 2 to 80 letters or digits (the X12 payer ID)")
 	}
-	errs.Check(slices.Contains(store.PayerTypes, in.Type), "type", "must be one of %v", store.PayerTypes)
+	errs.Check(slices.Contains(PayerTypes, in.Type), "type", "must be one of %v", PayerTypes)
 	timely := dayLimit(&errs, "timely_filing_days", in.TimelyFilingDays, DefaultTimelyFilingDays)
 	appeal := dayLimit(&errs, "appeal_window_days", in.AppealWindowDays, DefaultAppealWindowDays)
 	ackWait := dayLimit(&errs, "ack_wait_days", in.AckWaitDays, DefaultAckWaitDays)
@@ -72,9 +72,9 @@ func (s *Service) CreatePayer(ctx context.Context, in NewPayer, actor audit.Acto
 	}
 	in.Address.check(&errs, false)
 	if len(errs) > 0 {
-		return store.Payer{}, errs
+		return Payer{}, errs
 	}
-	p := store.Payer{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), PayerID: in.PayerID, Type: in.Type,
+	p := Payer{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), PayerID: in.PayerID, Type: in.Type,
 		TimelyFilingDays: timely, AppealWindowDays: appeal, AckWaitDays: ackWait, PaymentWaitDays: payWait, Address1: in.Address1, Address2: in.Address2,
 		City: in.City, State: in.State, Zip: in.Zip, Phone: in.Phone, CreatedAt: now()}
 	err := s.create(ctx, &p, actor, "payer", p.ID)
@@ -118,20 +118,26 @@ var Relationships = []string{"self", "spouse", "child", "other"}
 
 // AddCoverage attaches an insurance coverage to a case that is not private pay. A
 // case has at most one active coverage per priority.
-func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage, actor audit.Actor) (store.Coverage, error) {
-	var cs store.Case
+func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage, actor audit.Actor) (Coverage, error) {
+	var cs cases.Case
 	if err := s.Get(ctx, &cs, caseID); err != nil {
-		return store.Coverage{}, err
+		return Coverage{}, err
 	}
 	var errs validate.Errors
-	if cs.Kind == store.KindPrivate {
+	if !cs.Kind.TakesCoverages() {
+		var kinds []string
+		for _, k := range cases.Kinds {
+			if k.TakesCoverages() {
+				kinds = append(kinds, string(k))
+			}
+		}
 		errs.Add("case_id", "is a private-pay case; add coverages to an insurance-type case (%s)",
-			strings.Join(store.CaseKinds[1:], ", "))
+			strings.Join(kinds, ", "))
 	}
-	if errs.Required("payer_id", in.PayerID) && !s.exists(ctx, &store.Payer{}, in.PayerID) {
+	if errs.Required("payer_id", in.PayerID) && !s.exists(ctx, &Payer{}, in.PayerID) {
 		errs.Add("payer_id", "no such payer")
 	}
-	errs.Check(slices.Contains(store.CoveragePriorities, in.Priority), "priority", "must be one of %v", store.CoveragePriorities)
+	errs.Check(slices.Contains(CoveragePriorities, in.Priority), "priority", "must be one of %v", CoveragePriorities)
 	in.MemberID = strings.TrimSpace(in.MemberID)
 	if errs.Required("member_id", in.MemberID) {
 		errs.Check(memberIDRe.MatchString(in.MemberID), "member_id", "must be 2 to 80 letters, digits or dashes")
@@ -194,15 +200,15 @@ func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage
 		}
 	}
 	if len(errs) > 0 {
-		return store.Coverage{}, errs
+		return Coverage{}, errs
 	}
-	cv := store.Coverage{ID: uuid.NewString(), CaseID: cs.ID, PayerID: in.PayerID, Priority: in.Priority,
+	cv := Coverage{ID: uuid.NewString(), CaseID: cs.ID, PayerID: in.PayerID, Priority: in.Priority,
 		MemberID: in.MemberID, GroupNumber: in.GroupNumber, Relationship: in.Relationship,
 		SubscriberFirstName: strings.TrimSpace(in.SubscriberFirstName), SubscriberLastName: strings.TrimSpace(in.SubscriberLastName),
 		SubscriberDateOfBirth: dob, SubscriberSex: in.SubscriberSex,
 		SubscriberAddress1: addr.Address1, SubscriberAddress2: addr.Address2, SubscriberCity: addr.City,
 		SubscriberState: addr.State, SubscriberZip: addr.Zip,
-		EffectiveFrom: from, EffectiveTo: to, Status: store.CoverageActive, CreatedAt: now()}
+		EffectiveFrom: from, EffectiveTo: to, Status: CoverageActive, CreatedAt: now()}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&cv).Error; err != nil {
 			if db.IsUniqueViolation(err) {
@@ -219,8 +225,8 @@ func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage
 
 // ListCoverages returns a case's coverages: by priority (primary, secondary,
 // tertiary), active before inactive, newest first.
-func (s *Service) ListCoverages(ctx context.Context, caseID string) ([]store.Coverage, error) {
-	out := []store.Coverage{}
+func (s *Service) ListCoverages(ctx context.Context, caseID string) ([]Coverage, error) {
+	out := []Coverage{}
 	if uuid.Validate(caseID) != nil {
 		return out, nil
 	}
@@ -232,14 +238,14 @@ func (s *Service) ListCoverages(ctx context.Context, caseID string) ([]store.Cov
 
 // DeactivateCoverage marks a case's coverage inactive. Deactivating an inactive
 // coverage returns it unchanged.
-func (s *Service) DeactivateCoverage(ctx context.Context, caseID, coverageID string, actor audit.Actor) (store.Coverage, error) {
-	var cv store.Coverage
+func (s *Service) DeactivateCoverage(ctx context.Context, caseID, coverageID string, actor audit.Actor) (Coverage, error) {
+	var cv Coverage
 	if uuid.Validate(caseID) != nil || uuid.Validate(coverageID) != nil {
 		return cv, ErrNotFound
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Coverage{}).Where("id = ? AND case_id = ? AND status = ?", coverageID, caseID, store.CoverageActive).
-			Update("status", store.CoverageInactive)
+		res := tx.Model(&Coverage{}).Where("id = ? AND case_id = ? AND status = ?", coverageID, caseID, CoverageActive).
+			Update("status", CoverageInactive)
 		if res.Error != nil {
 			return fmt.Errorf("deactivate coverage: %w", res.Error)
 		}

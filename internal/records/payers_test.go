@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -42,13 +42,13 @@ func newEnv(t *testing.T) env {
 	return env{rs: rs, patient: p.ID}
 }
 
-func (e env) newCase(t *testing.T, kind string) string {
-	cs, err := e.rs.CreateCase(context.Background(), records.NewCase{PatientID: e.patient, Kind: kind}, audit.System)
+func (e env) newCase(t *testing.T, kind cases.Kind) string {
+	cs, err := (&cases.Service{DB: e.rs.DB}).Create(context.Background(), cases.New{PatientID: e.patient, Kind: kind}, audit.System)
 	require.NoError(t, err)
 	return cs.ID
 }
 
-func (e env) newPayer(t *testing.T, payerID string) store.Payer {
+func (e env) newPayer(t *testing.T, payerID string) records.Payer {
 	p, err := e.rs.CreatePayer(context.Background(), records.NewPayer{Name: "Acme Health", PayerID: payerID, Type: "commercial"}, audit.System)
 	require.NoError(t, err)
 	return p
@@ -62,7 +62,7 @@ func TestCreatePayer(t *testing.T) {
 	assert.Equal(t, "ACME1", p.PayerID, "payer IDs are stored upper-case")
 	assert.Equal(t, records.DefaultTimelyFilingDays, p.TimelyFilingDays)
 	assert.Equal(t, records.DefaultAppealWindowDays, p.AppealWindowDays)
-	var got store.Payer
+	var got records.Payer
 	require.NoError(t, e.rs.Get(ctx, &got, p.ID))
 	assert.Equal(t, "Acme Health", got.Name)
 
@@ -77,7 +77,7 @@ func TestCreatePayer(t *testing.T) {
 	_, err = e.rs.CreatePayer(ctx, records.NewPayer{Name: "Other", PayerID: "ACME1", Type: "other"}, audit.System)
 	assert.Equal(t, []string{"payer_id"}, fields(t, err))
 
-	cases := []struct {
+	tests := []struct {
 		name string
 		in   records.NewPayer
 		want []string
@@ -89,24 +89,24 @@ func TestCreatePayer(t *testing.T) {
 		{"address", records.NewPayer{Name: "X", PayerID: "AB12", Type: "auto", Phone: "call me",
 			Address: records.Address{Address1: "1 A St", City: "C", State: "Illinois", Zip: "1"}}, []string{"phone", "state", "zip"}},
 	}
-	for _, tc := range cases {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.rs.CreatePayer(ctx, tc.in, audit.System)
 			assert.ElementsMatch(t, tc.want, fields(t, err))
 		})
 	}
 	var n int64
-	require.NoError(t, e.rs.DB.Model(&store.Payer{}).Count(&n).Error)
+	require.NoError(t, e.rs.DB.Model(&records.Payer{}).Count(&n).Error)
 	assert.EqualValues(t, 2, n, "rejected payers write nothing")
 }
 
 func TestCoverageValidation(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	caseID := e.newCase(t, store.KindInsurance)
+	caseID := e.newCase(t, cases.Insurance)
 	payer := e.newPayer(t, "ACME1")
 
-	cases := []struct {
+	tests := []struct {
 		name string
 		in   records.NewCoverage
 		want []string
@@ -125,7 +125,7 @@ func TestCoverageValidation(t *testing.T) {
 		{"dates out of order", records.NewCoverage{PayerID: payer.ID, Priority: "primary", MemberID: "M-1",
 			EffectiveFrom: "2026-06-01", EffectiveTo: "2026-05-31"}, []string{"effective_to"}},
 	}
-	for _, tc := range cases {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.rs.AddCoverage(ctx, caseID, tc.in, audit.System)
 			assert.ElementsMatch(t, tc.want, fields(t, err))
@@ -133,7 +133,7 @@ func TestCoverageValidation(t *testing.T) {
 	}
 
 	// A coverage on a private-pay case is refused on case_id.
-	private := e.newCase(t, store.KindPrivate)
+	private := e.newCase(t, cases.Private)
 	_, err := e.rs.AddCoverage(ctx, private, records.NewCoverage{PayerID: payer.ID, Priority: "primary", MemberID: "M-1",
 		EffectiveFrom: "2026-01-01"}, audit.System)
 	assert.Equal(t, []string{"case_id"}, fields(t, err))
@@ -144,14 +144,14 @@ func TestCoverageValidation(t *testing.T) {
 	assert.ErrorIs(t, err, records.ErrNotFound)
 
 	var n int64
-	require.NoError(t, e.rs.DB.Model(&store.Coverage{}).Count(&n).Error)
+	require.NoError(t, e.rs.DB.Model(&records.Coverage{}).Count(&n).Error)
 	assert.Zero(t, n, "rejected coverages write nothing")
 }
 
 func TestCoverageOneActivePerPriority(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	caseID := e.newCase(t, store.KindInsurance)
+	caseID := e.newCase(t, cases.Insurance)
 	acme := e.newPayer(t, "ACME1")
 	other := e.newPayer(t, "OTHER2")
 
@@ -160,7 +160,7 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "self", primary.Relationship)
 	assert.Equal(t, "U", primary.SubscriberSex)
-	assert.Equal(t, store.CoverageActive, primary.Status)
+	assert.Equal(t, records.CoverageActive, primary.Status)
 	require.NotNil(t, primary.EffectiveTo)
 
 	// A dependent's coverage with the subscriber named.
@@ -178,17 +178,17 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	assert.Contains(t, err.Error(), "active primary coverage")
 
 	// Another case may have its own primary.
-	_, err = e.rs.AddCoverage(ctx, e.newCase(t, store.KindWorkersComp), records.NewCoverage{PayerID: acme.ID, Priority: "primary",
+	_, err = e.rs.AddCoverage(ctx, e.newCase(t, cases.WorkersComp), records.NewCoverage{PayerID: acme.ID, Priority: "primary",
 		MemberID: "WC-1", EffectiveFrom: "2026-01-01"}, audit.System)
 	require.NoError(t, err)
 
 	// Deactivate (idempotent), then a new primary is accepted.
 	d1, err := e.rs.DeactivateCoverage(ctx, caseID, primary.ID, audit.System)
 	require.NoError(t, err)
-	assert.Equal(t, store.CoverageInactive, d1.Status)
+	assert.Equal(t, records.CoverageInactive, d1.Status)
 	d2, err := e.rs.DeactivateCoverage(ctx, caseID, primary.ID, audit.System)
 	require.NoError(t, err)
-	assert.Equal(t, store.CoverageInactive, d2.Status)
+	assert.Equal(t, records.CoverageInactive, d2.Status)
 	replacement, err := e.rs.AddCoverage(ctx, caseID, records.NewCoverage{PayerID: other.ID, Priority: "primary", MemberID: "NEW-1",
 		EffectiveFrom: "2026-02-01"}, audit.System)
 	require.NoError(t, err)
@@ -196,7 +196,7 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	// Unknown coverage, or one from another case, is not found.
 	_, err = e.rs.DeactivateCoverage(ctx, caseID, uuid.NewString(), audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)
-	_, err = e.rs.DeactivateCoverage(ctx, e.newCase(t, store.KindInsurance), replacement.ID, audit.System)
+	_, err = e.rs.DeactivateCoverage(ctx, e.newCase(t, cases.Insurance), replacement.ID, audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)
 	_, err = e.rs.DeactivateCoverage(ctx, caseID, "not-a-uuid", audit.System)
 	assert.ErrorIs(t, err, records.ErrNotFound)
@@ -206,11 +206,11 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 3)
 	assert.Equal(t, []string{replacement.ID, primary.ID, secondary.ID}, []string{list[0].ID, list[1].ID, list[2].ID})
-	assert.Equal(t, store.CoverageActive, list[0].Status)
-	assert.Equal(t, store.CoverageInactive, list[1].Status)
+	assert.Equal(t, records.CoverageActive, list[0].Status)
+	assert.Equal(t, records.CoverageInactive, list[1].Status)
 
 	// Audit rows: one per write, ids only, no member IDs or subscriber names.
-	var audits []store.AuditEntry
+	var audits []audit.Entry
 	require.NoError(t, e.rs.DB.Where("entity_type = ?", "coverage").Order("id").Find(&audits).Error)
 	actions := map[string]int{}
 	for _, a := range audits {
@@ -222,7 +222,7 @@ func TestCoverageOneActivePerPriority(t *testing.T) {
 	assert.Equal(t, 4, actions["coverage.create"])
 	assert.Equal(t, 1, actions["coverage.deactivate"], "deactivating twice records once")
 	var payerAudits int64
-	require.NoError(t, e.rs.DB.Model(&store.AuditEntry{}).Where("action = ?", "payer.create").Count(&payerAudits).Error)
+	require.NoError(t, e.rs.DB.Model(&audit.Entry{}).Where("action = ?", "payer.create").Count(&payerAudits).Error)
 	assert.EqualValues(t, 2, payerAudits)
 }
 
@@ -234,7 +234,7 @@ func TestLocationAndProviderTaxIDs(t *testing.T) {
 	l, err := e.rs.CreateLocation(ctx, records.NewLocation{Name: "Main", TaxID: "12-3456789", Taxonomy: "261QM1300X", Address: addr}, audit.System)
 	require.NoError(t, err)
 	assert.Equal(t, "123456789", l.TaxID, "stored as 9 digits")
-	var got store.Location
+	var got records.Location
 	require.NoError(t, e.rs.Get(ctx, &got, l.ID))
 	assert.Equal(t, "123456789", got.TaxID)
 	assert.Equal(t, "261QM1300X", got.Taxonomy)
@@ -244,7 +244,7 @@ func TestLocationAndProviderTaxIDs(t *testing.T) {
 
 	p, err := e.rs.CreateProvider(ctx, records.NewProvider{FirstName: "Ada", LastName: "Lovelace", NPI: "1234567893", TaxID: "987654321"}, audit.System)
 	require.NoError(t, err)
-	var gp store.Provider
+	var gp records.Provider
 	require.NoError(t, e.rs.Get(ctx, &gp, p.ID))
 	assert.Equal(t, "987654321", gp.TaxID)
 	_, err = e.rs.CreateProvider(ctx, records.NewProvider{FirstName: "A", LastName: "B", NPI: "1234567893", TaxID: "98-76543210"}, audit.System)

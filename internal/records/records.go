@@ -1,7 +1,7 @@
 // Package records manages the reference data and registrations around cases:
-// locations, providers, fee schedules, patients and the cases themselves. Each
-// create validates the whole input, then writes the row and its audit entry in
-// one transaction.
+// locations, providers, fee schedules, patients, payers and coverages (the cases
+// themselves live in package cases). Each create validates the whole input, then
+// writes the row and its audit entry in one transaction.
 package records
 
 import (
@@ -17,19 +17,19 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/db"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
 // ErrNotFound is returned for an unknown record.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrDuplicate is returned when a unique field (NPI, name) is already taken.
-var ErrDuplicate = errors.New("already exists")
+var ErrDuplicate = apperr.New(apperr.Conflict, "already exists")
 
 // Service reads and writes records.
 type Service struct {
@@ -74,7 +74,7 @@ type NewLocation struct {
 }
 
 // CreateLocation adds a place of service.
-func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audit.Actor) (store.Location, error) {
+func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audit.Actor) (Location, error) {
 	var errs validate.Errors
 	errs.Required("name", in.Name)
 	if in.NPI != nil {
@@ -87,9 +87,9 @@ func (s *Service) CreateLocation(ctx context.Context, in NewLocation, actor audi
 	}
 	in.Address.check(&errs, true)
 	if len(errs) > 0 {
-		return store.Location{}, errs
+		return Location{}, errs
 	}
-	l := store.Location{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), NPI: in.NPI, Phone: in.Phone,
+	l := Location{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), NPI: in.NPI, Phone: in.Phone,
 		Address1: in.Address1, Address2: in.Address2, City: in.City, State: in.State, Zip: in.Zip,
 		TaxID: in.TaxID, Taxonomy: in.Taxonomy, CreatedAt: now()}
 	return l, s.create(ctx, &l, actor, "location", l.ID)
@@ -122,7 +122,7 @@ func checkTaxID(errs *validate.Errors, id *string) {
 }
 
 // CreateProvider adds a rendering provider.
-func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audit.Actor) (store.Provider, error) {
+func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audit.Actor) (Provider, error) {
 	var errs validate.Errors
 	errs.Required("first_name", in.FirstName)
 	errs.Required("last_name", in.LastName)
@@ -134,9 +134,9 @@ func (s *Service) CreateProvider(ctx context.Context, in NewProvider, actor audi
 	}
 	checkTaxID(&errs, &in.TaxID)
 	if len(errs) > 0 {
-		return store.Provider{}, errs
+		return Provider{}, errs
 	}
-	p := store.Provider{ID: uuid.NewString(), FirstName: in.FirstName, LastName: in.LastName,
+	p := Provider{ID: uuid.NewString(), FirstName: in.FirstName, LastName: in.LastName,
 		Credential: in.Credential, NPI: in.NPI, Taxonomy: in.Taxonomy, TaxID: in.TaxID, CreatedAt: now()}
 	err := s.create(ctx, &p, actor, "provider", p.ID)
 	if errors.Is(err, ErrDuplicate) {
@@ -161,7 +161,7 @@ type NewFeeItem struct {
 
 // CreateFeeSchedule adds a fee schedule with its prices. Making it the default
 // clears the flag on the previous default in the same transaction.
-func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, actor audit.Actor) (store.FeeSchedule, error) {
+func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, actor audit.Actor) (billing.FeeSchedule, error) {
 	var errs validate.Errors
 	errs.Required("name", in.Name)
 	errs.Check(len(in.Items) > 0, "items", "at least one price is required")
@@ -180,16 +180,16 @@ func (s *Service) CreateFeeSchedule(ctx context.Context, in NewFeeSchedule, acto
 		billing.ValidateMoney(&errs, f+"price", it.Price, true)
 	}
 	if len(errs) > 0 {
-		return store.FeeSchedule{}, errs
+		return billing.FeeSchedule{}, errs
 	}
-	fs := store.FeeSchedule{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), IsDefault: in.IsDefault, CreatedAt: now()}
+	fs := billing.FeeSchedule{ID: uuid.NewString(), Name: strings.TrimSpace(in.Name), IsDefault: in.IsDefault, CreatedAt: now()}
 	for _, it := range in.Items {
-		fs.Items = append(fs.Items, store.FeeScheduleItem{FeeScheduleID: fs.ID, ProcedureCode: it.ProcedureCode,
+		fs.Items = append(fs.Items, billing.FeeScheduleItem{FeeScheduleID: fs.ID, ProcedureCode: it.ProcedureCode,
 			Description: it.Description, Price: it.Price})
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if fs.IsDefault {
-			if err := tx.Model(&store.FeeSchedule{}).Where("is_default").Update("is_default", false).Error; err != nil {
+			if err := tx.Model(&billing.FeeSchedule{}).Where("is_default").Update("is_default", false).Error; err != nil {
 				return err
 			}
 		}
@@ -219,7 +219,7 @@ type NewPatient struct {
 var phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,20}$`)
 
 // CreatePatient registers a person once.
-func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.Actor) (store.Patient, error) {
+func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.Actor) (Patient, error) {
 	var errs validate.Errors
 	errs.Required("first_name", in.FirstName)
 	errs.Required("last_name", in.LastName)
@@ -249,48 +249,12 @@ func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.
 	}
 	in.Address.check(&errs, false)
 	if len(errs) > 0 {
-		return store.Patient{}, errs
+		return Patient{}, errs
 	}
-	p := store.Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+	p := Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
 		DateOfBirth: dob, Sex: in.Sex, Email: in.Email, Phone: in.Phone, Address1: in.Address1, Address2: in.Address2,
 		City: in.City, State: in.State, Zip: in.Zip, CreatedAt: now(), UpdatedAt: now()}
 	return p, s.create(ctx, &p, actor, "patient", p.ID)
-}
-
-// NewCase is the input to CreateCase.
-type NewCase struct {
-	PatientID     string  `json:"patient_id"`
-	Kind          string  `json:"kind"`
-	Title         string  `json:"title"`
-	FeeScheduleID *string `json:"fee_schedule_id"`
-}
-
-// CreateCase opens a case for a patient. A patient may have several open cases.
-func (s *Service) CreateCase(ctx context.Context, in NewCase, actor audit.Actor) (store.Case, error) {
-	var errs validate.Errors
-	if errs.Required("patient_id", in.PatientID) && !s.exists(ctx, &store.Patient{}, in.PatientID) {
-		errs.Add("patient_id", "no such patient")
-	}
-	ok := false
-	for _, k := range store.CaseKinds {
-		ok = ok || k == in.Kind
-	}
-	errs.Check(ok, "kind", "must be one of %v", store.CaseKinds)
-	if in.FeeScheduleID != nil && !s.exists(ctx, &store.FeeSchedule{}, *in.FeeScheduleID) {
-		errs.Add("fee_schedule_id", "no such fee schedule")
-	}
-	if len(errs) > 0 {
-		return store.Case{}, errs
-	}
-	c := store.Case{ID: uuid.NewString(), PatientID: in.PatientID, Kind: in.Kind, Title: in.Title,
-		Status: "open", Stage: "open", FeeScheduleID: in.FeeScheduleID, OpenedAt: now(), UpdatedAt: now()}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&c).Error; err != nil {
-			return fmt.Errorf("create case: %w", err)
-		}
-		return audit.Record(tx, actor, "case.create", "case", c.ID, map[string]any{"patient_id": c.PatientID, "kind": c.Kind})
-	})
-	return c, err
 }
 
 // Exists reports whether a row of model's table has id (false for malformed ids).
@@ -299,14 +263,7 @@ func (s *Service) Exists(ctx context.Context, model any, id string) bool {
 }
 
 func (s *Service) exists(ctx context.Context, model any, id string) bool {
-	if uuid.Validate(id) != nil {
-		return false
-	}
-	var n int64
-	if err := s.DB.WithContext(ctx).Model(model).Where("id = ?", id).Count(&n).Error; err != nil {
-		return false
-	}
-	return n > 0
+	return db.Exists(s.DB.WithContext(ctx).Model(model), id)
 }
 
 // Get loads one row by id into dst, returning ErrNotFound when absent.

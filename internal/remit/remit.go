@@ -22,8 +22,9 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -154,7 +155,7 @@ type remittanceClaimRow struct {
 	Contractual           decimal.Decimal
 	PatientResponsibility decimal.Decimal
 	PayerClaimNumber      string
-	Detail                store.JSON
+	Detail                db.JSON
 }
 
 func (remittanceClaimRow) TableName() string { return "remittance_claims" }
@@ -249,7 +250,7 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, 
 		PayerClaimNumber: cp.PayerClaimControlNumber, Detail: detail}
 	cr.RemittanceClaimID = rc.ID
 
-	var cl store.Claim
+	var cl claims.Claim
 	found := tx.Raw(`SELECT * FROM claims WHERE patient_control_number = ? FOR UPDATE`, cp.PatientControlNumber).Scan(&cl)
 	if found.Error != nil {
 		return cr, found.Error
@@ -279,7 +280,7 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, 
 		return cr, err
 	}
 	held := false
-	if cl.Priority == store.PriorityPrimary {
+	if cl.Priority == records.PriorityPrimary {
 		if _, held, err = claims.SecondaryCoverage(tx, cl); err != nil {
 			return cr, err
 		}
@@ -310,7 +311,7 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, 
 	if cp.PayerClaimControlNumber != "" {
 		updates["payer_claim_number"] = cp.PayerClaimControlNumber
 	}
-	if err := tx.Model(&store.Claim{}).Where("id = ?", cl.ID).Updates(updates).Error; err != nil {
+	if err := tx.Model(&claims.Claim{}).Where("id = ?", cl.ID).Updates(updates).Error; err != nil {
 		return cr, err
 	}
 	return cr, (&claims.Service{DB: tx}).Transition(tx.Statement.Context, cl.ID, stage, claims.Cause835, map[string]any{

@@ -16,13 +16,13 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/remit"
-	"github.com/clinicflow/rcm/internal/store"
 	"github.com/clinicflow/rcm/internal/x12"
 )
 
@@ -71,7 +71,7 @@ func newWorld(t *testing.T) *world {
 // building, 837P rendering and the simulator, and returns the claim and its 835.
 func (w *world) claim(t *testing.T, memberID string) (claims.Built, []byte) {
 	ctx := context.Background()
-	cs, err := w.records.CreateCase(ctx, records.NewCase{PatientID: w.patient, Kind: "insurance"}, audit.System)
+	cs, err := (&cases.Service{DB: w.records.DB}).Create(ctx, cases.New{PatientID: w.patient, Kind: "insurance"}, audit.System)
 	require.NoError(t, err)
 	_, err = w.records.AddCoverage(ctx, cs.ID, records.NewCoverage{PayerID: w.payer, Priority: "primary",
 		MemberID: memberID, EffectiveFrom: "2026-01-01"}, audit.System)
@@ -112,8 +112,8 @@ func (w *world) balances(t *testing.T, caseID string) ledger.Balances {
 	return b
 }
 
-func (w *world) claimRow(t *testing.T, id string) store.Claim {
-	var c store.Claim
+func (w *world) claimRow(t *testing.T, id string) claims.Claim {
+	var c claims.Claim
 	require.NoError(t, w.db.Where("id = ?", id).First(&c).Error)
 	return c
 }

@@ -5,7 +5,6 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,8 +12,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/store"
+	"github.com/clinicflow/rcm/internal/db"
 )
 
 // Queues. Each is a team's work list; claim queues hold tasks about one claim.
@@ -43,10 +43,10 @@ const (
 )
 
 // ErrNotFound is returned for an unknown task.
-var ErrNotFound = errors.New("task not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "task not found")
 
 // ErrNotClaimable is returned when a task is already done or owned by someone else.
-var ErrNotClaimable = errors.New("task is not open for this user")
+var ErrNotClaimable = apperr.New(apperr.Conflict, "task is not open for this user")
 
 // NewTask describes a task to raise.
 type NewTask struct {
@@ -60,6 +60,16 @@ type NewTask struct {
 	Details     map[string]any `json:"details,omitempty"`
 	Priority    int            `json:"priority"`
 	DueAt       *time.Time     `json:"due_at,omitempty"`
+	// AnsweredBy is the workflow waiting on the task and the update that answers
+	// it; zero when nobody waits (the task is closed by hand).
+	AnsweredBy Answer `json:"answered_by,omitzero"`
+}
+
+// Answer names who answers a task: the workflow that waits on it and the update
+// that answers it.
+type Answer struct {
+	WorkflowID string `json:"workflow_id"`
+	Update     string `json:"update"`
 }
 
 // Service reads and writes tasks.
@@ -76,15 +86,16 @@ func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 	}
 	var id string
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row := store.Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: store.TaskOpen,
+		row := Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: StatusOpen,
 			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID), ClaimID: ptr(t.ClaimID),
-			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC()}
+			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC(),
+			WorkflowID: t.AnsweredBy.WorkflowID, UpdateName: t.AnsweredBy.Update}
 		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&row)
 		if res.Error != nil {
 			return fmt.Errorf("create task %s: %w", t.BusinessKey, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return tx.Model(&store.Task{}).Where("business_key = ?", t.BusinessKey).Pluck("id", &id).Error
+			return tx.Model(&Task{}).Where("business_key = ?", t.BusinessKey).Pluck("id", &id).Error
 		}
 		id = row.ID
 		return audit.Record(tx, audit.System, "task.create", "task", row.ID,
@@ -110,12 +121,12 @@ func (s *Service) ResolveClaim(ctx context.Context, claimID, resolution string, 
 func (s *Service) resolveWhere(ctx context.Context, where string, arg any, resolution string, actor audit.Actor) (int, error) {
 	var ids []string
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Task{}).Where(where, arg).Where("status IN ?",
-			[]string{store.TaskOpen, store.TaskClaimed}).Order("created_at, id").Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+		if err := tx.Model(&Task{}).Where(where, arg).Where("status IN ?",
+			[]string{StatusOpen, StatusClaimed}).Order("created_at, id").Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
-		if err := tx.Model(&store.Task{}).Where("id IN ?", ids).Updates(map[string]any{
-			"status": store.TaskDone, "completed_at": time.Now().UTC(), "resolution": resolution}).Error; err != nil {
+		if err := tx.Model(&Task{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": StatusDone, "completed_at": time.Now().UTC(), "resolution": resolution}).Error; err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -141,8 +152,8 @@ type Filter struct {
 }
 
 // List returns tasks, highest priority and oldest first.
-func (s *Service) List(ctx context.Context, f Filter) ([]store.Task, error) {
-	q := s.DB.WithContext(ctx).Model(&store.Task{})
+func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
+	q := s.DB.WithContext(ctx).Model(&Task{})
 	if f.Queue != "" {
 		q = q.Where("queue = ?", f.Queue)
 	}
@@ -155,18 +166,15 @@ func (s *Service) List(ctx context.Context, f Filter) ([]store.Task, error) {
 	if f.ClaimID != "" {
 		q = q.Where("claim_id = ?", f.ClaimID)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	var out []store.Task
-	err := q.Order("priority DESC, created_at, id").Limit(f.Limit).Find(&out).Error
+	var out []Task
+	err := q.Order("priority DESC, created_at, id").Limit(db.Page(f.Limit)).Find(&out).Error
 	return out, err
 }
 
 // ClaimNext assigns the highest-priority open task in queue to userID. Concurrent
 // callers never get the same task. It returns ErrNotFound when the queue is empty.
-func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor) (store.Task, error) {
-	var t store.Task
+func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor) (Task, error) {
+	var t Task
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Raw(`SELECT * FROM tasks WHERE queue = ? AND status = 'open'
 			ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, queue).Scan(&t)
@@ -177,11 +185,11 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 			return ErrNotFound
 		}
 		now := time.Now().UTC()
-		if err := tx.Model(&store.Task{}).Where("id = ?", t.ID).Updates(map[string]any{
-			"status": store.TaskClaimed, "assignee_id": actor.UserID, "claimed_at": now}).Error; err != nil {
+		if err := tx.Model(&Task{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"status": StatusClaimed, "assignee_id": actor.UserID, "claimed_at": now}).Error; err != nil {
 			return err
 		}
-		t.Status, t.AssigneeID, t.ClaimedAt = store.TaskClaimed, &actor.UserID, &now
+		t.Status, t.AssigneeID, t.ClaimedAt = StatusClaimed, &actor.UserID, &now
 		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
 	})
 	return t, err
@@ -189,8 +197,8 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 
 // Complete marks a task done with a resolution. Only an open task or one claimed by
 // the actor can be completed.
-func (s *Service) Complete(ctx context.Context, id, resolution string, actor audit.Actor) (store.Task, error) {
-	var t store.Task
+func (s *Service) Complete(ctx context.Context, id, resolution string, actor audit.Actor) (Task, error) {
+	var t Task
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? FOR UPDATE`, id).Scan(&t)
 		if res.Error != nil {
@@ -199,20 +207,51 @@ func (s *Service) Complete(ctx context.Context, id, resolution string, actor aud
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		if t.Status == store.TaskDone || t.Status == store.TaskCancelled ||
-			(t.Status == store.TaskClaimed && (t.AssigneeID == nil || *t.AssigneeID != actor.UserID)) {
+		if !t.OpenFor(actor.UserID) {
 			return ErrNotClaimable
 		}
 		now := time.Now().UTC()
-		if err := tx.Model(&store.Task{}).Where("id = ?", id).Updates(map[string]any{
-			"status": store.TaskDone, "completed_at": now, "resolution": resolution}).Error; err != nil {
+		if err := tx.Model(&Task{}).Where("id = ?", id).Updates(map[string]any{
+			"status": StatusDone, "completed_at": now, "resolution": resolution}).Error; err != nil {
 			return err
 		}
-		t.Status, t.CompletedAt, t.Resolution = store.TaskDone, &now, resolution
+		t.Status, t.CompletedAt, t.Resolution = StatusDone, &now, resolution
 		return audit.Record(tx, actor, "task.complete", "task", id, nil)
 	})
 	return t, err
 }
+
+// Get reads one task; ErrNotFound when there is none.
+func (s *Service) Get(ctx context.Context, id string) (Task, error) {
+	var t Task
+	if uuid.Validate(id) != nil {
+		return t, ErrNotFound
+	}
+	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&t)
+	switch {
+	case res.Error != nil:
+		return t, fmt.Errorf("read task %s: %w", id, res.Error)
+	case res.RowsAffected == 0:
+		return t, ErrNotFound
+	}
+	return t, nil
+}
+
+// OpenFor reports whether the user may complete the task: it is open, or claimed
+// by that user.
+func (t Task) OpenFor(userID string) bool {
+	switch t.Status {
+	case StatusOpen:
+		return true
+	case StatusClaimed:
+		return t.AssigneeID != nil && *t.AssigneeID == userID
+	}
+	return false
+}
+
+// Answered reports whether a workflow waits on the task: it is answered by
+// sending its update to that workflow, not closed by hand.
+func (t Task) Answered() bool { return t.WorkflowID != "" && t.UpdateName != "" }
 
 func ptr(s string) *string {
 	if s == "" {

@@ -18,7 +18,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/clinicflow/rcm/internal/codec"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Dial connects to the frontend at hostPort, retrying for up to a minute while a
@@ -50,7 +50,7 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return fmt.Errorf("list search attributes: %w", err)
 	}
 	req := &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: map[string]enums.IndexedValueType{}}
-	for name, typ := range workflows.SearchAttributes {
+	for name, typ := range contract.SearchAttributes {
 		if _, ok := have.GetCustomAttributes()[name]; !ok {
 			req.SearchAttributes[name] = typ
 		}

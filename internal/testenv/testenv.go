@@ -34,7 +34,7 @@ import (
 	"github.com/clinicflow/rcm/internal/tclient"
 	"github.com/clinicflow/rcm/internal/testkey"
 	"github.com/clinicflow/rcm/worker"
-	"github.com/clinicflow/rcm/workflows"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Env is a running system under test.
@@ -86,7 +86,7 @@ func New(t testing.TB, o Options) *Env {
 	sim := clearinghouse.NewSimulator(o.Simulator)
 	acts := activities.New(g, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
 		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
-	ts.NewWorker(workflows.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) })
+	ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) })
 	if o.PollInterval > 0 {
 		if err := worker.EnsurePoller(ctx, c, o.PollInterval); err != nil {
 			t.Fatalf("testenv: %v", err)

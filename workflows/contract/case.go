@@ -1,8 +1,10 @@
-// Package workflows holds the durable processes of the revenue cycle. Each file is
-// one workflow; this file is the contract the API and worker share with them: task
-// queue, update and query names, inputs, results and ids. Workflows never touch the
-// database or the network: activities do.
-package workflows
+// Package contract is what the API, the activities and the worker share with the
+// workflows: task queue, workflow names and ids, update, signal and query names,
+// inputs, payloads, results and error type names. It is a leaf: it imports neither
+// the workflows nor the activities, so the API can talk to a workflow without
+// importing either. Every name and JSON field here is recorded in workflow
+// histories: renaming one breaks running workflows and the replay tests.
+package contract
 
 import (
 	"time"
@@ -11,12 +13,22 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/cases"
 )
 
 // TaskQueue is the task queue every workflow and activity of the product runs on.
 const TaskQueue = "rcm"
+
+// Workflow type names, as the worker registers them (the workflow functions'
+// names). Callers that must not import the workflows package start workflows by
+// these names.
+const (
+	CaseWorkflowName    = "CaseWorkflow"
+	ClaimWorkflowName   = "ClaimWorkflow"
+	InboundWorkflowName = "InboundWorkflow"
+	PollerWorkflowName  = "PollerWorkflow"
+)
 
 // Update and query names of the case workflow.
 const (
@@ -32,27 +44,8 @@ const (
 	QueryCaseState     = "state"
 )
 
-// Error types carried by application errors from updates, for callers to switch
-// on. They are the activities' names, passed through unchanged.
-const (
-	ErrTypeInvalid  = activities.ErrTypeInvalid // details: []validate.FieldError
-	ErrTypeNotFound = activities.ErrTypeNotFound
-	ErrTypeConflict = activities.ErrTypeConflict
-)
-
 // CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.
 func CaseWorkflowID(caseID string) string { return "case/" + caseID }
-
-// Case stages, mirrored in the CaseStage search attribute and cases.stage.
-const (
-	StageOpen           = "open"            // no visit yet
-	StageChargeCapture  = "charge_capture"  // a visit awaits completed charges
-	StagePatientBalance = "patient_balance" // private case: the patient owes money
-	StagePaid           = "paid"            // private case: nothing owed
-	StageReadyToBill    = "ready_to_bill"   // insurance / workers' comp: charges await a claim
-	StageHeld           = "held"            // MVA / personal injury: charges held until settlement
-	StageBilled         = "billed"          // insurance: claims are with payers
-)
 
 // Search attributes the product registers. They carry no PHI.
 var (
@@ -74,7 +67,7 @@ var SearchAttributes = map[string]enums.IndexedValueType{
 type CaseInput struct {
 	CaseID              string        `json:"case_id"`
 	PatientID           string        `json:"patient_id"`
-	Kind                string        `json:"kind"`
+	Kind                cases.Kind    `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
 	// ClaimDayLength is the length of a payer's day for the case's claim
 	// workflows (24h when zero; see ClaimInput.DayLength).
@@ -88,24 +81,20 @@ type CaseInput struct {
 type CaseState struct {
 	CaseID              string        `json:"case_id"`
 	PatientID           string        `json:"patient_id"`
-	Kind                string        `json:"kind"`
+	Kind                cases.Kind    `json:"kind"`
 	MissingChargesAfter time.Duration `json:"missing_charges_after"`
 	ClaimDayLength      time.Duration `json:"claim_day_length,omitempty"`
-	Stage               string        `json:"stage"`
-	Encounters          []Encounter   `json:"encounters"`
-	Payments            []Money       `json:"payments"`
-	Adjustments         []Money       `json:"adjustments"`
+	// Stage is one of cases.Stages.
+	Stage       string      `json:"stage"`
+	Encounters  []Encounter `json:"encounters"`
+	Payments    []Money     `json:"payments"`
+	Adjustments []Money     `json:"adjustments"`
 	// Insurance is every payer posting and claim settlement the case has seen.
 	Insurance []InsuranceEvent `json:"insurance,omitempty"`
-	// ClaimTasks are the tasks raised because a completed visit could not be
+	// BillingProblems are the tasks raised because a completed visit could not be
 	// billed (no active primary coverage), by encounter id.
 	BillingProblems []BillingProblem `json:"billing_problems,omitempty"`
 }
-
-// InsuranceEvent is money a payer posted or a claim settled on the case
-// (SignalInsurance): an 835 claim payment, a write-off or a transfer of a claim's
-// balance to the patient.
-type InsuranceEvent = activities.InsuranceEvent
 
 // RetryBillingRequest is the retry-billing update's argument.
 type RetryBillingRequest struct {

@@ -1,11 +1,10 @@
-package workflows
+package contract
 
 import (
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/scrub"
@@ -66,11 +65,11 @@ type ClaimInput struct {
 
 // ClaimState is the whole durable state of a claim workflow.
 type ClaimState struct {
-	ClaimID   string                 `json:"claim_id"`
-	CaseID    string                 `json:"case_id"`
-	DayLength time.Duration          `json:"day_length"`
-	Facts     *activities.ClaimFacts `json:"facts,omitempty"`
-	Phase     string                 `json:"phase"`
+	ClaimID   string        `json:"claim_id"`
+	CaseID    string        `json:"case_id"`
+	DayLength time.Duration `json:"day_length"`
+	Facts     *ClaimFacts   `json:"facts,omitempty"`
+	Phase     string        `json:"phase"`
 	// Stage mirrors claims.Stage* as the workflow last moved it.
 	Stage string `json:"stage"`
 	// Round counts fixes; it names the tasks raised for each round.
@@ -102,12 +101,6 @@ type ClaimState struct {
 	// twice is applied once.
 	Remittances []string `json:"remittances,omitempty"`
 }
-
-// ClaimNotice is what an inbound file said about a claim (SignalClaimNotice).
-type ClaimNotice = activities.ClaimNotice
-
-// DenialInfo is a classified denial.
-type DenialInfo = activities.DenialInfo
 
 // FixRequest is the fix update's argument.
 type FixRequest struct {
@@ -143,4 +136,25 @@ type WriteOffApproval struct {
 	Approve bool        `json:"approve"`
 	Note    string      `json:"note"`
 	Actor   audit.Actor `json:"actor"`
+}
+
+// ClaimFacts are what a claim workflow needs to know about its claim and payer.
+type ClaimFacts struct {
+	Priority             string    `json:"priority"`
+	Frequency            string    `json:"frequency"`
+	PatientControlNumber string    `json:"patient_control_number"`
+	AckWaitDays          int       `json:"ack_wait_days"`
+	PaymentWaitDays      int       `json:"payment_wait_days"`
+	AppealWindowDays     int       `json:"appeal_window_days"`
+	TimelyFilingDays     int       `json:"timely_filing_days"`
+	ServiceDate          time.Time `json:"service_date"`
+}
+
+// DenialInfo is a classified denial of a claim.
+type DenialInfo struct {
+	Category        string   `json:"category"`
+	Codes           []string `json:"codes"`
+	RemarkCodes     []string `json:"remark_codes,omitempty"`
+	SuggestedAction string   `json:"suggested_action"`
+	Partial         bool     `json:"partial"`
 }

@@ -1,0 +1,45 @@
+package claims
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/x12"
+)
+
+// AppealFacts is a claim with everything its appeal letter needs.
+type AppealFacts struct {
+	Claim    Claim
+	Lines    []ClaimLine
+	Coverage records.Coverage
+	Payer    records.Payer
+	Patient  records.Patient
+	Provider records.Provider
+	Location records.Location
+	// LastPayment is the claim's latest remittance (its 835 CLP), denied or not.
+	LastPayment x12.ClaimPayment
+}
+
+// AppealFacts reads what an appeal of the claim needs; a claim without a
+// remittance has nothing to appeal (a conflict).
+func (s *Service) AppealFacts(ctx context.Context, claimID string) (AppealFacts, error) {
+	tx := s.DB.WithContext(ctx)
+	b, err := load(tx, claimID)
+	if err != nil {
+		return AppealFacts{}, fmt.Errorf("load claim %s for appeal: %w", claimID, err)
+	}
+	f := AppealFacts{Claim: b.claim, Lines: b.lines, Coverage: b.coverage, Payer: b.payer, Patient: b.patient,
+		Provider: b.provider, Location: b.location}
+	var detail []byte
+	if err := tx.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
+		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, claimID).Row().Scan(&detail); err != nil {
+		return f, apperr.Errorf(apperr.Conflict, "claim %s has no remittance to appeal", claimID)
+	}
+	if err := json.Unmarshal(detail, &f.LastPayment); err != nil {
+		return f, fmt.Errorf("read remittance of claim %s: %w", claimID, err)
+	}
+	return f, nil
+}

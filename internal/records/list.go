@@ -1,0 +1,75 @@
+package records
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/db"
+)
+
+// listOrdered reads a page of T's table (db.Page(limit) rows) in order.
+func listOrdered[T any](q *gorm.DB, order string, limit int) ([]T, error) {
+	out := []T{}
+	if err := q.Order(order).Limit(db.Page(limit)).Find(&out).Error; err != nil {
+		var zero T
+		return nil, fmt.Errorf("list %T: %w", zero, err)
+	}
+	return out, nil
+}
+
+// ListLocations lists places of service by name.
+func (s *Service) ListLocations(ctx context.Context, limit int) ([]Location, error) {
+	return listOrdered[Location](s.DB.WithContext(ctx), "name", limit)
+}
+
+// ListProviders lists rendering providers by name.
+func (s *Service) ListProviders(ctx context.Context, limit int) ([]Provider, error) {
+	return listOrdered[Provider](s.DB.WithContext(ctx), "last_name, first_name", limit)
+}
+
+// ListPayers lists payers by name.
+func (s *Service) ListPayers(ctx context.Context, limit int) ([]Payer, error) {
+	return listOrdered[Payer](s.DB.WithContext(ctx), "name, payer_id", limit)
+}
+
+// ListFeeSchedules lists fee schedules by name, each with its prices by code.
+func (s *Service) ListFeeSchedules(ctx context.Context, limit int) ([]billing.FeeSchedule, error) {
+	q := s.DB.WithContext(ctx).Preload("Items", func(db *gorm.DB) *gorm.DB { return db.Order("procedure_code") })
+	return listOrdered[billing.FeeSchedule](q, "name", limit)
+}
+
+// GetFeeSchedule reads a fee schedule with its prices by code.
+func (s *Service) GetFeeSchedule(ctx context.Context, id string) (billing.FeeSchedule, error) {
+	var fs billing.FeeSchedule
+	if err := s.Get(ctx, &fs, id); err != nil {
+		return fs, err
+	}
+	err := s.DB.WithContext(ctx).Where("fee_schedule_id = ?", fs.ID).Order("procedure_code").Find(&fs.Items).Error
+	return fs, err
+}
+
+// PatientFilter selects patients: by name prefix (of the first or last name,
+// any case) and by date of birth.
+type PatientFilter struct {
+	Name        string
+	DateOfBirth time.Time
+	Limit       int
+}
+
+// ListPatients finds patients by name and date of birth.
+func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient, error) {
+	q := s.DB.WithContext(ctx)
+	if term := strings.TrimSpace(f.Name); term != "" {
+		like := strings.ToLower(term) + "%"
+		q = q.Where("lower(last_name) LIKE ? OR lower(first_name) LIKE ?", like, like)
+	}
+	if !f.DateOfBirth.IsZero() {
+		q = q.Where("date_of_birth = ?", f.DateOfBirth.Format(time.DateOnly))
+	}
+	return listOrdered[Patient](q, "last_name, first_name, id", f.Limit)
+}

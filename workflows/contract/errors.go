@@ -1,0 +1,87 @@
+package contract
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/validate"
+)
+
+// Error type names of the non-retryable application errors that activities return
+// and updates answer with, for workflows and callers to switch on. They are
+// recorded in histories: keep the values.
+const (
+	// ErrTypeInvalid carries []validate.FieldError details naming the fields.
+	ErrTypeInvalid      = "InvalidInput"
+	ErrTypeNotFound     = "NotFound"
+	ErrTypeConflict     = "Conflict"
+	ErrTypeUnauthorized = "Unauthorized"
+	ErrTypeForbidden    = "Forbidden"
+	// ErrTypeIntegrity marks a write the database refused for its constraints; a
+	// retry cannot succeed, so it fails at once instead of holding the case.
+	ErrTypeIntegrity = "DataIntegrity"
+	// ErrTypeUnreadable marks an inbound file that does not parse; its message
+	// names the segment and position at fault.
+	ErrTypeUnreadable = "UnreadableFile"
+)
+
+// errTypes names the application error type of each error code a retry cannot
+// mend. Unavailable and Internal are absent: those errors stay retryable.
+var errTypes = map[apperr.Code]string{
+	apperr.Invalid:      ErrTypeInvalid,
+	apperr.NotFound:     ErrTypeNotFound,
+	apperr.Conflict:     ErrTypeConflict,
+	apperr.Unauthorized: ErrTypeUnauthorized,
+	apperr.Forbidden:    ErrTypeForbidden,
+}
+
+// errCodes is errTypes reversed.
+var errCodes = map[string]apperr.Code{
+	ErrTypeInvalid:      apperr.Invalid,
+	ErrTypeNotFound:     apperr.NotFound,
+	ErrTypeConflict:     apperr.Conflict,
+	ErrTypeUnauthorized: apperr.Unauthorized,
+	ErrTypeForbidden:    apperr.Forbidden,
+}
+
+// ApplicationError is how an activity or an update handler fails with err: a
+// coded error a retry cannot mend becomes a non-retryable application error
+// whose type is its code's name (Invalid carries its field errors as details);
+// anything else (unavailable, internal, nil) is returned as it is and retried.
+func ApplicationError(err error) error {
+	code := apperr.CodeOf(err)
+	typ, ok := errTypes[code]
+	if !ok {
+		return err
+	}
+	if code != apperr.Invalid {
+		return temporal.NewNonRetryableApplicationError(err.Error(), typ, nil)
+	}
+	msg := err.Error()
+	var fe validate.Errors
+	if errors.As(err, &fe) {
+		msg = fe.Error()
+	}
+	return temporal.NewNonRetryableApplicationError(msg, typ, nil, apperr.Fields(err))
+}
+
+// FromApplicationError is ApplicationError reversed, for callers of workflows: an
+// application error of a coded type becomes an *apperr.Error with its message
+// and field errors; any other error is returned as it is.
+func FromApplicationError(err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	code, ok := errCodes[appErr.Type()]
+	if !ok {
+		return err
+	}
+	var fields []validate.FieldError
+	if code == apperr.Invalid {
+		_ = appErr.Details(&fields)
+	}
+	return &apperr.Error{Code: code, Message: appErr.Message(), Fields: fields, Err: err}
+}

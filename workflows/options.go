@@ -1,0 +1,42 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/clinicflow/rcm/activities"
+)
+
+// a is used only to name activities; workflows never call it directly.
+var a *activities.Activities
+
+// continueAsNewAfter bounds the history of a long-lived case even when the server
+// does not suggest continuing as new.
+const continueAsNewAfter = 2000
+
+// activityCtx runs an activity with a bounded retry (ten attempts over a few
+// minutes), so an update's caller gets an answer.
+func activityCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    10,
+		},
+	})
+}
+
+// untilDoneCtx runs the workflow's own steps, which nobody waits on: they retry
+// without limit until the database or the clearinghouse is back (errors a retry
+// cannot mend are non-retryable and return at once).
+func untilDoneCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute},
+	})
+}
