@@ -234,7 +234,7 @@ func showTasks(ts []tasks.Task) []taskJSON {
 	return out
 }
 
-// auditEntryJSON is a entry as the API shows it.
+// auditEntryJSON is an audit log entry as the API shows it.
 type auditEntryJSON struct {
 	ID         int64     `json:"id"`
 	At         time.Time `json:"at"`
