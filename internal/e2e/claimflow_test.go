@@ -95,7 +95,7 @@ func (f *claimFlow) visit(members map[string]string) (caseID, claimID string) {
 			claimID = list.Items[0].ID
 		}
 		return claimID != ""
-	}, 20*time.Second, 50*time.Millisecond, "the case workflow builds a claim when charges complete")
+	}, settle, 50*time.Millisecond, "the case workflow builds a claim when charges complete")
 	return caseID, claimID
 }
 
@@ -131,7 +131,7 @@ func (f *claimFlow) waitStage(id, stage, phase string) claimView {
 		default:
 			return v.Workflow != nil && v.Workflow.Phase == phase
 		}
-	}, 30*time.Second, 100*time.Millisecond)
+	}, settle, 100*time.Millisecond)
 	if !ok {
 		f.t.Fatalf("claim %s: stage %s (workflow %+v), want %s/%s; timeline %+v", id, v.Stage, v.Workflow, stage, phase, v.Timeline)
 	}
@@ -146,7 +146,7 @@ func (f *claimFlow) agrees(caseID string) caseDetail {
 	require.Eventually(f.t, func() bool {
 		d = getCase(f.t, f.e, f.e.AdminToken, caseID)
 		return d.InAgreement
-	}, 10*time.Second, 50*time.Millisecond, "case totals agree with the ledger")
+	}, settle, 50*time.Millisecond, "case totals agree with the ledger")
 	bad, err := ledger.CheckAll(f.e.DB)
 	require.NoError(f.t, err)
 	require.Empty(f.t, bad, "unbalanced journals")
@@ -169,7 +169,7 @@ func (f *claimFlow) openTask(claimID, queue string) tasks.Task {
 	require.Eventually(f.t, func() bool {
 		require.NoError(f.t, f.e.DB.Where("claim_id = ? AND queue = ? AND status = ?", claimID, queue, tasks.StatusOpen).Find(&ts).Error)
 		return len(ts) == 1
-	}, 10*time.Second, 50*time.Millisecond, "one open %s task for the claim", queue)
+	}, settle, 50*time.Millisecond, "one open %s task for the claim", queue)
 	return ts[0]
 }
 
@@ -212,7 +212,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", e.AdminToken,
 			map[string]any{"amount": "25.00", "method": "card"}, "Idempotency-Key", "copay-"+caseID[:8])
 		assert.Eventually(t, func() bool { return getCase(t, e, e.AdminToken, caseID).Stage == cases.StagePaid },
-			10*time.Second, 50*time.Millisecond)
+			settle, 50*time.Millisecond)
 		f.agrees(caseID)
 		recordHistory(t, e, contract.CaseWorkflowID(caseID), "insurance_case_partial_paid")
 	})
@@ -378,7 +378,7 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		var secondary claims.Claim
 		require.Eventually(t, func() bool {
 			return e.DB.Where("prior_claim_id = ?", primary).Limit(1).Find(&secondary).RowsAffected == 1
-		}, 20*time.Second, 100*time.Millisecond, "the paid primary builds the secondary claim")
+		}, settle, 100*time.Millisecond, "the paid primary builds the secondary claim")
 		assert.Equal(t, records.PrioritySecondary, secondary.Priority)
 		s := f.waitStage(secondary.ID, claims.StagePaid, contract.PhaseDone)
 		// The primary left 25.00 patient responsibility; the secondary pays 80% of it.
@@ -454,7 +454,7 @@ func TestSilentPayerTimers(t *testing.T) {
 		require.NoError(t, e.DB.Model(&tasks.Task{}).Where("claim_id = ? AND queue = 'follow-up' AND kind = ?", claimID, kind).Count(&n).Error)
 		return n > 0
 	}
-	require.Eventually(t, func() bool { return followUp("no_835") }, 20*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return followUp("no_835") }, settle, 100*time.Millisecond,
 		"no 835 within the payment window: a follow-up task")
 	v := f.claim(claimID)
 	var inquiries int

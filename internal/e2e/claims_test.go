@@ -43,7 +43,7 @@ func TestClaimsReadAPI(t *testing.T) {
 		}
 		e.MustDo(200, "GET", "/api/v1/claims/"+b.Claim.ID, tok, nil).JSON(t, &v)
 		return v.Workflow != nil && v.Workflow.Phase == contract.PhaseNeedsFix
-	}, 20*time.Second, 50*time.Millisecond)
+	}, settle, 50*time.Millisecond)
 	require.NoError(t, svc.Transition(context.Background(), b.Claim.ID, claims.StageSubmitted, claims.CauseSystem, nil, audit.System))
 
 	var list struct {

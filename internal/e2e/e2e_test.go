@@ -232,7 +232,7 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 			return false
 		}
 		return resp.Executions[0].Execution.WorkflowId == contract.CaseWorkflowID(caseID)
-	}, 20*time.Second, 200*time.Millisecond, "visibility finds the paid case by its CaseStage")
+	}, settle, 200*time.Millisecond, "visibility finds the paid case by its CaseStage")
 
 	recordHistory(t, e, contract.CaseWorkflowID(caseID), "private_case_paid")
 }
@@ -256,7 +256,7 @@ func TestMissingChargesTaskAnsweredThroughTheTask(t *testing.T) {
 			task = body.Items[0]
 		}
 		return task != nil
-	}, 30*time.Second, 200*time.Millisecond, "a missing-charges task appears after the window")
+	}, settle, 200*time.Millisecond, "a missing-charges task appears after the window")
 	assert.Equal(t, contract.CaseWorkflowID(caseID), task["workflow_id"])
 	assert.Equal(t, contract.UpdateCompleteCharges, task["update"])
 
@@ -297,7 +297,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 		e.MustDo(200, "GET", "/api/v1/tasks?queue=charges", e.AdminToken, nil).JSON(t, &body)
 		tasks = body.Items
 		return len(tasks) == 1
-	}, 30*time.Second, 200*time.Millisecond, "a missing-charges task appears after the window")
+	}, settle, 200*time.Millisecond, "a missing-charges task appears after the window")
 	assert.Equal(t, "missing_charges", tasks[0]["kind"])
 	assert.Equal(t, encID, tasks[0]["encounter_id"])
 	d := getCase(t, e, e.AdminToken, caseID)
@@ -323,7 +323,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	require.Eventually(t, func() bool {
 		d = getCase(t, e, e.AdminToken, caseID)
 		return len(d.BillingProblems) == 1
-	}, 10*time.Second, 50*time.Millisecond, "no coverage to bill: a task instead of a claim")
+	}, settle, 50*time.Millisecond, "no coverage to bill: a task instead of a claim")
 	var covTask string
 	require.NoError(t, e.DB.Table("tasks").Where("id = ?", d.BillingProblems[0].TaskID).Pluck("queue", &covTask).Error)
 	assert.Equal(t, "eligibility", covTask)
@@ -331,7 +331,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 		var stage string
 		require.NoError(t, e.DB.Table("cases").Where("id = ?", caseID).Pluck("stage", &stage).Error)
 		return stage == cases.StageReadyToBill
-	}, 10*time.Second, 50*time.Millisecond, "the read model follows the workflow")
+	}, settle, 50*time.Millisecond, "the read model follows the workflow")
 
 	// The front desk adds the coverage: the visit is billed and the task closes.
 	payer := e.MustDo(201, "POST", "/api/v1/payers", e.AdminToken, map[string]any{"name": "Acme", "payer_id": "ACME1", "type": "commercial"}).Map(t)["id"].(string)
@@ -340,7 +340,7 @@ func TestMissingChargesTaskRaisedAndClosed(t *testing.T) {
 	require.Eventually(t, func() bool {
 		d = getCase(t, e, e.AdminToken, caseID)
 		return len(d.Encounters[0].ClaimIDs) == 1 && d.Stage == cases.StageBilled
-	}, 20*time.Second, 100*time.Millisecond, "a coverage added later bills the waiting visit")
+	}, settle, 100*time.Millisecond, "a coverage added later bills the waiting visit")
 	assert.Empty(t, d.BillingProblems)
 	var covStatus string
 	require.NoError(t, e.DB.Table("tasks").Where("business_key = ?", "no-coverage:"+encID).Pluck("status", &covStatus).Error)

@@ -185,7 +185,7 @@ func checkTemporalUI(t *testing.T, ui, workflowID, workflowURL string) {
 			} `json:"type"`
 		} `json:"executions"`
 	}
-	deadline := time.Now().Add(30 * time.Second) // visibility is eventually consistent
+	deadline := time.Now().Add(settle) // visibility is eventually consistent
 	for {
 		status, body := get(list)
 		require.Equal(t, http.StatusOK, status, "%s", body)
