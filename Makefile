@@ -21,7 +21,7 @@ build:
 	@echo "make: building $(BIN) with $$($(GO) env GOVERSION); fetching modules if needed..."
 	@$(GO) mod download
 	@total=$$($(GO) list -deps . | wc -l); \
-	echo "make: compiling (up to $$total packages; a first build on 2 cores takes 30-60 minutes, later ones seconds)"; \
+	echo "make: compiling (up to $$total packages; a first build takes about 15 minutes on 2 idle cores, longer on a busy machine; later ones seconds)"; \
 	$(GO) build -v -o $(BIN) . 2>&1 | awk -v total=$$total ' \
 		/^(#|[^ ]+\.go:|go: )/ { print; next } \
 		{ n++; if (n % 50 == 0) { printf "make: compiled %d packages (latest: %s)\n", n, $$0; fflush() } } \
