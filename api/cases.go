@@ -345,9 +345,13 @@ func (s *Server) addCharge(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
+	// Report a missing price, and an amount above the cap, as field errors
+	// before touching the workflow.
+	field := "price_override"
 	if norm.PriceOverride == nil {
-		// Report a missing price as a field error before touching the workflow.
-		if _, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode); err != nil {
+		field = "units" // the fee-schedule price times the units
+		price, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode)
+		if err != nil {
 			s.fail(c, err)
 			return
 		} else if !found {
@@ -355,6 +359,12 @@ func (s *Server) addCharge(c *gin.Context) {
 				" has no price in the case's fee schedule; add it there or have a biller set price_override"}})
 			return
 		}
+		norm.PriceOverride = &price
+	}
+	billing.CheckCap(&errs, field, billing.LineAmount(*norm.PriceOverride, norm.Units), s.maxAmount())
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
 	}
 	s.updateCase(c, cs, contract.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &contract.Charge{}, http.StatusCreated)
 }
@@ -468,7 +478,8 @@ func (s *Server) recordPayment(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if errs := billing.ValidatePayment(in.Amount.Decimal, in.Method); len(errs) > 0 {
+	errs := billing.ValidatePayment(in.Amount.Decimal, in.Method)
+	if billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount()); len(errs) > 0 {
 		invalid(c, errs)
 		return
 	}
@@ -508,6 +519,7 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 	}
 	var errs validate.Errors
 	billing.ValidateMoney(&errs, "amount", in.Amount.Decimal, false)
+	billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount())
 	errs.Required("reason", in.Reason)
 	if len(errs) > 0 {
 		invalid(c, errs)
