@@ -38,6 +38,9 @@ func (s *Server) createCase(c *gin.Context) {
 
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
+	if !onlyQuery(c, "patient_id", "kind", "stage", "status") {
+		return
+	}
 	f := cases.Filter{PatientID: c.Query("patient_id"), Kind: cases.Kind(c.Query("kind")),
 		Stage: c.Query("stage"), Status: c.Query("status")}
 	var errs validate.Errors
@@ -370,7 +373,7 @@ func (s *Server) addCharge(c *gin.Context) {
 }
 
 type voidRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxlen:"2000"`
 }
 
 func (s *Server) voidCharge(c *gin.Context) {
@@ -395,7 +398,7 @@ func (s *Server) voidCharge(c *gin.Context) {
 }
 
 type completeRequest struct {
-	NoChargeReason string `json:"no_charge_reason"`
+	NoChargeReason string `json:"no_charge_reason" maxlen:"2000"`
 }
 
 func (s *Server) completeCharges(c *gin.Context) {
@@ -501,7 +504,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 
 type adjustmentRequest struct {
 	Amount Amount `json:"amount"`
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxlen:"2000"`
 }
 
 func (s *Server) recordAdjustment(c *gin.Context) {

@@ -98,7 +98,7 @@ func (s *Server) Router() *gin.Engine {
 	r.GET("/readyz", s.ready)
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) })
 
-	v1 := r.Group("/api/v1", s.authenticate)
+	v1 := r.Group("/api/v1", s.authenticate, queryText)
 	v1.GET("/me", s.allow(anyRole), s.me)
 	v1.GET("/users", s.allow(adminOnly), s.listUsers)
 	v1.POST("/users", s.allow(adminOnly), s.createUser)
