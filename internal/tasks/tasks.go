@@ -23,16 +23,18 @@ import (
 // Queues. Each is a team's work list; claim queues hold tasks about one claim.
 const (
 	QueueCharges     = "charges"
-	QueueClaimFix    = "claim-fix"   // scrub failures to correct before submission
-	QueueEligibility = "eligibility" // inactive coverage found before submission
-	QueueRejections  = "rejections"  // 999 / 277CA rejections to correct and resubmit
-	QueueFollowUp    = "follow-up"   // silent payers: no 277CA, no 835, filing deadline
-	QueueDenials     = "denials"     // denials awaiting a decision, appeals awaiting the payer
-	QueueApprovals   = "approvals"   // write-offs awaiting a manager
+	QueueClaimFix    = "claim-fix"     // scrub failures to correct before submission
+	QueueEligibility = "eligibility"   // inactive coverage found before submission
+	QueueRejections  = "rejections"    // 999 / 277CA rejections to correct and resubmit
+	QueueFollowUp    = "follow-up"     // silent payers: no 277CA, no 835, filing deadline
+	QueueDenials     = "denials"       // denials awaiting a decision, appeals awaiting the payer
+	QueueApprovals   = "approvals"     // write-offs awaiting a manager
+	QueueUnmatched   = "unmatched-era" // 835 claim payments that match no claim
 )
 
 // Queues are every queue a task can be in, in the order teams usually work them.
-var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials, QueueApprovals}
+var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials,
+	QueueApprovals, QueueUnmatched}
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
 // not mistaken for an empty one.
