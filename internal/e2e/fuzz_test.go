@@ -46,6 +46,8 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 	}
 	e.MustDo(200, "GET", "/api/v1/users", tok, nil).JSON(t, &users)
 
+	ids := map[string]string{"patient_id": patient, "provider_id": p.provider, "location_id": p.location,
+		"payer_id": payer, "fee_schedule_id": p.feeSchedule, "case_id": caseID}
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage `json:"paths"`
 		Components struct {
@@ -178,21 +180,41 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 			}
 			schema := schemaOf(ct.Schema)
 			props, _ := schema["properties"].(map[string]any)
+			// Each bad value goes alone and inside an otherwise valid body, so
+			// that it reaches the domain code and the database.
+			base := map[string]any{}
+			for name, rawProp := range props {
+				b, _ := json.Marshal(rawProp)
+				if v, ok := sample(name, schemaOf(b), ids); ok {
+					base[name] = v
+				}
+			}
+			with := func(name string, v any) map[string]any {
+				m := map[string]any{}
+				for k, x := range base {
+					m[k] = x
+				}
+				m[name] = v
+				return m
+			}
 			for name, rawProp := range props {
 				prop, _ := rawProp.(map[string]any)
 				isAmount := strings.HasSuffix(fmt.Sprint(prop["$ref"]), "/MoneyInput")
 				for _, v := range badValues {
 					add("wrong type "+name, good, map[string]any{name: v})
+					add("wrong type in a valid body "+name, good, with(name, v))
 				}
 				if isAmount {
 					for _, v := range badAmounts {
 						add("amount "+name, good, map[string]any{name: v})
+						add("amount in a valid body "+name, good, with(name, v))
 					}
 					continue
 				}
 				for _, v := range badStrings {
 					add("text "+name, good, map[string]any{name: v})
 					add("text in list "+name, good, map[string]any{name: []string{v}})
+					add("text in a valid body "+name, good, with(name, v))
 				}
 			}
 		}
@@ -200,8 +222,11 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 	require.Greater(t, len(reqs), 500)
 	t.Logf("%d bad requests over %d paths", len(reqs), len(paths))
 
+	statuses := map[int]int{}
+	defer func() { t.Logf("answers by status: %v", statuses) }()
 	for _, r := range reqs {
 		res := e.Do(r.method, r.path, tok, r.body, r.headers...)
+		statuses[res.Status]++
 		where := fmt.Sprintf("%s %.120s (%s)", r.method, r.path, r.what)
 		if !assert.Less(t, res.Status, 500, "%s: %.300s", where, res.Body) {
 			continue
@@ -222,4 +247,46 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 	assert.Empty(t, bad, "unbalanced journals")
 	assertLedgerInvariant(t, e, caseID)
 	assert.True(t, getCase(t, e, tok, caseID).InAgreement)
+}
+
+// sample is a plausible value for a body property from its schema: its example,
+// the first of its values, a real id for an id, so that a body with one bad field
+// is otherwise valid.
+func sample(name string, s map[string]any, ids map[string]string) (any, bool) {
+	if id, ok := ids[name]; ok {
+		return id, true
+	}
+	if ex, ok := s["examples"].([]any); ok && len(ex) > 0 {
+		return ex[0], true
+	}
+	if enum, ok := s["enum"].([]any); ok && len(enum) > 0 {
+		return enum[0], true
+	}
+	if all, ok := s["allOf"].([]any); ok && len(all) > 0 {
+		return nil, false
+	}
+	switch ty := fmt.Sprint(s["type"]); {
+	case strings.Contains(ty, "string") && strings.Contains(ty, "number"):
+		return "1.00", true
+	case strings.Contains(ty, "string"):
+		switch s["format"] {
+		case "date":
+			return "2024-05-01", true
+		case "email":
+			return "fuzz@example.com", true
+		case "uuid":
+			return uuid.NewString(), true
+		}
+		return "Fuzz", true
+	case strings.Contains(ty, "integer"):
+		return 1, true
+	case strings.Contains(ty, "boolean"):
+		return false, true
+	case strings.Contains(ty, "array"):
+		items, _ := s["items"].(map[string]any)
+		if v, ok := sample("", items, nil); ok {
+			return []any{v}, true
+		}
+	}
+	return nil, false
 }
