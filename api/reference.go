@@ -94,7 +94,7 @@ type feeScheduleRequest struct {
 
 type feeItemRequest struct {
 	ProcedureCode string `json:"procedure_code"`
-	Description   string `json:"description"`
+	Description   string `json:"description" maxlen:"1000"` // CPT long descriptors run past 200
 	Price         Amount `json:"price"`
 }
 
