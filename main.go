@@ -233,6 +233,7 @@ func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
 func newAPI(g *gorm.DB, tc client.Client, logger *slog.Logger, cfg config.Config) *api.Server {
 	s := api.New(g, tc, logger, cfg.MissingChargesAfter)
 	s.ClaimDayLength = cfg.ClaimDayLength
+	s.MaxAmount = cfg.MaxAmount
 	s.WorkflowLinks = api.WorkflowLinks{UIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace}
 	return s
 }

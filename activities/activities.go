@@ -1,24 +1,20 @@
 // Package activities is where workflows meet the outside world: every database
 // write of the case lifecycle happens here, each idempotent by a business key so a
 // retried activity never posts twice. Errors a workflow must act on are returned as
-// non-retryable application errors with a type name (classify, in errors.go).
+// non-retryable application errors with a type name (classify).
 package activities
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"go.temporal.io/sdk/temporal"
 	"gorm.io/gorm"
 
-	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/remit"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -46,14 +42,12 @@ func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Act
 
 // classify is how every activity fails: a coded domain error (apperr) a retry
 // cannot mend becomes the non-retryable application error its code names, with
-// field details for invalid input; a write the database refused for its
-// constraints fails at once as ErrTypeIntegrity; anything else stays retryable.
+// field details for invalid input. A write the database refused for its data
+// (SQLSTATE class 22: overflow, bad text) or its constraints (class 23) is coded
+// by db.Coded first, so it fails at once as Invalid or Conflict instead of being
+// retried while it holds the case; anything else stays retryable.
 func classify(err error) error {
-	var pgErr *pgconn.PgError
-	if apperr.CodeOf(err) == apperr.Internal && errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeIntegrity, err)
-	}
-	return contract.ApplicationError(err)
+	return contract.ApplicationError(db.Coded(err))
 }
 
 // RecordEncounter stores a check-in.
@@ -101,7 +95,7 @@ type MissingChargesInput struct {
 // completed charges, and returns its id.
 func (a *Activities) RaiseMissingChargesTask(ctx context.Context, in MissingChargesInput) (string, error) {
 	due := in.DueAt
-	return a.Tasks.Ensure(ctx, tasks.NewTask{
+	id, err := a.Tasks.Ensure(ctx, tasks.NewTask{
 		Queue: tasks.QueueCharges, Kind: tasks.KindMissingCharges,
 		BusinessKey: billing.MissingChargesTaskKey(in.EncounterID),
 		CaseID:      in.CaseID, EncounterID: in.EncounterID,
@@ -110,6 +104,7 @@ func (a *Activities) RaiseMissingChargesTask(ctx context.Context, in MissingChar
 		DueAt:   &due, Priority: 1,
 		AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateCompleteCharges},
 	})
+	return id, classify(err)
 }
 
 // StageInput records a case's stage in the read model.
@@ -120,5 +115,5 @@ type StageInput struct {
 
 // SetCaseStage keeps cases.stage current for lists and reports.
 func (a *Activities) SetCaseStage(ctx context.Context, in StageInput) error {
-	return a.Cases.SetStage(ctx, in.CaseID, in.Stage)
+	return classify(a.Cases.SetStage(ctx, in.CaseID, in.Stage))
 }

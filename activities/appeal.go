@@ -24,7 +24,7 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 	out := AppealSent{Level: in.Level}
 	letter, payerID, cl, err := a.appealLetter(ctx, in)
 	if err != nil {
-		return out, err
+		return out, classify(err)
 	}
 	out.Letter = letter
 	r, err := a.Clearinghouse.Appeal(ctx, clearinghouse.AppealRequest{

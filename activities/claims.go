@@ -47,13 +47,13 @@ func (a *Activities) BuildClaim(ctx context.Context, in BuildClaimInput) (BuildC
 			// Add the coverage, then answer: the case bills the visit again.
 			AnsweredBy: tasks.Answer{WorkflowID: contract.CaseWorkflowID(in.CaseID), Update: contract.UpdateRetryBilling},
 		})
-		return BuildClaimResult{Problem: fe.Error(), TaskID: id}, terr
+		return BuildClaimResult{Problem: fe.Error(), TaskID: id}, classify(terr)
 	}
 	if err != nil {
 		return BuildClaimResult{}, classify(err)
 	}
 	if _, err := a.Tasks.Resolve(ctx, "no-coverage:"+in.EncounterID, "claim built", audit.System); err != nil {
-		return BuildClaimResult{}, err
+		return BuildClaimResult{}, classify(err)
 	}
 	return BuildClaimResult{ClaimID: b.Claim.ID}, nil
 }
@@ -67,7 +67,7 @@ func (a *Activities) LoadClaim(ctx context.Context, claimID string) (contract.Cl
 		FROM claims c JOIN payers p ON p.id = c.payer_id JOIN encounters e ON e.id = c.encounter_id
 		WHERE c.id = ?`, claimID).Scan(&f)
 	if res.Error != nil {
-		return f, res.Error
+		return f, classify(res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return f, classify(fmt.Errorf("claim %s: %w", claimID, claims.ErrNotFound))
@@ -114,7 +114,7 @@ func (a *Activities) CheckEligibility(ctx context.Context, claimID string) (Elig
 	}
 	r, err := a.Clearinghouse.CheckEligibility(ctx, req)
 	if err != nil {
-		return Eligibility{}, fmt.Errorf("eligibility for claim %s: %w", claimID, err)
+		return Eligibility{}, classify(fmt.Errorf("eligibility for claim %s: %w", claimID, err))
 	}
 	out := Eligibility{Active: r.Active, PlanName: r.PlanName, Copay: r.Copay,
 		DeductibleRemaining: r.DeductibleRemaining, RejectReasons: r.RejectReasons}
@@ -165,7 +165,7 @@ func (a *Activities) InquireClaimStatus(ctx context.Context, claimID string) (cl
 	}
 	raw, err := a.Clearinghouse.ClaimStatus(ctx, req)
 	if err != nil {
-		return claims.StatusSummary{}, fmt.Errorf("status inquiry for claim %s: %w", claimID, err)
+		return claims.StatusSummary{}, classify(fmt.Errorf("status inquiry for claim %s: %w", claimID, err))
 	}
 	s, err := a.Claims.RecordStatusInquiry(ctx, claimID, raw, audit.System)
 	return s, classify(err)

@@ -134,7 +134,7 @@ type PolledFile struct {
 func (a *Activities) PollClearinghouse(ctx context.Context, after string, max int) ([]PolledFile, error) {
 	files, err := a.Clearinghouse.Poll(ctx, after)
 	if err != nil {
-		return nil, fmt.Errorf("poll clearinghouse: %w", err)
+		return nil, classify(fmt.Errorf("poll clearinghouse: %w", err))
 	}
 	if max > 0 && len(files) > max {
 		files = files[:max]

@@ -38,6 +38,9 @@ func (s *Server) createCase(c *gin.Context) {
 
 // listCases filters by patient_id, kind, stage and status.
 func (s *Server) listCases(c *gin.Context) {
+	if !onlyQuery(c, "patient_id", "kind", "stage", "status") {
+		return
+	}
 	f := cases.Filter{PatientID: c.Query("patient_id"), Kind: cases.Kind(c.Query("kind")),
 		Stage: c.Query("stage"), Status: c.Query("status")}
 	var errs validate.Errors
@@ -345,9 +348,13 @@ func (s *Server) addCharge(c *gin.Context) {
 		invalid(c, errs)
 		return
 	}
+	// Report a missing price, and an amount above the cap, as field errors
+	// before touching the workflow.
+	field := "price_override"
 	if norm.PriceOverride == nil {
-		// Report a missing price as a field error before touching the workflow.
-		if _, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode); err != nil {
+		field = "units" // the fee-schedule price times the units
+		price, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode)
+		if err != nil {
 			s.fail(c, err)
 			return
 		} else if !found {
@@ -355,12 +362,18 @@ func (s *Server) addCharge(c *gin.Context) {
 				" has no price in the case's fee schedule; add it there or have a biller set price_override"}})
 			return
 		}
+		norm.PriceOverride = &price
+	}
+	billing.CheckCap(&errs, field, billing.LineAmount(*norm.PriceOverride, norm.Units), s.maxAmount())
+	if len(errs) > 0 {
+		invalid(c, errs)
+		return
 	}
 	s.updateCase(c, cs, contract.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &contract.Charge{}, http.StatusCreated)
 }
 
 type voidRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxlen:"2000"`
 }
 
 func (s *Server) voidCharge(c *gin.Context) {
@@ -385,7 +398,7 @@ func (s *Server) voidCharge(c *gin.Context) {
 }
 
 type completeRequest struct {
-	NoChargeReason string `json:"no_charge_reason"`
+	NoChargeReason string `json:"no_charge_reason" maxlen:"2000"`
 }
 
 func (s *Server) completeCharges(c *gin.Context) {
@@ -468,7 +481,8 @@ func (s *Server) recordPayment(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if errs := billing.ValidatePayment(in.Amount.Decimal, in.Method); len(errs) > 0 {
+	errs := billing.ValidatePayment(in.Amount.Decimal, in.Method)
+	if billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount()); len(errs) > 0 {
 		invalid(c, errs)
 		return
 	}
@@ -490,7 +504,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 
 type adjustmentRequest struct {
 	Amount Amount `json:"amount"`
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxlen:"2000"`
 }
 
 func (s *Server) recordAdjustment(c *gin.Context) {
@@ -508,6 +522,7 @@ func (s *Server) recordAdjustment(c *gin.Context) {
 	}
 	var errs validate.Errors
 	billing.ValidateMoney(&errs, "amount", in.Amount.Decimal, false)
+	billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount())
 	errs.Required("reason", in.Reason)
 	if len(errs) > 0 {
 		invalid(c, errs)

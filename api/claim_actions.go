@@ -79,8 +79,8 @@ func (s *Server) fixClaim(c *gin.Context) {
 type decisionBody struct {
 	Action   string      `json:"action"`
 	Fix      *claims.Fix `json:"fix,omitempty"`
-	Argument string      `json:"argument,omitempty"`
-	Note     string      `json:"note"`
+	Argument string      `json:"argument,omitempty" maxlen:"2000"`
+	Note     string      `json:"note" maxlen:"2000"`
 }
 
 // decideDenial records a biller's decision on a denied claim.
@@ -96,7 +96,7 @@ func (s *Server) decideDenial(c *gin.Context) {
 
 type approvalBody struct {
 	Approve *bool  `json:"approve"`
-	Note    string `json:"note"`
+	Note    string `json:"note" maxlen:"2000"`
 }
 
 // approveWriteOff is a manager's answer to a write-off request.

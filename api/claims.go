@@ -21,6 +21,9 @@ import (
 // listClaims filters by stage, payer_id, case_id and min_age_days (days since the
 // stage last changed), oldest change first.
 func (s *Server) listClaims(c *gin.Context) {
+	if !onlyQuery(c, "payer_id", "case_id", "stage", "min_age_days") {
+		return
+	}
 	f := claims.Filter{PayerID: c.Query("payer_id"), CaseID: c.Query("case_id"), Stage: c.Query("stage")}
 	var errs validate.Errors
 	errs.Check(f.PayerID == "" || uuid.Validate(f.PayerID) == nil, "payer_id", "must be a UUID")
@@ -106,6 +109,9 @@ func (s *Server) getClaim(c *gin.Context) {
 // stuckClaims lists claims outside the terminal stages that have not moved for
 // at least `days` days (default 14), longest-waiting first.
 func (s *Server) stuckClaims(c *gin.Context) {
+	if !checkQuery(c, []string{"days"}) {
+		return
+	}
 	days, err := strconv.Atoi(c.DefaultQuery("days", "14"))
 	if err != nil || days < 0 || days > 3650 {
 		invalid(c, validate.Errors{{Field: "days", Message: "must be a whole number of days from 0 to 3650"}})

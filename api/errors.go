@@ -8,19 +8,21 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // fail maps any error to its problem response by its code (apperr): a domain
 // package's error, or a workflow's answer carrying one. Temporal being out of
-// reach is unavailable. Nothing here names a domain package.
+// reach is unavailable; a value PostgreSQL refused (db.Coded) is invalid or a
+// conflict, not an internal error. Nothing here names a domain package.
 func (s *Server) fail(c *gin.Context, err error) {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
 	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
 		err = apperr.Errorf(apperr.Unavailable, "%w", err)
 	}
-	err = contract.FromApplicationError(err)
+	err = db.Coded(contract.FromApplicationError(err))
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid:
 		invalid(c, apperr.Fields(err))

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +16,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/records"
 )
 
 // openAPIMethods are the operation keys of an OpenAPI path item.
@@ -258,4 +265,113 @@ func TestOpenAPIServed(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Contains(t, w.Header().Get("Content-Type"), "application/json")
 	assert.JSONEq(t, string(openAPIDoc), w.Body.String())
+}
+
+// requestTypes are the Go types bind decodes each request body schema into.
+var requestTypes = map[string]any{
+	"NewUser": auth.NewUser{}, "TokenRequest": tokenRequest{}, "NewLocation": records.NewLocation{},
+	"NewProvider": records.NewProvider{}, "NewFeeSchedule": feeScheduleRequest{}, "NewFeeItem": feeItemRequest{},
+	"NewPayer": records.NewPayer{}, "NewPatient": records.NewPatient{}, "NewCase": cases.New{},
+	"CheckInRequest": checkInRequest{}, "ChargeRequest": chargeRequest{}, "CompleteChargesRequest": completeRequest{},
+	"VoidChargeRequest": voidRequest{}, "PaymentRequest": paymentRequest{}, "AdjustmentRequest": adjustmentRequest{},
+	"NewCoverage": records.NewCoverage{}, "ClaimTaskRequest": claimRequest{}, "CompleteTaskRequest": completeTaskRequest{},
+	"ClaimFix": claims.Fix{}, "ClaimLineFix": claims.LineFix{}, "DenialDecisionRequest": decisionBody{},
+	"WriteOffApprovalRequest": approvalBody{},
+}
+
+// jsonFields are a struct type's fields by JSON name, embedded structs flattened.
+func jsonFields(t reflect.Type, out map[string]reflect.StructField) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Anonymous && name == "" {
+			jsonFields(sf.Type, out)
+		} else if sf.IsExported() && name != "-" {
+			out[name] = sf
+		}
+	}
+}
+
+// TestOpenAPIDocumentsTextLimits checks that every text field of every request
+// body documents the maximum length bind enforces (its maxlen tag or
+// DefaultMaxLen; a narrower documented limit is fine, a wider one is not), and
+// every text query parameter MaxQueryLen.
+func TestOpenAPIDocumentsTextLimits(t *testing.T) {
+	doc := loadOpenAPI(t)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for path, item := range openAPIPaths(t, doc) {
+		for _, m := range openAPIMethods {
+			op, _ := item.(map[string]any)[m].(map[string]any)
+			body, _ := op["requestBody"].(map[string]any)
+			content, _ := body["content"].(map[string]any)
+			js, _ := content["application/json"].(map[string]any)
+			schema, _ := js["schema"].(map[string]any)
+			if ref, ok := schema["$ref"].(string); ok {
+				name := ref[strings.LastIndex(ref, "/")+1:]
+				assert.Contains(t, requestTypes, name, "%s %s: add its body type to requestTypes", m, path)
+			}
+		}
+	}
+
+	isString := func(s map[string]any) bool {
+		switch ty := s["type"].(type) {
+		case string:
+			return ty == "string"
+		case []any:
+			return slices.Contains(ty, any("string")) && !slices.Contains(ty, any("array"))
+		}
+		return false
+	}
+	checked := 0
+	for name, v := range requestTypes {
+		schema, ok := schemas[name].(map[string]any)
+		require.True(t, ok, "schema %s", name)
+		fields := map[string]reflect.StructField{}
+		jsonFields(reflect.TypeOf(v), fields)
+		props, _ := schema["properties"].(map[string]any)
+		for prop, raw := range props {
+			ps := raw.(map[string]any)
+			if items, ok := ps["items"].(map[string]any); ok {
+				ps = items
+			}
+			if !isString(ps) || ps["enum"] != nil {
+				continue
+			}
+			sf, ok := fields[prop]
+			if !assert.True(t, ok, "%s.%s is documented but %T has no such field", name, prop, v) {
+				continue
+			}
+			limit := fieldMaxLen(sf)
+			documented, ok := ps["maxLength"].(float64)
+			if assert.True(t, ok, "%s.%s documents no maxLength (bind allows %d)", name, prop, limit) {
+				assert.LessOrEqual(t, int(documented), limit, "%s.%s", name, prop)
+				if sf.Tag.Get("maxlen") != "" {
+					assert.Equal(t, limit, int(documented), "%s.%s", name, prop)
+				}
+			}
+			checked++
+		}
+	}
+	assert.Greater(t, checked, 50)
+
+	var params []map[string]any
+	for _, p := range doc["components"].(map[string]any)["parameters"].(map[string]any) {
+		params = append(params, p.(map[string]any))
+	}
+	for _, item := range openAPIPaths(t, doc) {
+		for _, m := range openAPIMethods {
+			op, _ := item.(map[string]any)[m].(map[string]any)
+			list, _ := op["parameters"].([]any)
+			for _, p := range list {
+				params = append(params, p.(map[string]any))
+			}
+		}
+	}
+	for _, p := range params {
+		s, _ := p["schema"].(map[string]any)
+		if p["in"] != "query" || !isString(s) || s["enum"] != nil {
+			continue
+		}
+		assert.Equal(t, float64(MaxQueryLen), s["maxLength"], "query parameter %s", p["name"])
+	}
 }

@@ -31,6 +31,9 @@ func (s *Server) getPayer(c *gin.Context) {
 }
 
 func (s *Server) listCoverages(c *gin.Context) {
+	if !checkQuery(c, []string{}) {
+		return
+	}
 	cs, ok := s.loadCase(c)
 	if !ok {
 		return

@@ -75,7 +75,9 @@ func (s *Server) internalError(c *gin.Context, err error) {
 const maxBody = 1 << 20
 
 // bind decodes a JSON body strictly into dst: unknown fields, wrong types, trailing
-// data and empty bodies are 400s naming the field where possible.
+// data and empty bodies are 400s naming the field where possible, and so is text
+// that is too long or holds control characters (badText: DefaultMaxLen, or the
+// field's `maxlen` tag).
 func bind(c *gin.Context, dst any) bool {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	dec := json.NewDecoder(body)
@@ -86,12 +88,17 @@ func bind(c *gin.Context, dst any) bool {
 	}
 	if err == nil {
 		field, value, bad := badAmount(reflect.ValueOf(dst), "")
-		if !bad {
-			return true
+		if bad {
+			malformed(c, "a field has the wrong type", validate.FieldError{Field: field,
+				Message: fmt.Sprintf("must be a decimal amount such as \"12.50\", not %s", value)})
+			return false
 		}
-		malformed(c, "a field has the wrong type", validate.FieldError{Field: field,
-			Message: fmt.Sprintf("must be a decimal amount such as \"12.50\", not %s", value)})
-		return false
+		var errs validate.Errors
+		if badText(&errs, reflect.ValueOf(dst), "", DefaultMaxLen); len(errs) > 0 {
+			invalid(c, errs)
+			return false
+		}
+		return true
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError

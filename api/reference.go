@@ -94,7 +94,7 @@ type feeScheduleRequest struct {
 
 type feeItemRequest struct {
 	ProcedureCode string `json:"procedure_code"`
-	Description   string `json:"description"`
+	Description   string `json:"description" maxlen:"1000"` // CPT long descriptors run past 200
 	Price         Amount `json:"price"`
 }
 
@@ -168,6 +168,9 @@ func (s *Server) getPatient(c *gin.Context) {
 
 // listPatients searches by name prefix (q) or date of birth (dob).
 func (s *Server) listPatients(c *gin.Context) {
+	if !onlyQuery(c, "q", "dob") {
+		return
+	}
 	f := records.PatientFilter{Name: c.Query("q")}
 	if dob := c.Query("dob"); dob != "" {
 		var err error
@@ -203,8 +206,12 @@ func limitParam(c *gin.Context) (int, bool) {
 }
 
 // listed answers a listing endpoint with {"items": [...]} from a domain list
-// function, after reading the limit parameter, showing each row as show does.
-func listed[T, V any](c *gin.Context, s *Server, list func(context.Context, int) ([]T, error), show func(T) V) {
+// function, after checking its query parameters (filters, the names its caller
+// reads, and limit) and reading the limit, showing each row as show does.
+func listed[T, V any](c *gin.Context, s *Server, list func(context.Context, int) ([]T, error), show func(T) V, filters ...string) {
+	if !onlyQuery(c, filters...) {
+		return
+	}
 	limit, ok := limitParam(c)
 	if !ok {
 		return

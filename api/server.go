@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 	"gorm.io/gorm"
 
@@ -41,6 +42,9 @@ type Server struct {
 	WorkflowLinks WorkflowLinks
 	// Dev is what the home page tells a developer running `rcm dev`.
 	Dev DevInfo
+	// MaxAmount is the most one charge, payment or adjustment may be
+	// (config MAX_AMOUNT); zero means billing.DefaultMaxAmount.
+	MaxAmount decimal.Decimal
 
 	auth    *auth.Service
 	records *records.Service
@@ -94,7 +98,7 @@ func (s *Server) Router() *gin.Engine {
 	r.GET("/readyz", s.ready)
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) })
 
-	v1 := r.Group("/api/v1", s.authenticate)
+	v1 := r.Group("/api/v1", s.authenticate, queryText)
 	v1.GET("/me", s.allow(anyRole), s.me)
 	v1.GET("/users", s.allow(adminOnly), s.listUsers)
 	v1.POST("/users", s.allow(adminOnly), s.createUser)
@@ -215,6 +219,14 @@ func (s *Server) allow(roles []string) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// maxAmount is the configured cap on one charge, payment or adjustment.
+func (s *Server) maxAmount() decimal.Decimal {
+	if s.MaxAmount.IsPositive() {
+		return s.MaxAmount
+	}
+	return billing.DefaultMaxAmount
 }
 
 func user(c *gin.Context) auth.User {

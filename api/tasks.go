@@ -23,6 +23,9 @@ import (
 
 // listTasks filters by queue, status (comma separated; default open,claimed) and case_id.
 func (s *Server) listTasks(c *gin.Context) {
+	if !onlyQuery(c, "queue", "status", "case_id") {
+		return
+	}
 	f := tasks.Filter{Queue: c.Query("queue"), CaseID: c.Query("case_id"),
 		Status: strings.Split(c.DefaultQuery("status", "open,claimed"), ",")}
 	if f.CaseID != "" && uuid.Validate(f.CaseID) != nil {
@@ -69,10 +72,10 @@ func (s *Server) claimNextTask(c *gin.Context) {
 
 type completeTaskRequest struct {
 	// Resolution closes a task no workflow waits on.
-	Resolution string `json:"resolution"`
+	Resolution string `json:"resolution" maxlen:"2000"`
 	// Outcome answers a task a workflow waits on: the argument of the task's
 	// update (the server adds who answers).
-	Outcome json.RawMessage `json:"outcome,omitempty"`
+	Outcome json.RawMessage `json:"outcome,omitempty" maxlen:"2000"`
 }
 
 // completeTask answers a task. A task a workflow waits on (it names the workflow
@@ -176,7 +179,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	listed(c, s, func(ctx context.Context, limit int) ([]audit.Entry, error) {
 		f.Limit = limit
 		return audit.List(s.DB.WithContext(ctx), f)
-	}, showAuditEntry)
+	}, showAuditEntry, "entity_type", "entity_id")
 }
 
 // taskJSON is a task as the API shows it.

@@ -164,7 +164,11 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			}
 			unit = price
 		}
-		amount := unit.Mul(decimal.NewFromInt(int64(in.Units))).Round(2)
+		amount := LineAmount(unit, in.Units)
+		var errs validate.Errors
+		if CheckStorable(&errs, "units", amount); len(errs) > 0 {
+			return errs // a fee-schedule price times the units
+		}
 		ch := Charge{
 			ID: in.ChargeID, CaseID: in.CaseID, EncounterID: in.EncounterID,
 			ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
@@ -411,9 +415,30 @@ func ValidateMoney(errs *validate.Errors, field string, amount decimal.Decimal, 
 		}
 	case !amount.Equal(amount.Round(2)):
 		errs.Add(field, "must have at most two decimal places")
-	case amount.GreaterThanOrEqual(decimal.New(1, 12)):
-		errs.Add(field, "is too large")
+	default:
+		CheckStorable(errs, field, amount)
 	}
+}
+
+// MaxStorable is the largest amount a money column (NUMERIC(14,2)) holds.
+var MaxStorable = decimal.New(1, 12).Sub(decimal.New(1, -2))
+
+// CheckStorable records an error when amount does not fit a money column, so the
+// database never refuses it with a numeric overflow.
+func CheckStorable(errs *validate.Errors, field string, amount decimal.Decimal) {
+	errs.Check(amount.Abs().LessThanOrEqual(MaxStorable), field, "is too large: the amount must be at most %s",
+		MaxStorable.StringFixed(2))
+}
+
+// DefaultMaxAmount is the business cap on one charge, payment or adjustment
+// when none is configured (MAX_AMOUNT): $1,000,000.
+var DefaultMaxAmount = decimal.NewFromInt(1_000_000)
+
+// CheckCap records an error when amount is above max, the practice's limit for
+// one charge, payment or adjustment (a mistyped amount costs real money).
+func CheckCap(errs *validate.Errors, field string, amount, max decimal.Decimal) {
+	errs.Check(amount.LessThanOrEqual(max), field, "must not be above %s, the limit for one charge, payment or adjustment",
+		max.StringFixed(2))
 }
 
 // AdjustmentInput reduces a patient balance without money changing hands.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -90,7 +92,16 @@ func NormalizeCharge(in ChargeInput) (ChargeInput, validate.Errors) {
 		seenPtr[p] = true
 	}
 	if in.PriceOverride != nil {
+		n := len(errs)
 		ValidateMoney(&errs, "price_override", *in.PriceOverride, true)
+		if len(errs) == n && in.Units >= 1 && in.Units <= MaxUnits {
+			CheckStorable(&errs, "price_override", LineAmount(*in.PriceOverride, in.Units))
+		}
 	}
 	return in, errs
+}
+
+// LineAmount is a charge's amount: its unit price times its units, to the cent.
+func LineAmount(unit decimal.Decimal, units int) decimal.Decimal {
+	return unit.Mul(decimal.NewFromInt(int64(units))).Round(2)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -60,5 +61,34 @@ func TestChargeDiagnosesStoredDotted(t *testing.T) {
 	require.Len(t, rows, 2)
 	for _, r := range rows {
 		assert.Equal(t, []string{"E11.9", "I10"}, []string(r.Diagnoses))
+	}
+}
+
+// TestNormalizeChargeRefusesAnAmountNoColumnHolds checks issue 8's request: a
+// price override that fits NUMERIC(14,2) alone but not times its units used to
+// pass and then fail in the database on every retry.
+func TestNormalizeChargeRefusesAnAmountNoColumnHolds(t *testing.T) {
+	charge := func(price string, units int) billing.ChargeInput {
+		p := decimal.RequireFromString(price)
+		return billing.ChargeInput{ProcedureCode: "99213", Diagnoses: []string{"E11.9"}, Units: units, PriceOverride: &p}
+	}
+	for _, tc := range []struct {
+		price string
+		units int
+		bad   bool
+	}{
+		{"999999999999.99", 9999, true},
+		{"999999999999.99", 1, false},
+		{"1000000000000", 1, true},
+		{"100000000000", 10, true},
+		{"99999999999.99", 10, false},
+	} {
+		_, errs := billing.NormalizeCharge(charge(tc.price, tc.units))
+		if tc.bad {
+			require.Len(t, errs, 1, "%s × %d", tc.price, tc.units)
+			assert.Equal(t, "price_override", errs[0].Field)
+		} else {
+			assert.Empty(t, errs, "%s × %d", tc.price, tc.units)
+		}
 	}
 }

@@ -34,7 +34,7 @@ type Fix struct {
 	CoverageID string    `json:"coverage_id,omitempty"` // re-point the claim at another active coverage of the same case (e.g. a corrected member ID)
 	Diagnoses  []string  `json:"diagnoses,omitempty"`   // replaces the claim's diagnosis list; empty = unchanged
 	Lines      []LineFix `json:"lines,omitempty"`
-	Note       string    `json:"note"`
+	Note       string    `json:"note" maxlen:"2000"` // maxlen: the API's text limit (api.NoteMaxLen)
 }
 
 // fixable are the stages in which a claim may be corrected: created covers a

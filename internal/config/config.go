@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Config is the whole process configuration.
@@ -58,6 +60,10 @@ type Config struct {
 	// PracticePhone is the billing office's number for the 837P submitter
 	// contact and appeal letters (PRACTICE_PHONE).
 	PracticePhone string
+	// MaxAmount is the most one charge, payment or adjustment may be
+	// (MAX_AMOUNT, a decimal such as 250000.00); a larger one is refused with a
+	// 400. Zero (unset) means billing.DefaultMaxAmount, $1,000,000.
+	MaxAmount decimal.Decimal
 }
 
 // Defaults used when a variable is unset.
@@ -133,6 +139,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("MISSING_CHARGES_AFTER"); v != "" {
 		if c.MissingChargesAfter, err = time.ParseDuration(v); err != nil || c.MissingChargesAfter <= 0 {
 			return c, fmt.Errorf("MISSING_CHARGES_AFTER: %q is not a positive duration such as 24h", v)
+		}
+	}
+	if v := getenv("MAX_AMOUNT"); v != "" {
+		if c.MaxAmount, err = decimal.NewFromString(v); err != nil || !c.MaxAmount.IsPositive() ||
+			!c.MaxAmount.Equal(c.MaxAmount.Round(2)) || c.MaxAmount.GreaterThanOrEqual(decimal.New(1, 12)) {
+			return c, fmt.Errorf("MAX_AMOUNT: %q is not a positive amount such as 1000000.00 (below 1000000000000)", v)
 		}
 	}
 	if v := getenv("ENCRYPTION_KEY"); v != "" {

@@ -16,6 +16,9 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/validate"
 )
 
 // Open connects to dsn and checks the connection.
@@ -116,6 +119,53 @@ func IsUniqueViolation(err error) bool {
 func IsForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+// Coded gives a PostgreSQL error that no retry can mend its apperr code, so that
+// activities fail at once (non-retryable) and callers get a 4xx instead of a
+// write retried forever while it holds a case workflow: a data exception
+// (SQLSTATE class 22: numeric overflow, invalid text representation, string too
+// long, NUL byte) is Invalid, an integrity violation (class 23) is Conflict.
+// Errors already coded, and any other error, are returned as they are. The
+// message names the column when PostgreSQL does, never the value (it may be PHI).
+func Coded(err error) error {
+	var pgErr *pgconn.PgError
+	var coded *apperr.Error
+	if err == nil || errors.As(err, &coded) || !errors.As(err, &pgErr) {
+		return err
+	}
+	field := pgErr.ColumnName
+	if field == "" {
+		field = "body"
+	}
+	switch {
+	case strings.HasPrefix(pgErr.Code, "22"):
+		why, ok := dataErrors[pgErr.Code]
+		if !ok {
+			why = "is not a valid value"
+		}
+		return &apperr.Error{Code: apperr.Invalid, Message: "a value does not fit its field: " + field + " " + why,
+			Fields: []validate.FieldError{{Field: field, Message: why}}, Err: err}
+	case strings.HasPrefix(pgErr.Code, "23"):
+		what := pgErr.ConstraintName
+		if what == "" {
+			what = pgErr.TableName
+		}
+		return &apperr.Error{Code: apperr.Conflict, Message: "the database refused the write (" + what + ")", Err: err}
+	}
+	return err
+}
+
+// dataErrors says, for the data exceptions (SQLSTATE class 22) a request can
+// provoke, what is wrong with the value, without quoting it.
+var dataErrors = map[string]string{
+	"22003": "is out of range (numeric field overflow)",
+	"22001": "is too long",
+	"22P02": "is not valid for its type",
+	"22P05": "contains a character that cannot be stored",
+	"22021": "contains a byte that is not valid text (such as NUL)",
+	"22007": "is not a valid date or time",
+	"22008": "is out of range for a date or time",
 }
 
 // Exists reports whether the table q names (g.Table or g.Model) has a row with id;

@@ -31,7 +31,7 @@ import (
 
 // Task queue and kind for claim payments that match no claim.
 const (
-	QueueUnmatched = "unmatched-era"
+	QueueUnmatched = tasks.QueueUnmatched
 	KindUnmatched  = "unmatched_era_claim"
 )
 

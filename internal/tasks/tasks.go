@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,18 +17,33 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/validate"
 )
 
 // Queues. Each is a team's work list; claim queues hold tasks about one claim.
 const (
 	QueueCharges     = "charges"
-	QueueClaimFix    = "claim-fix"   // scrub failures to correct before submission
-	QueueEligibility = "eligibility" // inactive coverage found before submission
-	QueueRejections  = "rejections"  // 999 / 277CA rejections to correct and resubmit
-	QueueFollowUp    = "follow-up"   // silent payers: no 277CA, no 835, filing deadline
-	QueueDenials     = "denials"     // denials awaiting a decision, appeals awaiting the payer
-	QueueApprovals   = "approvals"   // write-offs awaiting a manager
+	QueueClaimFix    = "claim-fix"     // scrub failures to correct before submission
+	QueueEligibility = "eligibility"   // inactive coverage found before submission
+	QueueRejections  = "rejections"    // 999 / 277CA rejections to correct and resubmit
+	QueueFollowUp    = "follow-up"     // silent payers: no 277CA, no 835, filing deadline
+	QueueDenials     = "denials"       // denials awaiting a decision, appeals awaiting the payer
+	QueueApprovals   = "approvals"     // write-offs awaiting a manager
+	QueueUnmatched   = "unmatched-era" // 835 claim payments that match no claim
 )
+
+// Queues are every queue a task can be in, in the order teams usually work them.
+var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials,
+	QueueApprovals, QueueUnmatched}
+
+// checkQueue refuses a queue that does not exist, so that a misspelt queue is
+// not mistaken for an empty one.
+func checkQueue(queue string) error {
+	if !slices.Contains(Queues, queue) {
+		return validate.Errors{{Field: "queue", Message: "must be one of " + strings.Join(Queues, ", ")}}
+	}
+	return nil
+}
 
 // Kinds.
 const (
@@ -151,10 +168,14 @@ type Filter struct {
 	Limit   int
 }
 
-// List returns tasks, highest priority and oldest first.
+// List returns tasks, highest priority and oldest first; an unknown queue is a
+// validation error on queue.
 func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
 	q := s.DB.WithContext(ctx).Model(&Task{})
 	if f.Queue != "" {
+		if err := checkQueue(f.Queue); err != nil {
+			return nil, err
+		}
 		q = q.Where("queue = ?", f.Queue)
 	}
 	if len(f.Status) > 0 {
@@ -172,9 +193,13 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
 }
 
 // ClaimNext assigns the highest-priority open task in queue to userID. Concurrent
-// callers never get the same task. It returns ErrNotFound when the queue is empty.
+// callers never get the same task. It returns ErrNotFound when the queue is empty,
+// and a validation error on queue when there is no such queue.
 func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor) (Task, error) {
 	var t Task
+	if err := checkQueue(queue); err != nil {
+		return t, err
+	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Raw(`SELECT * FROM tasks WHERE queue = ? AND status = 'open'
 			ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, queue).Scan(&t)

@@ -19,8 +19,9 @@ const (
 	ErrTypeConflict     = "Conflict"
 	ErrTypeUnauthorized = "Unauthorized"
 	ErrTypeForbidden    = "Forbidden"
-	// ErrTypeIntegrity marks a write the database refused for its constraints; a
-	// retry cannot succeed, so it fails at once instead of holding the case.
+	// ErrTypeIntegrity marked a write the database refused for its constraints
+	// in older histories; such writes now fail as ErrTypeConflict (or
+	// ErrTypeInvalid for data errors), and callers read this type as a conflict.
 	ErrTypeIntegrity = "DataIntegrity"
 	// ErrTypeUnreadable marks an inbound file that does not parse; its message
 	// names the segment and position at fault.
@@ -37,13 +38,14 @@ var errTypes = map[apperr.Code]string{
 	apperr.Forbidden:    ErrTypeForbidden,
 }
 
-// errCodes is errTypes reversed.
+// errCodes is errTypes reversed, with the older type names it still reads.
 var errCodes = map[string]apperr.Code{
 	ErrTypeInvalid:      apperr.Invalid,
 	ErrTypeNotFound:     apperr.NotFound,
 	ErrTypeConflict:     apperr.Conflict,
 	ErrTypeUnauthorized: apperr.Unauthorized,
 	ErrTypeForbidden:    apperr.Forbidden,
+	ErrTypeIntegrity:    apperr.Conflict,
 }
 
 // ApplicationError is how an activity or an update handler fails with err: a
