@@ -47,9 +47,9 @@ type statusLoop struct {
 func write277CA(t *testing.T, loops ...statusLoop) []byte {
 	r := x12.ClaimStatusReport{Envelope: ackEnvelope(7002), ReferenceID: "REF1", CreatedAt: ackTime,
 		Entities: []x12.StatusEntity{
-			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME1"}},
-			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "46", ID: "CLINIC01"}},
-			{HLID: "3", ParentID: "2", Level: "19", EntityCode: "85", Name: x12.Person{EntityType: "2", IDQualifier: "XX", ID: "1234567893"}},
+			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME1"}, TraceNumber: "SRC1"},
+			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "46", ID: "CLINIC01"}, TraceNumber: "REF1"},
+			{HLID: "3", ParentID: "2", Level: "19", EntityCode: "85", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "XX", ID: "1234567893"}, TraceNumber: "SRC1-1"},
 		}}
 	day := x12.NewDate(2026, 11, 3)
 	for i, l := range loops {

@@ -90,6 +90,10 @@ type Simulator struct {
 	claims      map[string]*claimRecord // by claimKey(payer ID, patient control number)
 	byPayerCN   map[string]*claimRecord
 	forward     map[string]decimal.Decimal // payer|NPI -> amount owed by the provider
+
+	// wrote, when set, sees the inquiries (270, 276) the simulator writes on
+	// the caller's behalf; the EDI conformance test validates them.
+	wrote func(kind string, raw []byte)
 }
 
 type submission struct {
@@ -399,7 +403,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 			status := s.decide(subID, submitter, &c, received, remitAt, groupFor)
 			report.Claims = append(report.Claims, status)
 		}
-		finish277CA(&report)
+		finish277CA(&report, &b)
 		data, err := x12.Write277CA(&report)
 		if err != nil {
 			return err
@@ -535,13 +539,14 @@ func (s *Simulator) new277CA(b *x12.Batch837, submitter string, now time.Time) x
 		payerName, payerID = b.Claims[0].Payer.Name, b.Claims[0].Payer.ID
 	}
 	day := x12.NewDate(now.Year(), now.Month(), now.Day())
+	env := s.envelope(s.id, submitter, now)
 	return x12.ClaimStatusReport{
-		Envelope:    s.envelope(s.id, submitter, now),
+		Envelope:    env,
 		ReferenceID: b.ReferenceID,
 		CreatedAt:   now.UTC().Truncate(time.Minute),
 		Entities: []x12.StatusEntity{
 			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: payerName, IDQualifier: "PI", ID: payerID},
-				ReceivedDate: day, ProcessDate: day},
+				TraceNumber: fmt.Sprintf("CFSIM%09d", env.InterchangeControlNumber), ReceivedDate: day, ProcessDate: day},
 			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41",
 				Name:        x12.Person{EntityType: orDefault(b.Submitter.EntityType, "2"), LastName: b.Submitter.Name, FirstName: b.Submitter.FirstName, IDQualifier: "46", ID: b.Submitter.ID},
 				TraceNumber: b.ReferenceID},
@@ -551,7 +556,9 @@ func (s *Simulator) new277CA(b *x12.Batch837, submitter string, now time.Time) x
 
 // finish277CA numbers the HL levels, adds one HL 19 per billing provider and
 // the accepted/rejected quantities and amounts.
-func finish277CA(r *x12.ClaimStatusReport) {
+// Each provider level gets its name from the 837 (b) and the source level's
+// trace number with the provider's place as its trace number.
+func finish277CA(r *x12.ClaimStatusReport, b *x12.Batch837) {
 	hl := 2
 	providers := map[string]int{}
 	var accQ, rejQ int64
@@ -560,8 +567,15 @@ func finish277CA(r *x12.ClaimStatusReport) {
 		c := &r.Claims[i]
 		if _, ok := providers[c.ProviderID]; !ok {
 			hl++
+			name := x12.Person{EntityType: "2", IDQualifier: "XX", ID: c.ProviderID}
+			for _, bc := range b.Claims {
+				if bp := bc.BillingProvider; bp.NPI == c.ProviderID {
+					name.EntityType, name.LastName, name.FirstName = orDefault(bp.EntityType, "2"), bp.LastName, bp.FirstName
+					break
+				}
+			}
 			r.Entities = append(r.Entities, x12.StatusEntity{HLID: fmt.Sprint(hl), ParentID: "2", Level: "19", EntityCode: "85",
-				Name: x12.Person{EntityType: "2", IDQualifier: "XX", ID: c.ProviderID}})
+				Name: name, TraceNumber: fmt.Sprintf("%s-%d", r.Entities[0].TraceNumber, len(providers)+1)})
 			providers[c.ProviderID] = len(r.Entities) - 1
 		}
 	}
@@ -590,6 +604,17 @@ func finish277CA(r *x12.ClaimStatusReport) {
 			add(&e.AcceptedQuantity, decimal.NewFromInt(1))
 			add(&e.AcceptedAmount, c.TotalCharge)
 		}
+	}
+	// 2200C: the provider's status (STC02 not used), for all its claims.
+	for _, i := range providers {
+		e := &r.Entities[i]
+		total := decimal.Zero
+		for _, v := range []*decimal.Decimal{e.AcceptedAmount, e.RejectedAmount} {
+			if v != nil {
+				total = total.Add(*v)
+			}
+		}
+		e.Statuses = []x12.StatusInfo{{Codes: []x12.StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, ActionCode: "WQ", Amount: &total}}
 	}
 	recv := &r.Entities[1]
 	day := r.Entities[0].ReceivedDate

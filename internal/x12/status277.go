@@ -434,7 +434,11 @@ func parse277Transaction(tx *Transaction) (ClaimStatusReport, error) {
 				if claim.TotalCharge.IsZero() && st.Amount != nil {
 					claim.TotalCharge = *st.Amount
 				}
-				if claim.PaidAmount == nil && st.PaymentAmount != nil {
+				// X212 requires STC05 on every claim status, zero while
+				// nothing is paid: a zero payment counts as paid only on a
+				// finalized (F) status.
+				if claim.PaidAmount == nil && st.PaymentAmount != nil &&
+					(!st.PaymentAmount.IsZero() || len(st.Codes) > 0 && strings.HasPrefix(st.Codes[0].Category, "F")) {
 					claim.PaidAmount = st.PaymentAmount
 				}
 			case entity() != nil:

@@ -80,13 +80,13 @@ func TestWrite999Invalid(t *testing.T) {
 
 func testStatusReport(impl string) ClaimStatusReport {
 	accepted := []StatusInfo{{Codes: []StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("235.5")},
-		{Codes: []StatusCode{{Category: "A2", Status: "20", Entity: "PR"}}, Date: NewDate(2024, 3, 5)}}
+		{Codes: []StatusCode{{Category: "A2", Status: "20", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("235.5")}}
 	r := ClaimStatusReport{
 		Envelope: testEnvelope(21), ImplementationRef: impl, ReferenceID: "ACK0001",
 		CreatedAt: time.Date(2024, 3, 5, 14, 7, 0, 0, time.UTC),
 		Entities: []StatusEntity{
 			{HLID: "1", Level: "20", EntityCode: "PR", Name: Person{EntityType: "2", LastName: "ACME HEALTH PLAN", IDQualifier: "PI", ID: "ACME01"},
-				TraceNumber: "", ReceivedDate: NewDate(2024, 3, 5), ProcessDate: NewDate(2024, 3, 5)},
+				TraceNumber: "SRC0001", ReceivedDate: NewDate(2024, 3, 5), ProcessDate: NewDate(2024, 3, 5)},
 			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: Person{EntityType: "2", LastName: "CLINICFLOW BILLING", IDQualifier: "46", ID: "CFB123"},
 				TraceNumber:      "BATCH0001",
 				Statuses:         []StatusInfo{{Codes: []StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("400.5")}},
@@ -116,13 +116,14 @@ func testStatusReport(impl string) ClaimStatusReport {
 		r.Entities[2].Statuses = nil
 		paid := decp("150")
 		r.Claims[0].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "F1", Status: "65"}}, Date: NewDate(2024, 3, 20),
-			Amount: decp("235.5"), PaymentAmount: paid, AdjudicationDate: NewDate(2024, 3, 19), PaymentMethod: "CHK",
+			Amount: decp("235.5"), PaymentAmount: paid, AdjudicationDate: NewDate(2024, 3, 19), // STC07 is not used in X212
 			CheckDate: NewDate(2024, 3, 20), CheckNumber: "CHK000123"}}
 		r.Claims[0].PaidAmount = paid
 		r.Claims[0].Lines = nil
 		r.Claims[1].Subscriber = &Person{EntityType: "1", LastName: "ROE", FirstName: "RICHARD", IDQualifier: "MI", ID: "REJECT001"}
 		r.Claims[1].Patient = Person{EntityType: "1", LastName: "ROE", FirstName: "JANE"}
-		r.Claims[1].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "P1", Status: "20"}}, Date: NewDate(2024, 3, 20), Amount: decp("165")}}
+		// X212 requires STC05: zero while pending (and not a paid amount).
+		r.Claims[1].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "P1", Status: "20"}}, Date: NewDate(2024, 3, 20), Amount: decp("165"), PaymentAmount: decp("0")}}
 	}
 	for i := range r.Claims {
 		classifyClaim(&r.Claims[i])
@@ -156,7 +157,7 @@ func TestWrite277RoundTrip(t *testing.T) {
 				assert.Contains(t, got[0].Claims[1].RejectionReason, "MEMBER ID NOT FOUND")
 				assert.Contains(t, string(data), "BHT*0085*08*ACK0001")
 			} else {
-				assert.Contains(t, string(data), "*23*0~NM1*QC")
+				assert.Contains(t, string(data), "*23~NM1*QC")
 			}
 		})
 	}
