@@ -34,7 +34,15 @@ const pyx12Default = ".venv-pyx12/bin/x12valid"
 
 // pyx12Exceptions are pyx12 messages that are pyx12's mistakes, not ours:
 // file kind (a prefix of the file name) -> the exact message ignored.
-var pyx12Exceptions = map[string][]string{}
+var pyx12Exceptions = map[string][]string{
+	// X221A1 marks ST03 "not used" (and pyx12 reports an 835 that sends it),
+	// but pyx12's own 999 generator, which x12valid always runs, takes the
+	// implementation of the AK2 it writes from ST03 and fails without it
+	// ("pyx12.errors.EngineError: Cannot create AK2: err_st.vriic was not
+	// set"). The validation itself finishes and says OK; only the 999 pyx12
+	// would have sent back is missing.
+	"835-": {"ERROR Failed to create 999 response"},
+}
 
 // pyx12NoMap are the implementation guides that pyx12 3.1.0 has no map for
 // (its maps of 270/271/276/277 are the 4010 ones, and the 5010 X212 map is
@@ -105,8 +113,8 @@ lines:
 		}
 		errs = append(errs, strings.TrimSpace(l))
 	}
-	if err != nil && len(errs) == 0 && len(pyx12Line.FindAllString(out.String(), -1)) == 0 {
-		errs = append(errs, fmt.Sprintf("x12valid failed without an error line: %v\n%s", err, out.String()))
+	if len(errs) == 0 && (err != nil || !strings.Contains(out.String(), file+": OK")) {
+		errs = append(errs, fmt.Sprintf("x12valid did not say OK (%v):\n%s", err, out.String()))
 	}
 	return errs
 }
@@ -291,13 +299,4 @@ func TestEDIConformance(t *testing.T) {
 // knownFailures are files that still fail validation, by file name, with
 // pyx12's message: the test reports them without failing until they are
 // fixed (and fails once one passes, so that it leaves this table).
-var knownFailures = map[string]string{
-	"270-nomember.x12": "NM1*IL: NM108 \"MI\" without NM109",
-	"271-nomember.x12": "NM1*IL: NM108 \"MI\" without NM109",
-}
-
-func init() {
-	for _, f := range []string{"denied", "paid", "partial", "plb", "reversal", "secondary"} {
-		knownFailures["835-"+f+"-1.x12"] = `ST03 is marked as Not Used; Mandatory segment "Payer Address" (N3) missing; Mandatory segment "Payer City, State, ZIP Code" (N4) missing; (CI) is not a valid code for Claim Filing Indicator Code (CLP06)`
-	}
-}
+var knownFailures = map[string]string{}

@@ -359,6 +359,7 @@ func orDefault(v, def string) string {
 // remitGroup collects the 835 loops of one payer and billing provider.
 type remitGroup struct {
 	payerID, payerName string
+	payerAddress       *x12.Address // 2010BB of the 837, when given
 	billing            x12.Provider
 	claims             []x12.ClaimPayment
 	records            []*claimRecord
@@ -390,7 +391,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 				return g
 			}
 		}
-		g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, billing: c.BillingProvider}
+		g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, payerAddress: c.Payer.Address, billing: c.BillingProvider}
 		groups = append(groups, g)
 		return g
 	}
@@ -625,6 +626,18 @@ func finish277CA(r *x12.ClaimStatusReport, b *x12.Batch837) {
 	recv.AcceptedAmount, recv.RejectedAmount = &accA, &rejA
 }
 
+// simulatedPayerAddress is the simulated payer's address (835 1000A N3/N4)
+// when the 837 gives none for the payer (2010BB).
+var simulatedPayerAddress = x12.Address{Line1: "PO BOX 1000", City: "SPRINGFIELD", State: "IL", PostalCode: "627010000"}
+
+func payerAddress(a *x12.Address) *x12.Address {
+	if a != nil && a.Line1 != "" && a.City != "" {
+		return a
+	}
+	v := simulatedPayerAddress
+	return &v
+}
+
 // write835 builds the 835 of one payer/provider group.
 func (s *Simulator) write835(g *remitGroup, submitter string, now time.Time) ([]byte, error) {
 	s.checkSeq++
@@ -638,8 +651,9 @@ func (s *Simulator) write835(g *remitGroup, submitter string, now time.Time) ([]
 		Envelope:       s.envelope(orDefault(g.payerID, "PAYER"), submitter, now),
 		Trace:          x12.Trace{TypeCode: "1", Number: check, OriginatorID: "1999999999"},
 		ProductionDate: payDate,
-		Payer: x12.Party{Name: orDefault(g.payerName, "SIMULATED PAYER"), References: []x12.Reference{{Qualifier: "2U", Value: orDefault(g.payerID, "PAYER")}},
-			Contacts: []x12.Contact{{Function: "BL", Name: "PROVIDER SERVICES", Phone: "8005550199"}}},
+		Payer: x12.Party{Name: orDefault(g.payerName, "SIMULATED PAYER"), Address: payerAddress(g.payerAddress),
+			References: []x12.Reference{{Qualifier: "2U", Value: orDefault(g.payerID, "PAYER")}},
+			Contacts:   []x12.Contact{{Function: "BL", Name: "PROVIDER SERVICES", Phone: "8005550199"}}},
 		Payee:  x12.Party{Name: g.billing.LastName, IDQualifier: "XX", ID: g.billing.NPI},
 		Claims: g.claims,
 	}

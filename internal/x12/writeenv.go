@@ -73,7 +73,12 @@ func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w
 	w.seg("GS", functionalID, env.ApplicationSenderCode, env.ApplicationReceiverCode, env.Date.Format("20060102"),
 		formatTime(env.Date), gcn, "X", impl)
 	w.n = 0
-	w.seg("ST", stID, env.TransactionControlNumber, impl)
+	if stID == "835" {
+		// X221A1 does not use ST03 (GS08 names the implementation).
+		w.seg("ST", stID, env.TransactionControlNumber)
+	} else {
+		w.seg("ST", stID, env.TransactionControlNumber, impl)
+	}
 	body(w)
 	w.seg("SE", fmt.Sprint(w.n+1), env.TransactionControlNumber)
 	w.seg("GE", "1", gcn)
@@ -95,9 +100,15 @@ func (w *x12Writer) failf(format string, args ...any) {
 	}
 }
 
-// person writes an NM1 segment for p with the entity identifier code.
+// person writes an NM1 segment for p with the entity identifier code. NM108
+// and NM109 go together (syntax rule P0809): a qualifier without an ID is
+// not written.
 func (w *x12Writer) person(code string, p Person) {
-	w.seg("NM1", code, p.EntityType, p.LastName, p.FirstName, p.MiddleName, "", p.Suffix, p.IDQualifier, p.ID)
+	qualifier := p.IDQualifier
+	if p.ID == "" {
+		qualifier = ""
+	}
+	w.seg("NM1", code, p.EntityType, p.LastName, p.FirstName, p.MiddleName, "", p.Suffix, qualifier, p.ID)
 }
 
 // decStr formats an optional amount ("" when nil).

@@ -268,6 +268,34 @@ func TestWrite835Invalid(t *testing.T) {
 	r.Envelope.TransactionControlNumber = ""
 	_, err = Write835(&r)
 	require.ErrorIs(t, err, ErrInvalidTransaction)
+	// X221A1 requires N3/N4 for the payer (1000A).
+	r = testRemittance()
+	r.Payer.Address = nil
+	_, err = Write835(&r)
+	require.ErrorIs(t, err, ErrInvalidTransaction)
+	require.ErrorContains(t, err, "payer (1000A) needs an address")
+}
+
+// X221A1 does not use ST03; the reader takes the implementation from GS08.
+func TestWrite835WithoutST03(t *testing.T) {
+	r := testRemittance()
+	data, err := Write835(&r)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "~ST*835*"+r.Envelope.TransactionControlNumber+"~")
+	got, err := Parse835(data)
+	require.NoError(t, err)
+	assert.Equal(t, Implementation835, got[0].ImplementationRef)
+}
+
+// NM108 and NM109 go together: a qualifier without an ID is not written.
+func TestNM108NeedsNM109(t *testing.T) {
+	q := EligibilityInquiry{Envelope: testEnvelope(3), ReferenceID: "E1", CreatedAt: time.Date(2024, 3, 5, 9, 0, 0, 0, time.UTC),
+		Payer:    Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME01"},
+		Provider: Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "XX", ID: "1234567893"}, TraceNumber: "T1",
+		Subscriber: Person{EntityType: "1", LastName: "DOE", FirstName: "JOHN", IDQualifier: "MI"}, ServiceTypes: []string{"30"}}
+	data, err := Write270(&q)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "~NM1*IL*1*DOE*JOHN~")
 }
 
 func TestWrite270And271RoundTrip(t *testing.T) {
