@@ -158,6 +158,9 @@ func TestRoundTrip837PublicSamples(t *testing.T) {
 			first, err := Parse837(readTestdata(t, strings.TrimPrefix(f, "testdata/")))
 			require.NoError(t, err)
 			require.Len(t, first, 1)
+			// Some published examples carry what X222A1 forbids and the
+			// writer refuses or leaves out: complete or drop it first.
+			conformX222A1(&first[0])
 			out, err := Write837(&first[0])
 			require.NoError(t, err)
 			second, err := Parse837(out)
@@ -202,4 +205,27 @@ func TestParse837RefusesInstitutional(t *testing.T) {
 	_, err := Parse837(data)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not professional")
+}
+
+// conformX222A1 completes the 5-digit ZIPs of the billing provider and the
+// service facility with "0000" (X222A1 requires ZIP+4 there; Write837 refuses
+// them) and drops the subscriber's DMG when the patient is someone else
+// (X222A1: not sent; Write837 leaves it out).
+func conformX222A1(b *Batch837) {
+	for i := range b.Claims {
+		c := &b.Claims[i]
+		if c.Patient != nil {
+			c.Subscriber.BirthDate, c.Subscriber.Gender = Date{}, ""
+		}
+		for _, a := range []*Address{c.BillingProvider.Address, func() *Address {
+			if c.ServiceFacility != nil {
+				return c.ServiceFacility.Address
+			}
+			return nil
+		}()} {
+			if a != nil && len(a.PostalCode) == 5 {
+				a.PostalCode += "0000"
+			}
+		}
+	}
 }
