@@ -74,7 +74,15 @@ func claim(pcn, member string, charges ...string) x12.Claim837 {
 
 func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
 	t.Helper()
-	b := &x12.Batch837{
+	b := batchOf(t, cn, claims...)
+	data, err := x12.Write837(&b)
+	require.NoError(t, err)
+	return data
+}
+
+func batchOf(t *testing.T, cn int, claims ...x12.Claim837) x12.Batch837 {
+	t.Helper()
+	return x12.Batch837{
 		Envelope: x12.Envelope{SenderIDQualifier: "ZZ", SenderID: "CLINICFLOW", ReceiverIDQualifier: "ZZ", ReceiverID: "CFSIM",
 			InterchangeControlNumber: cn, UsageIndicator: "T", ApplicationSenderCode: "CLINICFLOW", ApplicationReceiverCode: "CFSIM",
 			GroupControlNumber: cn, Date: t0, TransactionControlNumber: fmt.Sprintf("%04d", cn)},
@@ -83,9 +91,6 @@ func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
 		Receiver:  x12.Receiver{Name: "ACME HEALTH PLAN", ID: "ACME01"},
 		Claims:    claims,
 	}
-	data, err := x12.Write837(b)
-	require.NoError(t, err)
-	return data
 }
 
 // deliver advances the clock past every delay and returns the files after
