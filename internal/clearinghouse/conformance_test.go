@@ -189,6 +189,13 @@ func conformanceFiles(t *testing.T) map[string][]byte {
 	got = submit("broken", []byte(broken))
 	addAll("999-rejected", got[Kind999])
 
+	// A file of two functional groups: one 999 set (AK1) per group.
+	two := twoGroups(t, batch(t, 21, claim("PCNG1", "W5", "100")), batch(t, 22, claim("PCNG2", "W6", "50")))
+	got = submit("two-groups", two)
+	addAll("999-two-groups-accepted", got[Kind999])
+	got = submit("two-groups-broken", []byte(strings.Replace(string(two), "CLM*PCNG2*50", "CLM*PCNG2*5X", 1)))
+	addAll("999-two-groups-rejected", got[Kind999])
+
 	// 837P secondary with the primary's adjudication in 2320/2330 and 2430.
 	sec := asSecondary(primary, paid, x12.NewDate(2024, 3, 5), true)
 	data = batch(t, 5, sec)

@@ -270,8 +270,8 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	}
 	batches, perr := x12.Parse837(batch837)
 	if perr != nil {
-		ack := s.reject999(segs, perr, submitter, now)
-		data, err := x12.Write999(&ack)
+		acks := s.reject999(segs, perr, submitter, now)
+		data, err := x12.Write999s(acks)
 		if err != nil {
 			return SubmitResult{}, err
 		}
@@ -285,68 +285,94 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	return res, nil
 }
 
-// reject999 builds the 999 for a file Parse837 refused.
-func (s *Simulator) reject999(segs []x12.Segment, perr error, submitter string, now time.Time) x12.Ack999 {
+// reject999 builds the 999 for a file Parse837 refused: one acknowledgment
+// (AK1) per functional group, every transaction set rejected, the one holding
+// the error with IK3 (segment, position in the set, loop) and IK4 (element,
+// its reference number, error code, bad data).
+func (s *Simulator) reject999(segs []x12.Segment, perr error, submitter string, now time.Time) []x12.Ack999 {
 	var pe *x12.ParseError
 	errors.As(perr, &pe)
-	a := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupControlNumber: "0", GroupStatus: "R"}
+	env := s.envelope(s.id, submitter, now)
 	type st struct {
 		pos      int
 		cn, impl string
 	}
-	var sts []st
+	type group struct {
+		cn, version string
+		sts         []st
+	}
+	var groups []*group
 	for _, seg := range segs {
 		switch seg.ID {
 		case "GS":
-			if a.GroupControlNumber == "0" {
-				a.GroupControlNumber, a.GroupVersion = orDefault(seg.El(6), "0"), seg.El(8)
-			}
+			groups = append(groups, &group{cn: orDefault(seg.El(6), "0"), version: seg.El(8)})
 		case "ST":
-			sts = append(sts, st{pos: seg.Position, cn: seg.El(2), impl: seg.El(3)})
+			if len(groups) == 0 {
+				groups = append(groups, &group{cn: "0"})
+			}
+			g := groups[len(groups)-1]
+			g.sts = append(g.sts, st{pos: seg.Position, cn: seg.El(2), impl: seg.El(3)})
 		}
 	}
-	errIdx := -1
+	if len(groups) == 0 {
+		groups = []*group{{cn: "0"}}
+	}
+	errPos := -1
 	if pe != nil {
-		for i := range sts {
-			if sts[i].pos <= pe.Position {
-				errIdx = i
+		errPos = pe.Position
+	}
+	// The transaction set holding the error: the last ST at or before it.
+	errST := -1
+	for _, g := range groups {
+		for _, t := range g.sts {
+			if t.pos <= errPos {
+				errST = t.pos
 			}
 		}
 	}
-	for i, t := range sts {
-		ta := x12.TransactionAck{TransactionSetID: "837", ControlNumber: orDefault(t.cn, "0000"), ImplementationRef: t.impl, Status: "R"}
-		if i == errIdx {
-			ta.ErrorCodes = []string{"5"}
-			se := x12.SegmentError{SegmentID: orDefault(pe.Segment, "ST"), Position: pe.Position - t.pos + 1}
-			msg := strings.ToLower(pe.Msg)
-			switch {
-			case pe.Element > 0:
-				se.ErrorCode = "8"
-				ee := x12.ElementError{Position: pe.Element, ErrorCode: "7"}
-				switch {
-				case strings.Contains(msg, "missing"):
-					ee.ErrorCode = "1"
-				case strings.Contains(msg, "date"):
-					ee.ErrorCode = "8"
-				}
-				if pe.Position >= 1 && pe.Position <= len(segs) {
-					bad := segs[pe.Position-1].El(pe.Element)
-					if !strings.ContainsAny(bad, "*:^~") {
-						ee.BadData = bad
-					}
-				}
-				se.ElementErrors = []x12.ElementError{ee}
-			case strings.Contains(msg, "missing"):
-				se.ErrorCode = "3"
-			default:
-				se.ErrorCode = "2"
-			}
-			ta.SegmentErrors = []x12.SegmentError{se}
+	acks := make([]x12.Ack999, 0, len(groups))
+	for gi, g := range groups {
+		a := x12.Ack999{Envelope: env, FunctionalID: "HC", GroupControlNumber: g.cn, GroupVersion: g.version, GroupStatus: "R"}
+		if gi > 0 {
+			a.Envelope.TransactionControlNumber = fmt.Sprintf("%04d", (env.InterchangeControlNumber+gi)%10000)
 		}
-		a.Transactions = append(a.Transactions, ta)
+		for _, t := range g.sts {
+			ta := x12.TransactionAck{TransactionSetID: "837", ControlNumber: orDefault(t.cn, "0000"), ImplementationRef: t.impl, Status: "R"}
+			if t.pos == errST {
+				ta.ErrorCodes = []string{"5"}
+				ta.SegmentErrors = []x12.SegmentError{segmentError(segs, pe, t.pos)}
+			}
+			a.Transactions = append(a.Transactions, ta)
+		}
+		a.TransactionsIncluded, a.TransactionsReceived = len(g.sts), len(g.sts)
+		acks = append(acks, a)
 	}
-	a.TransactionsIncluded, a.TransactionsReceived = len(sts), len(sts)
-	return a
+	return acks
+}
+
+// segmentError is the IK3 (and IK4) of parse error pe in the transaction set
+// starting at stPos.
+func segmentError(segs []x12.Segment, pe *x12.ParseError, stPos int) x12.SegmentError {
+	se := x12.SegmentError{SegmentID: orDefault(pe.Segment, "ST"), Position: pe.Position - stPos + 1,
+		LoopID: loop837(segs, stPos, pe.Position)}
+	msg := strings.ToLower(pe.Msg)
+	switch {
+	case pe.Element > 0:
+		se.ErrorCode = "8"
+		ee := x12.ElementError{Position: pe.Element, ElementRef: elementRef(se.SegmentID, pe.Element), ErrorCode: elementErrorCode(msg)}
+		if pe.Position >= 1 && pe.Position <= len(segs) {
+			bad := segs[pe.Position-1].El(pe.Element)
+			if !strings.ContainsAny(bad, "*:^~") {
+				ee.BadData = bad
+			}
+		}
+		se.ElementErrors = []x12.ElementError{ee}
+	case strings.Contains(msg, "missing"):
+		se.ErrorCode = "3"
+	default:
+		se.ErrorCode = "2"
+	}
+	return se
 }
 
 func orDefault(v, def string) string {
@@ -367,15 +393,25 @@ type remitGroup struct {
 
 // accept handles a parsed submission: 999, 277CA per transaction set, 835s.
 func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter string, now time.Time, res *SubmitResult) error {
-	ack := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupStatus: "A"}
+	// One acknowledgment (AK1) per functional group of the file, in order.
+	env := s.envelope(s.id, submitter, now)
+	var acks []x12.Ack999
 	for _, b := range batches {
-		ack.GroupControlNumber, ack.GroupVersion = fmt.Sprint(b.Envelope.GroupControlNumber), x12.Implementation837P
-		ack.Transactions = append(ack.Transactions, x12.TransactionAck{TransactionSetID: "837",
+		gcn := fmt.Sprint(b.Envelope.GroupControlNumber)
+		if len(acks) == 0 || acks[len(acks)-1].GroupControlNumber != gcn {
+			a := x12.Ack999{Envelope: env, FunctionalID: "HC", GroupControlNumber: gcn, GroupVersion: x12.Implementation837P, GroupStatus: "A"}
+			if len(acks) > 0 {
+				a.Envelope.TransactionControlNumber = fmt.Sprintf("%04d", (env.InterchangeControlNumber+len(acks))%10000)
+			}
+			acks = append(acks, a)
+		}
+		a := &acks[len(acks)-1]
+		a.Transactions = append(a.Transactions, x12.TransactionAck{TransactionSetID: "837",
 			ControlNumber: b.Envelope.TransactionControlNumber, ImplementationRef: x12.Implementation837P, Status: "A"})
+		n := len(a.Transactions)
+		a.TransactionsIncluded, a.TransactionsReceived, a.TransactionsAccepted = n, n, n
 	}
-	n := len(batches)
-	ack.TransactionsIncluded, ack.TransactionsReceived, ack.TransactionsAccepted = n, n, n
-	data, err := x12.Write999(&ack)
+	data, err := x12.Write999s(acks)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,12 @@ var ErrInvalidTransaction = errors.New("x12: invalid transaction data")
 // single transaction set whose body is produced by body. The envelope
 // counts (SE01, GE01, IEA01) are computed.
 func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w *x12Writer)) ([]byte, error) {
+	return writeInterchangeSets(env, functionalID, stID, impl, []string{env.TransactionControlNumber}, func(w *x12Writer, _ int) { body(w) })
+}
+
+// writeInterchangeSets writes one interchange and functional group holding
+// one transaction set per control number (ST02), body writing the i-th.
+func writeInterchangeSets(env Envelope, functionalID, stID, impl string, controls []string, body func(w *x12Writer, i int)) ([]byte, error) {
 	d := DefaultDelimiters
 	w := &x12Writer{d: d}
 	fail := func(format string, args ...any) {
@@ -51,8 +57,13 @@ func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w
 	if env.GroupControlNumber < 0 {
 		fail("GS06 control number %d out of range", env.GroupControlNumber)
 	}
-	if env.TransactionControlNumber == "" {
-		fail("ST02 transaction control number is required")
+	if len(controls) == 0 {
+		fail("at least one transaction set is required")
+	}
+	for _, cn := range controls {
+		if cn == "" {
+			fail("ST02 transaction control number is required")
+		}
 	}
 	for _, v := range []string{env.SenderIDQualifier, env.SenderID, env.ReceiverIDQualifier, env.ReceiverID} {
 		w.clean("ISA", v)
@@ -72,16 +83,18 @@ func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w
 	gcn := fmt.Sprint(env.GroupControlNumber)
 	w.seg("GS", functionalID, env.ApplicationSenderCode, env.ApplicationReceiverCode, env.Date.Format("20060102"),
 		formatTime(env.Date), gcn, "X", impl)
-	w.n = 0
-	if stID == "835" {
-		// X221A1 does not use ST03 (GS08 names the implementation).
-		w.seg("ST", stID, env.TransactionControlNumber)
-	} else {
-		w.seg("ST", stID, env.TransactionControlNumber, impl)
+	for i, cn := range controls {
+		w.n = 0
+		if stID == "835" {
+			// X221A1 does not use ST03 (GS08 names the implementation).
+			w.seg("ST", stID, cn)
+		} else {
+			w.seg("ST", stID, cn, impl)
+		}
+		body(w, i)
+		w.seg("SE", fmt.Sprint(w.n+1), cn)
 	}
-	body(w)
-	w.seg("SE", fmt.Sprint(w.n+1), env.TransactionControlNumber)
-	w.seg("GE", "1", gcn)
+	w.seg("GE", fmt.Sprint(len(controls)), gcn)
 	w.seg("IEA", "1", fmt.Sprintf("%09d", env.InterchangeControlNumber))
 	if w.err != nil {
 		if !errors.Is(w.err, ErrInvalidTransaction) {
