@@ -201,10 +201,18 @@ func TestParse837Errors(t *testing.T) {
 }
 
 func TestParse837RefusesInstitutional(t *testing.T) {
-	data := mutate(t, readTestdata(t, "837p/stupidedi_tr3_commercial-patient-not-subscriber.837"), "ST*837*0021*005010X222A1", "ST*837*0021*005010X223A2")
-	_, err := Parse837(data)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "is not professional")
+	base := readTestdata(t, "837p/stupidedi_tr3_commercial-patient-not-subscriber.837")
+	// 5010 institutional and dental, and 4010 institutional (X096) and
+	// dental (X097): none is read as professional.
+	for _, ref := range []string{"005010X223A2", "005010X224A2", "004010X096A1", "004010X097A1", "NOTAGUIDE"} {
+		data := mutate(t, base, "ST*837*0021*005010X222A1", "ST*837*0021*"+ref)
+		_, err := Parse837(data)
+		require.Error(t, err, ref)
+		assert.Contains(t, err.Error(), `837 implementation "`+ref+`" is not professional`)
+	}
+	// 4010 professional (X098) is still read.
+	_, err := Parse837(mutate(t, base, "ST*837*0021*005010X222A1", "ST*837*0021*004010X098A1"))
+	require.NoError(t, err)
 }
 
 // conformX222A1 completes the 5-digit ZIPs of the billing provider and the
