@@ -144,8 +144,13 @@ func Test999RejectionMovesTheClaimToRejected(t *testing.T) {
 	b := f.claimFor(t, "XJ123456")
 	s := f.send(t, b.Claim.ID, "sub-1")
 
-	r, err := f.claims.Apply999(ctx, reject999(t, s.ControlNumber), "", audit.System)
+	// The 999 comes with an envelope slip (IEA01 says two groups): read
+	// past, reported as a warning.
+	slipped := strings.Replace(string(reject999(t, s.ControlNumber)), "~IEA*1*", "~IEA*2*", 1)
+	r, err := f.claims.Apply999(ctx, []byte(slipped), "", audit.System)
 	require.NoError(t, err)
+	require.Len(t, r.Warnings, 1)
+	assert.Contains(t, r.Warnings[0], `IEA01 group count is "2", interchange has 1`)
 	require.Len(t, r.Claims, 1)
 	ac := r.Claims[0]
 	assert.Equal(t, b.Claim.ID, ac.ClaimID)
