@@ -1,14 +1,8 @@
 package clearinghouse
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -18,106 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The EDI conformance test: every kind of file the project writes (the 837P
+// The EDI conformance tests: every kind of file the project writes (the 837P
 // claims of internal/claims' writer, and the simulator's 999, 277CA, 277,
-// 835, 270, 271 and 276) is written into a temporary directory and checked
-// by an independent X12 5010 validator, pyx12 (vendored in third_party/pyx12
-// and installed by `make pyx12`, a prerequisite of `make test`). Any error
-// pyx12 reports fails the test, except the ones listed in pyx12Exceptions
-// below, each with the reason pyx12 is wrong there.
+// 835, 270, 271 and 276) is written by conformanceFiles. TestEDIStructure (in
+// every `make test`) checks each for the rules an independent validator found
+// broken before; TestEDIConformance (pyx12_test.go, `make conformance`) runs
+// the independent X12 5010 validator pyx12 over them.
 //
 // Set EDI_CONFORMANCE_DIR to keep the files in that directory.
-
-// pyx12Default is where `make pyx12` installs the validator, relative to the
-// repository root; PYX12_VALIDATE (set by the Makefile) overrides it.
-const pyx12Default = ".venv-pyx12/bin/x12valid"
-
-// pyx12Exceptions are pyx12 messages that are pyx12's mistakes, not ours:
-// file kind (a prefix of the file name) -> the exact message ignored.
-var pyx12Exceptions = map[string][]string{
-	// X221A1 marks ST03 "not used" (and pyx12 reports an 835 that sends it),
-	// but pyx12's own 999 generator, which x12valid always runs, takes the
-	// implementation of the AK2 it writes from ST03 and fails without it
-	// ("pyx12.errors.EngineError: Cannot create AK2: err_st.vriic was not
-	// set"). The validation itself finishes and says OK; only the 999 pyx12
-	// would have sent back is missing.
-	"835-": {"ERROR Failed to create 999 response"},
-}
-
-// pyx12NoMap are the implementation guides that pyx12 3.1.0 has no map for
-// (its maps of 270/271/276/277 are the 4010 ones, and the 5010 X212 map is
-// not in its index): pyx12 cannot check these files, so checkStructure below
-// checks the rules that a validator found broken in them before.
-var pyx12NoMap = map[string]string{
-	"270": "005010X279A1", "271": "005010X279A1", "276": "005010X212", "277-": "005010X212",
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
-// pyx12Validator is the x12valid command, or the test fails saying how to
-// install it: the conformance test is never skipped.
-func pyx12Validator(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("PYX12_VALIDATE")
-	if path == "" {
-		path = filepath.Join(repoRoot(t), pyx12Default)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the X12 validator pyx12 is not installed at %s (%v): run `make pyx12` (or `make test`, which runs it) from the repository root", path, err)
-	}
-	return path
-}
-
-// pyx12Line matches the error lines of x12valid's log: "... ERROR ... message".
-var pyx12Line = regexp.MustCompile(`(?m)^.*\b(ERROR|CRITICAL)\b.*$`)
-
-// validate runs pyx12 on one file and returns its error lines, less the
-// documented exceptions.
-func validate(t *testing.T, validator, file string) []string {
-	t.Helper()
-	cmd := exec.Command(validator, "--quiet", file)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running %s: %v", validator, err)
-	}
-	var errs []string
-	name := filepath.Base(file)
-lines:
-	for _, l := range pyx12Line.FindAllString(out.String(), -1) {
-		for kind, ignored := range pyx12Exceptions {
-			if !strings.HasPrefix(name, kind) {
-				continue
-			}
-			for _, msg := range ignored {
-				if strings.Contains(l, msg) {
-					continue lines
-				}
-			}
-		}
-		errs = append(errs, strings.TrimSpace(l))
-	}
-	if len(errs) == 0 && (err != nil || !strings.Contains(out.String(), file+": OK")) {
-		errs = append(errs, fmt.Sprintf("x12valid did not say OK (%v):\n%s", err, out.String()))
-	}
-	return errs
-}
 
 // conformanceFiles drives the simulator through every outcome and returns
 // the files written, by name (kind first).
@@ -270,49 +172,19 @@ func checkStructure(name string, data []byte) []string {
 	return errs
 }
 
-func TestEDIConformance(t *testing.T) {
-	validator := pyx12Validator(t)
+// TestEDIStructure checks every file the project writes for what pyx12 found
+// broken before and does not check itself (see checkStructure).
+func TestEDIStructure(t *testing.T) {
 	files := conformanceFiles(t)
-	dir := os.Getenv("EDI_CONFORMANCE_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	} else {
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-	}
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	require.NotEmpty(t, names)
 	for _, name := range names {
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, files[name], 0o644))
-		t.Run(strings.TrimSuffix(name, ".x12"), func(t *testing.T) {
-			noMap := false
-			for kind := range pyx12NoMap {
-				if strings.HasPrefix(name, kind) {
-					noMap = true
-				}
-			}
-			errs := checkStructure(name, files[name])
-			if !noMap {
-				errs = append(errs, validate(t, validator, path)...)
-			}
-			if known, ok := knownFailures[name]; ok {
-				if len(errs) == 0 {
-					t.Errorf("%s passes now: remove it from knownFailures", name)
-				}
-				t.Logf("known failure of %s: %s", name, known)
-				return
-			}
-			if len(errs) > 0 {
-				t.Errorf("%s (%s) is not valid 5010:\n  %s\n%s", name, path, strings.Join(errs, "\n  "), files[name])
-			}
-		})
+		if errs := checkStructure(name, files[name]); len(errs) > 0 {
+			t.Errorf("%s is not valid 5010:\n  %s\n%s", name, strings.Join(errs, "\n  "), files[name])
+		}
 	}
 }
-
-// knownFailures are files that still fail validation, by file name, with
-// pyx12's message: the test reports them without failing until they are
-// fixed (and fails once one passes, so that it leaves this table).
-var knownFailures = map[string]string{}
