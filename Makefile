@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size fmt bench fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -56,6 +56,12 @@ fmt:
 ## bench: benchmarks (database postings, X12 parsing)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/billing/ ./internal/x12/
+
+## conformance: every kind of EDI file we write, checked by the independent
+## validator pyx12 (needs PYX12_VALIDATE=path/to/x12valid; see README)
+conformance:
+	@[ -n "$$PYX12_VALIDATE" ] || { echo "make conformance: set PYX12_VALIDATE to pyx12's x12valid (python3 -m venv v && v/bin/pip install pyx12)"; exit 1; }
+	$(GO) test -count=1 -tags conformance -run 'TestEDIConformance|TestEDIStructure' ./internal/clearinghouse/
 
 ## fuzz: a short run of every X12 fuzzer (set FUZZTIME for longer)
 FUZZTIME ?= 200000x

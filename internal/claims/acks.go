@@ -60,6 +60,9 @@ type AckResult struct {
 	AlreadyApplied bool       `json:"already_applied"`
 	Claims         []AckClaim `json:"claims"`
 	Unmatched      []string   `json:"unmatched"` // control numbers or patient control numbers matching nothing
+	// Warnings are the envelope slips the file was read past (a wrong
+	// trailer count or control number, a masked BHT time...).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ediFileRow maps edi_files.
@@ -159,6 +162,9 @@ func (s *Service) Apply999(ctx context.Context, data []byte, source string, acto
 		return AckResult{}, &x12.ParseError{Msg: "the file holds no 999 transaction set"}
 	}
 	return s.applyOnce(ctx, File999, data, source, actor, func(tx *gorm.DB, res *AckResult) error {
+		for _, a := range acks {
+			res.Warnings = appendNew(res.Warnings, a.Warnings...)
+		}
 		for _, a := range acks {
 			if err := s.apply999(tx, a, res, actor); err != nil {
 				return err
@@ -306,6 +312,9 @@ func (s *Service) Apply277CA(ctx context.Context, data []byte, source string, ac
 		return AckResult{}, &x12.ParseError{Msg: "the file holds no 277 transaction set"}
 	}
 	return s.applyOnce(ctx, File277CA, data, source, actor, func(tx *gorm.DB, res *AckResult) error {
+		for _, r := range reports {
+			res.Warnings = appendNew(res.Warnings, r.Warnings...)
+		}
 		for _, r := range reports {
 			for _, cs := range r.Claims {
 				if err := s.apply277CA(tx, cs, res, actor); err != nil {
@@ -630,4 +639,14 @@ func claimRedactor(tx *gorm.DB, c Claim) (redactor, error) {
 		return redactor{}, err
 	}
 	return newRedactor(phiValues(b.patient, []records.Coverage{b.coverage}, c.Diagnoses)...), nil
+}
+
+// appendNew appends the values of vs not already in list.
+func appendNew(list []string, vs ...string) []string {
+	for _, v := range vs {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }

@@ -47,9 +47,9 @@ type statusLoop struct {
 func write277CA(t *testing.T, loops ...statusLoop) []byte {
 	r := x12.ClaimStatusReport{Envelope: ackEnvelope(7002), ReferenceID: "REF1", CreatedAt: ackTime,
 		Entities: []x12.StatusEntity{
-			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME1"}},
-			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "46", ID: "CLINIC01"}},
-			{HLID: "3", ParentID: "2", Level: "19", EntityCode: "85", Name: x12.Person{EntityType: "2", IDQualifier: "XX", ID: "1234567893"}},
+			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME1"}, TraceNumber: "SRC1"},
+			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "46", ID: "CLINIC01"}, TraceNumber: "REF1"},
+			{HLID: "3", ParentID: "2", Level: "19", EntityCode: "85", Name: x12.Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "XX", ID: "1234567893"}, TraceNumber: "SRC1-1"},
 		}}
 	day := x12.NewDate(2026, 11, 3)
 	for i, l := range loops {
@@ -144,8 +144,13 @@ func Test999RejectionMovesTheClaimToRejected(t *testing.T) {
 	b := f.claimFor(t, "XJ123456")
 	s := f.send(t, b.Claim.ID, "sub-1")
 
-	r, err := f.claims.Apply999(ctx, reject999(t, s.ControlNumber), "", audit.System)
+	// The 999 comes with an envelope slip (IEA01 says two groups): read
+	// past, reported as a warning.
+	slipped := strings.Replace(string(reject999(t, s.ControlNumber)), "~IEA*1*", "~IEA*2*", 1)
+	r, err := f.claims.Apply999(ctx, []byte(slipped), "", audit.System)
 	require.NoError(t, err)
+	require.Len(t, r.Warnings, 1)
+	assert.Contains(t, r.Warnings[0], `IEA01 group count is "2", interchange has 1`)
 	require.Len(t, r.Claims, 1)
 	ac := r.Claims[0]
 	assert.Equal(t, b.Claim.ID, ac.ClaimID)

@@ -33,7 +33,7 @@ func newWorld(t *testing.T) *world {
 	g := pgtest.New(t)
 	ctx := context.Background()
 	w := &world{db: g, billing: &billing.Service{DB: g}, records: &records.Service{DB: g}, claims: &claims.Service{DB: g}}
-	loc, err := w.records.CreateLocation(ctx, records.NewLocation{Name: "L", TaxID: "37-1234567", Taxonomy: "207Q00000X", Address: records.Address{Address1: "1 A St", City: "C", State: "IL", Zip: "62701"}}, audit.System)
+	loc, err := w.records.CreateLocation(ctx, records.NewLocation{Name: "L", TaxID: "37-1234567", Taxonomy: "207Q00000X", Address: records.Address{Address1: "1 A St", City: "C", State: "IL", Zip: "62701-1234"}}, audit.System)
 	require.NoError(t, err)
 	prov, err := w.records.CreateProvider(ctx, records.NewProvider{FirstName: "A", LastName: "B", NPI: "1234567893"}, audit.System)
 	require.NoError(t, err)
@@ -42,7 +42,8 @@ func newWorld(t *testing.T) *world {
 		{ProcedureCode: "36415", Price: decimal.RequireFromString("15.50")},
 		{ProcedureCode: "81002", Price: decimal.RequireFromString("9.99")}}}, audit.System)
 	require.NoError(t, err)
-	pat, err := w.records.CreatePatient(ctx, records.NewPatient{FirstName: "J", LastName: "R", DateOfBirth: "1980-01-01"}, audit.System)
+	pat, err := w.records.CreatePatient(ctx, records.NewPatient{FirstName: "J", LastName: "R", DateOfBirth: "1980-01-01",
+		Address: records.Address{Address1: "5 Elm St", City: "C", State: "IL", Zip: "62704"}}, audit.System)
 	require.NoError(t, err)
 	payer, err := w.records.CreatePayer(ctx, records.NewPayer{Name: "Acme", PayerID: "ACME1", Type: "commercial"}, audit.System)
 	require.NoError(t, err)

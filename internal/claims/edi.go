@@ -158,7 +158,7 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 	if cov.Relationship == "self" || cov.Relationship == "" {
 		subscriber.LastName, subscriber.FirstName = upper(pat.LastName), upper(pat.FirstName)
 		subscriber.BirthDate = date(pat.DateOfBirth)
-		subscriber.Gender = pat.Sex
+		subscriber.Gender = sex(pat.Sex)
 		subscriber.Address = address(pat.Address1, pat.Address2, pat.City, pat.State, pat.Zip)
 	} else {
 		subscriber.LastName, subscriber.FirstName = upper(cov.SubscriberLastName), upper(cov.SubscriberFirstName)
@@ -168,7 +168,7 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 		subscriber.Gender = cov.SubscriberSex
 		subscriber.Address = address(cov.SubscriberAddress1, cov.SubscriberAddress2, cov.SubscriberCity, cov.SubscriberState, cov.SubscriberZip)
 		patient = &x12.Patient{Relationship: relationshipCode[cov.Relationship], LastName: upper(pat.LastName),
-			FirstName: upper(pat.FirstName), BirthDate: date(pat.DateOfBirth), Gender: pat.Sex,
+			FirstName: upper(pat.FirstName), BirthDate: date(pat.DateOfBirth), Gender: sex(pat.Sex),
 			Address: address(pat.Address1, pat.Address2, pat.City, pat.State, pat.Zip)}
 	}
 	claim := x12.Claim837{
@@ -263,6 +263,15 @@ func x12Diagnoses(dx []string) []string {
 }
 
 func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// sex is DMG03: the recorded sex, or U (unknown) when none is recorded; the
+// 837P requires DMG03 for the patient.
+func sex(s string) string {
+	if s == "" {
+		return "U"
+	}
+	return s
+}
 
 func digits(s string) string {
 	return strings.Map(func(r rune) rune {

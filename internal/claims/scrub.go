@@ -33,9 +33,10 @@ func scrubClaim(b bundle) scrub.Claim {
 		BillingProvider: scrub.BillingProvider{Name: b.location.Name, TaxID: b.location.TaxID, Taxonomy: b.location.Taxonomy,
 			Address1: b.location.Address1, City: b.location.City, State: b.location.State, Zip: b.location.Zip},
 		RenderingProvider: &scrub.RenderingProvider{FirstName: b.provider.FirstName, LastName: b.provider.LastName, NPI: b.provider.NPI},
-		Patient:           scrub.Patient{FirstName: pat.FirstName, LastName: pat.LastName, DateOfBirth: pat.DateOfBirth, Sex: pat.Sex},
-		PlaceOfService:    "11",
-		Diagnoses:         []string(cl.Diagnoses),
+		Patient: scrub.Patient{FirstName: pat.FirstName, LastName: pat.LastName, DateOfBirth: pat.DateOfBirth, Sex: pat.Sex,
+			Address1: pat.Address1, City: pat.City, State: pat.State, Zip: pat.Zip},
+		PlaceOfService: "11",
+		Diagnoses:      []string(cl.Diagnoses),
 	}
 	if b.location.NPI != nil {
 		c.BillingProvider.NPI = *b.location.NPI
@@ -48,6 +49,7 @@ func scrubClaim(b bundle) scrub.Claim {
 	c.Subscriber = scrub.Subscriber{MemberID: cov.MemberID, Relationship: cov.Relationship}
 	if cov.Relationship == "self" {
 		c.Subscriber.FirstName, c.Subscriber.LastName, c.Subscriber.DateOfBirth = pat.FirstName, pat.LastName, pat.DateOfBirth
+		c.Subscriber.Address1, c.Subscriber.City, c.Subscriber.State, c.Subscriber.Zip = pat.Address1, pat.City, pat.State, pat.Zip
 	} else {
 		c.Subscriber.FirstName, c.Subscriber.LastName = cov.SubscriberFirstName, cov.SubscriberLastName
 		if cov.SubscriberDateOfBirth != nil {

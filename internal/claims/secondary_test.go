@@ -98,9 +98,10 @@ func (w *world) post835(t *testing.T, trace string, cps ...x12.ClaimPayment) rem
 			GroupControlNumber: 1, Date: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), TransactionControlNumber: "0001"},
 		Payment: x12.PaymentInfo{HandlingCode: "I", Amount: total, CreditDebit: "C", Method: "CHK", Date: paymentDate},
 		Trace:   x12.Trace{TypeCode: "1", Number: trace, OriginatorID: "1999999999"},
-		Payer:   x12.Party{Name: "ACME", IDQualifier: "XV", ID: "ACME1"},
-		Payee:   x12.Party{Name: "L", IDQualifier: "XX", ID: "1234567893"},
-		Claims:  cps,
+		Payer: x12.Party{Name: "ACME", IDQualifier: "XV", ID: "ACME1",
+			Address: &x12.Address{Line1: "PO BOX 1", City: "SPRINGFIELD", State: "IL", PostalCode: "62701"}},
+		Payee:  x12.Party{Name: "L", IDQualifier: "XX", ID: "1234567893"},
+		Claims: cps,
 	}
 	data, err := x12.Write835(&r)
 	require.NoError(t, err)

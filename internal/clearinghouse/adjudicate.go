@@ -40,7 +40,7 @@ func Adjudicate(c *x12.Claim837, o Outcome, payerClaimNumber string, received x1
 		PatientControlNumber:    c.PatientControlNumber,
 		StatusCode:              statusFor(c),
 		TotalCharge:             c.TotalCharge,
-		FilingIndicator:         c.Subscriber.ClaimFilingIndicator,
+		FilingIndicator:         filingIndicator835(c.Subscriber.ClaimFilingIndicator),
 		PayerClaimControlNumber: payerClaimNumber,
 		FacilityCode:            c.PlaceOfService,
 		FrequencyCode:           frequency(c),
@@ -355,6 +355,23 @@ func negate(adj []x12.Adjustment) []x12.Adjustment {
 
 // statusFor is CLP02 for a processed claim: 1 primary, 2 secondary, 3
 // tertiary.
+// filingIndicator835 is CLP06 for the 837's SBR09. X221A1 dropped four of
+// the 837's codes from CLP06: commercial (CI) and Blue Cross/Blue Shield (BL)
+// plans are answered as the simulated payer's plan type, a PPO (12); the
+// Federal Employees Program (FI) as another federal program (OF); other
+// non-federal programs (11) as mutually defined (ZZ).
+func filingIndicator835(sbr09 string) string {
+	switch sbr09 {
+	case "CI", "BL", "":
+		return "12"
+	case "FI":
+		return "OF"
+	case "11":
+		return "ZZ"
+	}
+	return sbr09
+}
+
 func statusFor(c *x12.Claim837) string {
 	switch c.Subscriber.PayerResponsibility {
 	case "S":

@@ -98,7 +98,7 @@ func (s *Simulator) readjudicate(rec *claimRecord, req AppealRequest, now time.T
 	}
 	c := &rec.claim
 	p := Adjudicate(c, outcome, rec.payerCN, rec.receivedDate)
-	g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, billing: c.BillingProvider,
+	g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, payerAddress: c.Payer.Address, billing: c.BillingProvider,
 		claims: []x12.ClaimPayment{p}, records: []*claimRecord{rec}}
 	data, err := s.write835(g, rec.submitter, now)
 	if err != nil {

@@ -40,6 +40,9 @@ func (s *Simulator) CheckEligibility(ctx context.Context, req EligibilityRequest
 	if err != nil {
 		return EligibilityResult{}, err
 	}
+	if s.wrote != nil {
+		s.wrote("270", raw270)
+	}
 	raw271, err := s.answer270(raw270, now)
 	if err != nil {
 		return EligibilityResult{}, err
@@ -128,6 +131,9 @@ func (s *Simulator) ClaimStatus(ctx context.Context, req StatusRequest) ([]byte,
 	raw276, err := x12.Write276(&q)
 	if err != nil {
 		return nil, err
+	}
+	if s.wrote != nil {
+		s.wrote("276", raw276)
 	}
 	return s.answer276(raw276, now)
 }

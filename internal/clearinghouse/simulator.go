@@ -90,6 +90,10 @@ type Simulator struct {
 	claims      map[string]*claimRecord // by claimKey(payer ID, patient control number)
 	byPayerCN   map[string]*claimRecord
 	forward     map[string]decimal.Decimal // payer|NPI -> amount owed by the provider
+
+	// wrote, when set, sees the inquiries (270, 276) the simulator writes on
+	// the caller's behalf; the EDI conformance test validates them.
+	wrote func(kind string, raw []byte)
 }
 
 type submission struct {
@@ -266,8 +270,8 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	}
 	batches, perr := x12.Parse837(batch837)
 	if perr != nil {
-		ack := s.reject999(segs, perr, submitter, now)
-		data, err := x12.Write999(&ack)
+		acks := s.reject999(segs, perr, submitter, now)
+		data, err := x12.Write999s(acks)
 		if err != nil {
 			return SubmitResult{}, err
 		}
@@ -281,68 +285,94 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	return res, nil
 }
 
-// reject999 builds the 999 for a file Parse837 refused.
-func (s *Simulator) reject999(segs []x12.Segment, perr error, submitter string, now time.Time) x12.Ack999 {
+// reject999 builds the 999 for a file Parse837 refused: one acknowledgment
+// (AK1) per functional group, every transaction set rejected, the one holding
+// the error with IK3 (segment, position in the set, loop) and IK4 (element,
+// its reference number, error code, bad data).
+func (s *Simulator) reject999(segs []x12.Segment, perr error, submitter string, now time.Time) []x12.Ack999 {
 	var pe *x12.ParseError
 	errors.As(perr, &pe)
-	a := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupControlNumber: "0", GroupStatus: "R"}
+	env := s.envelope(s.id, submitter, now)
 	type st struct {
 		pos      int
 		cn, impl string
 	}
-	var sts []st
+	type group struct {
+		cn, version string
+		sts         []st
+	}
+	var groups []*group
 	for _, seg := range segs {
 		switch seg.ID {
 		case "GS":
-			if a.GroupControlNumber == "0" {
-				a.GroupControlNumber, a.GroupVersion = orDefault(seg.El(6), "0"), seg.El(8)
-			}
+			groups = append(groups, &group{cn: orDefault(seg.El(6), "0"), version: seg.El(8)})
 		case "ST":
-			sts = append(sts, st{pos: seg.Position, cn: seg.El(2), impl: seg.El(3)})
+			if len(groups) == 0 {
+				groups = append(groups, &group{cn: "0"})
+			}
+			g := groups[len(groups)-1]
+			g.sts = append(g.sts, st{pos: seg.Position, cn: seg.El(2), impl: seg.El(3)})
 		}
 	}
-	errIdx := -1
+	if len(groups) == 0 {
+		groups = []*group{{cn: "0"}}
+	}
+	errPos := -1
 	if pe != nil {
-		for i := range sts {
-			if sts[i].pos <= pe.Position {
-				errIdx = i
+		errPos = pe.Position
+	}
+	// The transaction set holding the error: the last ST at or before it.
+	errST := -1
+	for _, g := range groups {
+		for _, t := range g.sts {
+			if t.pos <= errPos {
+				errST = t.pos
 			}
 		}
 	}
-	for i, t := range sts {
-		ta := x12.TransactionAck{TransactionSetID: "837", ControlNumber: orDefault(t.cn, "0000"), ImplementationRef: t.impl, Status: "R"}
-		if i == errIdx {
-			ta.ErrorCodes = []string{"5"}
-			se := x12.SegmentError{SegmentID: orDefault(pe.Segment, "ST"), Position: pe.Position - t.pos + 1}
-			msg := strings.ToLower(pe.Msg)
-			switch {
-			case pe.Element > 0:
-				se.ErrorCode = "8"
-				ee := x12.ElementError{Position: pe.Element, ErrorCode: "7"}
-				switch {
-				case strings.Contains(msg, "missing"):
-					ee.ErrorCode = "1"
-				case strings.Contains(msg, "date"):
-					ee.ErrorCode = "8"
-				}
-				if pe.Position >= 1 && pe.Position <= len(segs) {
-					bad := segs[pe.Position-1].El(pe.Element)
-					if !strings.ContainsAny(bad, "*:^~") {
-						ee.BadData = bad
-					}
-				}
-				se.ElementErrors = []x12.ElementError{ee}
-			case strings.Contains(msg, "missing"):
-				se.ErrorCode = "3"
-			default:
-				se.ErrorCode = "2"
-			}
-			ta.SegmentErrors = []x12.SegmentError{se}
+	acks := make([]x12.Ack999, 0, len(groups))
+	for gi, g := range groups {
+		a := x12.Ack999{Envelope: env, FunctionalID: "HC", GroupControlNumber: g.cn, GroupVersion: g.version, GroupStatus: "R"}
+		if gi > 0 {
+			a.Envelope.TransactionControlNumber = fmt.Sprintf("%04d", (env.InterchangeControlNumber+gi)%10000)
 		}
-		a.Transactions = append(a.Transactions, ta)
+		for _, t := range g.sts {
+			ta := x12.TransactionAck{TransactionSetID: "837", ControlNumber: orDefault(t.cn, "0000"), ImplementationRef: t.impl, Status: "R"}
+			if t.pos == errST {
+				ta.ErrorCodes = []string{"5"}
+				ta.SegmentErrors = []x12.SegmentError{segmentError(segs, pe, t.pos)}
+			}
+			a.Transactions = append(a.Transactions, ta)
+		}
+		a.TransactionsIncluded, a.TransactionsReceived = len(g.sts), len(g.sts)
+		acks = append(acks, a)
 	}
-	a.TransactionsIncluded, a.TransactionsReceived = len(sts), len(sts)
-	return a
+	return acks
+}
+
+// segmentError is the IK3 (and IK4) of parse error pe in the transaction set
+// starting at stPos.
+func segmentError(segs []x12.Segment, pe *x12.ParseError, stPos int) x12.SegmentError {
+	se := x12.SegmentError{SegmentID: orDefault(pe.Segment, "ST"), Position: pe.Position - stPos + 1,
+		LoopID: loop837(segs, stPos, pe.Position)}
+	msg := strings.ToLower(pe.Msg)
+	switch {
+	case pe.Element > 0:
+		se.ErrorCode = "8"
+		ee := x12.ElementError{Position: pe.Element, ElementRef: elementRef(se.SegmentID, pe.Element), ErrorCode: elementErrorCode(msg)}
+		if pe.Position >= 1 && pe.Position <= len(segs) {
+			bad := segs[pe.Position-1].El(pe.Element)
+			if !strings.ContainsAny(bad, "*:^~") {
+				ee.BadData = bad
+			}
+		}
+		se.ElementErrors = []x12.ElementError{ee}
+	case strings.Contains(msg, "missing"):
+		se.ErrorCode = "3"
+	default:
+		se.ErrorCode = "2"
+	}
+	return se
 }
 
 func orDefault(v, def string) string {
@@ -355,6 +385,7 @@ func orDefault(v, def string) string {
 // remitGroup collects the 835 loops of one payer and billing provider.
 type remitGroup struct {
 	payerID, payerName string
+	payerAddress       *x12.Address // 2010BB of the 837, when given
 	billing            x12.Provider
 	claims             []x12.ClaimPayment
 	records            []*claimRecord
@@ -362,15 +393,25 @@ type remitGroup struct {
 
 // accept handles a parsed submission: 999, 277CA per transaction set, 835s.
 func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter string, now time.Time, res *SubmitResult) error {
-	ack := x12.Ack999{Envelope: s.envelope(s.id, submitter, now), FunctionalID: "HC", GroupStatus: "A"}
+	// One acknowledgment (AK1) per functional group of the file, in order.
+	env := s.envelope(s.id, submitter, now)
+	var acks []x12.Ack999
 	for _, b := range batches {
-		ack.GroupControlNumber, ack.GroupVersion = fmt.Sprint(b.Envelope.GroupControlNumber), x12.Implementation837P
-		ack.Transactions = append(ack.Transactions, x12.TransactionAck{TransactionSetID: "837",
+		gcn := fmt.Sprint(b.Envelope.GroupControlNumber)
+		if len(acks) == 0 || acks[len(acks)-1].GroupControlNumber != gcn {
+			a := x12.Ack999{Envelope: env, FunctionalID: "HC", GroupControlNumber: gcn, GroupVersion: x12.Implementation837P, GroupStatus: "A"}
+			if len(acks) > 0 {
+				a.Envelope.TransactionControlNumber = fmt.Sprintf("%04d", (env.InterchangeControlNumber+len(acks))%10000)
+			}
+			acks = append(acks, a)
+		}
+		a := &acks[len(acks)-1]
+		a.Transactions = append(a.Transactions, x12.TransactionAck{TransactionSetID: "837",
 			ControlNumber: b.Envelope.TransactionControlNumber, ImplementationRef: x12.Implementation837P, Status: "A"})
+		n := len(a.Transactions)
+		a.TransactionsIncluded, a.TransactionsReceived, a.TransactionsAccepted = n, n, n
 	}
-	n := len(batches)
-	ack.TransactionsIncluded, ack.TransactionsReceived, ack.TransactionsAccepted = n, n, n
-	data, err := x12.Write999(&ack)
+	data, err := x12.Write999s(acks)
 	if err != nil {
 		return err
 	}
@@ -386,7 +427,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 				return g
 			}
 		}
-		g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, billing: c.BillingProvider}
+		g := &remitGroup{payerID: c.Payer.ID, payerName: c.Payer.Name, payerAddress: c.Payer.Address, billing: c.BillingProvider}
 		groups = append(groups, g)
 		return g
 	}
@@ -399,7 +440,7 @@ func (s *Simulator) accept(subID string, batches []x12.Batch837, submitter strin
 			status := s.decide(subID, submitter, &c, received, remitAt, groupFor)
 			report.Claims = append(report.Claims, status)
 		}
-		finish277CA(&report)
+		finish277CA(&report, &b)
 		data, err := x12.Write277CA(&report)
 		if err != nil {
 			return err
@@ -535,13 +576,14 @@ func (s *Simulator) new277CA(b *x12.Batch837, submitter string, now time.Time) x
 		payerName, payerID = b.Claims[0].Payer.Name, b.Claims[0].Payer.ID
 	}
 	day := x12.NewDate(now.Year(), now.Month(), now.Day())
+	env := s.envelope(s.id, submitter, now)
 	return x12.ClaimStatusReport{
-		Envelope:    s.envelope(s.id, submitter, now),
+		Envelope:    env,
 		ReferenceID: b.ReferenceID,
 		CreatedAt:   now.UTC().Truncate(time.Minute),
 		Entities: []x12.StatusEntity{
 			{HLID: "1", Level: "20", EntityCode: "PR", Name: x12.Person{EntityType: "2", LastName: payerName, IDQualifier: "PI", ID: payerID},
-				ReceivedDate: day, ProcessDate: day},
+				TraceNumber: fmt.Sprintf("CFSIM%09d", env.InterchangeControlNumber), ReceivedDate: day, ProcessDate: day},
 			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41",
 				Name:        x12.Person{EntityType: orDefault(b.Submitter.EntityType, "2"), LastName: b.Submitter.Name, FirstName: b.Submitter.FirstName, IDQualifier: "46", ID: b.Submitter.ID},
 				TraceNumber: b.ReferenceID},
@@ -551,7 +593,9 @@ func (s *Simulator) new277CA(b *x12.Batch837, submitter string, now time.Time) x
 
 // finish277CA numbers the HL levels, adds one HL 19 per billing provider and
 // the accepted/rejected quantities and amounts.
-func finish277CA(r *x12.ClaimStatusReport) {
+// Each provider level gets its name from the 837 (b) and the source level's
+// trace number with the provider's place as its trace number.
+func finish277CA(r *x12.ClaimStatusReport, b *x12.Batch837) {
 	hl := 2
 	providers := map[string]int{}
 	var accQ, rejQ int64
@@ -560,8 +604,15 @@ func finish277CA(r *x12.ClaimStatusReport) {
 		c := &r.Claims[i]
 		if _, ok := providers[c.ProviderID]; !ok {
 			hl++
+			name := x12.Person{EntityType: "2", IDQualifier: "XX", ID: c.ProviderID}
+			for _, bc := range b.Claims {
+				if bp := bc.BillingProvider; bp.NPI == c.ProviderID {
+					name.EntityType, name.LastName, name.FirstName = orDefault(bp.EntityType, "2"), bp.LastName, bp.FirstName
+					break
+				}
+			}
 			r.Entities = append(r.Entities, x12.StatusEntity{HLID: fmt.Sprint(hl), ParentID: "2", Level: "19", EntityCode: "85",
-				Name: x12.Person{EntityType: "2", IDQualifier: "XX", ID: c.ProviderID}})
+				Name: name, TraceNumber: fmt.Sprintf("%s-%d", r.Entities[0].TraceNumber, len(providers)+1)})
 			providers[c.ProviderID] = len(r.Entities) - 1
 		}
 	}
@@ -591,6 +642,17 @@ func finish277CA(r *x12.ClaimStatusReport) {
 			add(&e.AcceptedAmount, c.TotalCharge)
 		}
 	}
+	// 2200C: the provider's status (STC02 not used), for all its claims.
+	for _, i := range providers {
+		e := &r.Entities[i]
+		total := decimal.Zero
+		for _, v := range []*decimal.Decimal{e.AcceptedAmount, e.RejectedAmount} {
+			if v != nil {
+				total = total.Add(*v)
+			}
+		}
+		e.Statuses = []x12.StatusInfo{{Codes: []x12.StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, ActionCode: "WQ", Amount: &total}}
+	}
 	recv := &r.Entities[1]
 	day := r.Entities[0].ReceivedDate
 	total := accA.Add(rejA)
@@ -598,6 +660,18 @@ func finish277CA(r *x12.ClaimStatusReport) {
 	aq, rq := decimal.NewFromInt(accQ), decimal.NewFromInt(rejQ)
 	recv.AcceptedQuantity, recv.RejectedQuantity = &aq, &rq
 	recv.AcceptedAmount, recv.RejectedAmount = &accA, &rejA
+}
+
+// simulatedPayerAddress is the simulated payer's address (835 1000A N3/N4)
+// when the 837 gives none for the payer (2010BB).
+var simulatedPayerAddress = x12.Address{Line1: "PO BOX 1000", City: "SPRINGFIELD", State: "IL", PostalCode: "627010000"}
+
+func payerAddress(a *x12.Address) *x12.Address {
+	if a != nil && a.Line1 != "" && a.City != "" {
+		return a
+	}
+	v := simulatedPayerAddress
+	return &v
 }
 
 // write835 builds the 835 of one payer/provider group.
@@ -613,8 +687,9 @@ func (s *Simulator) write835(g *remitGroup, submitter string, now time.Time) ([]
 		Envelope:       s.envelope(orDefault(g.payerID, "PAYER"), submitter, now),
 		Trace:          x12.Trace{TypeCode: "1", Number: check, OriginatorID: "1999999999"},
 		ProductionDate: payDate,
-		Payer: x12.Party{Name: orDefault(g.payerName, "SIMULATED PAYER"), References: []x12.Reference{{Qualifier: "2U", Value: orDefault(g.payerID, "PAYER")}},
-			Contacts: []x12.Contact{{Function: "BL", Name: "PROVIDER SERVICES", Phone: "8005550199"}}},
+		Payer: x12.Party{Name: orDefault(g.payerName, "SIMULATED PAYER"), Address: payerAddress(g.payerAddress),
+			References: []x12.Reference{{Qualifier: "2U", Value: orDefault(g.payerID, "PAYER")}},
+			Contacts:   []x12.Contact{{Function: "BL", Name: "PROVIDER SERVICES", Phone: "8005550199"}}},
 		Payee:  x12.Party{Name: g.billing.LastName, IDQualifier: "XX", ID: g.billing.NPI},
 		Claims: g.claims,
 	}

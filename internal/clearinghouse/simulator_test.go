@@ -74,7 +74,15 @@ func claim(pcn, member string, charges ...string) x12.Claim837 {
 
 func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
 	t.Helper()
-	b := &x12.Batch837{
+	b := batchOf(t, cn, claims...)
+	data, err := x12.Write837(&b)
+	require.NoError(t, err)
+	return data
+}
+
+func batchOf(t *testing.T, cn int, claims ...x12.Claim837) x12.Batch837 {
+	t.Helper()
+	return x12.Batch837{
 		Envelope: x12.Envelope{SenderIDQualifier: "ZZ", SenderID: "CLINICFLOW", ReceiverIDQualifier: "ZZ", ReceiverID: "CFSIM",
 			InterchangeControlNumber: cn, UsageIndicator: "T", ApplicationSenderCode: "CLINICFLOW", ApplicationReceiverCode: "CFSIM",
 			GroupControlNumber: cn, Date: t0, TransactionControlNumber: fmt.Sprintf("%04d", cn)},
@@ -83,9 +91,6 @@ func batch(t *testing.T, cn int, claims ...x12.Claim837) []byte {
 		Receiver:  x12.Receiver{Name: "ACME HEALTH PLAN", ID: "ACME01"},
 		Claims:    claims,
 	}
-	data, err := x12.Write837(b)
-	require.NoError(t, err)
-	return data
 }
 
 // deliver advances the clock past every delay and returns the files after
@@ -259,8 +264,13 @@ func TestSubmitBrokenBatch999Reject(t *testing.T) {
 		}
 	}
 	assert.Equal(t, clm-st+1, se.Position)
+	// IK303 names the loop; IK402 the element (CLM02 is 782, the claim
+	// amount); IK403 6: an invalid character in a numeric element.
+	assert.Equal(t, "2300", se.LoopID)
 	require.Len(t, se.ElementErrors, 1)
 	assert.Equal(t, 2, se.ElementErrors[0].Position)
+	assert.Equal(t, "782", se.ElementErrors[0].ElementRef)
+	assert.Equal(t, "6", se.ElementErrors[0].ErrorCode)
 	assert.Equal(t, "1X0", se.ElementErrors[0].BadData)
 
 	_, err = s.Submit(context.Background(), "garbage", []byte("hello"))
@@ -590,5 +600,56 @@ func TestSequenceBaseSurvivesRestart(t *testing.T) {
 	}
 	if !(ids[1] > ids[0]) {
 		t.Fatalf("file IDs after a restart must sort after the old cursor: %s then %s", ids[0], ids[1])
+	}
+}
+
+// twoGroups joins the functional groups of two single-group interchanges
+// into one interchange (the envelope of a).
+func twoGroups(t *testing.T, a, b []byte) []byte {
+	t.Helper()
+	as, bs := string(a), string(b)
+	iea := strings.Index(as, "~IEA*")
+	gs, ge := strings.Index(bs, "~GS*"), strings.Index(bs, "~IEA*")
+	require.True(t, iea > 0 && gs > 0 && ge > gs)
+	icn := as[strings.LastIndex(as, "*")+1 : len(as)-1]
+	return []byte(as[:iea] + bs[gs:ge] + "~IEA*2*" + icn + "~")
+}
+
+// A file with two functional groups gets one 999 acknowledging each (one
+// AK1 per group), whether accepted or rejected.
+func TestSubmitTwoGroups999(t *testing.T) {
+	s, clk := newSim()
+	data := twoGroups(t, batch(t, 11, claim("PCNG1", "W1", "100")), batch(t, 12, claim("PCNG2", "W2", "50")))
+	res, err := s.Submit(context.Background(), "two", data)
+	require.NoError(t, err)
+	require.True(t, res.Accepted)
+	files := deliver(t, s, clk)
+	require.Len(t, files[Kind999], 1)
+	acks, err := x12.Parse999(files[Kind999][0].Data)
+	require.NoError(t, err)
+	require.Len(t, acks, 2)
+	for i, gcn := range []string{"11", "12"} {
+		assert.Equal(t, gcn, acks[i].GroupControlNumber)
+		assert.Equal(t, "A", acks[i].GroupStatus)
+		require.Len(t, acks[i].Transactions, 1)
+		assert.Equal(t, fmt.Sprintf("%04d", 11+i), acks[i].Transactions[0].ControlNumber)
+	}
+
+	broken := strings.Replace(string(data), "CLM*PCNG2*50", "CLM*PCNG2*5X", 1)
+	res, err = s.Submit(context.Background(), "two-broken", []byte(broken))
+	require.NoError(t, err)
+	require.False(t, res.Accepted)
+	files = deliver(t, s, clk)
+	acks, err = x12.Parse999(files[Kind999][0].Data)
+	require.NoError(t, err)
+	require.Len(t, acks, 2)
+	assert.Equal(t, "11", acks[0].GroupControlNumber)
+	assert.Empty(t, acks[0].Transactions[0].SegmentErrors)
+	assert.Equal(t, "12", acks[1].GroupControlNumber)
+	require.Len(t, acks[1].Transactions[0].SegmentErrors, 1)
+	assert.Equal(t, "CLM", acks[1].Transactions[0].SegmentErrors[0].SegmentID)
+	for _, a := range acks {
+		assert.Equal(t, "R", a.GroupStatus)
+		assert.False(t, a.Transactions[0].Accepted)
 	}
 }

@@ -44,7 +44,7 @@ func newClaimFlow(t *testing.T) *claimFlow {
 		biller:  e.NewUserToken("biller@test.local", auth.RoleBiller),
 		manager: e.NewUserToken("manager@test.local", auth.RoleManager)}
 	f.p.location = e.MustDo(201, "POST", "/api/v1/locations", tok, map[string]any{
-		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701",
+		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701-1234",
 		"npi": "1245319599", "tax_id": "12-3456789", "taxonomy": "261QM1300X",
 	}).Map(t)["id"].(string)
 	f.p.provider = e.MustDo(201, "POST", "/api/v1/providers", tok, map[string]any{
@@ -437,7 +437,7 @@ func TestSilentPayerTimers(t *testing.T) {
 	})
 	f := &claimFlow{t: t, e: e, payers: map[string]string{}, biller: e.NewUserToken("biller@test.local", auth.RoleBiller)}
 	f.p.location = e.MustDo(201, "POST", "/api/v1/locations", e.AdminToken, map[string]any{
-		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701",
+		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701-1234",
 		"npi": "1245319599", "tax_id": "12-3456789"}).Map(t)["id"].(string)
 	f.p.provider = e.MustDo(201, "POST", "/api/v1/providers", e.AdminToken, map[string]any{
 		"first_name": "Ada", "last_name": "Lovelace", "npi": "1234567893"}).Map(t)["id"].(string)

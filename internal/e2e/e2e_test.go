@@ -30,7 +30,7 @@ func setupPractice(t *testing.T, e *testenv.Env) practice {
 	tok := e.AdminToken
 	var p practice
 	p.location = e.MustDo(201, "POST", "/api/v1/locations", tok, map[string]any{
-		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701",
+		"name": "Main St Clinic", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701-1234",
 	}).Map(t)["id"].(string)
 	p.provider = e.MustDo(201, "POST", "/api/v1/providers", tok, map[string]any{
 		"first_name": "Ada", "last_name": "Lovelace", "npi": "1234567893", "taxonomy": "207Q00000X",
@@ -48,6 +48,8 @@ func setupPractice(t *testing.T, e *testenv.Env) practice {
 func newPatientCase(t *testing.T, e *testenv.Env, tok, kind string) (patient, caseID string) {
 	patient = e.MustDo(201, "POST", "/api/v1/patients", tok, map[string]any{
 		"first_name": "Jane", "last_name": "Roe", "date_of_birth": "1980-02-03", "email": "jane@example.com",
+		// The 837P sends the patient's address (scrub rule edi-addresses).
+		"address1": "5 Elm St", "city": "Springfield", "state": "IL", "zip": "62704",
 	}).Map(t)["id"].(string)
 	caseID = e.MustDo(201, "POST", "/api/v1/cases", tok, map[string]any{
 		"patient_id": patient, "kind": kind, "title": "visit",

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,6 +85,10 @@ type RemittanceResult struct {
 // Result is the outcome of ingesting one file.
 type Result struct {
 	Remittances []RemittanceResult `json:"remittances"`
+	// Warnings are the envelope and optional-element slips the file was read
+	// past (a wrong trailer count, an invalid BPR16 date...); the money
+	// (CLP03/CLP04, BPR against CLP and PLB) is never one: it refuses the file.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ErrUnbalanced is returned when a remittance's claim payments and provider
@@ -106,6 +111,13 @@ func (s *Service) Ingest(ctx context.Context, data []byte, actor audit.Actor) (R
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	var out Result
+	for _, r := range rems {
+		for _, w := range r.Warnings {
+			if !slices.Contains(out.Warnings, w) {
+				out.Warnings = append(out.Warnings, w)
+			}
+		}
+	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, r := range rems {
 			rr, err := postRemittance(tx, r, hash, actor)

@@ -259,6 +259,33 @@ func TestUnmatchedClaimGoesToAQueue(t *testing.T) {
 	assert.Zero(t, journals, "nothing is posted for an unmatched claim")
 }
 
+// Liberal on the envelope, strict on the money: a file whose trailers slip
+// (GE01 count, SE02 with a zero more than ST02) posts, and the answer says
+// what was read past; a missing CLP04 still refuses it.
+func TestEnvelopeSlipsPostWithWarnings(t *testing.T) {
+	w := newWorld(t)
+	_, era := w.claim(t, "XJ123456")
+	segs := strings.Split(string(era), "~")
+	for i, sg := range segs {
+		el := strings.Split(strings.TrimSpace(sg), "*")
+		switch el[0] {
+		case "GE":
+			el[1] = "7"
+		case "SE":
+			el[2] = "0" + el[2]
+		}
+		segs[i] = strings.Join(el, "*")
+	}
+	res, err := w.remit.Ingest(context.Background(), []byte(strings.Join(segs, "~")), audit.System)
+	require.NoError(t, err)
+	require.Len(t, res.Remittances, 1)
+	assert.False(t, res.Remittances[0].AlreadyPosted)
+	require.Len(t, res.Warnings, 2)
+	assert.Contains(t, res.Warnings[0], "SE02 control number")
+	assert.Contains(t, res.Warnings[1], "GE01 transaction set count is \"7\"")
+	w.invariant(t)
+}
+
 func TestBrokenFilePostsNothing(t *testing.T) {
 	w := newWorld(t)
 	_, era := w.claim(t, "XJ123456")

@@ -40,6 +40,8 @@ const (
 	RuleDuplicateClaim = "duplicate-claim"
 	// RulePlaceOfService names the place-of-service rule.
 	RulePlaceOfService = "place-of-service"
+	// RuleAddresses names the edi-addresses rule.
+	RuleAddresses = "edi-addresses"
 )
 
 // Limits of a professional claim (837P) enforced by the rules.
@@ -74,6 +76,7 @@ func DefaultRules() []Rule {
 		{RuleFrequency, "the frequency code is 1, 7 or 8, and 7 and 8 name the original payer claim number", checkFrequency},
 		{RuleDuplicateClaim, "no line bills a service already billed on another claim", checkDuplicates},
 		{RulePlaceOfService, "the place of service is one of the supported two-digit codes", checkPlaceOfService},
+		{RuleAddresses, "the billing provider's ZIP code is the 9-digit ZIP+4 and the patient has a street address, city, state and ZIP code (the 837P requires both)", checkAddresses},
 	}
 }
 
@@ -436,6 +439,37 @@ func checkPlaceOfService(c Claim, _ Env) []Failure {
 		fs.add("place_of_service", "%q is not a supported place of service (two digits, e.g. 11 office)", pos)
 	}
 	return fs
+}
+
+// checkAddresses checks the addresses the 837P (X222A1) requires and its
+// writer refuses to invent: the billing provider's ZIP+4 (2010AA N403) and
+// the patient's address (2010BA N3/N4 when the patient is the subscriber,
+// 2010CA N3/N4 otherwise). A blank billing ZIP is left to required-fields.
+func checkAddresses(c Claim, _ Env) []Failure {
+	var fs failures
+	if zip := c.BillingProvider.Zip; !blank(zip) && len(zipDigits(zip)) != 9 {
+		fs.add("billing_provider.zip", "%q is not a 9-digit ZIP+4 code (the 837P requires ZIP+4 for the billing provider)", zip)
+	}
+	who, a := "patient", [4]string{c.Patient.Address1, c.Patient.City, c.Patient.State, c.Patient.Zip}
+	if rel := strings.TrimSpace(c.Subscriber.Relationship); rel == "self" || rel == "" {
+		s := c.Subscriber
+		who, a = "subscriber", [4]string{s.Address1, s.City, s.State, s.Zip}
+	}
+	for i, name := range []string{"address1", "city", "state", "zip"} {
+		if blank(a[i]) {
+			fs.add(who+"."+name, "is required (the 837P sends the patient's address)")
+		}
+	}
+	if zip := a[3]; !blank(zip) && len(zipDigits(zip)) != 5 && len(zipDigits(zip)) != 9 {
+		fs.add(who+".zip", "%q is not a 5- or 9-digit ZIP code", zip)
+	}
+	return fs
+}
+
+// zipDigits is zip without its dash or spaces ("62701-1234" -> "627011234");
+// any other character is kept, so that it fails the length check.
+func zipDigits(zip string) string {
+	return strings.NewReplacer("-", "", " ", "").Replace(zip)
 }
 
 // failures collects a rule's failures; Run sets their rule name.

@@ -106,6 +106,12 @@ type Subscriber struct {
 	// Relationship is the patient's relationship to the subscriber: one of
 	// "self", "spouse", "child" or "other".
 	Relationship string
+	// Address1, City, State and Zip are N3/N4, checked when the subscriber is
+	// the patient (the 837P requires them then).
+	Address1 string
+	City     string
+	State    string
+	Zip      string
 }
 
 // Patient is the person treated when it is not the subscriber (loop 2010CA).
@@ -118,6 +124,11 @@ type Patient struct {
 	DateOfBirth time.Time
 	// Sex is DMG03 ("F", "M" or "U"); not checked.
 	Sex string
+	// Address1, City, State and Zip are N3/N4 of loop 2010CA.
+	Address1 string
+	City     string
+	State    string
+	Zip      string
 }
 
 // Line is one service line (loop 2400).

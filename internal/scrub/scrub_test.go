@@ -47,7 +47,8 @@ func cleanClaim() Claim {
 			MemberID: "M123", FirstName: "John", LastName: "Roe",
 			DateOfBirth: day(1978, time.May, 1), Relationship: "spouse",
 		},
-		Patient:        Patient{FirstName: "Jane", LastName: "Roe", DateOfBirth: day(1980, time.February, 3), Sex: "F"},
+		Patient: Patient{FirstName: "Jane", LastName: "Roe", DateOfBirth: day(1980, time.February, 3), Sex: "F",
+			Address1: "5 Elm St", City: "Springfield", State: "IL", Zip: "62704"},
 		PlaceOfService: "11",
 		Diagnoses:      []string{"E11.9", "I10"},
 		Lines: []Line{
@@ -80,6 +81,7 @@ func TestCleanClaimPasses(t *testing.T) {
 	// Self-pay variants of a clean claim stay clean.
 	c := cleanClaim()
 	c.Subscriber.Relationship = "self"
+	c.Subscriber.Address1, c.Subscriber.City, c.Subscriber.State, c.Subscriber.Zip = "5 Elm St", "Springfield", "IL", "62704-1234"
 	c.Patient = Patient{}
 	c.RenderingProvider = nil
 	c.Diagnoses = []string{"e119", " I10 "}
@@ -167,6 +169,11 @@ var failingCases = []struct {
 	}},
 	{"place of service not supported", RulePlaceOfService, "place_of_service", `"99"`, func(c *Claim) { c.PlaceOfService = "99" }, nil},
 	{"place of service one digit", RulePlaceOfService, "place_of_service", `"1"`, func(c *Claim) { c.PlaceOfService = "1" }, nil},
+	{"billing ZIP without +4", RuleAddresses, "billing_provider.zip", `"62701" is not a 9-digit ZIP+4`, func(c *Claim) { c.BillingProvider.Zip = "62701" }, nil},
+	{"patient without address", RuleAddresses, "patient.address1", "is required", func(c *Claim) { c.Patient.Address1 = "" }, nil},
+	{"patient without ZIP", RuleAddresses, "patient.zip", "is required", func(c *Claim) { c.Patient.Zip = " " }, nil},
+	{"patient ZIP malformed", RuleAddresses, "patient.zip", `"6270" is not a 5- or 9-digit ZIP`, func(c *Claim) { c.Patient.Zip = "6270" }, nil},
+	{"self subscriber without address", RuleAddresses, "subscriber.city", "is required", func(c *Claim) { c.Subscriber.Relationship = "self" }, nil},
 }
 
 func TestEveryRuleFails(t *testing.T) {

@@ -26,6 +26,9 @@ type Ack999 struct {
 	TransactionsAccepted int `json:"transactions_accepted"`
 	// GroupErrorCodes are AK905-AK909.
 	GroupErrorCodes []string `json:"group_error_codes,omitempty"`
+	// Warnings are the envelope and optional-element slips read past
+	// (see ReadInterchanges); nil for a clean file.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // TransactionAck is one AK2 loop: the response to one transaction set.
@@ -139,6 +142,7 @@ func Parse999(data []byte) ([]Ack999, error) {
 		}
 		a.Envelope = envelopeOf(ic, g, tx)
 		a.ImplementationRef = tx.ImplementationRef
+		a.Warnings = withWarnings(ic.Warnings, a.Warnings)
 		out = append(out, a)
 		return nil
 	})

@@ -29,6 +29,9 @@ type Remittance struct {
 	Claims []ClaimPayment `json:"claims"`
 	// ProviderAdjustments are the PLB segments.
 	ProviderAdjustments []ProviderAdjustment `json:"provider_adjustments,omitempty"`
+	// Warnings are the envelope and optional-element slips read past
+	// (see ReadInterchanges); nil for a clean file.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PaymentInfo is the BPR segment.
@@ -285,6 +288,7 @@ func Parse835(data []byte) ([]Remittance, error) {
 		}
 		r.Envelope = envelopeOf(ic, g, tx)
 		r.ImplementationRef = tx.ImplementationRef
+		r.Warnings = withWarnings(ic.Warnings, r.Warnings)
 		out = append(out, r)
 		return nil
 	})
@@ -334,7 +338,7 @@ func parse835Transaction(tx *Transaction) (Remittance, error) {
 			if seg.Position != tx.Segments[0].Position {
 				return r, segErr(seg, 0, "duplicate BPR")
 			}
-			err = parseBPR(&r.Payment, seg)
+			err = parseBPR(&r.Payment, seg, &r.Warnings)
 		case "TRN":
 			if loop == l835Header {
 				r.Trace = Trace{TypeCode: seg.El(1), Number: seg.El(2), OriginatorID: seg.El(3), Supplemental: seg.El(4)}
@@ -477,7 +481,7 @@ func parse835Transaction(tx *Transaction) (Remittance, error) {
 	return r, nil
 }
 
-func parseBPR(p *PaymentInfo, seg Segment) error {
+func parseBPR(p *PaymentInfo, seg Segment, warnings *[]string) error {
 	p.HandlingCode = seg.El(1)
 	if p.HandlingCode == "" {
 		return segErr(seg, 1, "missing transaction handling code")
@@ -498,9 +502,12 @@ func parseBPR(p *PaymentInfo, seg Segment) error {
 	p.Format = seg.El(5)
 	p.SenderAccount = seg.El(9)
 	p.ReceiverAccount = seg.El(15)
+	// BPR16 (the check or EFT date) is no money: an invalid one is a
+	// warning, the date left zero.
 	d, err := dateEl(seg, 16)
 	if err != nil {
-		return err
+		*warnings = append(*warnings, err.Error())
+		return nil
 	}
 	p.Date = d
 	return nil

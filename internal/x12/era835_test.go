@@ -273,6 +273,17 @@ func TestRemittanceDebitBalances(t *testing.T) {
 	assert.NoError(t, rs[0].CheckBalance())
 }
 
+// Strict on the money, liberal on the rest: an invalid BPR16 (the check or
+// EFT date) is a warning, not a refusal.
+func TestParse835BadBPR16IsAWarning(t *testing.T) {
+	base := readTestdata(t, "835/stupidedi_tr3_dollars-and-data-sent-separate.835")
+	rs, err := Parse835(mutate(t, base, "*20020316~", "*20020230~"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{`x12: segment BPR at position 4, element 16: invalid date "20020230"`}, rs[0].Warnings)
+	assert.True(t, rs[0].Payment.Date.IsZero())
+	require.NoError(t, rs[0].CheckBalance())
+}
+
 func TestParse835Errors(t *testing.T) {
 	base := readTestdata(t, "835/stupidedi_tr3_dollars-and-data-sent-separate.835")
 	tests := []struct {
@@ -283,7 +294,6 @@ func TestParse835Errors(t *testing.T) {
 		{"bad CLP03", mutate(t, base, "CLP*5554555444*1*800*", "CLP*5554555444*1*12x*"), `x12: segment CLP at position 14, element 3: invalid amount "12x"`},
 		{"exponent amount", mutate(t, base, "CLP*5554555444*1*800*", "CLP*5554555444*1*8e2*"), `x12: segment CLP at position 14, element 3: invalid amount "8e2"`},
 		{"missing CLP04", mutate(t, base, "*800*450*300*", "*800**300*"), `x12: segment CLP at position 14, element 4: missing required amount`},
-		{"bad BPR16", mutate(t, base, "*20020316~", "*20020230~"), `x12: segment BPR at position 4, element 16: invalid date "20020230"`},
 		{"bad credit flag", mutate(t, base, "BPR*I*945*C*", "BPR*I*945*X*"), `x12: segment BPR at position 4, element 3: invalid credit/debit flag "X"`},
 		{"bad CAS group", mutate(t, base, "CAS*CO*A2*50", "CAS*XX*A2*50"), `x12: segment CAS at position 15, element 1: invalid claim adjustment group code "XX"`},
 		{"CAS amount missing", mutate(t, base, "CAS*CO*A2*50", "CAS*CO*A2"), `x12: segment CAS at position 15, element 3: missing required amount`},

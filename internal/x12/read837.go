@@ -14,9 +14,12 @@ import (
 func Parse837(data []byte) ([]Batch837, error) {
 	var out []Batch837
 	err := forEachTransaction(data, []string{"837"}, func(ic *Interchange, g *Group, tx *Transaction) error {
+		// Only the professional implementations (5010 X222, 4010 X098): an
+		// institutional (X223, 4010 X096) or dental (X224, X097) claim read
+		// as professional would lose its procedures and charges.
 		ref := tx.ImplementationRef
-		if strings.Contains(ref, "X223") || strings.Contains(ref, "X224") {
-			return segErr(tx.Header, 3, "837 implementation %q is not professional (X222)", ref)
+		if !strings.Contains(ref, "X222") && !strings.Contains(ref, "X098") {
+			return segErr(tx.Header, 3, "837 implementation %q is not professional (005010X222A1 or 004010X098A1)", ref)
 		}
 		b, err := parse837Transaction(tx)
 		if err != nil {

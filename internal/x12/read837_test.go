@@ -158,6 +158,9 @@ func TestRoundTrip837PublicSamples(t *testing.T) {
 			first, err := Parse837(readTestdata(t, strings.TrimPrefix(f, "testdata/")))
 			require.NoError(t, err)
 			require.Len(t, first, 1)
+			// Some published examples carry what X222A1 forbids and the
+			// writer refuses or leaves out: complete or drop it first.
+			conformX222A1(&first[0])
 			out, err := Write837(&first[0])
 			require.NoError(t, err)
 			second, err := Parse837(out)
@@ -198,8 +201,39 @@ func TestParse837Errors(t *testing.T) {
 }
 
 func TestParse837RefusesInstitutional(t *testing.T) {
-	data := mutate(t, readTestdata(t, "837p/stupidedi_tr3_commercial-patient-not-subscriber.837"), "ST*837*0021*005010X222A1", "ST*837*0021*005010X223A2")
-	_, err := Parse837(data)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "is not professional")
+	base := readTestdata(t, "837p/stupidedi_tr3_commercial-patient-not-subscriber.837")
+	// 5010 institutional and dental, and 4010 institutional (X096) and
+	// dental (X097): none is read as professional.
+	for _, ref := range []string{"005010X223A2", "005010X224A2", "004010X096A1", "004010X097A1", "NOTAGUIDE"} {
+		data := mutate(t, base, "ST*837*0021*005010X222A1", "ST*837*0021*"+ref)
+		_, err := Parse837(data)
+		require.Error(t, err, ref)
+		assert.Contains(t, err.Error(), `837 implementation "`+ref+`" is not professional`)
+	}
+	// 4010 professional (X098) is still read.
+	_, err := Parse837(mutate(t, base, "ST*837*0021*005010X222A1", "ST*837*0021*004010X098A1"))
+	require.NoError(t, err)
+}
+
+// conformX222A1 completes the 5-digit ZIPs of the billing provider and the
+// service facility with "0000" (X222A1 requires ZIP+4 there; Write837 refuses
+// them) and drops the subscriber's DMG when the patient is someone else
+// (X222A1: not sent; Write837 leaves it out).
+func conformX222A1(b *Batch837) {
+	for i := range b.Claims {
+		c := &b.Claims[i]
+		if c.Patient != nil {
+			c.Subscriber.BirthDate, c.Subscriber.Gender = Date{}, ""
+		}
+		for _, a := range []*Address{c.BillingProvider.Address, func() *Address {
+			if c.ServiceFacility != nil {
+				return c.ServiceFacility.Address
+			}
+			return nil
+		}()} {
+			if a != nil && len(a.PostalCode) == 5 {
+				a.PostalCode += "0000"
+			}
+		}
+	}
 }

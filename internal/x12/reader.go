@@ -115,6 +115,10 @@ type Interchange struct {
 	UsageIndicator string
 	// Groups are the functional groups.
 	Groups []Group
+	// Warnings are the envelope slips read past (see ReadInterchanges): a
+	// trailer count or control number that does not match, an invalid
+	// envelope date or time.
+	Warnings []string
 }
 
 // Group is one GS/GE functional group.
@@ -324,9 +328,11 @@ func printable(s string) string {
 }
 
 // ReadInterchanges tokenizes data and checks its envelopes: every GS is
-// closed by GE, every ST by SE; SE01 must equal the number of segments from
-// ST to SE, GE01 the number of transaction sets, IEA01 the number of groups,
-// and the trailer control numbers must match their headers.
+// closed by GE, every ST by SE. It is liberal where real senders slip and
+// nothing of value depends on it: a trailer count (SE01, GE01, IEA01) that is
+// wrong, a trailer control number (SE02, GE02, IEA02) that differs from its
+// header, and an invalid ISA or GS date or time are recorded in
+// Interchange.Warnings and the file is read.
 func ReadInterchanges(data []byte) ([]Interchange, error) {
 	segs, starts, err := tokenize(data)
 	if err != nil {
@@ -360,9 +366,12 @@ func buildInterchange(segs []Segment, d Delimiters) (Interchange, error) {
 		AckRequested:      isa.El(14) == "1",
 		UsageIndicator:    isa.El(15),
 	}
+	warn := func(seg Segment, el int, format string, args ...any) {
+		ic.Warnings = append(ic.Warnings, segErr(seg, el, format, args...).Error())
+	}
 	date, err := time.Parse("0601021504", isa.El(9)+isa.El(10))
 	if err != nil {
-		return ic, wrapSegErr(isa, 9, err, "invalid interchange date/time %q %q", isa.El(9), isa.El(10))
+		warn(isa, 9, "invalid interchange date/time %q %q", isa.El(9), isa.El(10))
 	}
 	ic.Date = date
 	if !isDigits(isa.El(13)) {
@@ -396,6 +405,11 @@ func buildInterchange(segs []Segment, d Delimiters) (Interchange, error) {
 			if err != nil {
 				return ic, err
 			}
+			if g.Date.IsZero() {
+				warn(seg, 4, "invalid group date/time %q %q", seg.El(4), seg.El(5))
+			} else if _, err := dateTimeEls(seg, 4, 5); err != nil {
+				warn(seg, 5, "invalid group time %q", seg.El(5))
+			}
 			group = &g
 		case "ST":
 			if group == nil {
@@ -413,15 +427,11 @@ func buildInterchange(segs []Segment, d Delimiters) (Interchange, error) {
 			if tx == nil {
 				return ic, segErr(seg, 0, "SE without ST")
 			}
-			n, err := intEl(seg, 1)
-			if err != nil {
-				return ic, err
-			}
-			if want := len(tx.Segments) + 2; n != want {
-				return ic, segErr(seg, 1, "SE01 segment count is %d, transaction set has %d segments", n, want)
+			if n, err := intEl(seg, 1); err != nil || n != len(tx.Segments)+2 {
+				warn(seg, 1, "SE01 segment count is %q, transaction set has %d segments", seg.El(1), len(tx.Segments)+2)
 			}
 			if seg.El(2) != tx.ControlNumber {
-				return ic, segErr(seg, 2, "SE02 control number %q does not match ST02 %q", seg.El(2), tx.ControlNumber)
+				warn(seg, 2, "SE02 control number %q does not match ST02 %q", seg.El(2), tx.ControlNumber)
 			}
 			tx.Trailer = seg
 			group.Transactions = append(group.Transactions, *tx)
@@ -430,19 +440,11 @@ func buildInterchange(segs []Segment, d Delimiters) (Interchange, error) {
 			if group == nil {
 				return ic, segErr(seg, 0, "GE without GS")
 			}
-			n, err := intEl(seg, 1)
-			if err != nil {
-				return ic, err
+			if n, err := intEl(seg, 1); err != nil || n != len(group.Transactions) {
+				warn(seg, 1, "GE01 transaction set count is %q, group has %d", seg.El(1), len(group.Transactions))
 			}
-			if n != len(group.Transactions) {
-				return ic, segErr(seg, 1, "GE01 transaction set count is %d, group has %d", n, len(group.Transactions))
-			}
-			cn, err := intEl(seg, 2)
-			if err != nil {
-				return ic, err
-			}
-			if cn != group.ControlNumber {
-				return ic, segErr(seg, 2, "GE02 control number %q does not match GS06", seg.El(2))
+			if cn, err := intEl(seg, 2); err != nil || cn != group.ControlNumber {
+				warn(seg, 2, "GE02 control number %q does not match GS06", seg.El(2))
 			}
 			ic.Groups = append(ic.Groups, *group)
 			group = nil
@@ -450,15 +452,11 @@ func buildInterchange(segs []Segment, d Delimiters) (Interchange, error) {
 			if group != nil {
 				return ic, segErr(seg, 0, "missing GE: functional group %d is not closed", group.ControlNumber)
 			}
-			n, err := intEl(seg, 1)
-			if err != nil {
-				return ic, err
-			}
-			if n != len(ic.Groups) {
-				return ic, segErr(seg, 1, "IEA01 group count is %d, interchange has %d", n, len(ic.Groups))
+			if n, err := intEl(seg, 1); err != nil || n != len(ic.Groups) {
+				warn(seg, 1, "IEA01 group count is %q, interchange has %d", seg.El(1), len(ic.Groups))
 			}
 			if seg.El(2) != isa.El(13) {
-				return ic, segErr(seg, 2, "IEA02 control number %q does not match ISA13 %q", seg.El(2), isa.El(13))
+				warn(seg, 2, "IEA02 control number %q does not match ISA13 %q", seg.El(2), isa.El(13))
 			}
 			return ic, nil
 		default:
@@ -478,11 +476,13 @@ func readGS(seg Segment) (Group, error) {
 		ReceiverCode: seg.El(3),
 		Version:      seg.El(8),
 	}
-	t, err := dateTimeEls(seg, 4, 5)
-	if err != nil {
-		return g, err
+	// An invalid GS date or time is an envelope slip (a warning of
+	// buildInterchange): the date alone is kept when only the time is bad.
+	if t, err := dateTimeEls(seg, 4, 5); err == nil {
+		g.Date = t
+	} else if d, err := dateEl(seg, 4); err == nil {
+		g.Date = d.t
 	}
-	g.Date = t
 	cn, err := intEl(seg, 6)
 	if err != nil {
 		return g, err
@@ -519,4 +519,13 @@ func forEachTransaction(data []byte, ids []string, fn func(ic *Interchange, g *G
 		}
 	}
 	return nil
+}
+
+// withWarnings is an interchange's warnings followed by a transaction's own
+// (nil when there are none).
+func withWarnings(interchange, own []string) []string {
+	if len(interchange)+len(own) == 0 {
+		return nil
+	}
+	return append(append([]string(nil), interchange...), own...)
 }

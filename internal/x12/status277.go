@@ -25,6 +25,9 @@ type ClaimStatusReport struct {
 	Entities []StatusEntity `json:"entities"`
 	// Claims are the claim status loops (2200D/2200E), in file order.
 	Claims []ClaimStatus `json:"claims"`
+	// Warnings are the envelope and optional-element slips read past
+	// (see ReadInterchanges); nil for a clean file.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StatusEntity is one non-claim HL level of a 277.
@@ -293,6 +296,7 @@ func Parse277(data []byte) ([]ClaimStatusReport, error) {
 		}
 		r.Envelope = envelopeOf(ic, g, tx)
 		r.ImplementationRef = tx.ImplementationRef
+		r.Warnings = withWarnings(ic.Warnings, r.Warnings)
 		out = append(out, r)
 		return nil
 	})
@@ -357,7 +361,16 @@ func parse277Transaction(tx *Transaction) (ClaimStatusReport, error) {
 				return r, segErr(seg, 0, "duplicate BHT")
 			}
 			r.ReferenceID = seg.El(3)
-			r.CreatedAt, err = dateTimeEls(seg, 4, 5)
+			// BHT04/BHT05 date the report, nothing of value depends on them:
+			// a masked or invalid time (e.g. "9999") is a warning and the date
+			// alone is kept; an invalid date a warning too.
+			if r.CreatedAt, err = dateTimeEls(seg, 4, 5); err != nil {
+				r.Warnings = append(r.Warnings, err.Error())
+				if d, derr := dateEl(seg, 4); derr == nil {
+					r.CreatedAt = d.t
+				}
+				err = nil
+			}
 		case "HL":
 			finishClaim()
 			id, parent, level := seg.El(1), seg.El(2), seg.El(3)
@@ -434,7 +447,11 @@ func parse277Transaction(tx *Transaction) (ClaimStatusReport, error) {
 				if claim.TotalCharge.IsZero() && st.Amount != nil {
 					claim.TotalCharge = *st.Amount
 				}
-				if claim.PaidAmount == nil && st.PaymentAmount != nil {
+				// X212 requires STC05 on every claim status, zero while
+				// nothing is paid: a zero payment counts as paid only on a
+				// finalized (F) status.
+				if claim.PaidAmount == nil && st.PaymentAmount != nil &&
+					(!st.PaymentAmount.IsZero() || len(st.Codes) > 0 && strings.HasPrefix(st.Codes[0].Category, "F")) {
 					claim.PaidAmount = st.PaymentAmount
 				}
 			case entity() != nil:

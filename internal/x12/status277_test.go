@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -182,4 +183,19 @@ func TestParse277Errors(t *testing.T) {
 			assert.Equal(t, "x12: "+tt.want, err.Error())
 		})
 	}
+}
+
+// A masked BHT time (9999) is a warning; the report is read with its date.
+func TestParse277MaskedBHTTimeIsAWarning(t *testing.T) {
+	r := testStatusReport(Implementation277CA)
+	data, err := Write277CA(&r)
+	require.NoError(t, err)
+	masked := strings.Replace(string(data), "*20240305*1407*TH~", "*20240305*9999*TH~", 1)
+	require.NotEqual(t, string(data), masked)
+	got, err := Parse277([]byte(masked))
+	require.NoError(t, err)
+	require.Len(t, got[0].Warnings, 1)
+	assert.Contains(t, got[0].Warnings[0], "segment BHT")
+	assert.Equal(t, time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC), got[0].CreatedAt)
+	assert.Len(t, got[0].Claims, 2)
 }

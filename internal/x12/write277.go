@@ -1,6 +1,10 @@
 package x12
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
 
 // Write277CA writes r as a 005010X214 claim acknowledgment (BHT*0085*08,
 // BHT06 "TH"). The hierarchy is HL 20 (information source), 21
@@ -55,7 +59,7 @@ func write277(r *ClaimStatusReport, defImpl, structure, txType string, x212 bool
 		nextHL := maxNumericHL(r) + 1
 		for i := range r.Entities {
 			e := &r.Entities[i]
-			write277Entity(w, e)
+			write277Entity(w, e, x212)
 			if e.Level != "19" {
 				continue
 			}
@@ -74,18 +78,24 @@ func write277(r *ClaimStatusReport, defImpl, structure, txType string, x212 bool
 						nextHL++
 						w.seg("HL", sub, e.HLID, "22", "1")
 						w.person("IL", *c.Subscriber)
-						w.seg("HL", c.HLID, sub, "23", "0")
+						w.seg("HL", c.HLID, sub, "23") // 2000E: HL04 not used
 						w.person("QC", c.Patient)
 						code = ""
 					}
 				}
-				if code != "" {
+				switch {
+				case code == "":
+				case x212:
 					w.seg("HL", c.HLID, e.HLID, level, "0")
+					w.person(code, c.Patient)
+				default:
+					// X214 2000D: HL04 is not used.
+					w.seg("HL", c.HLID, e.HLID, level)
 					w.person(code, c.Patient)
 				}
 				for cj := ci; cj < len(r.Claims); cj++ {
 					if owner[cj] == i && r.Claims[cj].HLID == c.HLID {
-						write277Claim(w, &r.Claims[cj])
+						write277Claim(w, &r.Claims[cj], x212)
 					}
 				}
 			}
@@ -109,7 +119,11 @@ func maxNumericHL(r *ClaimStatusReport) int {
 	return m
 }
 
-func write277Entity(w *x12Writer, e *StatusEntity) {
+// write277Entity writes an information source (HL 20), receiver (HL 21) or
+// provider (HL 19) level. In a 277CA (X214) each has its trace loop (2200A-C):
+// TRN01 is 2 (referenced transaction) for the receiver, whose TRN02 names the
+// 837 batch, and 1 (current transaction) for the source and the provider.
+func write277Entity(w *x12Writer, e *StatusEntity, x212 bool) {
 	child := "1"
 	w.seg("HL", e.HLID, e.ParentID, e.Level, child)
 	code := e.EntityCode
@@ -125,7 +139,13 @@ func write277Entity(w *x12Writer, e *StatusEntity) {
 	}
 	w.person(code, e.Name)
 	if e.TraceNumber != "" {
-		w.seg("TRN", "1", e.TraceNumber)
+		trn := "1"
+		if e.Level == "21" {
+			trn = "2"
+		}
+		w.seg("TRN", trn, e.TraceNumber)
+	} else if !x212 {
+		w.failf("277CA: HL %s (level %s) needs a trace number (TRN)", e.HLID, e.Level)
 	}
 	if !e.ReceivedDate.IsZero() {
 		w.seg("DTP", "050", "D8", e.ReceivedDate.X12())
@@ -154,7 +174,7 @@ func write277Entity(w *x12Writer, e *StatusEntity) {
 	}
 }
 
-func write277Claim(w *x12Writer, c *ClaimStatus) {
+func write277Claim(w *x12Writer, c *ClaimStatus, x212 bool) {
 	if c.PatientControlNumber == "" {
 		w.failf("277: claim without a patient control number")
 	}
@@ -176,6 +196,32 @@ func write277Claim(w *x12Writer, c *ClaimStatus) {
 			}
 			if !hasPaid && c.PaidAmount != nil {
 				st.PaymentAmount = c.PaidAmount
+			}
+		}
+		if x212 {
+			// X212 2200D: STC03 (action) and STC07 (payment method) are not
+			// used; STC04 (charge) and STC05 (payment) are required, zero
+			// when the payer has no amount (pending, rejected, not found).
+			st.ActionCode, st.PaymentMethod = "", ""
+			if i == 0 {
+				zero := decimal.Zero
+				if st.Amount == nil {
+					v := c.TotalCharge
+					st.Amount = &v
+				}
+				if st.PaymentAmount == nil {
+					st.PaymentAmount = &zero
+				}
+			}
+		} else {
+			// X214 2200D: every STC carries STC03 (action) and STC04 (the
+			// claim's total charge).
+			if st.ActionCode == "" {
+				st.ActionCode = actionFor(st.Codes[0])
+			}
+			if st.Amount == nil {
+				v := c.TotalCharge
+				st.Amount = &v
 			}
 		}
 		writeSTC(w, st)
@@ -201,6 +247,18 @@ func write277Claim(w *x12Writer, c *ClaimStatus) {
 		}
 		w.dtp("472", l.ServiceFrom, l.ServiceTo)
 	}
+}
+
+// actionFor is the 277CA action code (STC03) of a status: U (reject) for the
+// categories that return the claim (A3 returned as unprocessable, A4 not
+// found, A6 and A7 rejected, A8 rejected for relational errors), WQ
+// (accepted) otherwise.
+func actionFor(s StatusCode) string {
+	switch s.Category {
+	case "A3", "A4", "A6", "A7", "A8":
+		return "U"
+	}
+	return "WQ"
 }
 
 func statusComposite(s StatusCode) composite {

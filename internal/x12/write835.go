@@ -31,6 +31,9 @@ func Write835(r *Remittance) ([]byte, error) {
 		if !r.ProductionDate.IsZero() {
 			w.seg("DTM", "405", r.ProductionDate.X12())
 		}
+		if r.Payer.Address == nil {
+			w.failf("835: the payer (1000A) needs an address (N3/N4)")
+		}
 		write835Party(w, "PR", &r.Payer)
 		write835Party(w, "PE", &r.Payee)
 		if len(r.Claims) > 0 {

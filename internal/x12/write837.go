@@ -197,9 +197,18 @@ func Write837WithOptions(b *Batch837, opts WriteOptions) ([]byte, error) {
 	}
 	w := &x12Writer{d: d, nl: opts.LineBreaks}
 	env := b.Envelope
+	// ISA11 is the repetition separator in 5010 (4010's "U" is not valid
+	// there): when none is given, use the first of ^ { | ! that no other
+	// delimiter uses. The 837P writer repeats no element, so it is never
+	// written elsewhere.
 	rep := d.Repetition
-	if rep == 0 {
-		rep = 'U'
+	for _, c := range []byte("^{|!") {
+		if rep != 0 {
+			break
+		}
+		if c != d.Element && c != d.Component && c != d.Segment {
+			rep = c
+		}
 	}
 	ack := "0"
 	if env.AckRequested {
@@ -318,7 +327,9 @@ func writeSubscriberLevel(w *x12Writer, id, parent int, c *Claim837) {
 	w.seg("SBR", s.PayerResponsibility, rel, s.GroupNumber, s.GroupName, s.InsuranceTypeCode, "", "", "", s.ClaimFilingIndicator)
 	w.seg("NM1", "IL", orDefault(s.EntityType, "1"), s.LastName, s.FirstName, s.MiddleName, "", s.Suffix, "MI", s.MemberID)
 	w.address(s.Address)
-	if !s.BirthDate.IsZero() {
+	// 2010BA DMG only when the subscriber is the patient (X222A1: "if not
+	// required, do not send"); the patient's DMG is in 2010CA.
+	if !s.BirthDate.IsZero() && c.Patient == nil {
 		w.seg("DMG", "D8", s.BirthDate.X12(), s.Gender)
 	}
 	w.seg("NM1", "PR", "2", c.Payer.Name, "", "", "", "", "PI", c.Payer.ID)
@@ -530,6 +541,25 @@ func validAmount(d decimal.Decimal) bool {
 
 func validNPI(s string) bool { return len(s) == 10 && isDigits(s) }
 
+// zip9 reports whether a US address has the 9-digit ZIP+4 that X222A1
+// requires of the billing provider (2010AA) and the service facility
+// (2310C); an address outside the US (N404 set) has its own postal code.
+func zip9(a *Address) bool {
+	if a.Country != "" && a.Country != "US" {
+		return true
+	}
+	return len(a.PostalCode) == 9 && isDigits(a.PostalCode)
+}
+
+// fullAddress reports whether a has what N3/N4 need: a street line, a city
+// and, in the US, a state and a postal code.
+func fullAddress(a *Address) bool {
+	if a == nil || a.Line1 == "" || a.City == "" {
+		return false
+	}
+	return a.Country != "" && a.Country != "US" || a.State != "" && a.PostalCode != ""
+}
+
 func (c *Claim837) validate() []string {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -542,6 +572,8 @@ func (c *Claim837) validate() []string {
 	}
 	if bp.Address == nil {
 		bad("billing provider address is required")
+	} else if !zip9(bp.Address) {
+		bad("billing provider (2010AA) postal code %q must be the 9-digit ZIP+4", bp.Address.PostalCode)
 	}
 	if bp.TaxID == "" {
 		bad("billing provider tax ID is required")
@@ -567,6 +599,18 @@ func (c *Claim837) validate() []string {
 		}
 		if p.LastName == "" || p.BirthDate.IsZero() || p.Gender == "" {
 			bad("patient name, birth date and gender are required")
+		}
+		if !fullAddress(p.Address) {
+			bad("patient (2010CA) address (N3/N4: street, city, state, postal code) is required")
+		}
+	} else {
+		// X222A1 2010BA: N3/N4 and DMG are required when the subscriber is
+		// the patient.
+		if !fullAddress(s.Address) {
+			bad("subscriber (2010BA) address (N3/N4: street, city, state, postal code) is required when the subscriber is the patient")
+		}
+		if s.BirthDate.IsZero() || s.Gender == "" {
+			bad("subscriber (2010BA) birth date and gender (DMG) are required when the subscriber is the patient")
 		}
 	}
 	if c.PatientControlNumber == "" || len(c.PatientControlNumber) > 38 {
@@ -617,6 +661,8 @@ func (c *Claim837) validate() []string {
 	}
 	if f := c.ServiceFacility; f != nil && (f.Name == "" || f.Address == nil) {
 		bad("service facility needs a name and an address")
+	} else if f != nil && !zip9(f.Address) {
+		bad("service facility (2310C) postal code %q must be the 9-digit ZIP+4", f.Address.PostalCode)
 	}
 	payerIDs := map[string]bool{}
 	for i, o := range c.OtherPayers {

@@ -139,7 +139,7 @@ func dependentClaim() Claim837 {
 		ClearinghouseTraceNumber: "CH998877",
 		Diagnoses:                []string{"J069", "R509"},
 		ServiceFacility: &Facility{Name: "CLINICFLOW PEDIATRICS", NPI: "1558394427",
-			Address: &Address{Line1: "3 PARK RD", City: "SPRINGFIELD", State: "IL", PostalCode: "62702"}},
+			Address: &Address{Line1: "3 PARK RD", City: "SPRINGFIELD", State: "IL", PostalCode: "627023344"}},
 		Lines: []ServiceLine837{
 			{Procedure: Procedure{Qualifier: "HC", Code: "99213"}, Charge: dec("120"), UnitType: "UN", Units: dec("1"),
 				DiagnosisPointers: []int{1, 2}, ServiceDate: NewDate(2024, 2, 10)},
@@ -354,6 +354,19 @@ func TestWrite837Validation(t *testing.T) {
 		{"rendering with address", func(b *Batch837) {
 			b.Claims[0].RenderingProvider.Address = &Address{Line1: "X", City: "Y"}
 		}, "carries no address"},
+		// X222A1 rules a validator found broken in what we wrote.
+		{"billing provider 5-digit ZIP", func(b *Batch837) { b.Claims[0].BillingProvider.Address.PostalCode = "62701" },
+			`billing provider (2010AA) postal code "62701" must be the 9-digit ZIP+4`},
+		{"service facility 5-digit ZIP", func(b *Batch837) {
+			b.Claims[0].ServiceFacility = &Facility{Name: "EAST", Address: &Address{Line1: "1 A ST", City: "B", State: "IL", PostalCode: "62702"}}
+		}, `service facility (2310C) postal code "62702" must be the 9-digit ZIP+4`},
+		{"self subscriber without address", func(b *Batch837) { b.Claims[0].Subscriber.Address = nil },
+			"subscriber (2010BA) address (N3/N4: street, city, state, postal code) is required when the subscriber is the patient"},
+		{"self subscriber without DMG", func(b *Batch837) { b.Claims[0].Subscriber.BirthDate = Date{} },
+			"subscriber (2010BA) birth date and gender (DMG) are required when the subscriber is the patient"},
+		{"patient without address", func(b *Batch837) {
+			b.Claims[0].Patient = &Patient{Relationship: "19", LastName: "X", BirthDate: NewDate(2010, 1, 1), Gender: "F"}
+		}, "patient (2010CA) address (N3/N4: street, city, state, postal code) is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -379,6 +392,31 @@ func TestWrite837CustomDelimiters(t *testing.T) {
 
 	_, err = Write837WithOptions(testBatch(dependentClaim()), WriteOptions{Delimiters: Delimiters{Element: '*', Component: '*', Segment: '~'}})
 	assert.ErrorIs(t, err, ErrInvalidClaim)
+}
+
+// ISA11 is the repetition separator in 5010: never 4010's "U", even when
+// the caller chose delimiters without one.
+func TestWrite837ISA11WithoutRepetitionSeparator(t *testing.T) {
+	for _, d := range []Delimiters{{Element: '|', Component: '>', Segment: '\n'}, {Element: '^', Component: '{', Segment: '~'}} {
+		out, err := Write837WithOptions(testBatch(originalClaim()), WriteOptions{Delimiters: d})
+		require.NoError(t, err)
+		isa11 := out[82]
+		assert.NotEqual(t, byte('U'), isa11)
+		assert.NotContains(t, []byte{d.Element, d.Component, d.Segment}, isa11)
+		assert.False(t, isAlnum(isa11))
+		_, err = Parse837(out)
+		require.NoError(t, err)
+	}
+}
+
+// 2010BA DMG is sent only when the subscriber is the patient.
+func TestWrite837NoSubscriberDMGForADependant(t *testing.T) {
+	c := dependentClaim()
+	c.Subscriber.BirthDate, c.Subscriber.Gender = NewDate(1970, 1, 2), "F"
+	out, err := Write837(testBatch(c))
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "DMG*D8*19700102")
+	assert.Contains(t, string(out), "DMG*D8*"+c.Patient.BirthDate.X12())
 }
 
 func TestWrite837ISAPadsBytes(t *testing.T) {

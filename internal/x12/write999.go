@@ -10,8 +10,24 @@ import (
 // written from a; a.ImplementationRef defaults to Implementation999. The
 // Accepted flags are not written (Parse999 derives them from IK501).
 func Write999(a *Ack999) ([]byte, error) {
-	impl := orDefault(a.ImplementationRef, Implementation999)
-	return writeInterchange(a.Envelope, "FA", "999", impl, func(w *x12Writer) {
+	return Write999s([]Ack999{*a})
+}
+
+// Write999s writes one 999 transaction set per acknowledged functional group
+// (one AK1 each, as X231A1 wants for a file with several groups) in one
+// interchange: the ISA/GS come from acks[0].Envelope, each ST02 from its own
+// ack's Envelope.TransactionControlNumber.
+func Write999s(acks []Ack999) ([]byte, error) {
+	if len(acks) == 0 {
+		return nil, fmt.Errorf("%w: 999: no acknowledgment to write", ErrInvalidTransaction)
+	}
+	impl := orDefault(acks[0].ImplementationRef, Implementation999)
+	controls := make([]string, len(acks))
+	for i := range acks {
+		controls[i] = acks[i].Envelope.TransactionControlNumber
+	}
+	return writeInterchangeSets(acks[0].Envelope, "FA", "999", impl, controls, func(w *x12Writer, i int) {
+		a := &acks[i]
 		if a.FunctionalID == "" || a.GroupControlNumber == "" {
 			w.failf("999: AK1 needs a functional identifier and group control number")
 		}

@@ -28,6 +28,12 @@ var ErrInvalidTransaction = errors.New("x12: invalid transaction data")
 // single transaction set whose body is produced by body. The envelope
 // counts (SE01, GE01, IEA01) are computed.
 func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w *x12Writer)) ([]byte, error) {
+	return writeInterchangeSets(env, functionalID, stID, impl, []string{env.TransactionControlNumber}, func(w *x12Writer, _ int) { body(w) })
+}
+
+// writeInterchangeSets writes one interchange and functional group holding
+// one transaction set per control number (ST02), body writing the i-th.
+func writeInterchangeSets(env Envelope, functionalID, stID, impl string, controls []string, body func(w *x12Writer, i int)) ([]byte, error) {
 	d := DefaultDelimiters
 	w := &x12Writer{d: d}
 	fail := func(format string, args ...any) {
@@ -51,8 +57,13 @@ func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w
 	if env.GroupControlNumber < 0 {
 		fail("GS06 control number %d out of range", env.GroupControlNumber)
 	}
-	if env.TransactionControlNumber == "" {
-		fail("ST02 transaction control number is required")
+	if len(controls) == 0 {
+		fail("at least one transaction set is required")
+	}
+	for _, cn := range controls {
+		if cn == "" {
+			fail("ST02 transaction control number is required")
+		}
 	}
 	for _, v := range []string{env.SenderIDQualifier, env.SenderID, env.ReceiverIDQualifier, env.ReceiverID} {
 		w.clean("ISA", v)
@@ -72,11 +83,18 @@ func writeInterchange(env Envelope, functionalID, stID, impl string, body func(w
 	gcn := fmt.Sprint(env.GroupControlNumber)
 	w.seg("GS", functionalID, env.ApplicationSenderCode, env.ApplicationReceiverCode, env.Date.Format("20060102"),
 		formatTime(env.Date), gcn, "X", impl)
-	w.n = 0
-	w.seg("ST", stID, env.TransactionControlNumber, impl)
-	body(w)
-	w.seg("SE", fmt.Sprint(w.n+1), env.TransactionControlNumber)
-	w.seg("GE", "1", gcn)
+	for i, cn := range controls {
+		w.n = 0
+		if stID == "835" {
+			// X221A1 does not use ST03 (GS08 names the implementation).
+			w.seg("ST", stID, cn)
+		} else {
+			w.seg("ST", stID, cn, impl)
+		}
+		body(w, i)
+		w.seg("SE", fmt.Sprint(w.n+1), cn)
+	}
+	w.seg("GE", fmt.Sprint(len(controls)), gcn)
 	w.seg("IEA", "1", fmt.Sprintf("%09d", env.InterchangeControlNumber))
 	if w.err != nil {
 		if !errors.Is(w.err, ErrInvalidTransaction) {
@@ -95,9 +113,15 @@ func (w *x12Writer) failf(format string, args ...any) {
 	}
 }
 
-// person writes an NM1 segment for p with the entity identifier code.
+// person writes an NM1 segment for p with the entity identifier code. NM108
+// and NM109 go together (syntax rule P0809): a qualifier without an ID is
+// not written.
 func (w *x12Writer) person(code string, p Person) {
-	w.seg("NM1", code, p.EntityType, p.LastName, p.FirstName, p.MiddleName, "", p.Suffix, p.IDQualifier, p.ID)
+	qualifier := p.IDQualifier
+	if p.ID == "" {
+		qualifier = ""
+	}
+	w.seg("NM1", code, p.EntityType, p.LastName, p.FirstName, p.MiddleName, "", p.Suffix, qualifier, p.ID)
 }
 
 // decStr formats an optional amount ("" when nil).

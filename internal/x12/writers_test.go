@@ -80,13 +80,13 @@ func TestWrite999Invalid(t *testing.T) {
 
 func testStatusReport(impl string) ClaimStatusReport {
 	accepted := []StatusInfo{{Codes: []StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("235.5")},
-		{Codes: []StatusCode{{Category: "A2", Status: "20", Entity: "PR"}}, Date: NewDate(2024, 3, 5)}}
+		{Codes: []StatusCode{{Category: "A2", Status: "20", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("235.5")}}
 	r := ClaimStatusReport{
 		Envelope: testEnvelope(21), ImplementationRef: impl, ReferenceID: "ACK0001",
 		CreatedAt: time.Date(2024, 3, 5, 14, 7, 0, 0, time.UTC),
 		Entities: []StatusEntity{
 			{HLID: "1", Level: "20", EntityCode: "PR", Name: Person{EntityType: "2", LastName: "ACME HEALTH PLAN", IDQualifier: "PI", ID: "ACME01"},
-				TraceNumber: "", ReceivedDate: NewDate(2024, 3, 5), ProcessDate: NewDate(2024, 3, 5)},
+				TraceNumber: "SRC0001", ReceivedDate: NewDate(2024, 3, 5), ProcessDate: NewDate(2024, 3, 5)},
 			{HLID: "2", ParentID: "1", Level: "21", EntityCode: "41", Name: Person{EntityType: "2", LastName: "CLINICFLOW BILLING", IDQualifier: "46", ID: "CFB123"},
 				TraceNumber:      "BATCH0001",
 				Statuses:         []StatusInfo{{Codes: []StatusCode{{Category: "A1", Status: "19", Entity: "PR"}}, Date: NewDate(2024, 3, 5), ActionCode: "WQ", Amount: decp("400.5")}},
@@ -116,13 +116,14 @@ func testStatusReport(impl string) ClaimStatusReport {
 		r.Entities[2].Statuses = nil
 		paid := decp("150")
 		r.Claims[0].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "F1", Status: "65"}}, Date: NewDate(2024, 3, 20),
-			Amount: decp("235.5"), PaymentAmount: paid, AdjudicationDate: NewDate(2024, 3, 19), PaymentMethod: "CHK",
+			Amount: decp("235.5"), PaymentAmount: paid, AdjudicationDate: NewDate(2024, 3, 19), // STC07 is not used in X212
 			CheckDate: NewDate(2024, 3, 20), CheckNumber: "CHK000123"}}
 		r.Claims[0].PaidAmount = paid
 		r.Claims[0].Lines = nil
 		r.Claims[1].Subscriber = &Person{EntityType: "1", LastName: "ROE", FirstName: "RICHARD", IDQualifier: "MI", ID: "REJECT001"}
 		r.Claims[1].Patient = Person{EntityType: "1", LastName: "ROE", FirstName: "JANE"}
-		r.Claims[1].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "P1", Status: "20"}}, Date: NewDate(2024, 3, 20), Amount: decp("165")}}
+		// X212 requires STC05: zero while pending (and not a paid amount).
+		r.Claims[1].Statuses = []StatusInfo{{Codes: []StatusCode{{Category: "P1", Status: "20"}}, Date: NewDate(2024, 3, 20), Amount: decp("165"), PaymentAmount: decp("0")}}
 	}
 	for i := range r.Claims {
 		classifyClaim(&r.Claims[i])
@@ -156,7 +157,7 @@ func TestWrite277RoundTrip(t *testing.T) {
 				assert.Contains(t, got[0].Claims[1].RejectionReason, "MEMBER ID NOT FOUND")
 				assert.Contains(t, string(data), "BHT*0085*08*ACK0001")
 			} else {
-				assert.Contains(t, string(data), "*23*0~NM1*QC")
+				assert.Contains(t, string(data), "*23~NM1*QC")
 			}
 		})
 	}
@@ -267,6 +268,34 @@ func TestWrite835Invalid(t *testing.T) {
 	r.Envelope.TransactionControlNumber = ""
 	_, err = Write835(&r)
 	require.ErrorIs(t, err, ErrInvalidTransaction)
+	// X221A1 requires N3/N4 for the payer (1000A).
+	r = testRemittance()
+	r.Payer.Address = nil
+	_, err = Write835(&r)
+	require.ErrorIs(t, err, ErrInvalidTransaction)
+	require.ErrorContains(t, err, "payer (1000A) needs an address")
+}
+
+// X221A1 does not use ST03; the reader takes the implementation from GS08.
+func TestWrite835WithoutST03(t *testing.T) {
+	r := testRemittance()
+	data, err := Write835(&r)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "~ST*835*"+r.Envelope.TransactionControlNumber+"~")
+	got, err := Parse835(data)
+	require.NoError(t, err)
+	assert.Equal(t, Implementation835, got[0].ImplementationRef)
+}
+
+// NM108 and NM109 go together: a qualifier without an ID is not written.
+func TestNM108NeedsNM109(t *testing.T) {
+	q := EligibilityInquiry{Envelope: testEnvelope(3), ReferenceID: "E1", CreatedAt: time.Date(2024, 3, 5, 9, 0, 0, 0, time.UTC),
+		Payer:    Person{EntityType: "2", LastName: "ACME", IDQualifier: "PI", ID: "ACME01"},
+		Provider: Person{EntityType: "2", LastName: "CLINIC", IDQualifier: "XX", ID: "1234567893"}, TraceNumber: "T1",
+		Subscriber: Person{EntityType: "1", LastName: "DOE", FirstName: "JOHN", IDQualifier: "MI"}, ServiceTypes: []string{"30"}}
+	data, err := Write270(&q)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "~NM1*IL*1*DOE*JOHN~")
 }
 
 func TestWrite270And271RoundTrip(t *testing.T) {
