@@ -37,8 +37,9 @@ var Roles = []string{RoleFrontDesk, RoleProvider, RoleBiller, RoleManager, RoleA
 // TokenPrefix starts every API token, so leaked tokens are easy to recognise.
 const TokenPrefix = "rcm_"
 
-// ErrUnauthenticated is returned for a missing, unknown, revoked or disabled token.
-var ErrUnauthenticated = apperr.New(apperr.Unauthorized, "invalid or revoked API token")
+// ErrUnauthenticated is returned for a missing, unknown, revoked or expired token,
+// or one whose user is disabled.
+var ErrUnauthenticated = apperr.New(apperr.Unauthorized, "invalid, expired or revoked API token")
 
 // ErrEmailTaken is returned when a user with the email already exists.
 var ErrEmailTaken = apperr.New(apperr.Conflict, "a user with this email already exists",
@@ -91,15 +92,69 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, actor audit.Actor)
 	return u, err
 }
 
-// IssueToken creates a new API token for a user and returns its plaintext, which
-// is not stored and cannot be shown again.
+// Token lifetimes for tokens issued through the API.
+const (
+	// DefaultTokenDays is how long a token lives when the request names no expiry.
+	DefaultTokenDays = 90
+	// MaxTokenDays is the longest expiry a request may ask for.
+	MaxTokenDays = 365
+)
+
+// NewToken is the input to Issue.
+type NewToken struct {
+	// Name labels the token (optional).
+	Name string
+	// ExpiresInDays is the token's lifetime: 0 means DefaultTokenDays; more than
+	// MaxTokenDays or less than 0 is invalid.
+	ExpiresInDays int
+}
+
+// Validate checks a new token's fields.
+func (t NewToken) Validate() validate.Errors {
+	var errs validate.Errors
+	errs.Check(t.ExpiresInDays >= 0 && t.ExpiresInDays <= MaxTokenDays, "expires_in_days",
+		"must be between 1 and %d (0 or absent means %d)", MaxTokenDays, DefaultTokenDays)
+	return errs
+}
+
+// IssuedToken is a newly issued token: its plaintext, which is not stored and
+// cannot be shown again, and its description.
+type IssuedToken struct {
+	Token string
+	TokenInfo
+}
+
+// Issue creates a new API token for a user that expires after in.ExpiresInDays
+// (DefaultTokenDays when zero). It is how tokens are issued through the API.
+func (s *Service) Issue(ctx context.Context, userID string, in NewToken, actor audit.Actor) (IssuedToken, error) {
+	if errs := in.Validate(); len(errs) > 0 {
+		return IssuedToken{}, errs
+	}
+	days := in.ExpiresInDays
+	if days == 0 {
+		days = DefaultTokenDays
+	}
+	exp := time.Now().UTC().AddDate(0, 0, days)
+	return s.issue(ctx, userID, in.Name, &exp, actor)
+}
+
+// IssueToken creates a new API token for a user that never expires and returns
+// its plaintext. It is for operators on the host (`rcm user token`, the bootstrap
+// admin of `rcm dev`), who can reach the database anyway; such a token is revoked
+// through the API like any other.
 func (s *Service) IssueToken(ctx context.Context, userID, name string, actor audit.Actor) (string, error) {
+	t, err := s.issue(ctx, userID, name, nil, actor)
+	return t.Token, err
+}
+
+func (s *Service) issue(ctx context.Context, userID, name string, expiresAt *time.Time, actor audit.Actor) (IssuedToken, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+		return IssuedToken{}, err
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	t := APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: time.Now().UTC()}
+	now := time.Now().UTC()
+	t := APIToken{ID: uuid.NewString(), UserID: userID, Name: name, TokenHash: Hash(token), CreatedAt: now, ExpiresAt: expiresAt}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&t).Error; err != nil {
 			if db.IsForeignKeyViolation(err) {
@@ -107,12 +162,16 @@ func (s *Service) IssueToken(ctx context.Context, userID, name string, actor aud
 			}
 			return fmt.Errorf("issue token: %w", err)
 		}
-		return audit.Record(tx, actor, "token.issue", "user", userID, map[string]any{"token_id": t.ID})
+		changes := map[string]any{"token_id": t.ID}
+		if expiresAt != nil {
+			changes["expires_at"] = expiresAt.Format(time.RFC3339)
+		}
+		return audit.Record(tx, actor, "token.issue", "user", userID, changes)
 	})
 	if err != nil {
-		return "", err
+		return IssuedToken{}, err
 	}
-	return token, nil
+	return IssuedToken{Token: token, TokenInfo: t.Info(now)}, nil
 }
 
 // Hash is the stored form of a token.
@@ -121,14 +180,17 @@ func Hash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Authenticate returns the active user owning token.
+// Authenticate returns the active user owning token. It reads the token and its
+// user on every call, with nothing cached, so a revocation, an expiry or a
+// disabled user refuses the very next request.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
 	var u User
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return u, ErrUnauthenticated
 	}
 	res := s.DB.WithContext(ctx).Raw(`SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND NOT u.disabled`, Hash(token)).Scan(&u)
+		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+			AND NOT u.disabled`, Hash(token)).Scan(&u)
 	if res.Error != nil {
 		return u, fmt.Errorf("authenticate: %w", res.Error)
 	}

@@ -23,6 +23,43 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// ExpiresAt is when the token stops working; nil means never (see
+	// migrations/00008_token_expiry.sql for which tokens have none).
+	ExpiresAt *time.Time
+}
+
+// Token states, as TokenInfo.Status reports them.
+const (
+	TokenActive  = "active"
+	TokenExpired = "expired"
+	TokenRevoked = "revoked"
+)
+
+// TokenInfo describes a token without its secret or its hash: what an admin
+// sees when listing a user's tokens.
+type TokenInfo struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	// Status is active, expired or revoked (revoked wins over expired).
+	Status string `json:"status"`
+}
+
+// Info is the token as TokenInfo, its status taken at now.
+func (t APIToken) Info(now time.Time) TokenInfo {
+	st := TokenActive
+	switch {
+	case t.RevokedAt != nil:
+		st = TokenRevoked
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		st = TokenExpired
+	}
+	return TokenInfo{ID: t.ID, UserID: t.UserID, Name: t.Name, CreatedAt: t.CreatedAt,
+		LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, Status: st}
 }
 
 // TableName maps APIToken to api_tokens.

@@ -1,0 +1,104 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/audit"
+)
+
+// ErrDisableSelf is returned when an admin tries to disable their own user: only
+// admins may disable users, so the one acting must stay able to undo it and the
+// system is never left without an admin by accident.
+var ErrDisableSelf = apperr.New(apperr.Conflict, "you cannot disable your own user; ask another admin")
+
+func userNotFound(id string) error {
+	return apperr.Errorf(apperr.NotFound, "user %s not found", id)
+}
+
+// SetDisabled disables or enables a user. A disabled user's tokens are refused
+// from the next request on (Authenticate reads the flag every time); enabling
+// the user again makes the same tokens work, unless they were revoked or have
+// expired meanwhile. Setting the state a user already has changes nothing and
+// writes no audit row.
+func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool, actor audit.Actor) (User, error) {
+	if disabled && userID == actor.UserID {
+		return User{}, ErrDisableSelf
+	}
+	var u User
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", userID).Take(&u).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return userNotFound(userID)
+			}
+			return fmt.Errorf("find user %s: %w", userID, err)
+		}
+		if u.Disabled == disabled {
+			return nil
+		}
+		if err := tx.Model(&u).Update("disabled", disabled).Error; err != nil {
+			return fmt.Errorf("set user %s disabled=%t: %w", userID, disabled, err)
+		}
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+		}
+		return audit.Record(tx, actor, action, "user", userID, map[string]any{"disabled": disabled})
+	})
+	return u, err
+}
+
+// ListTokens lists a user's tokens, newest first, without their secrets or hashes.
+func (s *Service) ListTokens(ctx context.Context, userID string) ([]TokenInfo, error) {
+	g := s.DB.WithContext(ctx)
+	var n int64
+	if err := g.Model(&User{}).Where("id = ?", userID).Count(&n).Error; err != nil {
+		return nil, fmt.Errorf("find user %s: %w", userID, err)
+	}
+	if n == 0 {
+		return nil, userNotFound(userID)
+	}
+	var rows []APIToken
+	if err := g.Omit("token_hash").Where("user_id = ?", userID).Order("created_at DESC, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list tokens of user %s: %w", userID, err)
+	}
+	now := time.Now()
+	out := make([]TokenInfo, len(rows))
+	for i, t := range rows {
+		out[i] = t.Info(now)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes one of a user's tokens; the next request with it is
+// refused. Revoking a revoked token changes nothing (the first revocation time
+// stays) and writes no audit row.
+func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, actor audit.Actor) (TokenInfo, error) {
+	var t APIToken
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Omit("token_hash").
+			Where("id = ? AND user_id = ?", tokenID, userID).Take(&t).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return apperr.Errorf(apperr.NotFound, "token %s of user %s not found", tokenID, userID)
+		}
+		if err != nil {
+			return fmt.Errorf("find token %s: %w", tokenID, err)
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&APIToken{}).Where("id = ?", tokenID).Update("revoked_at", now).Error; err != nil {
+			return fmt.Errorf("revoke token %s: %w", tokenID, err)
+		}
+		t.RevokedAt = &now
+		return audit.Record(tx, actor, "token.revoke", "user", userID, map[string]any{"token_id": tokenID})
+	})
+	return t.Info(time.Now()), err
+}
