@@ -37,11 +37,14 @@ func (s *Server) createUser(c *gin.Context) {
 
 type tokenRequest struct {
 	Name string `json:"name"`
+	// ExpiresInDays is the token's lifetime in days (auth.DefaultTokenDays when
+	// absent, at most auth.MaxTokenDays).
+	ExpiresInDays int `json:"expires_in_days"`
 }
 
 func (s *Server) issueToken(c *gin.Context) {
 	var in tokenRequest
-	if c.Request.ContentLength != 0 && !bind(c, &in) { // the name is optional
+	if c.Request.ContentLength != 0 && !bind(c, &in) { // the body is optional
 		return
 	}
 	id := c.Param("id")
@@ -49,13 +52,13 @@ func (s *Server) issueToken(c *gin.Context) {
 		notFound(c, "user "+id)
 		return
 	}
-	tok, err := s.auth.IssueToken(c.Request.Context(), id, in.Name, actor(c))
+	tok, err := s.auth.Issue(c.Request.Context(), id, auth.NewToken{Name: in.Name, ExpiresInDays: in.ExpiresInDays}, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"user_id": id, "token": tok,
-		"note": "store this token now; it is not shown again"})
+	c.JSON(http.StatusCreated, gin.H{"user_id": id, "token": tok.Token, "token_id": tok.ID,
+		"expires_at": tok.ExpiresAt, "note": "store this token now; it is not shown again"})
 }
 
 func (s *Server) listLocations(c *gin.Context) {

@@ -102,7 +102,11 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/me", s.allow(anyRole), s.me)
 	v1.GET("/users", s.allow(adminOnly), s.listUsers)
 	v1.POST("/users", s.allow(adminOnly), s.createUser)
+	v1.POST("/users/:id/disable", s.allow(adminOnly), s.disableUser)
+	v1.POST("/users/:id/enable", s.allow(adminOnly), s.enableUser)
+	v1.GET("/users/:id/tokens", s.allow(adminOnly), s.listTokens)
 	v1.POST("/users/:id/tokens", s.allow(adminOnly), s.issueToken)
+	v1.DELETE("/users/:id/tokens/:token_id", s.allow(adminOnly), s.revokeToken)
 
 	v1.GET("/locations", s.allow(anyRole), s.listLocations)
 	v1.POST("/locations", s.allow(managers), s.createLocation)
@@ -202,7 +206,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	u, err := s.auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="rcm", error="invalid_token"`)
-		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized", "the API token is invalid or revoked")
+		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized", "the API token is invalid, expired or revoked, or its user is disabled")
 		return
 	}
 	c.Set(ctxUser, u)
