@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -18,6 +19,7 @@ import (
 // system is never left without an admin by accident.
 var ErrDisableSelf = apperr.New(apperr.Conflict, "you cannot disable your own user; ask another admin")
 
+// userNotFound is the error for a user id that is malformed or names no user.
 func userNotFound(id string) error {
 	return apperr.Errorf(apperr.NotFound, "user %s not found", id)
 }
@@ -28,6 +30,9 @@ func userNotFound(id string) error {
 // expired meanwhile. Setting the state a user already has changes nothing and
 // writes no audit row.
 func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool, actor audit.Actor) (User, error) {
+	if uuid.Validate(userID) != nil {
+		return User{}, userNotFound(userID)
+	}
 	if disabled && userID == actor.UserID {
 		return User{}, ErrDisableSelf
 	}
@@ -56,6 +61,9 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 
 // ListTokens lists a user's tokens, newest first, without their secrets or hashes.
 func (s *Service) ListTokens(ctx context.Context, userID string) ([]TokenInfo, error) {
+	if uuid.Validate(userID) != nil {
+		return nil, userNotFound(userID)
+	}
 	g := s.DB.WithContext(ctx)
 	var n int64
 	if err := g.Model(&User{}).Where("id = ?", userID).Count(&n).Error; err != nil {
@@ -81,6 +89,9 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]TokenInfo, e
 // stays) and writes no audit row.
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, actor audit.Actor) (TokenInfo, error) {
 	var t APIToken
+	if uuid.Validate(userID) != nil || uuid.Validate(tokenID) != nil {
+		return TokenInfo{}, apperr.Errorf(apperr.NotFound, "token %s of user %s not found", tokenID, userID)
+	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Omit("token_hash").
 			Where("id = ? AND user_id = ?", tokenID, userID).Take(&t).Error

@@ -160,8 +160,14 @@ func TestDisabledUserIsRefusedUntilEnabled(t *testing.T) {
 	assert.Equal(t, u.ID, got.ID)
 	assert.Equal(t, []string{"user.create", "token.issue", "user.disable", "user.enable"}, f.auditActions(t, u.ID))
 
-	_, err = f.svc.SetDisabled(ctx, uuid.NewString(), true, f.admin)
-	assert.Equal(t, apperr.NotFound, apperr.CodeOf(err))
+	for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
+		_, err = f.svc.SetDisabled(ctx, id, true, f.admin)
+		assert.Equal(t, apperr.NotFound, apperr.CodeOf(err), id)
+		_, err = f.svc.ListTokens(ctx, id)
+		assert.Equal(t, apperr.NotFound, apperr.CodeOf(err), id)
+		_, err = f.svc.RevokeToken(ctx, u.ID, id, f.admin)
+		assert.Equal(t, apperr.NotFound, apperr.CodeOf(err), id)
+	}
 }
 
 func TestAdminCannotDisableThemselves(t *testing.T) {
