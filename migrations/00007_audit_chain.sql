@@ -86,7 +86,11 @@ ALTER TABLE audit_log
     ALTER COLUMN hash SET NOT NULL;
 CREATE UNIQUE INDEX audit_log_seq ON audit_log (seq);
 
-CREATE FUNCTION audit_chain_link() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: whoever may insert into audit_log extends the chain through
+-- this function without any privilege of their own on audit_chain_head, so an
+-- application role limited to INSERT on the log cannot move the head.
+CREATE FUNCTION audit_chain_link() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     tip audit_chain_head;
 BEGIN

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -203,4 +204,31 @@ func TestTheMigrationChainsExistingRowsInIDOrder(t *testing.T) {
 	res := verify(t, g)
 	assert.True(t, res.OK, "%+v", res)
 	assert.EqualValues(t, 9, res.Checked)
+}
+
+func TestARoleThatMayOnlyInsertStillExtendsTheChain(t *testing.T) {
+	g := pgtest.New(t)
+	role := "rcm_audit_app_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	require.NoError(t, g.Exec(`CREATE ROLE `+role+` NOLOGIN`).Error)
+	t.Cleanup(func() { g.Exec(`DROP OWNED BY ` + role); g.Exec(`DROP ROLE ` + role) })
+	require.NoError(t, g.Exec(`GRANT SELECT, INSERT ON audit_log TO `+role).Error)
+	require.NoError(t, g.Exec(`GRANT USAGE ON SEQUENCE audit_log_id_seq TO `+role).Error)
+
+	write(t, g, 1)
+	require.NoError(t, g.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SET LOCAL ROLE ` + role).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.System, "case.create", "case", uuid.NewString(), nil)
+	}))
+	err := g.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SET LOCAL ROLE ` + role).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE audit_chain_head SET seq = 0`).Error
+	})
+	require.Error(t, err, "the head moves only through the trigger")
+	res := verify(t, g)
+	assert.True(t, res.OK, "%+v", res)
+	assert.EqualValues(t, 2, res.Checked)
 }
