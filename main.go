@@ -50,6 +50,7 @@ Usage:
   rcm user create --email E --name N --role R
                                create a user and print an API token
   rcm user token --email E     issue another API token for a user
+  rcm audit verify             recompute the audit log's hash chain; exits 1 when broken
   rcm edi parse FILE           print an X12 file (835, 837P, 999, 277CA, 277) as JSON
 
 Configuration is read from the environment; see README.md.
@@ -74,6 +75,8 @@ func main() {
 		err = runMigrate(ctx, os.Args[2:])
 	case "user":
 		err = runUser(ctx, os.Args[2:])
+	case "audit":
+		err = runAudit(ctx, os.Args[2:])
 	case "edi":
 		err = runEDI(os.Args[2:])
 	case "help", "-h", "--help":
@@ -451,6 +454,36 @@ func runUser(ctx context.Context, args []string) error {
 	}
 	fmt.Println(tok)
 	return nil
+}
+
+// runAudit prints what audit.Verify found and fails when the chain is broken, so a
+// cron job or monitor can alert on the exit status alone.
+func runAudit(ctx context.Context, args []string) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return errors.New("usage: rcm audit verify")
+	}
+	cfg, err := config.FromOS()
+	if err != nil {
+		return err
+	}
+	g, err := openDB(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer db.SQL(g).Close()
+	res, err := audit.Verify(ctx, g)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("rows checked: %d\nchain head:   seq %d, hash %s\n", res.Checked, res.HeadSeq, res.HeadHash)
+	if res.OK {
+		fmt.Println("audit chain OK")
+		return nil
+	}
+	if res.BrokenID != 0 {
+		fmt.Printf("first broken row: id %d (seq %d)\n", res.BrokenID, res.BrokenSeq)
+	}
+	return fmt.Errorf("audit chain broken (%s): %s", res.Reason, res.Detail)
 }
 
 func runEDI(args []string) error {

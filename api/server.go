@@ -151,6 +151,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
+	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r
 }
 

@@ -16,6 +16,11 @@ type Entry struct {
 	EntityID   string    `json:"entity_id"`
 	RequestID  string    `json:"request_id"`
 	Changes    db.JSON   `gorm:"type:jsonb" json:"changes,omitempty"`
+	// Seq, PrevHash and Hash are the row's link in the hash chain; the database
+	// sets them on insert (migrations/00007_audit_chain.sql), so GORM only reads them.
+	Seq      int64  `gorm:"->" json:"seq"`
+	PrevHash string `gorm:"->" json:"prev_hash"`
+	Hash     string `gorm:"->" json:"hash"`
 }
 
 // TableName maps Entry to audit_log.

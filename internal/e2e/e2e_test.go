@@ -224,6 +224,11 @@ func TestPrivateCaseFromCheckInToPaid(t *testing.T) {
 	}
 	// The audit log is append-only.
 	require.Error(t, e.DB.Exec(`DELETE FROM audit_log`).Error)
+	// Rows written by the API and by activities, concurrently, form one hash
+	// chain that verifies.
+	chain := e.MustDo(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil).Map(t)
+	assert.Equal(t, true, chain["ok"], "audit chain: %v", chain)
+	assert.GreaterOrEqual(t, chain["checked"], float64(len(audits)), "every row read above is in the chain")
 
 	// The stage is mirrored in the CaseStage search attribute (no PHI), so
 	// visibility queries can find cases by stage.
