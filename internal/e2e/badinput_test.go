@@ -23,8 +23,7 @@ func TestBadTextIsAFieldLevel400(t *testing.T) {
 	p := setupPractice(t, e)
 	tok := e.AdminToken
 	_, caseID := newPatientCase(t, e, tok, "private")
-	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
-		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+	encID := checkIn(t, e, tok, p, caseID)
 	charges := "/api/v1/cases/" + caseID + "/encounters/" + encID + "/charges"
 	var payer string
 	{

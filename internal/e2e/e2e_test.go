@@ -45,6 +45,14 @@ func setupPractice(t *testing.T, e *testenv.Env) practice {
 	return p
 }
 
+// checkIn checks the patient of a case in with the practice's provider and
+// location and returns the visit (encounter) id.
+func checkIn(t *testing.T, e *testenv.Env, tok string, p practice, caseID string) string {
+	t.Helper()
+	return e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
+		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+}
+
 func newPatientCase(t *testing.T, e *testenv.Env, tok, kind string) (patient, caseID string) {
 	patient = e.MustDo(201, "POST", "/api/v1/patients", tok, map[string]any{
 		"first_name": "Jane", "last_name": "Roe", "date_of_birth": "1980-02-03", "email": "jane@example.com",
@@ -395,8 +403,7 @@ func TestBadInputIsA400AndWritesNothing(t *testing.T) {
 	p := setupPractice(t, e)
 	tok := e.AdminToken
 	_, caseID := newPatientCase(t, e, tok, "private")
-	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
-		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+	encID := checkIn(t, e, tok, p, caseID)
 	charges := "/api/v1/cases/" + caseID + "/encounters/" + encID + "/charges"
 
 	cases := []struct {

@@ -35,8 +35,7 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 	p := setupPractice(t, e)
 	tok := e.AdminToken
 	patient, caseID := newPatientCase(t, e, tok, "private")
-	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
-		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+	encID := checkIn(t, e, tok, p, caseID)
 	chargeID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/encounters/"+encID+"/charges", tok,
 		map[string]any{"procedure_code": "99213", "diagnoses": []string{"E11.9"}}).Map(t)["id"].(string)
 	payer := e.MustDo(201, "POST", "/api/v1/payers", tok, map[string]any{"name": "Fuzz Health", "payer_id": "FUZZ1",

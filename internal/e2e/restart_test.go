@@ -122,8 +122,7 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 	e := testenv.Remote(t, base, tok)
 	p := setupPractice(t, e)
 	_, caseID := newPatientCase(t, e, tok, "private")
-	encID := e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/check-ins", tok, map[string]any{
-		"provider_id": p.provider, "location_id": p.location}).Map(t)["id"].(string)
+	encID := checkIn(t, e, tok, p, caseID)
 	checkTemporalUI(t, fmt.Sprintf("http://127.0.0.1:%d", uiPort), contract.CaseWorkflowID(caseID),
 		getCase(t, e, tok, caseID).WorkflowURL)
 	stop()
