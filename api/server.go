@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"gorm.io/gorm"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Server holds what handlers need.
@@ -260,6 +262,20 @@ func (s *Server) ready(c *gin.Context) {
 		status = http.StatusServiceUnavailable
 	} else {
 		checks["temporal"] = "ok"
+	}
+	// A frontend that answers is not enough: after a restart it answers health
+	// checks while updates still fail ("not enough hosts"). Ready means workers
+	// poll the task queue, which needs the namespace and the matching service.
+	if status == http.StatusOK {
+		checks["workers"] = "ok"
+		for _, tq := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := s.Temporal.DescribeTaskQueue(ctx, contract.TaskQueue, tq)
+			if err != nil || len(resp.GetPollers()) == 0 {
+				checks["workers"] = "no worker polls task queue " + contract.TaskQueue
+				status = http.StatusServiceUnavailable
+				break
+			}
+		}
 	}
 	if status != http.StatusOK {
 		checks["status"] = "unavailable"

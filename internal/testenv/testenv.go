@@ -49,6 +49,8 @@ type Env struct {
 	AdminToken string
 	// Clearinghouse is the simulator the worker submits claims to.
 	Clearinghouse *clearinghouse.Simulator
+
+	startWorker func()
 }
 
 // Options tune the environment.
@@ -62,6 +64,8 @@ type Options struct {
 	Simulator clearinghouse.Config
 	// PollInterval starts the clearinghouse poller when positive.
 	PollInterval time.Duration
+	// NoWorker leaves the task queue without a worker until StartWorker.
+	NoWorker bool
 }
 
 // New starts everything and stops it when t ends.
@@ -86,7 +90,10 @@ func New(t testing.TB, o Options) *Env {
 	sim := clearinghouse.NewSimulator(o.Simulator)
 	acts := activities.New(g, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
 		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
-	ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) })
+	startWorker := func() { ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) }) }
+	if !o.NoWorker {
+		startWorker()
+	}
 	if o.PollInterval > 0 {
 		if err := worker.EnsurePoller(ctx, c, o.PollInterval); err != nil {
 			t.Fatalf("testenv: %v", err)
@@ -103,10 +110,14 @@ func New(t testing.TB, o Options) *Env {
 	hs := httptest.NewServer(srv.Router())
 	t.Cleanup(hs.Close)
 
-	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim}
+	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim,
+		startWorker: startWorker}
 	e.AdminToken = e.NewUserToken("admin@test.local", auth.RoleAdmin)
 	return e
 }
+
+// StartWorker starts the worker of an environment made with NoWorker.
+func (e *Env) StartWorker() { e.startWorker() }
 
 // Remote is an Env for a system started elsewhere (another process) at baseURL;
 // only its HTTP helpers are usable.
