@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -30,22 +31,23 @@ const (
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
-// badText checks every string in v (struct fields, slices, pointers, maps and
-// raw JSON, at any depth) for its length and its characters, and records an
-// error for each field at fault by its JSON path (items[1].description).
-func badText(errs *validate.Errors, v reflect.Value, path string, maxLen int) {
+// checkBody walks a decoded request body once (struct fields, slices, pointers,
+// maps and raw JSON, at any depth) and records, by JSON path
+// (items[1].description), every string that is too long or holds control
+// characters in text, and every Amount that did not parse in amounts.
+func checkBody(text, amounts *validate.Errors, v reflect.Value, path string, maxLen int) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			badText(errs, v.Elem(), path, maxLen)
+			checkBody(text, amounts, v.Elem(), path, maxLen)
 		}
 	case reflect.String:
-		checkText(errs, path, v.String(), maxLen)
+		checkText(text, path, v.String(), maxLen)
 	case reflect.Slice, reflect.Array:
 		if v.Type() == rawMessageType {
 			var x any
 			if len(v.Bytes()) > 0 && json.Unmarshal(v.Bytes(), &x) == nil {
-				badText(errs, reflect.ValueOf(x), path, maxLen)
+				checkBody(text, amounts, reflect.ValueOf(x), path, maxLen)
 			}
 			return
 		}
@@ -53,19 +55,22 @@ func badText(errs *validate.Errors, v reflect.Value, path string, maxLen int) {
 			return // bytes, not text
 		}
 		for i := range v.Len() {
-			badText(errs, v.Index(i), fmt.Sprintf("%s[%d]", path, i), maxLen)
+			checkBody(text, amounts, v.Index(i), fmt.Sprintf("%s[%d]", path, i), maxLen)
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
 			if k.Kind() == reflect.String {
-				checkText(errs, join(path, k.String()), k.String(), DefaultMaxLen)
+				checkText(text, join(path, k.String()), k.String(), DefaultMaxLen)
 			}
-			badText(errs, v.MapIndex(k), join(path, fmt.Sprint(k.Interface())), maxLen)
+			checkBody(text, amounts, v.MapIndex(k), join(path, fmt.Sprint(k.Interface())), maxLen)
 		}
 	case reflect.Struct:
 		if v.Type() == amountType {
+			if a := v.Interface().(Amount); a.bad != "" {
+				amounts.Add(cmp.Or(path, "body"), "must be a decimal amount such as \"12.50\", not %s", a.bad)
+			}
 			return
 		}
 		for i := range v.NumField() {
@@ -78,15 +83,23 @@ func badText(errs *validate.Errors, v reflect.Value, path string, maxLen int) {
 			case name == "-":
 				continue
 			case sf.Anonymous && name == "":
-				name = path
+				name = path // embedded: its fields are the outer object's
 			case name == "":
 				name = join(path, sf.Name)
 			default:
 				name = join(path, name)
 			}
-			badText(errs, v.Field(i), name, fieldMaxLen(sf))
+			checkBody(text, amounts, v.Field(i), name, fieldMaxLen(sf))
 		}
 	}
+}
+
+// join appends a field name to a JSON path.
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 // fieldMaxLen is a struct field's `maxlen` tag, or DefaultMaxLen.

@@ -76,7 +76,7 @@ const maxBody = 1 << 20
 
 // bind decodes a JSON body strictly into dst: unknown fields, wrong types, trailing
 // data and empty bodies are 400s naming the field where possible, and so is text
-// that is too long or holds control characters (badText: DefaultMaxLen, or the
+// that is too long or holds control characters (checkBody: DefaultMaxLen, or the
 // field's `maxlen` tag).
 func bind(c *gin.Context, dst any) bool {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
@@ -87,15 +87,14 @@ func bind(c *gin.Context, dst any) bool {
 		err = errors.New("unexpected data after the JSON object")
 	}
 	if err == nil {
-		field, value, bad := badAmount(reflect.ValueOf(dst), "")
-		if bad {
-			malformed(c, "a field has the wrong type", validate.FieldError{Field: field,
-				Message: fmt.Sprintf("must be a decimal amount such as \"12.50\", not %s", value)})
+		var text, amounts validate.Errors
+		checkBody(&text, &amounts, reflect.ValueOf(dst), "", DefaultMaxLen)
+		switch {
+		case len(amounts) > 0:
+			malformed(c, "a field has the wrong type", amounts...)
 			return false
-		}
-		var errs validate.Errors
-		if badText(&errs, reflect.ValueOf(dst), "", DefaultMaxLen); len(errs) > 0 {
-			invalid(c, errs)
+		case len(text) > 0:
+			invalid(c, text)
 			return false
 		}
 		return true

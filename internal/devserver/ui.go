@@ -50,7 +50,6 @@ func StartUI(o UIOptions) (*UI, error) {
 		DefaultNamespace:    o.Namespace,
 		HideLogs:            true,
 		DisableNewsFetch:    true,
-		RefreshInterval:     0,
 		// Served over plain HTTP on the loopback address.
 		CORS: uiconfig.CORS{CookieInsecure: true},
 	}
