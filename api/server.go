@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	_ "embed"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -79,9 +78,6 @@ var (
 	billers      = []string{auth.RoleBiller, auth.RoleManager, auth.RoleAdmin}
 	priceSetters = billers
 )
-
-//go:embed openapi.json
-var openAPIDoc []byte
 
 // Router returns the HTTP handler.
 func (s *Server) Router() *gin.Engine {
