@@ -33,7 +33,9 @@ import (
 	"github.com/clinicflow/rcm/internal/config"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/devserver"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/tclient"
+	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/clinicflow/rcm/migrations"
 	"github.com/clinicflow/rcm/worker"
@@ -142,6 +144,11 @@ func runDev(ctx context.Context) error {
 		return err
 	}
 	logger := newLogger(cfg, true)
+	stopTracing, err := startTracing(ctx, cfg, "rcm-dev", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
@@ -361,7 +368,49 @@ func runAPI(ctx context.Context) error {
 		return err
 	}
 	defer cl.tc.Close()
+	stopTracing, err := startTracing(ctx, cl.cfg, "rcm-api", cl.logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	return serveHTTP(ctx, cl.cfg, newAPI(cl.db, cl.tc, cl.logger, cl.cfg), cl.logger, nil)
+}
+
+// startTracing installs the exporter OTEL_TRACES_EXPORTER names (none by
+// default); the function it returns flushes what is left on the way out.
+func startTracing(ctx context.Context, cfg config.Config, service string, logger *slog.Logger) (func(), error) {
+	shutdown, err := tracing.Setup(ctx, cfg.TracesExporter, service)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TracesExporter != tracing.ExporterNone {
+		logger.Info("tracing on", "exporter", cfg.TracesExporter, "service", service)
+	}
+	return func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdown(c); err != nil {
+			logger.Warn("tracing: flush on shutdown", "error", err)
+		}
+	}, nil
+}
+
+// serveMetrics serves /metrics on addr until ctx ends (for `rcm worker`, which
+// has no HTTP API of its own).
+func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		logger.Info("metrics served", "addr", addr, "path", "/metrics")
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server stopped", "error", err)
+		}
+	}()
 }
 
 // runWorker runs the Temporal worker until interrupted.
@@ -371,6 +420,14 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	defer cl.tc.Close()
+	stopTracing, err := startTracing(ctx, cl.cfg, "rcm-worker", cl.logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	if cl.cfg.MetricsAddr != "" {
+		serveMetrics(ctx, cl.cfg.MetricsAddr, cl.logger)
+	}
 	w := worker.New(cl.tc, newActivities(cl.db, cl.cfg))
 	if err := w.Start(); err != nil {
 		return err

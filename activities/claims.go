@@ -11,6 +11,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/scrub"
 	"github.com/clinicflow/rcm/internal/tasks"
@@ -149,8 +150,11 @@ func (a *Activities) SubmitClaim(ctx context.Context, in SubmitClaimInput) (Subm
 	}
 	r, err := a.Clearinghouse.Submit(ctx, in.SubmissionID, sub.Data)
 	if err != nil {
+		metrics.EDIFile("outbound", "837P", "failed")
 		return SubmitClaimResult{}, classify(fmt.Errorf("submit claim %s: %w", in.ClaimID, err))
 	}
+	metrics.EDIFile("outbound", "837P", "sent")
+	metrics.MessageSent("edi", "837P")
 	if err := a.Claims.MarkSubmitted(ctx, in.ClaimID, in.SubmissionID, audit.System); err != nil {
 		return SubmitClaimResult{}, classify(err)
 	}

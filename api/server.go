@@ -25,8 +25,10 @@ import (
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -84,7 +86,7 @@ func (s *Server) Router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.accessLog, s.recover)
+	r.Use(tracing.Gin, s.requestID, s.accessLog, s.recover)
 	r.NoRoute(func(c *gin.Context) { notFound(c, "route "+c.Request.Method+" "+c.Request.URL.Path) })
 	r.NoMethod(func(c *gin.Context) {
 		problem(c, http.StatusMethodNotAllowed, ProblemMalformed, "Method not allowed",
@@ -94,6 +96,8 @@ func (s *Server) Router() *gin.Engine {
 	r.GET("/", s.home)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
+	// Prometheus metrics: route templates, stages and queues, never ids or names.
+	r.GET("/metrics", gin.WrapH(metrics.Handler()))
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) })
 
 	v1 := r.Group("/api/v1", s.authenticate, queryText)
@@ -180,6 +184,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		attrs = append(attrs, "user_id", u.(auth.User).ID)
 	}
 	s.Logger.Info("http request", attrs...)
+	metrics.HTTPRequest(c.Request.Method, route, c.Writer.Status(), time.Since(start))
 }
 
 func (s *Server) recover(c *gin.Context) {

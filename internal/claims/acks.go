@@ -20,6 +20,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/codes"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -138,6 +139,14 @@ func (s *Service) applyOnce(ctx context.Context, kind string, data []byte, sourc
 		return audit.Record(tx, actor, "edi.apply", "edi_file", file.ID, map[string]any{
 			"kind": kind, "source": file.Source, "claims": len(out.Claims), "applied": applied, "unmatched": len(out.Unmatched)})
 	})
+	switch {
+	case err != nil:
+		metrics.EDIFile("inbound", kind, "refused")
+	case out.AlreadyApplied:
+		metrics.EDIFile("inbound", kind, "duplicate")
+	default:
+		metrics.EDIFile("inbound", kind, "applied")
+	}
 	return out, err
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -266,6 +267,7 @@ func appendEvent(tx *gorm.DB, claimID, from, to, cause string, detail map[string
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("claim %s event: %w", claimID, err)
 	}
+	metrics.ClaimTransition(to)
 	return nil
 }
 

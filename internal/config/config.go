@@ -31,6 +31,13 @@ type Config struct {
 	// link workflows to (TEMPORAL_UI_URL). `rcm dev` sets it to its own UI;
 	// against a cluster, set it to the cluster's UI (empty: no links).
 	TemporalUIURL string
+	// MetricsAddr is where `rcm worker` serves Prometheus metrics at /metrics
+	// (METRICS_ADDR, e.g. ":9090"; empty: not served). The API and `rcm dev`
+	// serve them on the API's own address.
+	MetricsAddr string
+	// TracesExporter turns on OpenTelemetry tracing (OTEL_TRACES_EXPORTER:
+	// "none", the default, or "otlp", which sends to OTEL_EXPORTER_OTLP_ENDPOINT).
+	TracesExporter string
 	// HTTPAddr is where the API listens (HTTP_ADDR).
 	HTTPAddr string
 	// DataDir holds the embedded server's files and dev secrets (DATA_DIR).
@@ -97,6 +104,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalPort:        DefaultTemporalPort,
 		TemporalUIPort:      DefaultTemporalUIPort,
 		TemporalUIURL:       strings.TrimRight(getenv("TEMPORAL_UI_URL"), "/"),
+		MetricsAddr:         getenv("METRICS_ADDR"),
+		TracesExporter:      or(getenv("OTEL_TRACES_EXPORTER"), "none"),
 		MissingChargesAfter: DefaultMissingChargesAfter,
 		ClaimDayLength:      DefaultClaimDayLength,
 		SimAckDelay:         DefaultSimAckDelay,
@@ -151,6 +160,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if c.EncryptionKey, err = DecodeKey(v); err != nil {
 			return c, err
 		}
+	}
+	switch c.TracesExporter {
+	case "none", "otlp":
+	default:
+		return c, fmt.Errorf("OTEL_TRACES_EXPORTER: %q is not one of none, otlp", c.TracesExporter)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

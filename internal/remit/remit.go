@@ -25,6 +25,7 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -101,6 +102,7 @@ var ErrUnbalanced = errors.New("remittance does not balance")
 func (s *Service) Ingest(ctx context.Context, data []byte, actor audit.Actor) (Result, error) {
 	rems, err := x12.Parse835(data)
 	if err != nil {
+		metrics.EDIFile("inbound", "835", "refused")
 		return Result{}, err
 	}
 	for i := range rems {
@@ -128,7 +130,34 @@ func (s *Service) Ingest(ctx context.Context, data []byte, actor audit.Actor) (R
 		}
 		return nil
 	})
+	if err == nil {
+		metrics.EDIFile("inbound", "835", "applied")
+		countPosted(out)
+	} else {
+		metrics.EDIFile("inbound", "835", "refused")
+	}
 	return out, err
+}
+
+// countPosted tells the metrics what a committed file posted.
+func countPosted(out Result) {
+	for _, r := range out.Remittances {
+		if r.AlreadyPosted {
+			continue
+		}
+		for _, c := range r.Claims {
+			outcome := "paid"
+			switch {
+			case !c.Matched:
+				outcome = "unmatched"
+			case c.Reversal:
+				outcome = "reversal"
+			case c.Denied:
+				outcome = "denied"
+			}
+			metrics.RemittancePosted(outcome)
+		}
+	}
 }
 
 // PayerKey identifies the payer of a remittance: its payer ID (N1*PR or REF*2U),

@@ -18,18 +18,26 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/clinicflow/rcm/internal/codec"
+	"github.com/clinicflow/rcm/internal/metrics"
+	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
 // Dial connects to the frontend at hostPort, retrying for up to a minute while a
 // server starts.
 func Dial(ctx context.Context, hostPort, namespace string, dc converter.DataConverter, logger *slog.Logger) (client.Client, error) {
+	interceptors, err := tracing.TemporalInterceptors()
+	if err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		c, err := client.DialContext(ctx, client.Options{
 			HostPort: hostPort, Namespace: namespace, DataConverter: dc,
 			FailureConverter: codec.FailureConverter(dc),
 			Logger:           tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+			MetricsHandler:   metrics.Temporal(metrics.Registry),
+			Interceptors:     interceptors,
 		})
 		if err == nil {
 			return c, nil

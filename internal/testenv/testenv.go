@@ -30,9 +30,11 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/codec"
+	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/tclient"
 	"github.com/clinicflow/rcm/internal/testkey"
+	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/worker"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -79,8 +81,13 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	interceptors, err := tracing.TemporalInterceptors()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := temporaltest.NewServer(temporaltest.WithT(t.(*testing.T)),
-		temporaltest.WithBaseClientOptions(client.Options{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)}))
+		temporaltest.WithBaseClientOptions(client.Options{DataConverter: dc, FailureConverter: codec.FailureConverter(dc),
+			Interceptors: interceptors, MetricsHandler: metrics.Temporal(metrics.Registry)}))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
