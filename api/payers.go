@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/records"
 )
 
@@ -73,7 +74,10 @@ func (s *Server) deactivateCoverage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cv, err := s.records.DeactivateCoverage(c.Request.Context(), cs.ID, c.Param("coverage_id"), actor(c))
+	// Front desk may not pull the coverage from under a claim in flight; a
+	// biller (or above) may, and the audit row names the claim.
+	mayStopClaims := user(c).Role != auth.RoleFrontDesk
+	cv, err := s.records.DeactivateCoverageAs(c.Request.Context(), cs.ID, c.Param("coverage_id"), actor(c), mayStopClaims)
 	if err != nil {
 		s.fail(c, err)
 		return

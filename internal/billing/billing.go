@@ -243,6 +243,9 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 		if ch.Status == ChargeVoided {
 			return nil
 		}
+		if err := refuseVoidOfBilledCharge(tx, ch.ID); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		if err := tx.Model(&Charge{}).Where("id = ?", ch.ID).Updates(map[string]any{
 			"status": ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
@@ -261,6 +264,32 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 		return audit.Record(tx, in.Actor, "charge.void", "charge", ch.ID, map[string]any{
 			"case_id": in.CaseID, "amount": ch.Amount.StringFixed(2), "reason": in.Reason})
 	})
+}
+
+// ErrChargeBilled is returned when a charge to void is on a claim a payer has
+// received: the payer's copy would still carry it.
+var ErrChargeBilled = apperr.New(apperr.Conflict, "charge is on a claim sent to the payer")
+
+// unsentClaimStages are the claim stages (internal/claims, which imports this
+// package) in which a claim has not reached a payer, or no longer stands: a
+// charge on such a claim may still be voided.
+var unsentClaimStages = []string{"created", "scrubbing", "needs_fix", "eligibility_hold", "voided", "replaced"}
+
+// refuseVoidOfBilledCharge answers ErrChargeBilled, naming the claim and the
+// corrected-claim path, when chargeID is on a claim a payer has.
+func refuseVoidOfBilledCharge(tx *gorm.DB, chargeID string) error {
+	var on struct{ ID, Stage string }
+	res := tx.Raw(`SELECT c.id, c.stage FROM claim_lines l JOIN claims c ON c.id = l.claim_id
+		WHERE l.charge_id = ? AND c.stage NOT IN ? ORDER BY c.created_at DESC LIMIT 1`, chargeID, unsentClaimStages).Scan(&on)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: claim %s (stage %s) bills it; correct the claim instead of voiding the charge: "+
+		"once the payer has answered, POST /api/v1/claims/%s/decision {\"action\":\"resubmit\",\"fix\":{...}} sends a corrected (frequency 7) claim",
+		ErrChargeBilled, on.ID, on.Stage, on.ID)
 }
 
 // CompleteInput marks an encounter's charge capture complete.

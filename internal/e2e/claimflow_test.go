@@ -284,6 +284,48 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
 	})
 
+	t.Run("a billed charge is not voided and front desk cannot pull a claim's coverage", func(t *testing.T) {
+		f.t = t
+		caseID, claimID := f.visit(map[string]string{"primary": "DENY50100"})
+		f.waitStage(claimID, claims.StageDenied, contract.PhaseDenied)
+		var chargeIDs []string
+		require.NoError(t, e.DB.Table("charges").Where("case_id = ?", caseID).Order("created_at").Pluck("id", &chargeIDs).Error)
+		require.Len(t, chargeIDs, 2)
+		before := f.agrees(caseID)
+
+		// The payer has the claim: voiding one of its charges is a 409 that points
+		// at the corrected-claim path, and nothing changes.
+		r := e.Do("POST", "/api/v1/cases/"+caseID+"/charges/"+chargeIDs[0]+"/void", f.biller, map[string]any{"reason": "wrong code"})
+		require.Equal(t, 409, r.Status, string(r.Body))
+		assert.Contains(t, string(r.Body), claimID)
+		assert.Contains(t, string(r.Body), "/decision")
+		var status string
+		require.NoError(t, e.DB.Table("charges").Where("id = ?", chargeIDs[0]).Pluck("status", &status).Error)
+		assert.NotEqual(t, "voided", status)
+		assert.Equal(t, before.Totals, f.agrees(caseID).Totals)
+
+		// The denied claim is in flight: front desk may not deactivate its
+		// coverage (403 naming the claim); a biller may, and the audit says so.
+		var covs []records.Coverage
+		e.MustDo(200, "GET", "/api/v1/cases/"+caseID+"/coverages", f.biller, nil).JSON(t, &struct {
+			Items *[]records.Coverage `json:"items"`
+		}{&covs})
+		require.Len(t, covs, 1)
+		desk := e.NewUserToken("desk-cov@test.local", auth.RoleFrontDesk)
+		deactivate := "/api/v1/cases/" + caseID + "/coverages/" + covs[0].ID + "/deactivate"
+		r = e.Do("POST", deactivate, desk, nil)
+		require.Equal(t, 403, r.Status, string(r.Body))
+		assert.Contains(t, string(r.Body), claimID)
+		var covStatus string
+		require.NoError(t, e.DB.Table("coverages").Where("id = ?", covs[0].ID).Pluck("status", &covStatus).Error)
+		assert.Equal(t, records.CoverageActive, covStatus)
+		e.MustDo(200, "POST", deactivate, f.biller, nil)
+		var n int64
+		require.NoError(t, e.DB.Table("audit_log").Where("action = 'coverage.deactivate' AND entity_id = ? AND changes->>'claim_in_flight' = ?",
+			covs[0].ID, claimID).Count(&n).Error)
+		assert.EqualValues(t, 1, n)
+	})
+
 	t.Run("denied and resubmitted as a corrected claim", func(t *testing.T) {
 		f.t = t
 		caseID, claimID := f.visit(map[string]string{"primary": "DENY16100"})

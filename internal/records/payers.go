@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
@@ -239,11 +240,41 @@ func (s *Service) ListCoverages(ctx context.Context, caseID string) ([]Coverage,
 // DeactivateCoverage marks a case's coverage inactive. Deactivating an inactive
 // coverage returns it unchanged.
 func (s *Service) DeactivateCoverage(ctx context.Context, caseID, coverageID string, actor audit.Actor) (Coverage, error) {
+	return s.DeactivateCoverageAs(ctx, caseID, coverageID, actor, true)
+}
+
+// ErrCoverageInFlight is returned when someone who may not stop a claim in
+// flight deactivates the coverage it was billed to.
+var ErrCoverageInFlight = apperr.New(apperr.Forbidden, "a claim in flight is billed to this coverage")
+
+// inFlightClaimSQL finds a claim billed to a coverage that is not finished
+// (internal/claims' terminal stages: paid, written_off, transferred_to_patient,
+// voided, replaced).
+const inFlightClaimSQL = `SELECT id, stage FROM claims WHERE coverage_id = ?
+	AND stage NOT IN ('paid', 'written_off', 'transferred_to_patient', 'voided', 'replaced')
+	ORDER BY created_at DESC LIMIT 1`
+
+// DeactivateCoverageAs is DeactivateCoverage for an actor who may or may not
+// stop claims in flight: when mayStopClaims is false and a claim billed to the
+// coverage is still in flight, it answers ErrCoverageInFlight naming the claim
+// and changes nothing (a biller decides; the claim's workflow would otherwise
+// find its coverage gone mid-way). When it is true the audit row names the
+// claims that were in flight.
+func (s *Service) DeactivateCoverageAs(ctx context.Context, caseID, coverageID string, actor audit.Actor, mayStopClaims bool) (Coverage, error) {
 	var cv Coverage
 	if uuid.Validate(caseID) != nil || uuid.Validate(coverageID) != nil {
 		return cv, ErrNotFound
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var inFlight struct{ ID, Stage string }
+		flight := tx.Raw(inFlightClaimSQL+` FOR UPDATE`, coverageID).Scan(&inFlight)
+		if flight.Error != nil {
+			return flight.Error
+		}
+		if flight.RowsAffected > 0 && !mayStopClaims {
+			return fmt.Errorf("%w: claim %s (stage %s); ask a biller to deactivate it, or to fix the claim's coverage first",
+				ErrCoverageInFlight, inFlight.ID, inFlight.Stage)
+		}
 		res := tx.Model(&Coverage{}).Where("id = ? AND case_id = ? AND status = ?", coverageID, caseID, CoverageActive).
 			Update("status", CoverageInactive)
 		if res.Error != nil {
@@ -259,8 +290,11 @@ func (s *Service) DeactivateCoverage(ctx context.Context, caseID, coverageID str
 		if res.RowsAffected == 0 {
 			return nil // already inactive
 		}
-		return audit.Record(tx, actor, "coverage.deactivate", "coverage", cv.ID,
-			map[string]any{"case_id": cv.CaseID, "status": cv.Status})
+		changes := map[string]any{"case_id": cv.CaseID, "status": cv.Status}
+		if flight.RowsAffected > 0 {
+			changes["claim_in_flight"] = inFlight.ID
+		}
+		return audit.Record(tx, actor, "coverage.deactivate", "coverage", cv.ID, changes)
 	})
 	return cv, err
 }
