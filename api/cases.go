@@ -62,8 +62,13 @@ func (s *Server) listCases(c *gin.Context) {
 		return
 	}
 	items := make([]caseJSON, len(list))
+	ids := make([]string, len(list))
 	for i, cs := range list {
 		items[i] = showCase(cs)
+		ids[i] = cs.PatientID
+	}
+	if !s.readPatients(c, ids...) {
+		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }
@@ -221,6 +226,9 @@ func (s *Server) getCase(c *gin.Context) {
 	if v.BillingProblems == nil {
 		v.BillingProblems = []contract.BillingProblem{}
 	}
+	if !s.readPatients(c, cs.PatientID) {
+		return
+	}
 	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: v.Stage, Encounters: v.Encounters, Totals: t,
 		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree,
 		WorkflowURL: s.WorkflowLinks.URL(contract.CaseWorkflowID(cs.ID))})
@@ -260,6 +268,9 @@ func (s *Server) getCaseLedger(c *gin.Context) {
 			jj.Lines = append(jj.Lines, journalLineJSON{Account: string(l.Account), Amount: l.Amount})
 		}
 		out = append(out, jj)
+	}
+	if !s.readPatients(c, cs.PatientID) {
+		return
 	}
 	c.JSON(http.StatusOK, gin.H{"case_id": cs.ID, "journals": out})
 }

@@ -98,6 +98,14 @@ func (s *Server) getClaim(c *gin.Context) {
 	for i, e := range timeline {
 		d.Timeline[i] = showClaimEvent(e)
 	}
+	var patientID string
+	if err := s.DB.WithContext(ctx).Raw(`SELECT patient_id FROM cases WHERE id = ?`, cl.CaseID).Scan(&patientID).Error; err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.readPatients(c, patientID) {
+		return
+	}
 	if d.Workflow, err = s.claimWorkflowState(ctx, cl.ID); err != nil {
 		// The record stands on its own; the live state waits for the workflow service.
 		s.Logger.Warn("claim workflow state unavailable", "claim_id", cl.ID,

@@ -166,6 +166,9 @@ func (s *Server) getPatient(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !s.readPatients(c, p.ID) {
+		return
+	}
 	c.JSON(http.StatusOK, showPatient(p))
 }
 
@@ -192,8 +195,13 @@ func (s *Server) listPatients(c *gin.Context) {
 		return
 	}
 	out := make([]patientJSON, len(ps))
+	ids := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = showPatient(p)
+		ids[i] = p.ID
+	}
+	if !s.readPatients(c, ids...) {
+		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }

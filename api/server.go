@@ -124,6 +124,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/patients", s.allow(anyRole), s.listPatients)
 	v1.POST("/patients", s.allow(frontDesk), s.createPatient)
 	v1.GET("/patients/:id", s.allow(anyRole), s.getPatient)
+	v1.GET("/patients/:id/access-log", s.allow(managers), s.patientAccessLog)
 
 	v1.GET("/cases", s.allow(anyRole), s.listCases)
 	v1.POST("/cases", s.allow(frontDesk), s.createCase)
