@@ -67,3 +67,35 @@ func List(tx *gorm.DB, f Filter) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// Batch holds audit rows to write at the end of a transaction. The audit chain
+// serializes audit inserts from the first one to the commit (see migration
+// 00007), so a transaction that goes on to lock other rows after an audit insert
+// can deadlock with one that holds such a row and waits for the chain. A
+// transaction that touches many rows (a 999 or 277CA over many claims) adds its
+// rows to a Batch as it goes and writes them last.
+type Batch struct {
+	rows []batchRow
+}
+
+type batchRow struct {
+	actor                      Actor
+	action, entityType, entity string
+	changes                    map[string]any
+}
+
+// Add queues one audit row.
+func (b *Batch) Add(actor Actor, action, entityType, entityID string, changes map[string]any) {
+	b.rows = append(b.rows, batchRow{actor, action, entityType, entityID, changes})
+}
+
+// Write records the queued rows in order, in tx, and empties the batch.
+func (b *Batch) Write(tx *gorm.DB) error {
+	for _, r := range b.rows {
+		if err := Record(tx, r.actor, r.action, r.entityType, r.entity, r.changes); err != nil {
+			return err
+		}
+	}
+	b.rows = nil
+	return nil
+}

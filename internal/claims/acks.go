@@ -64,6 +64,8 @@ type AckResult struct {
 	// Warnings are the envelope slips the file was read past (a wrong
 	// trailer count or control number, a masked BHT time...).
 	Warnings []string `json:"warnings,omitempty"`
+
+	audit audit.Batch // per-claim audit rows, written last
 }
 
 // ediFileRow maps edi_files.
@@ -129,6 +131,11 @@ func (s *Service) applyOnce(ctx context.Context, kind string, data []byte, sourc
 		}
 		if err := tx.Model(&ediFileRow{}).Where("id = ?", file.ID).Update("summary", db.JSON(b)).Error; err != nil {
 			return fmt.Errorf("%s file %s summary: %w", kind, file.ID, err)
+		}
+		// The per-claim audit rows go last, after every claim row is locked
+		// and written (audit.Batch).
+		if err := out.audit.Write(tx); err != nil {
+			return err
 		}
 		applied := 0
 		for _, c := range out.Claims {
@@ -239,9 +246,7 @@ func (s *Service) apply999(tx *gorm.DB, a x12.Ack999, res *AckResult, actor audi
 				}
 			}
 		}
-		if err := audit.Record(tx, actor, "claim.ack999", "claim", c.ID, detail); err != nil {
-			return err
-		}
+		res.audit.Add(actor, "claim.ack999", "claim", c.ID, detail)
 	}
 	ac.Stage = c.Stage
 	res.Claims = append(res.Claims, ac)
@@ -386,9 +391,7 @@ func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, ac
 			ac.Applied = true
 		}
 		if ac.Applied {
-			if err := audit.Record(tx, actor, "claim.ack277ca", "claim", c.ID, detail); err != nil {
-				return err
-			}
+			res.audit.Add(actor, "claim.ack277ca", "claim", c.ID, detail)
 		}
 	case x12.DispositionRejected:
 		red, err := claimRedactor(tx, c)
@@ -409,9 +412,7 @@ func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, ac
 			}
 		}
 		ac.Applied = true
-		if err := audit.Record(tx, actor, "claim.ack277ca", "claim", c.ID, detail); err != nil {
-			return err
-		}
+		res.audit.Add(actor, "claim.ack277ca", "claim", c.ID, detail)
 	default:
 		ac.Reason = codesText
 	}
