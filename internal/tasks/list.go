@@ -153,11 +153,18 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// List returns a page of the tasks the filter selects, most urgent first (the
+// List returns the first page of the tasks the filter selects (Find without
+// the total and the cursor).
+func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
+	p, err := s.Find(ctx, f)
+	return p.Items, err
+}
+
+// Find returns a page of the tasks the filter selects, most urgent first (the
 // order claim-next hands them out: overdue, then priority, then oldest), with
 // the total count. Pages continue by keyset (Filter.Cursor), so a task is never
 // shown twice or skipped as others are claimed between pages.
-func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+func (s *Service) Find(ctx context.Context, f Filter) (Page, error) {
 	p := Page{Items: []Task{}}
 	if err := f.Check(); err != nil {
 		return p, err
@@ -193,5 +200,5 @@ func (s *Service) Escalations(ctx context.Context, managerID string, f Filter) (
 		f.Status = []string{StatusOpen, StatusClaimed, StatusSnoozed}
 	}
 	f.ManagerID = managerID
-	return s.List(ctx, f)
+	return s.Find(ctx, f)
 }

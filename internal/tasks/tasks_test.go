@@ -400,7 +400,7 @@ func TestListFiltersAndKeysetPages(t *testing.T) {
 	var got []string
 	f := tasks.Filter{Queues: []string{tasks.QueueClaimFix}, Kinds: []string{"test"}, Limit: 3}
 	for {
-		page, err := w.svc.List(ctx, f)
+		page, err := w.svc.Find(ctx, f)
 		require.NoError(t, err)
 		assert.EqualValues(t, 7, page.Total)
 		for _, tk := range page.Items {
@@ -420,7 +420,7 @@ func TestListFiltersAndKeysetPages(t *testing.T) {
 
 	count := func(f tasks.Filter) []string {
 		t.Helper()
-		page, err := w.svc.List(ctx, f)
+		page, err := w.svc.Find(ctx, f)
 		require.NoError(t, err)
 		ids := []string{}
 		for _, tk := range page.Items {
@@ -440,7 +440,7 @@ func TestListFiltersAndKeysetPages(t *testing.T) {
 	no := false
 	assert.Len(t, count(tasks.Filter{Overdue: &no}), 9)
 
-	_, err = w.svc.List(ctx, tasks.Filter{Queues: []string{"nope"}, Cursor: "!!", Status: []string{"lost"}})
+	_, err = w.svc.Find(ctx, tasks.Filter{Queues: []string{"nope"}, Cursor: "!!", Status: []string{"lost"}})
 	var fields []string
 	for _, fe := range apperr.Fields(err) {
 		fields = append(fields, fe.Field)
