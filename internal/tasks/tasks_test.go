@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -22,8 +21,8 @@ import (
 
 // world is a practice with one insurance visit billed on one claim, and users.
 type world struct {
-	db                                                          *gorm.DB
-	svc                                                         *tasks.Service
+	db                                                        *gorm.DB
+	svc                                                       *tasks.Service
 	patient, kase, encounter, location, payer, claim, mvaCase string
 }
 
@@ -523,5 +522,4 @@ func TestTeamsRefuseBadInput(t *testing.T) {
 	all, err := w.svc.Teams(ctx, "")
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
-	_ = fmt.Sprint()
 }
