@@ -86,7 +86,16 @@ func (f Filter) where(q *gorm.DB, now time.Time) *gorm.DB {
 		q = q.Where("kind IN ?", f.Kinds)
 	}
 	if len(f.Status) > 0 {
-		q = q.Where("status IN ?", f.Status)
+		// Statuses are written into the SQL, not bound: a prepared statement's
+		// generic plan cannot use the partial index of open tasks
+		// (tasks_claim_next) for status = $1. Check has refused any other value.
+		var lits []string
+		for _, st := range f.Status {
+			if slices.Contains(Statuses, st) {
+				lits = append(lits, "'"+st+"'")
+			}
+		}
+		q = q.Where("status IN (" + strings.Join(lits, ", ") + ")")
 	}
 	for _, c := range []struct{ col, v string }{{"case_id", f.CaseID}, {"claim_id", f.ClaimID}, {"patient_id", f.PatientID},
 		{"location_id", f.LocationID}, {"payer_id", f.PayerID}} {

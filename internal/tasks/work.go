@@ -31,13 +31,16 @@ func (a textArray) Value() (driver.Value, error) {
 	return "{" + strings.Join(q, ",") + "}", nil
 }
 
-// claimNextSQL picks the most urgent open task over a list of queues: one
+// claimNextSQL claims the most urgent open task over a list of queues: one
 // index probe per queue (tasks_claim_next), each locking its queue's first task
-// no one else holds, then the most urgent of those.
-const claimNextSQL = `SELECT t.* FROM unnest(?::text[]) AS q(name)
-	CROSS JOIN LATERAL (SELECT * FROM tasks WHERE queue = q.name AND status = 'open'
-		ORDER BY urgency, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) t
-	ORDER BY t.urgency, t.created_at, t.id LIMIT 1`
+// no one else holds, then the most urgent of those, updated in the same
+// statement.
+const claimNextSQL = `UPDATE tasks SET status = 'claimed', assignee_id = @user, claimed_at = @now, updated_at = @now
+	WHERE id = (SELECT t.id FROM unnest(CAST(@queues AS text[])) AS q(name)
+		CROSS JOIN LATERAL (SELECT id, urgency, created_at FROM tasks WHERE queue = q.name AND status = 'open'
+			ORDER BY urgency, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) t
+		ORDER BY t.urgency, t.created_at, t.id LIMIT 1)
+	RETURNING *`
 
 // ClaimNext assigns the most urgent open task (overdue first, then highest
 // priority, then oldest) of queue to the actor; with queue "", over the queues of
@@ -61,34 +64,27 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 	}
 	limit := s.policy().ClaimCap
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := withActor(tx, actor, ""); err != nil {
-			return err
-		}
 		// One claim at a time per user, so that the cap holds.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('rcm.task-claim:' || ?, 0))`, actor.UserID).Error; err != nil {
+		if err := tx.Exec(`SELECT set_config('rcm.actor', ?, true), set_config('rcm.task_note', '', true),
+			pg_advisory_xact_lock(hashtextextended('rcm.task-claim:' || ?, 0))`, actor.UserID, actor.UserID).Error; err != nil {
 			return err
 		}
 		var held int64
-		if err := tx.Model(&Task{}).Where("assignee_id = ? AND status = ?", actor.UserID, StatusClaimed).Count(&held).Error; err != nil {
+		if err := tx.Model(&Task{}).Where("assignee_id = ? AND status = 'claimed'", actor.UserID).Count(&held).Error; err != nil {
 			return err
 		}
 		if held >= int64(limit) {
 			return apperr.Errorf(apperr.Conflict, "you hold %d claimed tasks, the most allowed (TASK_CLAIM_CAP=%d): "+
 				"complete, release or snooze one first", held, limit)
 		}
-		res := tx.Raw(claimNextSQL, textArray(queues)).Scan(&t)
+		res := tx.Raw(claimNextSQL, map[string]any{"user": actor.UserID, "now": time.Now().UTC(),
+			"queues": textArray(queues)}).Scan(&t)
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
+		if res.RowsAffected == 0 || t.ID == "" {
 			return ErrNotFound
 		}
-		now := time.Now().UTC()
-		if err := tx.Model(&Task{}).Where("id = ?", t.ID).Updates(map[string]any{
-			"status": StatusClaimed, "assignee_id": actor.UserID, "claimed_at": now, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		t.Status, t.AssigneeID, t.ClaimedAt, t.UpdatedAt = StatusClaimed, &actor.UserID, &now, now
 		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
 	})
 	return t, err
