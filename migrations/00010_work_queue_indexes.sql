@@ -2,7 +2,7 @@
 -- +goose StatementBegin
 
 -- Indexes for the work queues, chosen with EXPLAIN ANALYZE on the scale fixture
--- (internal/tasks/taskscale: 200,000 open tasks and 60,000 claimed, snoozed and
+-- (internal/tasks/taskscale: 200,000 open tasks and 65,000 claimed, snoozed and
 -- done ones; see README "Work queues").
 
 -- Claim-next and a queue's first page: the most urgent open task of a queue is

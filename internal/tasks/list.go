@@ -131,15 +131,18 @@ func (f Filter) where(q *gorm.DB, now time.Time) *gorm.DB {
 	return q
 }
 
-// cursor is where a page ended: the order key of its last task.
+// cursor is where a page ended: the order key of its last task, and the total
+// counted on the first page.
 type cursor struct {
 	Urgency   int
 	CreatedAt time.Time
 	ID        string
+	Total     int64
 }
 
 func (c cursor) encode() string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s|%s", c.Urgency, c.CreatedAt.UTC().Format(time.RFC3339Nano), c.ID))
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s|%s|%d", c.Urgency,
+		c.CreatedAt.UTC().Format(time.RFC3339Nano), c.ID, c.Total))
 }
 
 func decodeCursor(s string) (cursor, error) {
@@ -149,7 +152,10 @@ func decodeCursor(s string) (cursor, error) {
 		return c, err
 	}
 	parts := strings.Split(string(b), "|")
-	if len(parts) != 3 || !isUUID(parts[2]) {
+	if len(parts) != 4 || !isUUID(parts[2]) {
+		return c, fmt.Errorf("bad cursor")
+	}
+	if c.Total, err = strconv.ParseInt(parts[3], 10, 64); err != nil || c.Total < 0 {
 		return c, fmt.Errorf("bad cursor")
 	}
 	if c.Urgency, err = strconv.Atoi(parts[0]); err != nil {
@@ -172,7 +178,10 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
 // Find returns a page of the tasks the filter selects, most urgent first (the
 // order claim-next hands them out: overdue, then priority, then oldest), with
 // the total count. Pages continue by keyset (Filter.Cursor), so a task is never
-// shown twice or skipped as others are claimed between pages.
+// shown twice or skipped as others are claimed between pages. The total is
+// counted on the first page and carried by the cursor to the next ones (it is
+// the size of the listing when it started; counting 25,000 tasks again for
+// every page would cost more than the page).
 func (s *Service) Find(ctx context.Context, f Filter) (Page, error) {
 	p := Page{Items: []Task{}}
 	if err := f.Check(); err != nil {
@@ -180,13 +189,13 @@ func (s *Service) Find(ctx context.Context, f Filter) (Page, error) {
 	}
 	now := time.Now().UTC()
 	tx := s.DB.WithContext(ctx)
-	if err := f.where(tx.Model(&Task{}), now).Count(&p.Total).Error; err != nil {
-		return p, fmt.Errorf("count tasks: %w", err)
-	}
 	q := f.where(tx.Model(&Task{}), now)
 	if f.Cursor != "" {
 		c, _ := decodeCursor(f.Cursor)
 		q = q.Where("(urgency, created_at, id) > (?, ?, ?)", c.Urgency, c.CreatedAt, c.ID)
+		p.Total = c.Total
+	} else if err := f.where(tx.Model(&Task{}), now).Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("count tasks: %w", err)
 	}
 	limit := db.Page(f.Limit)
 	if err := q.Order("urgency, created_at, id").Limit(limit + 1).Find(&p.Items).Error; err != nil {
@@ -195,7 +204,7 @@ func (s *Service) Find(ctx context.Context, f Filter) (Page, error) {
 	if len(p.Items) > limit {
 		p.Items = p.Items[:limit]
 		last := p.Items[limit-1]
-		p.Next = cursor{Urgency: last.Urgency, CreatedAt: last.CreatedAt, ID: last.ID}.encode()
+		p.Next = cursor{Urgency: last.Urgency, CreatedAt: last.CreatedAt, ID: last.ID, Total: p.Total}.encode()
 	}
 	return p, nil
 }
