@@ -78,12 +78,13 @@ BEGIN
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status OR NEW.assignee_id IS DISTINCT FROM OLD.assignee_id THEN
         k := CASE
+            WHEN NEW.status = OLD.status THEN 'reassigned'
             WHEN NEW.status = 'done' THEN 'completed'
             WHEN NEW.status = 'cancelled' THEN 'cancelled'
             WHEN NEW.status = 'snoozed' THEN 'snoozed'
             WHEN OLD.status = 'snoozed' THEN 'woke'
             WHEN OLD.status IN ('done', 'cancelled') THEN 'reopened'
-            WHEN NEW.status = 'claimed' AND (OLD.status = 'claimed' OR actor IS DISTINCT FROM NEW.assignee_id) THEN 'reassigned'
+            WHEN NEW.status = 'claimed' AND actor IS DISTINCT FROM NEW.assignee_id THEN 'reassigned'
             WHEN NEW.status = 'claimed' THEN 'claimed'
             ELSE 'released'
         END;

@@ -523,3 +523,35 @@ func TestTeamsRefuseBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
 }
+
+func TestAnsweredTaskKeepsItsOutcomeAndASnoozedReassignmentIsOne(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	biller, other, manager := w.user(t, "biller"), w.user(t, "biller"), w.user(t, "manager")
+	id, err := w.svc.Ensure(ctx, tasks.NewTask{Queue: tasks.QueueDenials, Kind: tasks.KindDenied, BusinessKey: "d",
+		ClaimID: w.claim, Title: "t", AnsweredBy: tasks.Answer{WorkflowID: "claim/" + w.claim, Update: "decide"}})
+	require.NoError(t, err)
+	until := time.Now().Add(time.Hour)
+	_, err = w.svc.Snooze(ctx, id, until, "", biller, false)
+	require.NoError(t, err)
+	tk, err := w.svc.Assign(ctx, id, other.UserID, "", manager)
+	require.NoError(t, err)
+	assert.Equal(t, tasks.StatusSnoozed, tk.Status, "a snoozed task stays snoozed")
+
+	tk, err = w.svc.RecordAnswer(ctx, id, json.RawMessage(`{"action":"appeal"}`), "sent the records", other)
+	require.NoError(t, err)
+	assert.Equal(t, tasks.StatusDone, tk.Status)
+	assert.JSONEq(t, `{"action":"appeal"}`, string(tk.Outcome))
+	assert.Equal(t, "sent the records", tk.Note)
+	assert.Equal(t, other.UserID, *tk.CompletedBy)
+	assert.Equal(t, "answered: decide", tk.Resolution)
+	evs, err := w.svc.Events(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"created", "snoozed", "reassigned", "completed"}, w.events(t, id))
+	assert.Contains(t, string(evs[3].Detail), `"outcome": {"action": "appeal"}`)
+
+	// The workflow closed it already: the answer is still kept, no second event.
+	_, err = w.svc.RecordAnswer(ctx, id, json.RawMessage(`{"action":"appeal","level":2}`), "", other)
+	require.NoError(t, err)
+	assert.Len(t, w.events(t, id), 4)
+}
