@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size conformance fmt bench fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench bench-scale-tasks fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -56,6 +56,13 @@ fmt:
 ## bench: benchmarks (database postings, X12 parsing)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/billing/ ./internal/x12/
+
+## bench-scale-tasks: load 200,000 open tasks (and 65,000 claimed, snoozed and
+## done ones, their history, 1,000 billers in 100 teams) into a fresh database and
+## report p50/p99 of claim-next, a queue page and my-work counts (RCM_BENCH_TASKS
+## changes the size; RCM_BENCH_EXPLAIN=1 prints the query plans). Needs PostgreSQL.
+bench-scale-tasks:
+	RCM_BENCH_SCALE=1 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkScaleTasks' -benchtime 1000x -timeout 30m ./internal/tasks/
 
 ## conformance: every kind of EDI file we write, checked by the independent
 ## validator pyx12 (needs PYX12_VALIDATE=path/to/x12valid; see README)

@@ -199,6 +199,9 @@ func runDev(ctx context.Context) error {
 	if err := worker.EnsurePoller(ctx, tc, cfg.PollInterval); err != nil {
 		return err
 	}
+	if err := worker.EnsureEscalation(ctx, tc); err != nil {
+		return err
+	}
 
 	tokenHint, err := bootstrapAdmin(ctx, g, cfg)
 	if err != nil {
@@ -433,6 +436,10 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	if err := worker.EnsurePoller(ctx, cl.tc, cl.cfg.PollInterval); err != nil {
+		w.Stop()
+		return err
+	}
+	if err := worker.EnsureEscalation(ctx, cl.tc); err != nil {
 		w.Stop()
 		return err
 	}

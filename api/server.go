@@ -149,9 +149,23 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/claims/:id/write-off-approval", s.allow(managers), s.approveWriteOff)
 	v1.POST("/edi/files", s.allow(billers), s.uploadEDI)
 
+	// Work queues: tasks, teams and my work (api/tasks.go, api/teams.go).
 	v1.GET("/tasks", s.allow(billers), s.listTasks)
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
+	v1.GET("/tasks/escalations", s.allow(managers), s.taskEscalations)
+	v1.GET("/tasks/:id", s.allow(billers), s.getTask)
+	v1.GET("/tasks/:id/events", s.allow(billers), s.taskEvents)
+	v1.POST("/tasks/:id/release", s.allow(billers), s.releaseTask)
+	v1.POST("/tasks/:id/assign", s.allow(managers), s.assignTask)
+	v1.POST("/tasks/:id/snooze", s.allow(billers), s.snoozeTask)
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
+	v1.GET("/me/work", s.allow(billers), s.myWork)
+	v1.GET("/teams", s.allow(billers), s.listTeams)
+	v1.POST("/teams", s.allow(managers), s.createTeam)
+	v1.GET("/teams/:id", s.allow(billers), s.getTeam)
+	v1.PATCH("/teams/:id", s.allow(managers), s.updateTeam)
+	v1.POST("/teams/:id/members", s.allow(managers), s.addTeamMember)
+	v1.DELETE("/teams/:id/members/:user_id", s.allow(managers), s.removeTeamMember)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)

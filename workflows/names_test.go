@@ -13,10 +13,11 @@ import (
 // callers that start workflows by name: they must stay the functions' names.
 func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 	for name, fn := range map[string]any{
-		contract.CaseWorkflowName:    CaseWorkflow,
-		contract.ClaimWorkflowName:   ClaimWorkflow,
-		contract.InboundWorkflowName: InboundWorkflow,
-		contract.PollerWorkflowName:  PollerWorkflow,
+		contract.CaseWorkflowName:       CaseWorkflow,
+		contract.ClaimWorkflowName:      ClaimWorkflow,
+		contract.InboundWorkflowName:    InboundWorkflow,
+		contract.PollerWorkflowName:     PollerWorkflow,
+		contract.EscalationWorkflowName: TaskEscalationWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

@@ -66,7 +66,7 @@ func TestBadTextIsAFieldLevel400(t *testing.T) {
 		{"long query", "GET", "/api/v1/claims?stage=" + strings.Repeat("s", 201), nil, []string{"stage"}},
 		{"NUL in a query of a detail route", "GET", "/api/v1/cases/" + caseID + "?x=%00", nil, []string{"x"}},
 		{"unknown filter on cases", "GET", "/api/v1/cases?location_id=" + p.location, nil, []string{"location_id"}},
-		{"unknown filter on tasks", "GET", "/api/v1/tasks?queue=charges&assignee=me", nil, []string{"assignee"}},
+		{"unknown filter on tasks", "GET", "/api/v1/tasks?queue=charges&colour=red", nil, []string{"colour"}},
 		{"unknown filter on a plain list", "GET", "/api/v1/payers?name=acme", nil, []string{"name"}},
 		{"unknown queue", "POST", "/api/v1/tasks/claim-next", map[string]any{"queue": "nonsense"}, []string{"queue"}},
 		{"unknown queue filter", "GET", "/api/v1/tasks?queue=nonsense", nil, []string{"queue"}},

@@ -12,11 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
-	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -33,8 +31,17 @@ const (
 )
 
 // Queues are every queue a task can be in, in the order teams usually work them.
-var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials,
-	QueueApprovals, QueueUnmatched}
+// A new queue adds one line here (and one in SLAs).
+var Queues = []string{
+	QueueCharges,
+	QueueClaimFix,
+	QueueEligibility,
+	QueueRejections,
+	QueueFollowUp,
+	QueueDenials,
+	QueueApprovals,
+	QueueUnmatched,
+}
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
 // not mistaken for an empty one.
@@ -67,16 +74,23 @@ var ErrNotClaimable = apperr.New(apperr.Conflict, "task is not open for this use
 
 // NewTask describes a task to raise.
 type NewTask struct {
-	Queue       string         `json:"queue"`
-	Kind        string         `json:"kind"`
-	BusinessKey string         `json:"business_key"`
-	CaseID      string         `json:"case_id,omitempty"`
-	EncounterID string         `json:"encounter_id,omitempty"`
-	ClaimID     string         `json:"claim_id,omitempty"`
-	Title       string         `json:"title"`
-	Details     map[string]any `json:"details,omitempty"`
-	Priority    int            `json:"priority"`
-	DueAt       *time.Time     `json:"due_at,omitempty"`
+	Queue       string `json:"queue"`
+	Kind        string `json:"kind"`
+	BusinessKey string `json:"business_key"`
+	CaseID      string `json:"case_id,omitempty"`
+	EncounterID string `json:"encounter_id,omitempty"`
+	ClaimID     string `json:"claim_id,omitempty"`
+	// PatientID, LocationID and PayerID are filled from the case, encounter
+	// and claim when not given.
+	PatientID  string         `json:"patient_id,omitempty"`
+	LocationID string         `json:"location_id,omitempty"`
+	PayerID    string         `json:"payer_id,omitempty"`
+	Title      string         `json:"title"`
+	Details    map[string]any `json:"details,omitempty"`
+	Priority   int            `json:"priority"`
+	// DueAt is a deadline the work has (an appeal or filing deadline): the
+	// task is due then if that is sooner than its SLA.
+	DueAt *time.Time `json:"due_at,omitempty"`
 	// AnsweredBy is the workflow waiting on the task and the update that answers
 	// it; zero when nobody waits (the task is closed by hand).
 	AnsweredBy Answer `json:"answered_by,omitzero"`
@@ -92,30 +106,77 @@ type Answer struct {
 // Service reads and writes tasks.
 type Service struct {
 	DB *gorm.DB
+	// Policy is the SLA table, claim cap and escalation settings; nil means
+	// EnvPolicy (the defaults, as the environment overrides them).
+	Policy *Policy
+}
+
+func (s *Service) policy() Policy {
+	if s.Policy != nil {
+		return *s.Policy
+	}
+	return EnvPolicy()
+}
+
+// withActor makes the task changes of tx appear in the task history as made by
+// actor (the trigger on tasks reads these settings; nobody is the system), with
+// an optional note. Both settings end with the transaction.
+func withActor(tx *gorm.DB, actor audit.Actor, note string) error {
+	return tx.Exec(`SELECT set_config('rcm.actor', ?, true), set_config('rcm.task_note', ?, true)`,
+		actor.UserID, note).Error
+}
+
+// DueAt is when a task raised at now is overdue: its SLA from now, or the
+// raiser's deadline if that is sooner. A deadline already past when the task is
+// raised is why the task exists (a visit whose charges were due), not its SLA.
+func (p Policy) DueAt(queue, kind string, now time.Time, deadline *time.Time) time.Time {
+	due := now.Add(p.Within(queue, kind))
+	if deadline != nil && deadline.After(now) && deadline.Before(due) {
+		due = *deadline
+	}
+	return due.UTC()
 }
 
 // Ensure creates the task unless one with the same business key exists, and returns
-// the id of the task either way.
+// the id of the task either way. Its due time comes from the SLA table; its
+// patient, location and payer (and the encounter and case of a claim's task) are
+// filled from the case, encounter and claim it names, unless given.
 func (s *Service) Ensure(ctx context.Context, t NewTask) (string, error) {
 	details, err := json.Marshal(t.Details)
 	if err != nil {
 		return "", fmt.Errorf("task %s details: %w", t.BusinessKey, err)
 	}
+	now := time.Now().UTC()
 	var id string
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row := Task{ID: uuid.NewString(), Queue: t.Queue, Kind: t.Kind, Status: StatusOpen,
-			BusinessKey: t.BusinessKey, CaseID: ptr(t.CaseID), EncounterID: ptr(t.EncounterID), ClaimID: ptr(t.ClaimID),
-			Title: t.Title, Details: details, Priority: t.Priority, DueAt: t.DueAt, CreatedAt: time.Now().UTC(),
-			WorkflowID: t.AnsweredBy.WorkflowID, UpdateName: t.AnsweredBy.Update}
-		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&row)
+		if err := withActor(tx, audit.System, ""); err != nil {
+			return err
+		}
+		newID := uuid.NewString()
+		res := tx.Exec(`INSERT INTO tasks (id, queue, kind, status, business_key, case_id, encounter_id, claim_id,
+				patient_id, location_id, payer_id, title, details, priority, due_at, workflow_id, update_name,
+				created_at, updated_at)
+			SELECT @id, @queue, @kind, 'open', @key, x.case_id, x.encounter_id, CAST(@claim AS uuid),
+				coalesce(CAST(@patient AS uuid), (SELECT patient_id FROM cases WHERE id = x.case_id)),
+				coalesce(CAST(@location AS uuid), (SELECT location_id FROM encounters WHERE id = x.encounter_id)),
+				coalesce(CAST(@payer AS uuid), (SELECT payer_id FROM claims WHERE id = CAST(@claim AS uuid))),
+				@title, @details, @priority, @due, @workflow, @update, @now, @now
+			FROM (SELECT coalesce(CAST(@case AS uuid), (SELECT case_id FROM claims WHERE id = CAST(@claim AS uuid))) AS case_id,
+				coalesce(CAST(@encounter AS uuid), (SELECT encounter_id FROM claims WHERE id = CAST(@claim AS uuid))) AS encounter_id) x
+			ON CONFLICT (business_key) DO NOTHING`, map[string]any{
+			"id": newID, "queue": t.Queue, "kind": t.Kind, "key": t.BusinessKey, "claim": ptr(t.ClaimID),
+			"patient": ptr(t.PatientID), "location": ptr(t.LocationID), "payer": ptr(t.PayerID),
+			"case": ptr(t.CaseID), "encounter": ptr(t.EncounterID), "title": t.Title, "details": string(details),
+			"priority": t.Priority, "due": s.policy().DueAt(t.Queue, t.Kind, now, t.DueAt),
+			"workflow": t.AnsweredBy.WorkflowID, "update": t.AnsweredBy.Update, "now": now})
 		if res.Error != nil {
 			return fmt.Errorf("create task %s: %w", t.BusinessKey, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return tx.Model(&Task{}).Where("business_key = ?", t.BusinessKey).Pluck("id", &id).Error
 		}
-		id = row.ID
-		return audit.Record(tx, audit.System, "task.create", "task", row.ID,
+		id = newID
+		return audit.Record(tx, audit.System, "task.create", "task", id,
 			map[string]any{"queue": t.Queue, "kind": t.Kind, "case_id": t.CaseID})
 	})
 	return id, err
@@ -139,11 +200,16 @@ func (s *Service) resolveWhere(ctx context.Context, where string, arg any, resol
 	var ids []string
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&Task{}).Where(where, arg).Where("status IN ?",
-			[]string{StatusOpen, StatusClaimed}).Order("created_at, id").Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			[]string{StatusOpen, StatusClaimed, StatusSnoozed}).Order("created_at, id").Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
+		if err := withActor(tx, actor, ""); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
 		if err := tx.Model(&Task{}).Where("id IN ?", ids).Updates(map[string]any{
-			"status": StatusDone, "completed_at": time.Now().UTC(), "resolution": resolution}).Error; err != nil {
+			"status": StatusDone, "completed_at": now, "resolution": resolution, "snoozed_until": nil,
+			"updated_at": now}).Error; err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -157,93 +223,6 @@ func (s *Service) resolveWhere(ctx context.Context, where string, arg any, resol
 		return 0, err
 	}
 	return len(ids), nil
-}
-
-// Filter selects tasks to list.
-type Filter struct {
-	Queue   string
-	Status  []string
-	CaseID  string
-	ClaimID string
-	Limit   int
-}
-
-// List returns tasks, highest priority and oldest first; an unknown queue is a
-// validation error on queue.
-func (s *Service) List(ctx context.Context, f Filter) ([]Task, error) {
-	q := s.DB.WithContext(ctx).Model(&Task{})
-	if f.Queue != "" {
-		if err := checkQueue(f.Queue); err != nil {
-			return nil, err
-		}
-		q = q.Where("queue = ?", f.Queue)
-	}
-	if len(f.Status) > 0 {
-		q = q.Where("status IN ?", f.Status)
-	}
-	if f.CaseID != "" {
-		q = q.Where("case_id = ?", f.CaseID)
-	}
-	if f.ClaimID != "" {
-		q = q.Where("claim_id = ?", f.ClaimID)
-	}
-	var out []Task
-	err := q.Order("priority DESC, created_at, id").Limit(db.Page(f.Limit)).Find(&out).Error
-	return out, err
-}
-
-// ClaimNext assigns the highest-priority open task in queue to userID. Concurrent
-// callers never get the same task. It returns ErrNotFound when the queue is empty,
-// and a validation error on queue when there is no such queue.
-func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor) (Task, error) {
-	var t Task
-	if err := checkQueue(queue); err != nil {
-		return t, err
-	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT * FROM tasks WHERE queue = ? AND status = 'open'
-			ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, queue).Scan(&t)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		now := time.Now().UTC()
-		if err := tx.Model(&Task{}).Where("id = ?", t.ID).Updates(map[string]any{
-			"status": StatusClaimed, "assignee_id": actor.UserID, "claimed_at": now}).Error; err != nil {
-			return err
-		}
-		t.Status, t.AssigneeID, t.ClaimedAt = StatusClaimed, &actor.UserID, &now
-		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
-	})
-	return t, err
-}
-
-// Complete marks a task done with a resolution. Only an open task or one claimed by
-// the actor can be completed.
-func (s *Service) Complete(ctx context.Context, id, resolution string, actor audit.Actor) (Task, error) {
-	var t Task
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? FOR UPDATE`, id).Scan(&t)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		if !t.OpenFor(actor.UserID) {
-			return ErrNotClaimable
-		}
-		now := time.Now().UTC()
-		if err := tx.Model(&Task{}).Where("id = ?", id).Updates(map[string]any{
-			"status": StatusDone, "completed_at": now, "resolution": resolution}).Error; err != nil {
-			return err
-		}
-		t.Status, t.CompletedAt, t.Resolution = StatusDone, &now, resolution
-		return audit.Record(tx, actor, "task.complete", "task", id, nil)
-	})
-	return t, err
 }
 
 // Get reads one task; ErrNotFound when there is none.
@@ -284,3 +263,5 @@ func ptr(s string) *string {
 	}
 	return &s
 }
+
+func isUUID(s string) bool { return uuid.Validate(s) == nil }
