@@ -133,9 +133,9 @@ func (s *Service) RevenueReport(ctx context.Context, f RevenueFilter) (Revenue, 
 		return out, err
 	}
 	var rows []struct {
-		Key, Name        string
-		Charges          int
-		Charged, Voided  decimal.Decimal
+		Key, Name       string
+		Charges         int
+		Charged, Voided decimal.Decimal
 	}
 	err := s.DB.WithContext(ctx).Raw(`SELECT `+key+` AS key, `+name+` AS name,
 		count(DISTINCT c.id) FILTER (WHERE j.kind = 'charge') AS charges,
