@@ -148,6 +148,20 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
 
+	// The books: chart-of-accounts mapping, periods, adjusting journals, GL exports, reports (api/accounting.go).
+	v1.GET("/accounting/accounts", s.allow(billers), s.listGLAccounts)
+	v1.PUT("/accounting/accounts/:code", s.allow(managers), s.mapGLAccount)
+	v1.GET("/accounting/periods", s.allow(billers), s.listPeriods)
+	v1.POST("/accounting/periods", s.allow(managers), s.createPeriod)
+	v1.POST("/accounting/periods/:id/close", s.allow(managers), s.closePeriod)
+	v1.POST("/accounting/journals", s.allow(managers), s.postAdjustingJournal)
+	v1.GET("/accounting/exports", s.allow(managers), s.listExports)
+	v1.POST("/accounting/exports", s.allow(managers), s.createExport)
+	v1.GET("/accounting/exports/:id", s.allow(managers), s.getExport)
+	v1.GET("/accounting/exports/:id/download", s.allow(managers), s.downloadExport)
+	v1.GET("/accounting/trial-balance", s.allow(billers), s.trialBalance)
+	v1.GET("/accounting/revenue", s.allow(billers), s.revenueReport)
+
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r

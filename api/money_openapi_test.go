@@ -1,0 +1,12 @@
+package api
+
+import "github.com/clinicflow/rcm/internal/accounting"
+
+// The request bodies of the money area (api/openapi/money.json), so that
+// TestOpenAPIDocumentsTextLimits checks their documented text limits.
+func init() {
+	requestTypes["GLAccountMapping"] = accounting.Mapping{}
+	requestTypes["NewPeriod"] = accounting.NewPeriod{}
+	requestTypes["AdjustingJournalRequest"] = adjustingRequest{}
+	requestTypes["NewGLExport"] = accounting.NewExport{}
+}
