@@ -18,6 +18,7 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/inventory"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -158,6 +159,11 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			if err != nil {
 				return err
 			}
+			if !ok { // a stocked supply is priced by its item
+				if price, ok, err = inventory.PriceOf(tx, in.ProcedureCode); err != nil {
+					return err
+				}
+			}
 			if !ok {
 				return validate.Errors{{Field: "procedure_code", Message: fmt.Sprintf(
 					"%s has no price in the case's fee schedule; add it to the fee schedule or have a biller set price_override", in.ProcedureCode)}}
@@ -188,6 +194,11 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			}); err != nil {
 				return err
 			}
+		}
+		// A stocked item leaves the visit location's stock with the charge.
+		if err := inventory.ConsumeForCharge(tx, inventory.ChargeUse{ChargeID: ch.ID, LocationID: enc.LocationID,
+			Code: ch.ProcedureCode, Units: ch.Units}, in.Actor); err != nil {
+			return err
 		}
 		out = ChargeResult{ChargeID: ch.ID, UnitPrice: unit, Amount: amount, PriceOverridden: ch.PriceOverridden}
 		return audit.Record(tx, in.Actor, "charge.capture", "charge", ch.ID, map[string]any{
@@ -257,6 +268,9 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 			}); err != nil {
 				return err
 			}
+		}
+		if err := inventory.ReturnForCharge(tx, ch.ID, in.Actor); err != nil {
+			return err
 		}
 		return audit.Record(tx, in.Actor, "charge.void", "charge", ch.ID, map[string]any{
 			"case_id": in.CaseID, "amount": ch.Amount.StringFixed(2), "reason": in.Reason})
