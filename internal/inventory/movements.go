@@ -131,7 +131,9 @@ func write(tx *gorm.DB, it Item, before Stock, m move, actor audit.Actor) (Movem
 
 // reorderKey is the business key of the reorder task of one crossing below the
 // reorder level: the movement that crossed.
-func reorderKey(itemID, locationID string) string { return "reorder:" + itemID + ":" + locationID + ":" }
+func reorderKey(itemID, locationID string) string {
+	return "reorder:" + itemID + ":" + locationID + ":"
+}
 
 // reorder raises a reorder task when stock crosses below the item's reorder level
 // (once per crossing: while one is open no other is raised), and closes the open
