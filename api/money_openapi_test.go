@@ -9,4 +9,7 @@ func init() {
 	requestTypes["NewPeriod"] = accounting.NewPeriod{}
 	requestTypes["AdjustingJournalRequest"] = adjustingRequest{}
 	requestTypes["NewGLExport"] = accounting.NewExport{}
+	requestTypes["NewInventoryItem"] = itemRequest{}
+	requestTypes["InventoryItemChange"] = itemChangeRequest{}
+	requestTypes["NewStockMovement"] = movementRequest{}
 }

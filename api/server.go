@@ -162,6 +162,15 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/accounting/trial-balance", s.allow(billers), s.trialBalance)
 	v1.GET("/accounting/revenue", s.allow(billers), s.revenueReport)
 
+	// Supplies from inventory: items, stock movements, stock value (api/inventory.go).
+	v1.GET("/inventory/items", s.allow(anyRole), s.listItems)
+	v1.POST("/inventory/items", s.allow(managers), s.createItem)
+	v1.GET("/inventory/items/:id", s.allow(anyRole), s.getItem)
+	v1.PATCH("/inventory/items/:id", s.allow(managers), s.updateItem)
+	v1.GET("/inventory/items/:id/movements", s.allow(billers), s.listMovements)
+	v1.POST("/inventory/items/:id/movements", s.allow(frontDesk), s.recordMovement)
+	v1.GET("/inventory/stock", s.allow(billers), s.stockReport)
+
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r
