@@ -58,7 +58,9 @@ func TestInventoryRoutesReceiveAdjustAndStock(t *testing.T) {
 	assert.Equal(t, "5", stock.Total)
 	assert.True(t, stock.InAgreement)
 
-	var tasks struct{ Items []struct{ Queue, Kind string } }
+	var tasks struct {
+		Items []struct{ Queue, Kind string }
+	}
 	w = m.do("GET", "/api/v1/tasks?queue=inventory", nil, &tasks)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	require.Len(t, tasks.Items, 1)
