@@ -39,6 +39,13 @@ const (
 	AccountsPayable      Account = "2050"
 	SuppliesExpense      Account = "5100"
 	InventoryAdjustments Account = "5150"
+
+	// Packages and promotions (internal/packages): prepaid session credits, what
+	// is forfeited at expiry, and the two discounts self-pay patients get.
+	PackageCredit     Account = "2300"
+	PackageForfeit    Account = "4050"
+	PackageDiscount   Account = "4930"
+	PromotionDiscount Account = "4940"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
