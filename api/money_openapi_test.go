@@ -12,4 +12,8 @@ func init() {
 	requestTypes["NewInventoryItem"] = itemRequest{}
 	requestTypes["InventoryItemChange"] = itemChangeRequest{}
 	requestTypes["NewStockMovement"] = movementRequest{}
+	requestTypes["NewPackagePlan"] = planRequest{}
+	requestTypes["PackageSale"] = saleRequest{}
+	requestTypes["NewPromotion"] = promotionRequest{}
+	requestTypes["PromotionGroupMember"] = groupMemberRequest{}
 }

@@ -171,6 +171,16 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/inventory/items/:id/movements", s.allow(frontDesk), s.recordMovement)
 	v1.GET("/inventory/stock", s.allow(billers), s.stockReport)
 
+	// Packages and promotions for self-pay patients (api/packages.go).
+	v1.GET("/packages", s.allow(anyRole), s.listPlans)
+	v1.POST("/packages", s.allow(managers), s.createPlan)
+	v1.POST("/packages/expire", s.allow(managers), s.expirePackages)
+	v1.GET("/patients/:id/packages", s.allow(anyRole), s.listPatientPackages)
+	v1.POST("/patients/:id/packages", s.allow(frontDesk), s.sellPackage)
+	v1.GET("/promotions", s.allow(anyRole), s.listPromotions)
+	v1.POST("/promotions", s.allow(managers), s.createPromotion)
+	v1.POST("/promotions/groups/:group/members", s.allow(managers), s.addGroupMember)
+
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r
