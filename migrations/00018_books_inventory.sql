@@ -78,6 +78,10 @@ BEGIN
     IF NEW.entry_date IS NULL THEN
         NEW.entry_date := (NEW.posted_at AT TIME ZONE 'UTC')::date;
     END IF;
+    -- Closing a period and exporting hold this lock exclusively (accounting
+    -- package), so a journal is either committed before they read the books or
+    -- checked against what they wrote.
+    PERFORM pg_advisory_xact_lock_shared(7301001);
     SELECT name, start_date, end_date INTO p FROM accounting_periods
      WHERE status = 'closed' AND NEW.entry_date BETWEEN start_date AND end_date LIMIT 1;
     IF FOUND THEN

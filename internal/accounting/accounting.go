@@ -31,6 +31,15 @@ type Service struct {
 // ErrNotFound is returned for an unknown period, export or account.
 var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
+// booksLock is the advisory lock every journal insert holds shared (migration
+// 00018's trigger) and closing a period or exporting holds exclusively: they wait
+// for journals in flight, and journals after them see what they wrote.
+const booksLock = 7301001
+
+func lockBooks(tx *gorm.DB) error {
+	return tx.Exec(`SELECT pg_advisory_xact_lock(?)`, booksLock).Error
+}
+
 func (s *Service) today() time.Time {
 	now := time.Now
 	if s.Now != nil {

@@ -92,9 +92,11 @@ func (s *Service) CreateExport(ctx context.Context, in NewExport, actor audit.Ac
 	}
 	var out Export
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// One export at a time, and no journal is posted while the range is read:
-		// the period trigger reads gl_exports, so it waits for this lock.
+		// One export at a time; journals in flight commit first, later ones see it.
 		if err := tx.Exec(`LOCK TABLE gl_exports IN SHARE ROW EXCLUSIVE MODE`).Error; err != nil {
+			return err
+		}
+		if err := lockBooks(tx); err != nil {
 			return err
 		}
 		var last Export

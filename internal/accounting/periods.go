@@ -113,6 +113,9 @@ func (s *Service) ClosePeriod(ctx context.Context, id string, actor audit.Actor)
 		return p, fmt.Errorf("period %s: %w", id, ErrNotFound)
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockBooks(tx); err != nil {
+			return err
+		}
 		res := tx.Raw(`SELECT * FROM accounting_periods WHERE id = ? FOR UPDATE`, id).Scan(&p)
 		if res.Error != nil {
 			return res.Error

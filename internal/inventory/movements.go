@@ -253,6 +253,10 @@ func (s *Service) Move(ctx context.Context, itemID string, in MoveInput, actor a
 			return err
 		}
 		key := "move:" + it.ID + ":" + in.IdempotencyKey
+		if prior, err := movementsByKey(tx, key, key+":out", key+":in"); err != nil || len(prior) > 0 {
+			out = prior // a retry: what was recorded, whatever the stock is now
+			return err
+		}
 		var m move
 		switch in.Kind {
 		case Received:
