@@ -167,6 +167,39 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/teams/:id/members", s.allow(managers), s.addTeamMember)
 	v1.DELETE("/teams/:id/members/:user_id", s.allow(managers), s.removeTeamMember)
 
+	// The books: chart-of-accounts mapping, periods, adjusting journals, GL exports, reports (api/accounting.go).
+	v1.GET("/accounting/accounts", s.allow(billers), s.listGLAccounts)
+	v1.PUT("/accounting/accounts/:code", s.allow(managers), s.mapGLAccount)
+	v1.GET("/accounting/periods", s.allow(billers), s.listPeriods)
+	v1.POST("/accounting/periods", s.allow(managers), s.createPeriod)
+	v1.POST("/accounting/periods/:id/close", s.allow(managers), s.closePeriod)
+	v1.POST("/accounting/journals", s.allow(managers), s.postAdjustingJournal)
+	v1.GET("/accounting/exports", s.allow(managers), s.listExports)
+	v1.POST("/accounting/exports", s.allow(managers), s.createExport)
+	v1.GET("/accounting/exports/:id", s.allow(managers), s.getExport)
+	v1.GET("/accounting/exports/:id/download", s.allow(managers), s.downloadExport)
+	v1.GET("/accounting/trial-balance", s.allow(billers), s.trialBalance)
+	v1.GET("/accounting/revenue", s.allow(billers), s.revenueReport)
+
+	// Supplies from inventory: items, stock movements, stock value (api/inventory.go).
+	v1.GET("/inventory/items", s.allow(anyRole), s.listItems)
+	v1.POST("/inventory/items", s.allow(managers), s.createItem)
+	v1.GET("/inventory/items/:id", s.allow(anyRole), s.getItem)
+	v1.PATCH("/inventory/items/:id", s.allow(managers), s.updateItem)
+	v1.GET("/inventory/items/:id/movements", s.allow(billers), s.listMovements)
+	v1.POST("/inventory/items/:id/movements", s.allow(frontDesk), s.recordMovement)
+	v1.GET("/inventory/stock", s.allow(billers), s.stockReport)
+
+	// Packages and promotions for self-pay patients (api/packages.go).
+	v1.GET("/packages", s.allow(anyRole), s.listPlans)
+	v1.POST("/packages", s.allow(managers), s.createPlan)
+	v1.POST("/packages/expire", s.allow(managers), s.expirePackages)
+	v1.GET("/patients/:id/packages", s.allow(anyRole), s.listPatientPackages)
+	v1.POST("/patients/:id/packages", s.allow(frontDesk), s.sellPackage)
+	v1.GET("/promotions", s.allow(anyRole), s.listPromotions)
+	v1.POST("/promotions", s.allow(managers), s.createPromotion)
+	v1.POST("/promotions/groups/:group/members", s.allow(managers), s.addGroupMember)
+
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r

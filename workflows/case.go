@@ -285,6 +285,7 @@ func (w *caseWorkflow) totals() contract.Totals {
 				continue
 			}
 			t.Charges = t.Charges.Add(c.Amount)
+			t.Adjustments = t.Adjustments.Add(c.Discount) // a package session or promotion
 			if w.s.Kind.BillsPatient() {
 				patientCharges = patientCharges.Add(c.Amount)
 			} else {
@@ -418,7 +419,7 @@ func (w *caseWorkflow) addCharge(ctx workflow.Context, in billing.ChargeInput) (
 	}
 	c := contract.Charge{ID: r.ChargeID, ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units,
 		Diagnoses: in.Diagnoses, DiagnosisPointers: in.DiagnosisPointers, UnitPrice: r.UnitPrice,
-		Amount: r.Amount, PriceOverridden: r.PriceOverridden}
+		Amount: r.Amount, PriceOverridden: r.PriceOverridden, Discount: r.Discount}
 	e = w.encounter(in.EncounterID)
 	e.Charges = append(e.Charges, c)
 	w.dirty = true

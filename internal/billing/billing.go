@@ -18,7 +18,9 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/inventory"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/packages"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -121,6 +123,9 @@ type ChargeResult struct {
 	UnitPrice       decimal.Decimal `json:"unit_price"`
 	Amount          decimal.Decimal `json:"amount"`
 	PriceOverridden bool            `json:"price_overridden"`
+	// Discount is what a package session or promotion took off what the patient
+	// owes, posted as its own journal (internal/packages); Amount is unchanged.
+	Discount decimal.Decimal `json:"discount,omitzero"`
 }
 
 // CaptureCharge prices and inserts a charge and posts it to the case's receivable.
@@ -142,7 +147,8 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			return res.Error
 		} else if res.RowsAffected > 0 {
 			out = ChargeResult{ChargeID: existing.ID, UnitPrice: existing.UnitPrice, Amount: existing.Amount, PriceOverridden: existing.PriceOverridden}
-			return nil
+			out.Discount, err = packages.ChargeDiscount(tx, existing.ID)
+			return err
 		}
 		var enc Encounter
 		if res := tx.Where("id = ? AND case_id = ?", in.EncounterID, in.CaseID).Limit(1).Find(&enc); res.Error != nil {
@@ -157,6 +163,11 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 			price, ok, err := lookupPrice(tx, c.FeeScheduleID, in.ProcedureCode)
 			if err != nil {
 				return err
+			}
+			if !ok { // a stocked supply is priced by its item
+				if price, ok, err = inventory.PriceOf(tx, in.ProcedureCode); err != nil {
+					return err
+				}
 			}
 			if !ok {
 				return validate.Errors{{Field: "procedure_code", Message: fmt.Sprintf(
@@ -189,7 +200,19 @@ func (s *Service) CaptureCharge(ctx context.Context, in ChargeInput) (ChargeResu
 				return err
 			}
 		}
-		out = ChargeResult{ChargeID: ch.ID, UnitPrice: unit, Amount: amount, PriceOverridden: ch.PriceOverridden}
+		// A stocked item leaves the visit location's stock with the charge.
+		if err := inventory.ConsumeForCharge(tx, inventory.ChargeUse{ChargeID: ch.ID, LocationID: enc.LocationID,
+			Code: ch.ProcedureCode, Units: ch.Units}, in.Actor); err != nil {
+			return err
+		}
+		// A self-pay patient's package session or promotion: its own journal.
+		discount, err := packages.ApplyAtCapture(tx, packages.Capture{ChargeID: ch.ID, PatientID: c.PatientID, BillsPatient: c.Kind.BillsPatient(),
+			ProcedureCode: ch.ProcedureCode, Units: ch.Units, UnitPrice: unit, Amount: amount, ServiceDate: enc.ServiceDate},
+			func(j ledger.Journal) error { return post(tx, c, j) }, in.Actor)
+		if err != nil {
+			return err
+		}
+		out = ChargeResult{ChargeID: ch.ID, UnitPrice: unit, Amount: amount, PriceOverridden: ch.PriceOverridden, Discount: discount}
 		return audit.Record(tx, in.Actor, "charge.capture", "charge", ch.ID, map[string]any{
 			"case_id": in.CaseID, "encounter_id": in.EncounterID, "procedure_code": in.ProcedureCode,
 			"units": in.Units, "amount": amount.StringFixed(2), "price_overridden": ch.PriceOverridden})
@@ -251,6 +274,9 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 			"status": ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
 			return fmt.Errorf("void charge %s: %w", ch.ID, err)
 		}
+		if err := packages.ReverseAtVoid(tx, ch.ID, func(j ledger.Journal) error { return post(tx, c, j) }, in.Actor); err != nil {
+			return err
+		}
 		if ch.Amount.IsPositive() {
 			ar := c.Kind.Receivable()
 			if err := post(tx, c, ledger.Journal{
@@ -260,6 +286,9 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 			}); err != nil {
 				return err
 			}
+		}
+		if err := inventory.ReturnForCharge(tx, ch.ID, in.Actor); err != nil {
+			return err
 		}
 		return audit.Record(tx, in.Actor, "charge.void", "charge", ch.ID, map[string]any{
 			"case_id": in.CaseID, "amount": ch.Amount.StringFixed(2), "reason": in.Reason})
@@ -537,13 +566,16 @@ type Summary struct {
 // Net is charges - payments - adjustments.
 func (s Summary) Net() decimal.Decimal { return s.Charges.Sub(s.Payments).Sub(s.Adjustments) }
 
-// CaseSummary totals a case's active charges, payments and adjustments.
+// CaseSummary totals a case's active charges, payments and adjustments (with
+// what package sessions and promotions took off its charges).
 func CaseSummary(tx *gorm.DB, caseID string) (Summary, error) {
 	var s Summary
 	err := tx.Raw(`SELECT
 		(SELECT coalesce(sum(amount), 0) FROM charges WHERE case_id = @id AND status = 'active') AS charges,
 		(SELECT coalesce(sum(amount), 0) FROM payments WHERE case_id = @id) AS payments,
-		(SELECT coalesce(sum(amount), 0) FROM adjustments WHERE case_id = @id) AS adjustments`,
+		(SELECT coalesce(sum(amount), 0) FROM adjustments WHERE case_id = @id)
+		+ (SELECT coalesce(sum(d.drawn + d.discount), 0) FROM charge_discounts d JOIN charges c ON c.id = d.charge_id
+			WHERE c.case_id = @id AND d.voided_at IS NULL) AS adjustments`,
 		map[string]any{"id": caseID}).Scan(&s).Error
 	if err != nil {
 		return s, fmt.Errorf("case summary %s: %w", caseID, err)

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/clinicflow/rcm/internal/apperr"
 )
 
 // Account is a ledger account code from the chart of accounts (ledger_accounts).
@@ -29,6 +32,20 @@ const (
 	Adjustments         Account = "4900"
 	Contractual         Account = "4910"
 	InsuranceWriteOff   Account = "4920"
+
+	// Supplies (internal/inventory): stock at cost, what suppliers are owed for
+	// it, its cost when consumed by a charge, and count corrections.
+	Inventory            Account = "1500"
+	AccountsPayable      Account = "2050"
+	SuppliesExpense      Account = "5100"
+	InventoryAdjustments Account = "5150"
+
+	// Packages and promotions (internal/packages): prepaid session credits, what
+	// is forfeited at expiry, and the two discounts self-pay patients get.
+	PackageCredit     Account = "2300"
+	PackageForfeit    Account = "4050"
+	PackageDiscount   Account = "4930"
+	PromotionDiscount Account = "4940"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
@@ -57,7 +74,15 @@ type Journal struct {
 	SourceID       string
 	Memo           string
 	Lines          []Line
+	// Date is the accounting day (UTC) the journal belongs to; zero means the day
+	// it is posted. A day inside a closed accounting period or an exported range is
+	// refused with ErrPeriodClosed.
+	Date time.Time
 }
+
+// ErrPeriodClosed is returned when a journal is dated inside a closed accounting
+// period or a range already exported to the books (migration 00018's trigger).
+var ErrPeriodClosed = apperr.New(apperr.Conflict, "the accounting period is closed")
 
 // ErrUnbalanced is returned when a journal's lines do not sum to zero.
 var ErrUnbalanced = errors.New("ledger: journal lines do not sum to zero")
@@ -71,6 +96,7 @@ type journalRow struct {
 	SourceID       string `gorm:"type:uuid"`
 	Memo           string
 	PostedAt       time.Time
+	EntryDate      *time.Time `gorm:"type:date"`
 }
 
 func (journalRow) TableName() string { return "journals" }
@@ -106,8 +132,16 @@ func Post(tx *gorm.DB, j Journal) (bool, error) {
 		CaseID: nilIfEmpty(j.CaseID), SourceType: j.SourceType, SourceID: j.SourceID,
 		Memo: j.Memo, PostedAt: time.Now().UTC(),
 	}
+	if !j.Date.IsZero() {
+		d := j.Date.UTC().Truncate(24 * time.Hour)
+		row.EntryDate = &d
+	}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(&row)
 	if res.Error != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(res.Error, &pgErr) && pgErr.Code == "RCM01" {
+			return false, &apperr.Error{Code: apperr.Conflict, Message: pgErr.Message, Err: ErrPeriodClosed}
+		}
 		return false, fmt.Errorf("post journal %s: %w", j.IdempotencyKey, res.Error)
 	}
 	if res.RowsAffected == 0 {

@@ -37,6 +37,7 @@ var SLAs = []SLA{
 	{QueueDenials, KindAppealOverdue, 24 * time.Hour}, // an appeal deadline is near
 	{QueueApprovals, "", 2 * 24 * time.Hour},          // write-offs awaiting a manager
 	{QueueUnmatched, "", 3 * 24 * time.Hour},          // money that matches no claim
+	{QueueInventory, "", 3 * 24 * time.Hour},          // supplies below their reorder level
 }
 
 // Policy is the configurable part of the work queues.

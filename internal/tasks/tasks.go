@@ -28,6 +28,7 @@ const (
 	QueueDenials     = "denials"       // denials awaiting a decision, appeals awaiting the payer
 	QueueApprovals   = "approvals"     // write-offs awaiting a manager
 	QueueUnmatched   = "unmatched-era" // 835 claim payments that match no claim
+	QueueInventory   = "inventory"     // supplies to reorder (internal/inventory)
 )
 
 // Queues are every queue a task can be in, in the order teams usually work them.
@@ -41,6 +42,7 @@ var Queues = []string{
 	QueueDenials,
 	QueueApprovals,
 	QueueUnmatched,
+	QueueInventory,
 }
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
@@ -64,6 +66,7 @@ const (
 	KindDenied         = "claim_denied"
 	KindAppealOverdue  = "appeal_deadline"
 	KindWriteOff       = "write_off_approval"
+	KindReorder        = "reorder" // stock fell below an item's reorder level at a location
 )
 
 // ErrNotFound is returned for an unknown task.

@@ -134,6 +134,9 @@ type Charge struct {
 	Amount            decimal.Decimal `json:"amount"`
 	PriceOverridden   bool            `json:"price_overridden"`
 	Voided            bool            `json:"voided"`
+	// Discount is what a self-pay patient's package session or promotion took
+	// off what the patient owes (internal/packages); Amount stays the full price.
+	Discount decimal.Decimal `json:"discount,omitzero"`
 }
 
 // Money is a payment or adjustment the workflow has seen posted.
