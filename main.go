@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -108,15 +109,29 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gorm.
 	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("%w\nIs PostgreSQL running? Set DATABASE_URL to point at it", err)
 	}
-	g, err := db.Open(ctx, cfg.DatabaseURL)
+	owner, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrations.Up(ctx, db.SQL(g)); err != nil {
+	defer func() { _ = db.SQL(owner).Close() }()
+	if err := migrations.Up(ctx, db.SQL(owner)); err != nil {
 		return nil, err
 	}
-	logger.Info("database ready", "database", db.Redact(cfg.DatabaseURL))
+	g, err := openApp(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("database ready", "database", db.Redact(cfg.DatabaseURL), "role", cmp.Or(cfg.DatabaseRole, "(login user)"))
 	return g, nil
+}
+
+// openApp connects as the application: sessions act as DATABASE_ROLE.
+func openApp(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
+	dsn, err := db.WithRole(cfg.DatabaseURL, cfg.DatabaseRole)
+	if err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, dsn)
 }
 
 // devKey returns ENCRYPTION_KEY, or in dev a key generated once and kept in DATA_DIR.
@@ -352,7 +367,7 @@ func connectCluster(ctx context.Context, migrate bool) (*cluster, error) {
 	if migrate {
 		g, err = openDB(ctx, cfg, logger)
 	} else {
-		g, err = db.Open(ctx, cfg.DatabaseURL)
+		g, err = openApp(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err

@@ -199,3 +199,37 @@ func TestListTokensNeverShowsSecrets(t *testing.T) {
 	_, err = f.svc.ListTokens(ctx, uuid.NewString())
 	assert.Equal(t, apperr.NotFound, apperr.CodeOf(err))
 }
+
+func TestAuthenticationRecordsWhenATokenWasLastUsed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.user(t, "lastused@test.local")
+	tok, err := f.svc.Issue(ctx, u.ID, auth.NewToken{}, f.admin)
+	require.NoError(t, err)
+	toks, err := f.svc.ListTokens(ctx, u.ID)
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	assert.Nil(t, toks[0].LastUsedAt, "a token never used has no last use")
+
+	_, err = f.svc.Authenticate(ctx, tok.Token)
+	require.NoError(t, err)
+	toks, err = f.svc.ListTokens(ctx, u.ID)
+	require.NoError(t, err)
+	require.NotNil(t, toks[0].LastUsedAt)
+	first := *toks[0].LastUsedAt
+
+	// Within the minute, authentication does not write again.
+	_, err = f.svc.Authenticate(ctx, tok.Token)
+	require.NoError(t, err)
+	toks, err = f.svc.ListTokens(ctx, u.ID)
+	require.NoError(t, err)
+	assert.True(t, toks[0].LastUsedAt.Equal(first))
+
+	// An hour later, it does.
+	require.NoError(t, f.db.Exec("UPDATE api_tokens SET last_used_at = now() - interval '1 hour' WHERE id = ?", tok.ID).Error)
+	_, err = f.svc.Authenticate(ctx, tok.Token)
+	require.NoError(t, err)
+	toks, err = f.svc.ListTokens(ctx, u.ID)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), *toks[0].LastUsedAt, time.Minute)
+}

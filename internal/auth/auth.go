@@ -197,8 +197,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	if res.RowsAffected == 0 {
 		return u, ErrUnauthenticated
 	}
+	// When a token was last used (GET /users/{id}/tokens) tells an admin which
+	// tokens are idle; it is written at most once a minute per token, so
+	// authentication stays a read.
+	if err := s.DB.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = now()
+		WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < now() - ?::interval)`,
+		Hash(token), lastUsedGranularity).Error; err != nil {
+		return u, fmt.Errorf("authenticate: %w", err)
+	}
 	return u, nil
 }
+
+// lastUsedGranularity is how stale api_tokens.last_used_at may be.
+const lastUsedGranularity = "1 minute"
 
 // CountUsers returns how many users exist.
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {

@@ -31,6 +31,10 @@ type Config struct {
 	// link workflows to (TEMPORAL_UI_URL). `rcm dev` sets it to its own UI;
 	// against a cluster, set it to the cluster's UI (empty: no links).
 	TemporalUIURL string
+	// DatabaseRole is the role the application's database sessions act as
+	// (DATABASE_ROLE, default rcm_app, a role that owns nothing; "none" keeps
+	// the login user's own privileges). Migrations run as the login user.
+	DatabaseRole string
 	// MetricsAddr is where `rcm worker` serves Prometheus metrics at /metrics
 	// (METRICS_ADDR, e.g. ":9090"; empty: not served). The API and `rcm dev`
 	// serve them on the API's own address.
@@ -105,6 +109,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalUIPort:      DefaultTemporalUIPort,
 		TemporalUIURL:       strings.TrimRight(getenv("TEMPORAL_UI_URL"), "/"),
 		MetricsAddr:         getenv("METRICS_ADDR"),
+		DatabaseRole:        or(getenv("DATABASE_ROLE"), "rcm_app"),
 		TracesExporter:      or(getenv("OTEL_TRACES_EXPORTER"), "none"),
 		MissingChargesAfter: DefaultMissingChargesAfter,
 		ClaimDayLength:      DefaultClaimDayLength,
@@ -160,6 +165,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if c.EncryptionKey, err = DecodeKey(v); err != nil {
 			return c, err
 		}
+	}
+	if c.DatabaseRole == "none" {
+		c.DatabaseRole = ""
 	}
 	switch c.TracesExporter {
 	case "none", "otlp":

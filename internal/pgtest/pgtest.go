@@ -91,3 +91,31 @@ func New(t testing.TB) *gorm.DB {
 	}
 	return g
 }
+
+// NewPair is New, plus a second handle to the same database whose sessions act
+// as the application's role (db.AppRole, migration 00031), as `rcm` runs: give
+// the application the app handle and keep the owner's for the test's own setup
+// and checks, so that a statement the application's role may not run fails the
+// test instead of production.
+func NewPair(t testing.TB) (owner, app *gorm.DB) {
+	t.Helper()
+	dsn := NewDSN(t)
+	owner, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { _ = db.SQL(owner).Close() })
+	if err := migrations.Up(context.Background(), db.SQL(owner)); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	appDSN, err := db.WithRole(dsn, db.AppRole)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	app, err = db.Open(context.Background(), appDSN)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { _ = db.SQL(app).Close() })
+	return owner, app
+}

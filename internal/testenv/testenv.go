@@ -76,7 +76,9 @@ func New(t testing.TB, o Options) *Env {
 	if o.MissingChargesAfter == 0 {
 		o.MissingChargesAfter = 24 * time.Hour
 	}
-	g := pgtest.New(t)
+	// The application (worker and API) acts as the app role, as `rcm` does;
+	// the test keeps the owner's handle (Env.DB) for setup and checks.
+	g, app := pgtest.NewPair(t)
 	dc, err := codec.DataConverter(testkey.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +97,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatalf("testenv: %v", err)
 	}
 	sim := clearinghouse.NewSimulator(o.Simulator)
-	acts := activities.New(g, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
+	acts := activities.New(app, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
 		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
 	startWorker := func() { ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) }) }
 	if !o.NoWorker {
@@ -112,7 +114,7 @@ func New(t testing.TB, o Options) *Env {
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	srv := api.New(g, c, logger, o.MissingChargesAfter)
+	srv := api.New(app, c, logger, o.MissingChargesAfter)
 	srv.ClaimDayLength = o.ClaimDayLength
 	hs := httptest.NewServer(srv.Router())
 	t.Cleanup(hs.Close)

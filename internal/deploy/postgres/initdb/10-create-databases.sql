@@ -4,7 +4,8 @@
 -- the POSTGRES_USER superuser; the passwords come from the container's
 -- environment (see docker-compose.yml), never from this file.
 --
---   rcm                  owned by role rcm       the application (DATABASE_URL)
+--   rcm                  owned by role rcm       the application (DATABASE_URL);
+--                                                its sessions act as rcm_app
 --   temporal             owned by role temporal  Temporal persistence
 --   temporal_visibility  owned by role temporal  Temporal visibility
 --
@@ -28,6 +29,12 @@
 
 CREATE ROLE rcm LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'rcm_password';
 CREATE ROLE temporal LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'temporal_password';
+
+-- The application's sessions act as rcm_app (DATABASE_ROLE), which owns
+-- nothing: rows yes, the schema, triggers and the audit trail no (migration
+-- 00031 grants its privileges). rcm owns the database and runs migrations.
+CREATE ROLE rcm_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+GRANT rcm_app TO rcm;
 
 CREATE DATABASE rcm OWNER rcm ENCODING 'UTF8' TEMPLATE template0;
 CREATE DATABASE temporal OWNER temporal ENCODING 'UTF8' TEMPLATE template0;
