@@ -25,6 +25,7 @@ import (
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -53,6 +54,7 @@ type Server struct {
 	claims  *claims.Service
 	billing *billing.Service
 	tasks   *tasks.Service
+	legal   *legal.Service
 }
 
 // New builds a server over a database and a Temporal client.
@@ -60,7 +62,7 @@ func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter 
 	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
 		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
 		claims:  &claims.Service{DB: g},
-		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
+		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}, legal: &legal.Service{DB: g}}
 }
 
 const (
@@ -147,6 +149,15 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/tasks", s.allow(billers), s.listTasks)
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
+
+	// Held legal cases: the address book, legal details, the SOL table, holds.
+	v1.GET("/contacts", s.allow(anyRole), s.listContacts)
+	v1.POST("/contacts", s.allow(frontDesk), s.createContact)
+	v1.GET("/contacts/:id", s.allow(anyRole), s.getContact)
+	v1.GET("/cases/:id/legal", s.allow(anyRole), s.getLegal)
+	v1.PUT("/cases/:id/legal", s.allow(frontDesk), s.putLegal)
+	v1.GET("/legal/sol-years", s.allow(anyRole), s.listSOLYears)
+	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
