@@ -8,4 +8,5 @@ func init() {
 	requestTypes["RoleContact"] = legal.RoleContact{}
 	requestTypes["LegalDetailsRequest"] = legalRequest{}
 	requestTypes["SOLYearsRequest"] = solYearsRequest{}
+	requestTypes["FollowUpRequest"] = followUpRequest{}
 }

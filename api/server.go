@@ -158,6 +158,8 @@ func (s *Server) Router() *gin.Engine {
 	v1.PUT("/cases/:id/legal", s.allow(frontDesk), s.putLegal)
 	v1.GET("/legal/sol-years", s.allow(anyRole), s.listSOLYears)
 	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
+	v1.GET("/holds", s.allow(billers), s.listHolds)
+	v1.POST("/cases/:id/follow-ups", s.allow(billers), s.recordFollowUp)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)

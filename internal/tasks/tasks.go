@@ -34,7 +34,11 @@ const (
 
 // Queues are every queue a task can be in, in the order teams usually work them.
 var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials,
-	QueueApprovals, QueueUnmatched}
+	QueueApprovals, QueueUnmatched, QueueLegal}
+
+// QueueLegal holds the held legal cases' work: attorney follow-ups, missing
+// liens, treatment gaps, statute-of-limitations reminders.
+const QueueLegal = "legal-follow-up"
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
 // not mistaken for an empty one.
@@ -57,6 +61,15 @@ const (
 	KindDenied         = "claim_denied"
 	KindAppealOverdue  = "appeal_deadline"
 	KindWriteOff       = "write_off_approval"
+)
+
+// Kinds of the hold workflow's tasks (queue legal-follow-up).
+const (
+	KindAttorneyFollowUp = "attorney_follow_up" // answered by the hold's record-follow-up
+	KindNoLien           = "no_lien"
+	KindTreatmentGap     = "treatment_gap"
+	KindSOLReminder      = "sol_reminder"  // 90 days before the statute of limitations
+	KindSOLEscalated     = "sol_escalated" // 30 days before, for a manager
 )
 
 // ErrNotFound is returned for an unknown task.
