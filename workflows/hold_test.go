@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/temporal"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/clinicflow/rcm/activities"
+	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/tasks"
@@ -345,4 +347,25 @@ func (s *caseSuite) TestPrivateCaseHasNoHold() {
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	s.Nil(view.Hold)
 	s.Empty(holdCalls.started)
+}
+
+func (s *caseSuite) TestPatientPaymentOnHeldChargesIsRefused() {
+	var errs [3]error
+	var refused error
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateRecordPayment, billing.PaymentInput{Amount: decimal.RequireFromString("80.00"),
+		Method: "check", IdempotencyKey: "settlement"}, &refused)
+	var view contract.CaseView
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, time.Hour)
+	err := s.run(cases.MVA, 48*time.Hour, 2*time.Hour)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	s.NoError(errs[0])
+	s.NoError(errs[1])
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(refused, &appErr), "%v", refused)
+	s.Equal(contract.ErrTypeConflict, appErr.Type())
+	s.Contains(appErr.Error(), "100.00 of charges are held")
+	s.Empty(view.Payments, "nothing was recorded")
+	s.True(view.Totals.PatientCredit.IsZero())
 }

@@ -173,6 +173,8 @@ func TestHeldMVACaseIsWatchedFromFirstChargeToFollowUp(t *testing.T) {
 	r = e.Do("GET", "/api/v1/holds?min_age_days=soon", biller, nil)
 	assert.Equal(t, 400, r.Status)
 	heldInvariant(t, e, biller, caseID, "125.00")
+	recordHistory(t, e, contract.CaseWorkflowID(caseID), "mva_case_with_hold")
+	recordHistory(t, e, contract.HoldWorkflowID(caseID), "hold_follow_ups")
 
 	// Other kinds of case have no legal details and no follow-ups.
 	_, private := newPatientCase(t, e, desk, "private")
