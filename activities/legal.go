@@ -8,6 +8,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -123,7 +124,7 @@ func (a *Activities) RecordFollowUp(ctx context.Context, in FollowUpInput) (stri
 	if in.NextFollowUp != "" {
 		d, err := time.Parse(time.DateOnly, in.NextFollowUp)
 		if err != nil {
-			return "", classify(err)
+			return "", classify(validate.Errors{{Field: "next_follow_up", Message: "must be a date YYYY-MM-DD"}})
 		}
 		r.NextFollowUp = &d
 	}

@@ -301,7 +301,7 @@ func (w *holdWorkflow) forget(keys []string) {
 // publish mirrors the hold's status and next follow-up into the read model
 // when they changed.
 func (w *holdWorkflow) publish(ctx workflow.Context) error {
-	p := contract.HoldPublished{Status: w.s.Status, NextFollowUpAt: w.s.NextFollowUpAt, Follow: len(w.s.FollowUps)}
+	p := contract.HoldPublished{Status: w.s.Status, NextFollowUpAt: w.s.NextFollowUpAt, FollowUps: len(w.s.FollowUps)}
 	if p == w.s.Published {
 		return nil
 	}

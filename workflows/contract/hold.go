@@ -122,7 +122,7 @@ type HoldState struct {
 type HoldPublished struct {
 	Status         string    `json:"status,omitempty"`
 	NextFollowUpAt time.Time `json:"next_follow_up_at,omitzero"`
-	Follow         int       `json:"follow_ups,omitempty"`
+	FollowUps      int       `json:"follow_ups,omitempty"`
 }
 
 // HoldTask is a task the hold raised.
