@@ -253,9 +253,11 @@ func runDev(ctx context.Context) error {
 func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
 	sim := clearinghouse.NewSimulator(clearinghouse.Config{AckDelay: cfg.SimAckDelay, RemitDelay: cfg.SimRemitDelay,
 		SequenceBase: int(time.Now().Unix())})
-	return activities.New(g, sim, claims.Submitter{Name: cfg.PracticeName, ID: cfg.SubmitterID,
+	acts := activities.New(g, sim, claims.Submitter{Name: cfg.PracticeName, ID: cfg.SubmitterID,
 		SenderID: cfg.SubmitterID, ReceiverID: "CFSIM", ReceiverName: "CLINICFLOW SIMULATOR",
 		ContactName: "BILLING OFFICE", Phone: cfg.PracticePhone})
+	acts.LegalDayLength = cfg.LegalDayLength
+	return acts
 }
 
 func newAPI(g *gorm.DB, tc client.Client, logger *slog.Logger, cfg config.Config) *api.Server {

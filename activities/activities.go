@@ -32,6 +32,9 @@ type Activities struct {
 	// and brings their files back; Submitter names the practice in the 837P.
 	Clearinghouse clearinghouse.Clearinghouse
 	Submitter     claims.Submitter
+	// LegalDayLength is how long one of a hold's days lasts (LEGAL_DAY_LENGTH;
+	// 24h when zero), read by holds when they start.
+	LegalDayLength time.Duration
 }
 
 // New wires activities to a database and a clearinghouse.

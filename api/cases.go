@@ -188,6 +188,8 @@ type caseResponse struct {
 	// WorkflowURL opens the case workflow in the Temporal Web UI (absent when
 	// no UI is configured).
 	WorkflowURL string `json:"workflow_url,omitempty"`
+	// Hold is a legal case's hold (api/legal.go), once its first charge is held.
+	Hold *holdJSON `json:"hold,omitempty"`
 }
 
 func (s *Server) getCase(c *gin.Context) {
@@ -226,12 +228,17 @@ func (s *Server) getCase(c *gin.Context) {
 	if v.BillingProblems == nil {
 		v.BillingProblems = []contract.BillingProblem{}
 	}
+	hold, err := s.caseHold(ctx, cs, bal.Get(ledger.ARHeld))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if !s.readPatients(c, cs.PatientID) {
 		return
 	}
 	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: v.Stage, Encounters: v.Encounters, Totals: t,
 		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree,
-		WorkflowURL: s.WorkflowLinks.URL(contract.CaseWorkflowID(cs.ID))})
+		WorkflowURL: s.WorkflowLinks.URL(contract.CaseWorkflowID(cs.ID)), Hold: hold})
 }
 
 type journalLineJSON struct {

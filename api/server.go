@@ -25,6 +25,7 @@ import (
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
@@ -55,6 +56,7 @@ type Server struct {
 	claims  *claims.Service
 	billing *billing.Service
 	tasks   *tasks.Service
+	legal   *legal.Service
 }
 
 // New builds a server over a database and a Temporal client.
@@ -62,7 +64,7 @@ func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter 
 	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
 		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
 		claims:  &claims.Service{DB: g},
-		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}}
+		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}, legal: &legal.Service{DB: g}}
 }
 
 const (
@@ -199,6 +201,17 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/promotions", s.allow(anyRole), s.listPromotions)
 	v1.POST("/promotions", s.allow(managers), s.createPromotion)
 	v1.POST("/promotions/groups/:group/members", s.allow(managers), s.addGroupMember)
+
+	// Held legal cases: the address book, legal details, the SOL table, holds.
+	v1.GET("/contacts", s.allow(anyRole), s.listContacts)
+	v1.POST("/contacts", s.allow(frontDesk), s.createContact)
+	v1.GET("/contacts/:id", s.allow(anyRole), s.getContact)
+	v1.GET("/cases/:id/legal", s.allow(anyRole), s.getLegal)
+	v1.PUT("/cases/:id/legal", s.allow(frontDesk), s.putLegal)
+	v1.GET("/legal/sol-years", s.allow(anyRole), s.listSOLYears)
+	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
+	v1.GET("/holds", s.allow(billers), s.listHolds)
+	v1.POST("/cases/:id/follow-ups", s.allow(billers), s.recordFollowUp)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)

@@ -31,6 +31,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		contract.InboundWorkflowName:    workflows.InboundWorkflow,
 		contract.PollerWorkflowName:     workflows.PollerWorkflow,
 		contract.EscalationWorkflowName: workflows.TaskEscalationWorkflow,
+		contract.HoldWorkflowName:       workflows.HoldWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

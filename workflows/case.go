@@ -93,6 +93,9 @@ func (w *caseWorkflow) run(ctx workflow.Context) error {
 		if err := w.billCompletedVisits(ctx); err != nil {
 			return err
 		}
+		if err := w.watchHold(ctx); err != nil {
+			return err
+		}
 		if err := w.publishStage(ctx); err != nil {
 			return err
 		}
@@ -240,6 +243,19 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 		e.ClaimIDs = append(e.ClaimIDs, r.ClaimID)
 	}
 	return nil
+}
+
+// watchHold starts the hold workflow (hold/<case id>) of an accident or injury
+// case at its first held charge, and tells it of every visit after that.
+func (w *caseWorkflow) watchHold(ctx workflow.Context) error {
+	if !w.s.Kind.HoldsCharges() || (w.s.Hold == nil && !w.hasHeldCharge()) {
+		return nil
+	}
+	// Cases that held charges before holds existed keep running without one.
+	if workflow.GetVersion(ctx, "legal-hold", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	return w.tellHold(ctx)
 }
 
 // retryBilling forgets the visits that could not be billed so the main loop bills
@@ -503,6 +519,11 @@ func (w *caseWorkflow) validateRecordPayment(ctx workflow.Context, in billing.Pa
 	errs.Required("idempotency_key", in.IdempotencyKey)
 	if len(errs) > 0 {
 		return invalid(errs)
+	}
+	if held := w.totals().OtherReceivable; w.s.Kind.HoldsCharges() && held.IsPositive() {
+		// A patient payment would become a credit beside the held balance.
+		return conflict("%s of charges are held for a settlement on this %s case: a patient payment is not taken "+
+			"while charges are held (the settlement pays them)", held.StringFixed(2), w.s.Kind)
 	}
 	return nil
 }

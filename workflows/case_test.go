@@ -42,6 +42,7 @@ func (s *caseSuite) SetupTest() {
 	s.env.RegisterWorkflow(CaseWorkflow)
 	s.env.RegisterWorkflow(ClaimWorkflow)
 	s.env.RegisterActivity(a)
+	s.mockHold()
 	s.claims = nil
 	s.env.OnActivity(a.BuildClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BuildClaimInput) (activities.BuildClaimResult, error) {

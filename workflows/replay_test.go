@@ -29,6 +29,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			require.NoError(t, err)
 			r.RegisterWorkflow(CaseWorkflow)
 			r.RegisterWorkflow(ClaimWorkflow)
+			r.RegisterWorkflow(HoldWorkflow)
 			fh, err := os.Open(f)
 			require.NoError(t, err)
 			defer fh.Close()

@@ -57,6 +57,10 @@ type Config struct {
 	// (CLAIM_DAY_LENGTH): acknowledgement and payment waits, filing and appeal
 	// deadlines. 24h in production; shorten it to watch those timers fire in a demo.
 	ClaimDayLength time.Duration
+	// LegalDayLength is how long a day lasts for the timers of holds on legal
+	// cases (LEGAL_DAY_LENGTH): attorney follow-ups, lien, treatment gap,
+	// statute-of-limitations reminders. 24h in production.
+	LegalDayLength time.Duration
 	// SimAckDelay and SimRemitDelay are how long the built-in clearinghouse
 	// simulator takes to answer a claim with its 999/277CA and its 835
 	// (SIM_ACK_DELAY, SIM_REMIT_DELAY).
@@ -113,6 +117,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TracesExporter:      or(getenv("OTEL_TRACES_EXPORTER"), "none"),
 		MissingChargesAfter: DefaultMissingChargesAfter,
 		ClaimDayLength:      DefaultClaimDayLength,
+		LegalDayLength:      DefaultClaimDayLength,
 		SimAckDelay:         DefaultSimAckDelay,
 		SimRemitDelay:       DefaultSimRemitDelay,
 		PollInterval:        DefaultPollInterval,
@@ -127,6 +132,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		positive bool
 	}{
 		{"CLAIM_DAY_LENGTH", &c.ClaimDayLength, true},
+		{"LEGAL_DAY_LENGTH", &c.LegalDayLength, true},
 		{"SIM_ACK_DELAY", &c.SimAckDelay, false},
 		{"SIM_REMIT_DELAY", &c.SimRemitDelay, false},
 		{"POLL_INTERVAL", &c.PollInterval, true},

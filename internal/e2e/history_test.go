@@ -39,6 +39,7 @@ func recordHistory(t *testing.T, e *testenv.Env, workflowID, name string) {
 	require.NoError(t, err)
 	r.RegisterWorkflow(workflows.CaseWorkflow)
 	r.RegisterWorkflow(workflows.ClaimWorkflow)
+	r.RegisterWorkflow(workflows.HoldWorkflow)
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", workflowID)
 
 	if os.Getenv("RCM_RECORD_HISTORIES") == "" {

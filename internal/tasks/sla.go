@@ -38,6 +38,7 @@ var SLAs = []SLA{
 	{QueueApprovals, "", 2 * 24 * time.Hour},          // write-offs awaiting a manager
 	{QueueUnmatched, "", 3 * 24 * time.Hour},          // money that matches no claim
 	{QueueInventory, "", 3 * 24 * time.Hour},          // supplies below their reorder level
+	{QueueLegal, "", 2 * 24 * time.Hour},              // attorney follow-ups, liens, treatment gaps, SOL
 }
 
 // Policy is the configurable part of the work queues.

@@ -43,7 +43,12 @@ var Queues = []string{
 	QueueApprovals,
 	QueueUnmatched,
 	QueueInventory,
+	QueueLegal,
 }
+
+// QueueLegal holds the held legal cases' work: attorney follow-ups, missing
+// liens, treatment gaps, statute-of-limitations reminders.
+const QueueLegal = "legal-follow-up"
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
 // not mistaken for an empty one.
@@ -67,6 +72,15 @@ const (
 	KindAppealOverdue  = "appeal_deadline"
 	KindWriteOff       = "write_off_approval"
 	KindReorder        = "reorder" // stock fell below an item's reorder level at a location
+)
+
+// Kinds of the hold workflow's tasks (queue legal-follow-up).
+const (
+	KindAttorneyFollowUp = "attorney_follow_up" // answered by the hold's record-follow-up
+	KindNoLien           = "no_lien"
+	KindTreatmentGap     = "treatment_gap"
+	KindSOLReminder      = "sol_reminder"  // 90 days before the statute of limitations
+	KindSOLEscalated     = "sol_escalated" // 30 days before, for a manager
 )
 
 // ErrNotFound is returned for an unknown task.

@@ -62,6 +62,8 @@ type Options struct {
 	// ClaimDayLength is the length of a payer's day for claim timers (24h when
 	// zero).
 	ClaimDayLength time.Duration
+	// LegalDayLength is the length of a day for hold timers (24h when zero).
+	LegalDayLength time.Duration
 	// Simulator configures the clearinghouse simulator (delays, rules).
 	Simulator clearinghouse.Config
 	// PollInterval starts the clearinghouse poller when positive.
@@ -99,6 +101,7 @@ func New(t testing.TB, o Options) *Env {
 	sim := clearinghouse.NewSimulator(o.Simulator)
 	acts := activities.New(app, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
 		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
+	acts.LegalDayLength = o.LegalDayLength
 	startWorker := func() { ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) }) }
 	if !o.NoWorker {
 		startWorker()

@@ -101,6 +101,9 @@ type Subscriber struct {
 	Suffix     string `json:"suffix,omitempty"`
 	// MemberID is NM109 (qualifier MI).
 	MemberID string `json:"member_id"`
+	// PropertyCasualtyClaimNumber is REF*Y4 in 2010BA: the auto insurer's
+	// or workers' comp carrier's claim number.
+	PropertyCasualtyClaimNumber string `json:"property_casualty_claim_number,omitempty"`
 	// Address is N3/N4 (required when the subscriber is the patient).
 	Address *Address `json:"address,omitempty"`
 	// BirthDate and Gender are DMG02/DMG03 (F, M or U).
@@ -141,6 +144,24 @@ type Facility struct {
 	Address *Address `json:"address,omitempty"`
 }
 
+// Accident causes (CLM11-1, related-causes codes).
+const (
+	CauseAutoAccident  = "AA"
+	CauseEmployment    = "EM"
+	CauseOtherAccident = "OA"
+)
+
+// Accident is the related-causes information of a claim for an injury.
+type Accident struct {
+	// Cause is CLM11-1: AA auto accident, EM employment, OA other accident.
+	Cause string `json:"cause"`
+	// State is CLM11-4, the two-letter state of an auto accident (required
+	// for AA).
+	State string `json:"state,omitempty"`
+	// Date is DTP*439, the accident date (required for AA and OA).
+	Date Date `json:"date,omitzero"`
+}
+
 // Claim837 is one professional claim (loop 2300) with the hierarchy above
 // it and its service lines.
 type Claim837 struct {
@@ -175,6 +196,9 @@ type Claim837 struct {
 	ReleaseOfInformation string `json:"release_of_information"`
 	// PatientSignatureSource is CLM10 (P), when present.
 	PatientSignatureSource string `json:"patient_signature_source,omitempty"`
+	// Accident is what an accident or employment-related claim adds (CLM11
+	// and DTP*439); nil for other claims, which are written as before.
+	Accident *Accident `json:"accident,omitempty"`
 	// PriorAuthorization is REF*G1.
 	PriorAuthorization string `json:"prior_authorization,omitempty"`
 	// OriginalClaimNumber is REF*F8, the payer claim control number of the

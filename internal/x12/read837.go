@@ -440,6 +440,10 @@ func (r *reader837) ref(seg Segment) {
 		}
 	case c837Payer:
 		r.payer.SecondaryIDs = append(r.payer.SecondaryIDs, ref)
+	case c837Subscriber:
+		if q == "Y4" {
+			r.sub.PropertyCasualtyClaimNumber = v
+		}
 	case c837Claim:
 		if r.claim == nil {
 			return
@@ -517,6 +521,12 @@ func (r *reader837) clm(seg Segment) error {
 	c.BenefitsAssignment = seg.El(8)
 	c.ReleaseOfInformation = seg.El(9)
 	c.PatientSignatureSource = seg.El(10)
+	if causes := seg.Components(11); len(causes) > 0 && causes[0] != "" {
+		c.Accident = &Accident{Cause: causes[0]}
+		if len(causes) > 3 {
+			c.Accident.State = causes[3]
+		}
+	}
 	r.claim = c
 	r.ctx = c837Claim
 	return nil
@@ -570,6 +580,15 @@ func (r *reader837) dtp(seg Segment) error {
 			return err
 		}
 		r.line.ServiceDate, r.line.ServiceDateEnd = from, to
+	case r.ctx == c837Claim && r.claim != nil && q == "439":
+		d, err := dateEl(seg, 3)
+		if err != nil {
+			return err
+		}
+		if r.claim.Accident == nil {
+			r.claim.Accident = &Accident{}
+		}
+		r.claim.Accident.Date = d
 	case r.ctx == c837LineAdj && r.adj != nil && q == "573":
 		d, err := dateEl(seg, 3)
 		if err != nil {

@@ -332,6 +332,9 @@ func writeSubscriberLevel(w *x12Writer, id, parent int, c *Claim837) {
 	if !s.BirthDate.IsZero() && c.Patient == nil {
 		w.seg("DMG", "D8", s.BirthDate.X12(), s.Gender)
 	}
+	if s.PropertyCasualtyClaimNumber != "" {
+		w.seg("REF", "Y4", s.PropertyCasualtyClaimNumber)
+	}
 	w.seg("NM1", "PR", "2", c.Payer.Name, "", "", "", "", "PI", c.Payer.ID)
 	w.address(c.Payer.Address)
 	w.refs(c.Payer.SecondaryIDs)
@@ -367,9 +370,16 @@ func hiCode(dx string, icd9 bool) string {
 }
 
 func writeClaim(w *x12Writer, c *Claim837) {
+	var causes composite // CLM11: empty, so dropped, unless the claim is for an accident
+	if a := c.Accident; a != nil {
+		causes = composite{a.Cause, "", "", a.State}
+	}
 	w.seg("CLM", c.PatientControlNumber, formatAmount(c.TotalCharge), "", "",
 		composite{c.PlaceOfService, "B", c.FrequencyCode}, yn(c.ProviderSignature), c.AssignmentCode,
-		c.BenefitsAssignment, c.ReleaseOfInformation, c.PatientSignatureSource)
+		c.BenefitsAssignment, c.ReleaseOfInformation, c.PatientSignatureSource, causes)
+	if a := c.Accident; a != nil && !a.Date.IsZero() {
+		w.seg("DTP", "439", "D8", a.Date.X12())
+	}
 	if c.PriorAuthorization != "" {
 		w.seg("REF", "G1", c.PriorAuthorization)
 	}
@@ -633,6 +643,22 @@ func (c *Claim837) validate() []string {
 		}
 	default:
 		bad("frequency code %q must be 1, 7 or 8", c.FrequencyCode)
+	}
+	if a := c.Accident; a != nil {
+		switch a.Cause {
+		case CauseAutoAccident:
+			if len(a.State) != 2 {
+				bad("an auto accident (CLM11 AA) needs the accident state (CLM11-4)")
+			}
+			fallthrough
+		case CauseOtherAccident:
+			if a.Date.IsZero() {
+				bad("an accident claim (CLM11 %s) needs the accident date (DTP*439)", a.Cause)
+			}
+		case CauseEmployment:
+		default:
+			bad("related cause %q must be AA, EM or OA", a.Cause)
+		}
 	}
 	if c.AssignmentCode != "A" && c.AssignmentCode != "B" && c.AssignmentCode != "C" {
 		bad("assignment code must be A, B or C")

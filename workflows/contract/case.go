@@ -94,6 +94,8 @@ type CaseState struct {
 	// BillingProblems are the tasks raised because a completed visit could not be
 	// billed (no active primary coverage), by encounter id.
 	BillingProblems []BillingProblem `json:"billing_problems,omitempty"`
+	// Hold is set once a legal case's hold workflow was started.
+	Hold *HoldLink `json:"hold,omitempty"`
 }
 
 // RetryBillingRequest is the retry-billing update's argument.

@@ -1,0 +1,12 @@
+package api
+
+import "github.com/clinicflow/rcm/internal/legal"
+
+// The legal area's request bodies, for TestOpenAPIDocumentsTextLimits.
+func init() {
+	requestTypes["NewContact"] = legal.NewContact{}
+	requestTypes["RoleContact"] = legal.RoleContact{}
+	requestTypes["LegalDetailsRequest"] = legalRequest{}
+	requestTypes["SOLYearsRequest"] = solYearsRequest{}
+	requestTypes["FollowUpRequest"] = followUpRequest{}
+}
