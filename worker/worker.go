@@ -26,6 +26,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		contract.ClaimWorkflowName:   workflows.ClaimWorkflow,
 		contract.InboundWorkflowName: workflows.InboundWorkflow,
 		contract.PollerWorkflowName:  workflows.PollerWorkflow,
+		contract.DunningWorkflowName: workflows.DunningWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

@@ -17,6 +17,7 @@ func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 		contract.ClaimWorkflowName:   ClaimWorkflow,
 		contract.InboundWorkflowName: InboundWorkflow,
 		contract.PollerWorkflowName:  PollerWorkflow,
+		contract.DunningWorkflowName: DunningWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

@@ -30,11 +30,12 @@ const (
 	QueueDenials     = "denials"       // denials awaiting a decision, appeals awaiting the payer
 	QueueApprovals   = "approvals"     // write-offs awaiting a manager
 	QueueUnmatched   = "unmatched-era" // 835 claim payments that match no claim
+	QueueDisputes    = "disputes"      // patients disputing a balance; dunning waits
 )
 
 // Queues are every queue a task can be in, in the order teams usually work them.
 var Queues = []string{QueueCharges, QueueClaimFix, QueueEligibility, QueueRejections, QueueFollowUp, QueueDenials,
-	QueueApprovals, QueueUnmatched}
+	QueueApprovals, QueueUnmatched, QueueDisputes}
 
 // checkQueue refuses a queue that does not exist, so that a misspelt queue is
 // not mistaken for an empty one.
@@ -57,6 +58,7 @@ const (
 	KindDenied         = "claim_denied"
 	KindAppealOverdue  = "appeal_deadline"
 	KindWriteOff       = "write_off_approval"
+	KindDispute        = "balance_dispute"
 )
 
 // ErrNotFound is returned for an unknown task.
