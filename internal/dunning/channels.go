@@ -3,8 +3,10 @@ package dunning
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"mime"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -33,11 +35,13 @@ type OutMessage struct {
 	Unsubscribe string
 }
 
-// SMTP sends email over SMTP (plain, or STARTTLS when the server offers it and
-// TLS is not disabled).
+// SMTP sends email over SMTP, one conversation per message.
 type SMTP struct {
 	Addr string // host:port
 	From string
+	// StartTLS upgrades the connection with STARTTLS (required by real relays;
+	// the development sink speaks plain SMTP on localhost).
+	StartTLS bool
 	// Date is the clock for the Date header (time.Now when nil).
 	Date func() time.Time
 }
@@ -63,10 +67,22 @@ func (s SMTP) SendEmail(_ context.Context, m OutMessage) error {
 	hdr("Content-Transfer-Encoding", "8bit")
 	b.WriteString("\r\n")
 	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n"))
-	if err := smtp.SendMail(s.Addr, nil, addrOnly(s.From), []string{m.To}, &b); err != nil {
+	var c *smtp.Client
+	var err error
+	if s.StartTLS {
+		host, _, _ := net.SplitHostPort(s.Addr)
+		c, err = smtp.DialStartTLS(s.Addr, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
+	} else {
+		c, err = smtp.Dial(s.Addr)
+	}
+	if err != nil {
+		return fmt.Errorf("smtp connect: %w", err)
+	}
+	defer c.Close()
+	if err := c.SendMail(addrOnly(s.From), []string{m.To}, &b); err != nil {
 		return fmt.Errorf("smtp send %s: %w", m.ID, err)
 	}
-	return nil
+	return c.Quit()
 }
 
 func addrOnly(from string) string {

@@ -72,6 +72,9 @@ func (s *Service) HandOff(ctx context.Context, patientID, key string, at time.Ti
 			return err
 		}
 		exp := Export{ID: uuid.NewString(), FileName: fileName, CreatedAt: at.UTC()}
+		if err := tx.Create(&exp).Error; err != nil {
+			return fmt.Errorf("store collections file: %w", err)
+		}
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
 		_ = w.Write(CollectionsHeader)
@@ -121,7 +124,8 @@ func (s *Service) HandOff(ctx context.Context, patientID, key string, at time.Ti
 		}
 		w.Flush()
 		exp.CSV = buf.String()
-		if err := tx.Create(&exp).Error; err != nil {
+		if err := tx.Model(&Export{}).Where("id = ?", exp.ID).Updates(map[string]any{"csv": exp.CSV,
+			"accounts": exp.Accounts, "total": exp.Total}).Error; err != nil {
 			return fmt.Errorf("store collections file: %w", err)
 		}
 		out = HandOffResult{ExportID: exp.ID, Placed: exp.Total, Cases: exp.Accounts}
