@@ -497,3 +497,12 @@ func (s *Service) skip(ctx context.Context, id, why string) (string, error) {
 		Updates(map[string]any{"status": StatusSkipped, "detail": why}).Error
 	return StatusSkipped, err
 }
+
+// IsStop reports whether an inbound text message is an opt-out keyword.
+func IsStop(body string) bool {
+	switch strings.ToUpper(strings.TrimSpace(body)) {
+	case "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT":
+		return true
+	}
+	return false
+}
