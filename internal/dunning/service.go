@@ -307,16 +307,6 @@ func (s *Service) Prepare(ctx context.Context, in PrepareInput) (Prepared, error
 		return out, err
 	}
 	var stmt statements.Issued
-	if in.Statement {
-		// Issued outside the outbox transaction (its own, idempotent by key), so
-		// a retry finds it.
-		stmt, err = s.Statements.Issue(ctx, statements.IssueInput{PatientID: in.PatientID, Key: "dunning:" + in.Account + ":" + in.Step,
-			Actor: audit.System})
-		if err != nil && !errors.Is(err, statements.ErrNothingDue) {
-			return out, err
-		}
-		out.StatementID = stmt.ID
-	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, "outbox:"+in.Account+":"+in.Step).Error; err != nil {
 			return err
@@ -346,16 +336,33 @@ func (s *Service) Prepare(ctx context.Context, in PrepareInput) (Prepared, error
 		if err != nil {
 			return err
 		}
-		m := Message{Practice: brand.Name, Amount: "$" + amount.StringFixed(2), Statement: "", Link: s.BaseURL + "/pay"}
-		if stmt.ID != "" {
-			m.Statement = stmt.Number
-		}
+		m := Message{Practice: brand.Name, Amount: "$" + amount.StringFixed(2), Link: s.BaseURL + "/pay"}
+		var link payments.Link
 		if amount.IsPositive() && in.Kind != "thanks" {
-			token, _, err := payments.CreateLink(tx, in.PatientID, stmt.ID, amount, in.At, 0)
+			var token string
+			token, link, err = payments.CreateLink(tx, in.PatientID, "", amount, in.At, 0)
 			if err != nil {
 				return err
 			}
 			m.Link = s.BaseURL + "/pay/" + token
+		}
+		if in.Statement {
+			// The statement of the step, with the same payment link, in the same
+			// transaction as the outbox rows: a retry finds all or nothing.
+			stmt, err = s.Statements.IssueTx(tx, statements.IssueInput{PatientID: in.PatientID,
+				Key: "dunning:" + in.Account + ":" + in.Step, PayURL: m.Link, Actor: audit.System})
+			switch {
+			case errors.Is(err, statements.ErrNothingDue):
+			case err != nil:
+				return err
+			default:
+				out.StatementID, m.Statement = stmt.ID, stmt.Number
+				if link.ID != "" {
+					if err := tx.Model(&payments.Link{}).Where("id = ?", link.ID).Update("statement_id", stmt.ID).Error; err != nil {
+						return err
+					}
+				}
+			}
 		}
 		var channels []string
 		if contact.EmailOK && contact.Email != "" {

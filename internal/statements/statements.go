@@ -389,6 +389,17 @@ type Issued struct {
 func (s *Service) Issue(ctx context.Context, in IssueInput) (Issued, error) {
 	var out Issued
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		out, err = s.IssueTx(tx, in)
+		return err
+	})
+	return out, err
+}
+
+// IssueTx is Issue inside the caller's transaction.
+func (s *Service) IssueTx(tx *gorm.DB, in IssueInput) (Issued, error) {
+	var out Issued
+	err := func() error {
 		var prior Row
 		if res := tx.Where("idempotency_key = ?", in.Key).Limit(1).Find(&prior); res.Error != nil {
 			return res.Error
@@ -430,7 +441,7 @@ func (s *Service) Issue(ctx context.Context, in IssueInput) (Issued, error) {
 		out = Issued{ID: row.ID, Number: row.Number, AmountDue: row.AmountDue, SHA256: sum}
 		return audit.Record(tx, in.Actor, "statement.issue", "statement", row.ID, map[string]any{
 			"patient_id": in.PatientID, "case_id": in.CaseID, "amount_due": row.AmountDue.StringFixed(2), "sha256": sum})
-	})
+	}()
 	return out, err
 }
 
