@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -218,7 +219,18 @@ var simplePage = template.Must(template.New("p").Parse(`<!doctype html><html lan
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}</style></head>
 <body><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>`))
 
+// page answers a browser (Accept: text/html) with a small HTML page and any
+// other client, for an error, with the usual problem+json.
 func page(c *gin.Context, status int, title, text string) {
+	if status >= 400 && !strings.Contains(c.GetHeader("Accept"), "text/html") {
+		typ := map[int]string{http.StatusBadRequest: ProblemMalformed, http.StatusNotFound: ProblemNotFound,
+			http.StatusConflict: ProblemConflict}[status]
+		if typ == "" {
+			typ = ProblemUnavailable
+		}
+		problem(c, status, typ, title, text)
+		return
+	}
 	c.Status(status)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")

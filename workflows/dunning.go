@@ -140,8 +140,37 @@ func (w *dunningWorkflow) wait(ctx workflow.Context) error {
 	return workflow.Await(ctx, wake)
 }
 
-// nextAt is when the main loop has work without being woken.
+// sendDueTexts sends the waiting text messages whose window opened, unless the
+// account is no longer dunned (paid, disputed): then they are dropped.
+func (w *dunningWorkflow) sendDueTexts(ctx workflow.Context, now time.Time) error {
+	var keep []contract.PendingText
+	for _, t := range w.s.Texts {
+		switch {
+		case t.At.After(now):
+			keep = append(keep, t)
+		case w.open():
+			if err := workflow.ExecuteActivity(untilDoneCtx(ctx), a.SendDunningMessage, t.ID).Get(ctx, nil); err != nil {
+				return fmt.Errorf("send text: %w", err)
+			}
+		}
+	}
+	w.s.Texts = keep
+	return nil
+}
+
+// nextAt is when the main loop has work without being woken: the next step or
+// instalment, or the next waiting text message.
 func (w *dunningWorkflow) nextAt() (time.Time, bool) {
+	at, ok := w.nextStepAt()
+	for _, t := range w.s.Texts {
+		if !ok || t.At.Before(at) {
+			at, ok = t.At, true
+		}
+	}
+	return at, ok
+}
+
+func (w *dunningWorkflow) nextStepAt() (time.Time, bool) {
 	switch w.s.Status {
 	case contract.DunningActive:
 		if w.s.NextStep < len(w.cfg.Steps) {
@@ -196,6 +225,9 @@ func (w *dunningWorkflow) tick(ctx workflow.Context) (bool, error) {
 		return true, nil
 	}
 	now := workflow.Now(ctx)
+	if err := w.sendDueTexts(ctx, now); err != nil {
+		return false, err
+	}
 	switch w.s.Status {
 	case contract.DunningActive:
 		if w.s.NextStep >= len(w.cfg.Steps) || now.Before(w.stepAt(w.s.NextStep)) {
@@ -265,12 +297,11 @@ func (w *dunningWorkflow) send(ctx workflow.Context, step, kind string, statemen
 		if err != nil {
 			return fmt.Errorf("quiet hours: %w", err)
 		}
-		if d := at.Sub(workflow.Now(ctx)); d > 0 {
-			// A durable timer: the text waits for the patient's morning even if
-			// the worker restarts meanwhile.
-			if err := workflow.Sleep(ctx, d); err != nil {
-				return err
-			}
+		if at.After(workflow.Now(ctx)) {
+			// The text waits for the patient's morning on the workflow's durable
+			// timers (nextAt), while the cadence and its handlers go on.
+			w.s.Texts = append(w.s.Texts, contract.PendingText{ID: m.ID, At: at})
+			continue
 		}
 		if err := workflow.ExecuteActivity(untilDoneCtx(ctx), a.SendDunningMessage, m.ID).Get(ctx, nil); err != nil {
 			return fmt.Errorf("send %s by sms: %w", step, err)
@@ -475,7 +506,7 @@ func (w *dunningWorkflow) closeDisputeTask(ctx workflow.Context, resolution stri
 func (w *dunningWorkflow) view() contract.DunningView {
 	v := contract.DunningView{DunningState: w.s}
 	v.Sent = append([]string{}, w.s.Sent...)
-	if at, ok := w.nextAt(); ok {
+	if at, ok := w.nextStepAt(); ok {
 		v.NextStepAt = &at
 		switch w.s.Status {
 		case contract.DunningActive:

@@ -246,7 +246,7 @@ func (s *dunningSuite) TestTextMessagesWaitForThePatientsWakingHours() {
 			s.channels = []string{dunning.ChannelEmail, dunning.ChannelSMS}
 			s.tz, s.start = tc.tz, tc.start
 			s.env.SetStartTime(tc.start)
-			s.setDue(day(1), "0") // stop after day 0
+			s.setDue(day(3), "0") // stop after day 0's messages
 			s.run(contract.DunningInput{})
 			s.Require().NoError(s.env.GetWorkflowError())
 			var email, sms time.Duration = -1, -1
@@ -358,4 +358,25 @@ func (s *dunningSuite) TestContinuesAsNewAndCarriesOnWhereItWas() {
 		s.NotContains(first, st[:len(st)-len("@0.00")]+"@0.00", "step %s ran twice", st)
 	}
 	s.Len(s.steps("HandOff"), 1)
+}
+
+func (s *dunningSuite) TestAWaitingTextHoldsNothingUpAndIsDroppedOncePaid() {
+	s.cfg.DayLength = time.Hour
+	s.channels = []string{dunning.ChannelEmail, dunning.ChannelSMS}
+	// Friday 21:00 in Chicago: the text may go Saturday 08:00, 11 hours later.
+	s.start = time.Date(2026, 1, 10, 3, 0, 0, 0, time.UTC)
+	s.env.SetStartTime(s.start)
+	var disputedAt time.Duration = -1
+	s.at(time.Hour, func() {
+		s.env.UpdateWorkflow(contract.UpdateDispute, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { s.Fail("rejected", "%v", err) },
+			OnComplete: func(any, error) { disputedAt = s.env.Now().Sub(s.start) },
+		}, contract.DisputeRequest{Reason: "wrong amount"})
+	})
+	s.update(2*time.Hour, contract.UpdateResolveDispute, contract.ResolveDisputeRequest{Outcome: contract.DisputeResume})
+	s.setDue(5*time.Hour, "0")
+	s.run(contract.DunningInput{})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal(time.Hour, disputedAt, "the dispute is taken at once, not after the text's wait")
+	s.Equal([]string{"statement/email@0.00", "thanks/email@0.21"}, s.steps("Send"), "the text was dropped: the balance was paid first")
 }

@@ -85,6 +85,15 @@ type DunningState struct {
 	Plans int `json:"plans"`
 	// Disputes counts disputes (each has its own task).
 	Disputes int `json:"disputes"`
+	// Texts are text messages waiting for the patient's waking hours; the
+	// cadence goes on meanwhile.
+	Texts []PendingText `json:"texts,omitempty"`
+}
+
+// PendingText is an outbox text message and when it may go.
+type PendingText struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
 }
 
 // PlanState is a payment plan in force.
