@@ -206,7 +206,12 @@ func runDev(ctx context.Context) error {
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, newActivities(g, cfg))
+	pb, err := newPatientBilling(g, cfg, key, true, logger)
+	if err != nil {
+		return err
+	}
+	defer pb.close()
+	w := worker.New(tc, pb.wire(newActivities(g, cfg), tc))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -222,7 +227,7 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := newAPI(g, tc, logger, cfg)
+	s := pb.serve(newAPI(g, tc, logger, cfg))
 	s.Dev = api.DevInfo{TokenHint: tokenHint, TemporalAddress: hostPort}
 	return serveHTTP(ctx, cfg, s, logger, func() {
 		base := "http://localhost" + cfg.HTTPAddr
@@ -240,6 +245,7 @@ func runDev(ctx context.Context) error {
     Temporal UI: %[5]s
     Temporal:    %[2]s  namespace %[3]s  (any Temporal tool can connect)
     Token:       %[4]s
+    Messages:    %[1]s/dev/messages   (dunning email and SMS, development sink)
 
   Try:  curl -H "Authorization: Bearer $RCM_TOKEN" %[1]s/api/v1/me
 
@@ -393,7 +399,11 @@ func runAPI(ctx context.Context) error {
 		return err
 	}
 	defer stopTracing()
-	return serveHTTP(ctx, cl.cfg, newAPI(cl.db, cl.tc, cl.logger, cl.cfg), cl.logger, nil)
+	pb, err := newPatientBilling(cl.db, cl.cfg, cl.cfg.EncryptionKey, false, cl.logger)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, cl.cfg, pb.serve(newAPI(cl.db, cl.tc, cl.logger, cl.cfg)), cl.logger, nil)
 }
 
 // startTracing installs the exporter OTEL_TRACES_EXPORTER names (none by
@@ -448,7 +458,11 @@ func runWorker(ctx context.Context) error {
 	if cl.cfg.MetricsAddr != "" {
 		serveMetrics(ctx, cl.cfg.MetricsAddr, cl.logger)
 	}
-	w := worker.New(cl.tc, newActivities(cl.db, cl.cfg))
+	pb, err := newPatientBilling(cl.db, cl.cfg, cl.cfg.EncryptionKey, false, cl.logger)
+	if err != nil {
+		return err
+	}
+	w := worker.New(cl.tc, pb.wire(newActivities(cl.db, cl.cfg), cl.tc))
 	if err := w.Start(); err != nil {
 		return err
 	}

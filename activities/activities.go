@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/billing"
@@ -15,7 +16,9 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/remit"
+	"github.com/clinicflow/rcm/internal/statements"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -35,12 +38,18 @@ type Activities struct {
 	// LegalDayLength is how long one of a hold's days lasts (LEGAL_DAY_LENGTH;
 	// 24h when zero), read by holds when they start.
 	LegalDayLength time.Duration
+	// Dunning sends statements and reminders; Temporal, when set, lets
+	// activities that change a patient balance signal (or start) the patient's
+	// dunning workflow and lets dunning reach case workflows.
+	Dunning  *dunning.Service
+	Temporal client.Client
 }
 
 // New wires activities to a database and a clearinghouse.
 func New(db *gorm.DB, ch clearinghouse.Clearinghouse, sub claims.Submitter) *Activities {
 	return &Activities{DB: db, Billing: &billing.Service{DB: db}, Tasks: &tasks.Service{DB: db}, Cases: &cases.Service{DB: db},
-		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub}
+		Claims: &claims.Service{DB: db}, Remit: &remit.Service{DB: db}, Clearinghouse: ch, Submitter: sub,
+		Dunning: &dunning.Service{DB: db, Config: dunning.DefaultConfig(), Statements: &statements.Service{DB: db}, SMS: &dunning.DevSMS{}}}
 }
 
 // classify is how every activity fails: a coded domain error (apperr) a retry
@@ -61,6 +70,9 @@ func (a *Activities) RecordEncounter(ctx context.Context, in billing.EncounterIn
 // CaptureCharge prices, stores and posts a charge.
 func (a *Activities) CaptureCharge(ctx context.Context, in billing.ChargeInput) (billing.ChargeResult, error) {
 	r, err := a.Billing.CaptureCharge(ctx, in)
+	if err == nil {
+		err = a.nudgeDunning(ctx, in.CaseID, "charge", false)
+	}
 	return r, classify(err)
 }
 
@@ -71,18 +83,28 @@ func (a *Activities) VoidCharge(ctx context.Context, in billing.VoidInput) error
 
 // CompleteCharges marks an encounter's charge capture complete.
 func (a *Activities) CompleteCharges(ctx context.Context, in billing.CompleteInput) error {
-	return classify(a.Billing.CompleteCharges(ctx, in))
+	err := a.Billing.CompleteCharges(ctx, in)
+	if err == nil {
+		err = a.nudgeDunning(ctx, in.CaseID, "charges_complete", true)
+	}
+	return classify(err)
 }
 
 // RecordPayment stores and posts a patient payment.
 func (a *Activities) RecordPayment(ctx context.Context, in billing.PaymentInput) (billing.PaymentResult, error) {
 	r, err := a.Billing.RecordPayment(ctx, in)
+	if err == nil {
+		err = a.nudgeDunning(ctx, in.CaseID, "payment", false)
+	}
 	return r, classify(err)
 }
 
 // RecordAdjustment stores and posts a patient adjustment.
 func (a *Activities) RecordAdjustment(ctx context.Context, in billing.AdjustmentInput) (billing.PaymentResult, error) {
 	r, err := a.Billing.RecordAdjustment(ctx, in)
+	if err == nil {
+		err = a.nudgeDunning(ctx, in.CaseID, "adjustment", false)
+	}
 	return r, classify(err)
 }
 

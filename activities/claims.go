@@ -260,6 +260,9 @@ func (a *Activities) WriteOffClaim(ctx context.Context, in ClaimActorInput) (dec
 // TransferClaimToPatient moves the claim's open balance to the patient.
 func (a *Activities) TransferClaimToPatient(ctx context.Context, in ClaimActorInput) (decimal.Decimal, error) {
 	amt, err := a.Claims.TransferToPatient(ctx, in.ClaimID, in.Reason, in.Actor)
+	if err == nil && amt.IsPositive() {
+		err = a.nudgeClaimDunning(ctx, in.ClaimID, "denial_transfer")
+	}
 	return amt, classify(err)
 }
 

@@ -101,6 +101,12 @@ func (a *Activities) apply835(ctx context.Context, in contract.InboundFile, out 
 			out.Notices = append(out.Notices, n)
 			out.Events = append(out.Events, contract.InsuranceEvent{ID: "era:" + cr.RemittanceClaimID, CaseID: cr.CaseID,
 				ClaimID: cr.ClaimID, Paid: cr.Paid, Contractual: cr.Contractual, ToPatient: cr.MovedToPatient})
+			if cr.MovedToPatient.IsPositive() {
+				// Patient responsibility from the 835: the patient's dunning starts (or hears of it).
+				if err := a.nudgeDunning(ctx, cr.CaseID, "era", true); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -277,6 +277,8 @@ var requestTypes = map[string]any{
 	"NewCoverage": records.NewCoverage{}, "ClaimTaskRequest": claimRequest{}, "CompleteTaskRequest": completeTaskRequest{},
 	"ClaimFix": claims.Fix{}, "ClaimLineFix": claims.LineFix{}, "DenialDecisionRequest": decisionBody{},
 	"WriteOffApprovalRequest": approvalBody{},
+	"StatementRequest":        statementRequest{}, "BrandingRequest": brandingRequest{},
+	"ContactPreferencesRequest": contactPrefsRequest{}, "PaymentPlanRequest": paymentPlanRequest{}, "DisputeRequest": disputeRequest{},
 }
 
 // jsonFields are a struct type's fields by JSON name, embedded structs flattened.

@@ -25,9 +25,12 @@ import (
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/metrics"
+	"github.com/clinicflow/rcm/internal/payments"
 	"github.com/clinicflow/rcm/internal/records"
+	"github.com/clinicflow/rcm/internal/statements"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -49,6 +52,15 @@ type Server struct {
 	// MaxAmount is the most one charge, payment or adjustment may be
 	// (config MAX_AMOUNT); zero means billing.DefaultMaxAmount.
 	MaxAmount decimal.Decimal
+	// Statements, Dunning, Processor and WebhookSecret serve patient billing:
+	// statements, dunning state, payment links and the processor's webhooks.
+	// DevSent lists what the development mail sink and SMS provider received
+	// (rcm dev only; nil otherwise).
+	Statements    *statements.Service
+	Dunning       *dunning.Service
+	Processor     payments.PaymentProcessor
+	WebhookSecret []byte
+	DevSent       func() []dunning.Sent
 
 	auth    *auth.Service
 	records *records.Service
@@ -61,10 +73,10 @@ type Server struct {
 
 // New builds a server over a database and a Temporal client.
 func New(g *gorm.DB, tc client.Client, logger *slog.Logger, missingChargesAfter time.Duration) *Server {
-	return &Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
+	return (&Server{DB: g, Temporal: tc, Logger: logger, MissingChargesAfter: missingChargesAfter,
 		auth: &auth.Service{DB: g}, records: &records.Service{DB: g}, cases: &cases.Service{DB: g},
 		claims:  &claims.Service{DB: g},
-		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}, legal: &legal.Service{DB: g}}
+		billing: &billing.Service{DB: g}, tasks: &tasks.Service{DB: g}, legal: &legal.Service{DB: g}}).withPatientBilling()
 }
 
 const (
@@ -215,6 +227,28 @@ func (s *Server) Router() *gin.Engine {
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
+
+	// Patient billing and dunning: statements, branding, dunning, plans, disputes,
+	// collections; the public payment page, unsubscribe link and webhooks.
+	v1.GET("/patients/:id/statements", s.allow(billers), s.listStatements)
+	v1.POST("/patients/:id/statements", s.allow(billers), s.issueStatement)
+	v1.GET("/statements/:id", s.allow(billers), s.getStatement)
+	v1.GET("/practice/branding", s.allow(anyRole), s.getBranding)
+	v1.PUT("/practice/branding", s.allow(managers), s.setBranding)
+	v1.GET("/patients/:id/dunning", s.allow(billers), s.getDunning)
+	v1.PUT("/patients/:id/contact-preferences", s.allow(frontDesk), s.setContactPrefs)
+	v1.POST("/patients/:id/payment-plan", s.allow(billers), s.paymentPlan)
+	v1.POST("/patients/:id/dispute", s.allow(frontDesk), s.disputeBalance)
+	v1.POST("/patients/:id/collections/recall", s.allow(managers), s.recallCollections)
+	v1.GET("/collections/exports", s.allow(billers), s.listCollectionExports)
+	v1.GET("/collections/exports/:id", s.allow(billers), s.getCollectionExport)
+	r.GET("/pay/:token", s.showPayPage)
+	r.POST("/pay/:token", s.payCheckout)
+	r.POST("/pay/:token/dispute", s.payDispute)
+	r.GET("/unsubscribe/:token", s.unsubscribe)
+	r.POST("/webhooks/payments", s.paymentWebhook)
+	r.POST("/webhooks/sms", s.smsInbound)
+	r.GET("/dev/messages", s.devMessages)
 	return r
 }
 

@@ -32,6 +32,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		contract.PollerWorkflowName:     workflows.PollerWorkflow,
 		contract.EscalationWorkflowName: workflows.TaskEscalationWorkflow,
 		contract.HoldWorkflowName:       workflows.HoldWorkflow,
+		contract.DunningWorkflowName:    workflows.DunningWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

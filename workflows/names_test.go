@@ -18,6 +18,8 @@ func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 		contract.InboundWorkflowName:    InboundWorkflow,
 		contract.PollerWorkflowName:     PollerWorkflow,
 		contract.EscalationWorkflowName: TaskEscalationWorkflow,
+		contract.DunningWorkflowName:    DunningWorkflow,
+		contract.HoldWorkflowName:       HoldWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

@@ -506,8 +506,15 @@ type AdjustmentInput struct {
 	Amount         decimal.Decimal `json:"amount"`
 	Reason         string          `json:"reason"`
 	IdempotencyKey string          `json:"idempotency_key"`
-	Actor          audit.Actor     `json:"actor"`
+	// Category is AdjustSmallBalance for a dunning small-balance write-off (its
+	// own ledger account); empty for an ordinary adjustment.
+	Category string      `json:"category,omitempty"`
+	Actor    audit.Actor `json:"actor"`
 }
+
+// AdjustSmallBalance is the category of a small-balance write-off: a balance
+// under the dunning threshold taken off the books instead of sent to collections.
+const AdjustSmallBalance = "small_balance"
 
 // RecordAdjustment posts an adjustment against the patient balance. It never makes
 // the balance negative: an adjustment larger than the balance is refused.
@@ -542,10 +549,14 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("insert adjustment %s: %w", a.ID, err)
 		}
+		account, kind := ledger.Adjustments, "adjustment"
+		if in.Category == AdjustSmallBalance {
+			account, kind = ledger.SmallBalanceWriteOff, "small_balance_write_off"
+		}
 		if err := post(tx, c, ledger.Journal{
-			IdempotencyKey: "adjustment:" + a.ID, Kind: "adjustment", SourceType: "adjustment", SourceID: a.ID,
+			IdempotencyKey: "adjustment:" + a.ID, Kind: kind, SourceType: "adjustment", SourceID: a.ID,
 			Memo:  "patient adjustment",
-			Lines: []ledger.Line{ledger.Debit(ledger.Adjustments, a.Amount), ledger.Credit(ledger.ARPatient, a.Amount)},
+			Lines: []ledger.Line{ledger.Debit(account, a.Amount), ledger.Credit(ledger.ARPatient, a.Amount)},
 		}); err != nil {
 			return err
 		}

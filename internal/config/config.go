@@ -79,6 +79,24 @@ type Config struct {
 	// (MAX_AMOUNT, a decimal such as 250000.00); a larger one is refused with a
 	// 400. Zero (unset) means billing.DefaultMaxAmount, $1,000,000.
 	MaxAmount decimal.Decimal
+	// DunningDayLength is how long a "day" of the dunning cadence lasts
+	// (DUNNING_DAY_LENGTH): 24h in production; 10s runs the 90-day cadence in
+	// 15 minutes for a demo. The cadence itself is dunning.DefaultConfig.
+	DunningDayLength time.Duration
+	// SMTPAddr is the mail relay dunning email goes to (SMTP_ADDR, host:port);
+	// empty in `rcm dev` means the built-in development sink on DevSMTPAddr.
+	// SMTPFrom is the From address (SMTP_FROM); SMTPStartTLS upgrades the
+	// connection (SMTP_STARTTLS=true).
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPStartTLS bool
+	DevSMTPAddr  string
+	// PublicURL is the address patients reach the payment page and unsubscribe
+	// links at (PUBLIC_URL).
+	PublicURL string
+	// WebhookSecret signs payment-processor and SMS webhooks (WEBHOOK_SECRET);
+	// empty in `rcm dev` means one derived from the encryption key.
+	WebhookSecret string
 }
 
 // Defaults used when a variable is unset.
@@ -98,6 +116,10 @@ const (
 	DefaultPracticeName        = "CLINICFLOW PRACTICE"
 	DefaultSubmitterID         = "CLINICFLOW"
 	DefaultPracticePhone       = "5555550100"
+	DefaultDunningDayLength    = 24 * time.Hour
+	DefaultSMTPFrom            = "Billing office <billing@localhost>"
+	DefaultDevSMTPAddr         = "127.0.0.1:2525"
+	DefaultPublicURL           = "http://localhost:8080"
 )
 
 // FromEnv reads the configuration from the environment through getenv.
@@ -124,6 +146,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PracticeName:        or(getenv("PRACTICE_NAME"), DefaultPracticeName),
 		SubmitterID:         or(getenv("SUBMITTER_ID"), DefaultSubmitterID),
 		PracticePhone:       or(getenv("PRACTICE_PHONE"), DefaultPracticePhone),
+		DunningDayLength:    DefaultDunningDayLength,
+		SMTPAddr:            getenv("SMTP_ADDR"),
+		SMTPFrom:            or(getenv("SMTP_FROM"), DefaultSMTPFrom),
+		SMTPStartTLS:        getenv("SMTP_STARTTLS") == "true",
+		DevSMTPAddr:         or(getenv("DEV_SMTP_ADDR"), DefaultDevSMTPAddr),
+		PublicURL:           strings.TrimRight(or(getenv("PUBLIC_URL"), DefaultPublicURL), "/"),
+		WebhookSecret:       getenv("WEBHOOK_SECRET"),
 	}
 	var err error
 	durations := []struct {
@@ -136,6 +165,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SIM_ACK_DELAY", &c.SimAckDelay, false},
 		{"SIM_REMIT_DELAY", &c.SimRemitDelay, false},
 		{"POLL_INTERVAL", &c.PollInterval, true},
+		{"DUNNING_DAY_LENGTH", &c.DunningDayLength, true},
 	}
 	for _, d := range durations {
 		v := getenv(d.name)

@@ -46,11 +46,22 @@ const (
 	PackageForfeit    Account = "4050"
 	PackageDiscount   Account = "4930"
 	PromotionDiscount Account = "4940"
+
+	// ARCollections is patient A/R placed with a collection agency: still owed by
+	// the patient, no longer dunned by the practice.
+	ARCollections Account = "1150"
+	// SmallBalanceWriteOff takes balances under the dunning threshold off the books
+	// instead of sending them to collections.
+	SmallBalanceWriteOff Account = "4950"
+	// CollectionCommission is the agency's share of what it recovers.
+	CollectionCommission Account = "6100"
+	// BadDebt is placed A/R the agency gave up on.
+	BadDebt Account = "6200"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
 // still owed on a case by anyone.
-var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld}
+var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCollections}
 
 // Line is one signed amount on an account.
 type Line struct {
@@ -192,8 +203,9 @@ type Balances map[Account]decimal.Decimal
 // Get returns the balance of a, zero when absent.
 func (b Balances) Get(a Account) decimal.Decimal { return b[a] }
 
-// PatientBalance is what the patient owes on the case.
-func (b Balances) PatientBalance() decimal.Decimal { return b.Get(ARPatient) }
+// PatientBalance is what the patient owes on the case, including any part placed
+// with a collection agency.
+func (b Balances) PatientBalance() decimal.Decimal { return b.Get(ARPatient).Add(b.Get(ARCollections)) }
 
 // PatientCredit is money held for the patient (a positive number).
 func (b Balances) PatientCredit() decimal.Decimal { return b.Get(PatientCredit).Neg() }

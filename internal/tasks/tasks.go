@@ -29,6 +29,7 @@ const (
 	QueueApprovals   = "approvals"     // write-offs awaiting a manager
 	QueueUnmatched   = "unmatched-era" // 835 claim payments that match no claim
 	QueueInventory   = "inventory"     // supplies to reorder (internal/inventory)
+	QueueDisputes    = "disputes"      // patients disputing a balance; dunning waits
 )
 
 // Queues are every queue a task can be in, in the order teams usually work them.
@@ -44,6 +45,7 @@ var Queues = []string{
 	QueueUnmatched,
 	QueueInventory,
 	QueueLegal,
+	QueueDisputes,
 }
 
 // QueueLegal holds the held legal cases' work: attorney follow-ups, missing
@@ -72,6 +74,7 @@ const (
 	KindAppealOverdue  = "appeal_deadline"
 	KindWriteOff       = "write_off_approval"
 	KindReorder        = "reorder" // stock fell below an item's reorder level at a location
+	KindDispute        = "balance_dispute"
 )
 
 // Kinds of the hold workflow's tasks (queue legal-follow-up).

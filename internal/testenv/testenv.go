@@ -30,8 +30,11 @@ import (
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/codec"
+	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/metrics"
+	"github.com/clinicflow/rcm/internal/payments"
 	"github.com/clinicflow/rcm/internal/pgtest"
+	"github.com/clinicflow/rcm/internal/statements"
 	"github.com/clinicflow/rcm/internal/tclient"
 	"github.com/clinicflow/rcm/internal/testkey"
 	"github.com/clinicflow/rcm/internal/tracing"
@@ -51,6 +54,10 @@ type Env struct {
 	AdminToken string
 	// Clearinghouse is the simulator the worker submits claims to.
 	Clearinghouse *clearinghouse.Simulator
+	// Dunning is patient billing (Options.Dunning), and WebhookSecret signs
+	// payment and SMS webhooks.
+	Dunning       *dunning.Service
+	WebhookSecret []byte
 
 	startWorker func()
 }
@@ -70,6 +77,18 @@ type Options struct {
 	PollInterval time.Duration
 	// NoWorker leaves the task queue without a worker until StartWorker.
 	NoWorker bool
+	// Dunning, when set, wires patient billing: balance changes signal dunning
+	// workflows, email goes over SMTP to Dunning.SMTPAddr, card payments go to
+	// the development processor.
+	Dunning *DunningOptions
+}
+
+// DunningOptions configure patient billing in a test environment.
+type DunningOptions struct {
+	DayLength time.Duration
+	SMTPAddr  string
+	// AfterSend runs between a message leaving and the outbox recording it.
+	AfterSend func(dunning.OutMessage)
 }
 
 // New starts everything and stops it when t ends.
@@ -102,6 +121,19 @@ func New(t testing.TB, o Options) *Env {
 	acts := activities.New(app, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
 		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
 	acts.LegalDayLength = o.LegalDayLength
+	var billingSvc *dunning.Service
+	secret := []byte("test-webhook-secret")
+	if o.Dunning != nil {
+		cfg := dunning.DefaultConfig()
+		if o.Dunning.DayLength > 0 {
+			cfg.DayLength = o.Dunning.DayLength
+		}
+		st := &statements.Service{DB: app}
+		billingSvc = &dunning.Service{DB: app, Config: cfg, Statements: st, SMS: &dunning.DevSMS{},
+			Email: dunning.SMTP{Addr: o.Dunning.SMTPAddr, From: "billing@test.local"}, BaseURL: "http://rcm.test",
+			Secret: secret, AfterSend: o.Dunning.AfterSend}
+		acts.Dunning, acts.Temporal = billingSvc, c
+	}
 	startWorker := func() { ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) }) }
 	if !o.NoWorker {
 		startWorker()
@@ -121,9 +153,13 @@ func New(t testing.TB, o Options) *Env {
 	srv.ClaimDayLength = o.ClaimDayLength
 	hs := httptest.NewServer(srv.Router())
 	t.Cleanup(hs.Close)
+	if billingSvc != nil {
+		srv.Dunning, srv.Statements, srv.WebhookSecret = billingSvc, billingSvc.Statements, secret
+		srv.Processor = &payments.DevProcessor{WebhookURL: hs.URL + "/webhooks/payments", Secret: secret}
+	}
 
 	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim,
-		startWorker: startWorker}
+		startWorker: startWorker, Dunning: billingSvc, WebhookSecret: secret}
 	e.AdminToken = e.NewUserToken("admin@test.local", auth.RoleAdmin)
 	return e
 }
