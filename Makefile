@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size conformance fmt bench fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench bench-lifecycle fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -56,6 +56,13 @@ fmt:
 ## bench: benchmarks (database postings, X12 parsing)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/billing/ ./internal/x12/
+
+## bench-lifecycle: insurance visits through the API of `rcm dev` (fresh data folder,
+## database and ports; simulator delays zero) and the engine baseline, in one run:
+## claims paid per second, visit -> paid p50/p95, CPU (BENCH_VISITS, BENCH_FLAGS)
+BENCH_VISITS ?= 200
+bench-lifecycle: build
+	$(GO) run ./internal/benchlife -bin $(BIN) -n $(BENCH_VISITS) $(BENCH_FLAGS)
 
 ## conformance: every kind of EDI file we write, checked by the independent
 ## validator pyx12 (needs PYX12_VALIDATE=path/to/x12valid; see README)
