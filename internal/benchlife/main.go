@@ -688,6 +688,10 @@ func claimShape(ctx context.Context, tc client.Client, claimID string) (shape, e
 	if claimID == "" {
 		return s, errors.New("no paid claim to count")
 	}
+	// The claim is paid when the 835 is posted; its workflow finishes moments later.
+	if err := tc.GetWorkflow(ctx, "claim/"+claimID, "").Get(ctx, nil); err != nil {
+		return s, fmt.Errorf("claim/%s: %w", claimID, err)
+	}
 	it := tc.GetWorkflowHistory(ctx, "claim/"+claimID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -833,7 +837,9 @@ func runBaseline(ctx context.Context, tc client.Client, queue, id string, p Plan
 
 // workerOptions are the rcm worker's (worker/worker.go) so that the baseline's
 // worker is not slower or faster for its settings.
-func workerOptions() sdkworker.Options { return sdkworker.Options{} }
+func workerOptions() sdkworker.Options {
+	return sdkworker.Options{MaxConcurrentWorkflowTaskPollers: 4, MaxConcurrentActivityTaskPollers: 4}
+}
 
 func (r *engineResult) print() {
 	fmt.Printf("ENGINE BASELINE  %d workflows of %d activities, %d local activities, %d extra workflow tasks (1 ms timers) in %.1fs\n",
