@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size conformance fmt bench bench-scale-tasks fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench bench-scale-tasks bench-lifecycle fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -63,6 +63,13 @@ bench:
 ## changes the size; RCM_BENCH_EXPLAIN=1 prints the query plans). Needs PostgreSQL.
 bench-scale-tasks:
 	RCM_BENCH_SCALE=1 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkScaleTasks' -benchtime 1000x -timeout 30m ./internal/tasks/
+
+## bench-lifecycle: insurance visits through the API of `rcm dev` (fresh data folder,
+## database and ports; simulator delays zero) and the engine baseline, in one run:
+## claims paid per second, visit -> paid p50/p95, CPU (BENCH_VISITS, BENCH_FLAGS)
+BENCH_VISITS ?= 200
+bench-lifecycle: build
+	$(GO) run ./internal/benchlife -bin $(BIN) -n $(BENCH_VISITS) $(BENCH_FLAGS)
 
 ## conformance: every kind of EDI file we write, checked by the independent
 ## validator pyx12 (needs PYX12_VALIDATE=path/to/x12valid; see README)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/claims"
+	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/remit"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -130,6 +132,9 @@ type PolledFile struct {
 	ID         string `json:"id"`
 	Kind       string `json:"kind"`
 	WorkflowID string `json:"workflow_id,omitempty"`
+	// SubmissionID is the claim submission the file answers: the files of one
+	// submission are applied in order, those of different submissions side by side.
+	SubmissionID string `json:"submission_id,omitempty"`
 	// Problem says why the file cannot be applied (it does not parse).
 	Problem string `json:"problem,omitempty"`
 	Data    []byte `json:"data"`
@@ -147,7 +152,7 @@ func (a *Activities) PollClearinghouse(ctx context.Context, after string, max in
 	}
 	out := make([]PolledFile, 0, len(files))
 	for _, f := range files {
-		p := PolledFile{ID: f.ID, Kind: string(f.Kind), Data: f.Data}
+		p := PolledFile{ID: f.ID, Kind: string(f.Kind), Data: f.Data, SubmissionID: f.SubmissionID}
 		id, err := contract.InboundWorkflowID(p.Kind, f.Data)
 		if err != nil {
 			p.Problem = where(err)
@@ -156,4 +161,49 @@ func (a *Activities) PollClearinghouse(ctx context.Context, after string, max in
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// PollRequest asks for up to Max inbound files after the cursor After, waiting
+// up to Wait for the first one to arrive.
+type PollRequest struct {
+	After string        `json:"after"`
+	Max   int           `json:"max"`
+	Wait  time.Duration `json:"wait"`
+}
+
+// AwaitClearinghouseFiles is PollClearinghouse that waits: it returns as soon as
+// files are there, or empty after req.Wait. A clearinghouse that can say when
+// files arrive (clearinghouse.Waiter, the simulator) wakes it at once; any
+// other is asked again every pollStep.
+func (a *Activities) AwaitClearinghouseFiles(ctx context.Context, req PollRequest) ([]PolledFile, error) {
+	until := time.Now().Add(req.Wait)
+	for {
+		files, err := a.PollClearinghouse(ctx, req.After, req.Max)
+		if err != nil || len(files) > 0 || !time.Now().Before(until) {
+			return files, err
+		}
+		if w, ok := a.Clearinghouse.(clearinghouse.Waiter); ok {
+			err = w.Wait(ctx, req.After, until)
+		} else {
+			err = sleep(ctx, min(pollStep, time.Until(until)))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// pollStep is how often AwaitClearinghouseFiles asks a clearinghouse that
+// cannot say when files arrive.
+const pollStep = 2 * time.Second
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

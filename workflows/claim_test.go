@@ -96,6 +96,21 @@ func (s *claimSuite) SetupTest() {
 
 func (s *claimSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
 
+// asSent is an activity's argument as it is stored: an activity's input goes
+// through the data converter, a local activity's is the workflow's Go value.
+func asSent(arg any) any {
+	dc := converter.GetDefaultDataConverter()
+	p, err := dc.ToPayload(arg)
+	if err != nil {
+		panic(err)
+	}
+	v := reflect.New(reflect.TypeOf(arg))
+	if err := dc.FromPayload(p, v.Interface()); err != nil {
+		panic(err)
+	}
+	return v.Elem().Interface()
+}
+
 // newEnv is a test environment starting at start whose activities, child claim
 // workflows, case signals and search attribute upserts are recorded by the suite.
 func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment {
@@ -105,7 +120,7 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 	rec := func(name string, arg any) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.calls = append(s.calls, claimCall{Name: name, Arg: arg, At: env.Now().Sub(s.start)})
+		s.calls = append(s.calls, claimCall{Name: name, Arg: asSent(arg), At: env.Now().Sub(s.start)})
 	}
 	env.OnActivity(a.LoadClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (contract.ClaimFacts, error) {

@@ -22,7 +22,7 @@ import (
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
-const day = 24 * time.Hour
+const holdDay = 24 * time.Hour
 
 // holdStart is when every hold test starts: 09:00 UTC on 2026-01-10.
 var holdStart = time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
@@ -54,7 +54,7 @@ func (s *holdSuite) SetupTest() {
 	s.raised, s.resolved, s.follow, s.publish = nil, nil, nil, nil
 	s.env.OnActivity(a.LoadHoldFacts, mock.Anything, mock.Anything).Return(
 		func(context.Context, string) (activities.HoldLoad, error) {
-			return activities.HoldLoad{Facts: s.facts, Settings: contract.HoldSettings{DayLength: day,
+			return activities.HoldLoad{Facts: s.facts, Settings: contract.HoldSettings{DayLength: holdDay,
 				LienDays: activities.DefaultLienDays, GapDays: activities.DefaultGapDays,
 				SOLFirstDays: activities.DefaultSOLFirstDays, SOLFinalDays: activities.DefaultSOLFinalDays}}, nil
 		}).Maybe()
@@ -133,11 +133,11 @@ func (s *holdSuite) signalVisit(v contract.HoldVisit) {
 
 func (s *holdSuite) TestAYearOfAttorneyFollowUpsEveryThirtyDays() {
 	s.facts.LienOnFile = true
-	s.run(contract.HoldInput{}, 365*day+time.Hour)
+	s.run(contract.HoldInput{}, 365*holdDay+time.Hour)
 	got := s.of(tasks.KindAttorneyFollowUp)
 	s.Require().Len(got, 12, "one follow-up every 30 days for a year")
 	for i, r := range got {
-		due := holdStart.Add(time.Duration(i+1) * 30 * day)
+		due := holdStart.Add(time.Duration(i+1) * 30 * holdDay)
 		s.Equal(due, r.At, "follow-up %d raised on time", i+1)
 		s.Equal(due, r.DueAt)
 		s.True(r.Answered, "the hold's record-follow-up answers it")
@@ -151,52 +151,52 @@ func (s *holdSuite) TestAYearOfAttorneyFollowUpsEveryThirtyDays() {
 	s.Empty(s.of(tasks.KindSOLReminder), "no SOL date known")
 	s.Require().NotEmpty(s.publish)
 	last := s.publish[len(s.publish)-1]
-	s.Equal(holdStart.Add(390*day), last.NextFollowUpAt.UTC(), "the read model shows the next follow-up")
+	s.Equal(holdStart.Add(390*holdDay), last.NextFollowUpAt.UTC(), "the read model shows the next follow-up")
 }
 
 func (s *holdSuite) TestFollowUpOutcomeSetsTheNextDateAndClosesTheTask() {
 	s.facts.LienOnFile = true
 	var errs [4]error
-	// Day 31: the first task is open; the attorney says demand sent, call on 2026-03-01 (day 50).
-	s.update(31*day, contract.FollowUpRequest{Outcome: contract.OutcomeDemandSent, Note: "demand to Acme", NextFollowUp: "2026-03-01"}, &errs[0])
-	s.update(32*day, contract.FollowUpRequest{Outcome: "maybe"}, &errs[1])
-	s.update(33*day, contract.FollowUpRequest{Outcome: contract.OutcomeNoAnswer, NextFollowUp: "2026-01-02"}, &errs[2])
+	// Day 31: the first task is open; the attorney says demand sent, call on 2026-03-01 (holdDay 50).
+	s.update(31*holdDay, contract.FollowUpRequest{Outcome: contract.OutcomeDemandSent, Note: "demand to Acme", NextFollowUp: "2026-03-01"}, &errs[0])
+	s.update(32*holdDay, contract.FollowUpRequest{Outcome: "maybe"}, &errs[1])
+	s.update(33*holdDay, contract.FollowUpRequest{Outcome: contract.OutcomeNoAnswer, NextFollowUp: "2026-01-02"}, &errs[2])
 	var mid contract.HoldView
-	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 34*day)
-	// Day 50 the task comes; day 51 negotiating, no date: next in 30 days (day 81).
-	s.update(51*day, contract.FollowUpRequest{Outcome: contract.OutcomeNegotiating}, &errs[3])
-	s.run(contract.HoldInput{}, 85*day)
+	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 34*holdDay)
+	// Day 50 the task comes; holdDay 51 negotiating, no date: next in 30 days (holdDay 81).
+	s.update(51*holdDay, contract.FollowUpRequest{Outcome: contract.OutcomeNegotiating}, &errs[3])
+	s.run(contract.HoldInput{}, 85*holdDay)
 
 	s.NoError(errs[0])
 	s.Equal([]string{"outcome"}, fieldsOf(errs[1]))
 	s.Equal([]string{"next_follow_up"}, fieldsOf(errs[2]), "a date in the past is refused")
 	got := s.of(tasks.KindAttorneyFollowUp)
 	s.Require().Len(got, 3)
-	s.Equal(holdStart.Add(30*day), got[0].At)
-	s.Equal(holdStart.Add(50*day), got[1].At, "the date the attorney gave")
-	s.Equal(holdStart.Add(81*day), got[2].At, "the case's interval after the last outcome")
+	s.Equal(holdStart.Add(30*holdDay), got[0].At)
+	s.Equal(holdStart.Add(50*holdDay), got[1].At, "the date the attorney gave")
+	s.Equal(holdStart.Add(81*holdDay), got[2].At, "the case's interval after the last outcome")
 	s.Empty(got[1].Supersedes, "the first task was closed by the outcome")
 	s.Contains(s.resolved, got[0].BusinessKey)
 	s.Contains(s.resolved, got[1].BusinessKey)
 	s.Len(s.follow, 2, "refused outcomes are not recorded")
 	s.Equal(contract.OutcomeDemandSent, mid.LastOutcome)
 	s.Len(mid.FollowUps, 1)
-	s.Equal(holdStart.Add(50*day), mid.NextFollowUpAt.UTC())
+	s.Equal(holdStart.Add(50*holdDay), mid.NextFollowUpAt.UTC())
 }
 
 func (s *holdSuite) TestTreatmentGapWhenNoVisitForThirtyDays() {
 	s.facts.LienOnFile = true
 	s.facts.FollowUpDays = 365
-	s.signalVisit(visitAt("e2", 20*day))
+	s.signalVisit(visitAt("e2", 20*holdDay))
 	s.env.RegisterDelayedCallback(func() {
-		s.Empty(s.of(tasks.KindTreatmentGap), "a visit on day 20 moves the gap to day 50")
-	}, 50*day-time.Second)
-	s.signalVisit(visitAt("e3", 60*day))
-	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 0)}}, 70*day)
+		s.Empty(s.of(tasks.KindTreatmentGap), "a visit on holdDay 20 moves the gap to holdDay 50")
+	}, 50*holdDay-time.Second)
+	s.signalVisit(visitAt("e3", 60*holdDay))
+	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 0)}}, 70*holdDay)
 
 	got := s.of(tasks.KindTreatmentGap)
 	s.Require().Len(got, 1, "one gap task, on time")
-	s.Equal(holdStart.Add(50*day), got[0].At)
+	s.Equal(holdStart.Add(50*holdDay), got[0].At)
 	s.Equal("legal:gap:c1:e2", got[0].BusinessKey)
 	s.Contains(s.resolved, got[0].BusinessKey, "the patient came back: the gap task closes")
 }
@@ -205,22 +205,22 @@ func (s *holdSuite) TestStatuteOfLimitationsRemindersAtNinetyAndThirtyDays() {
 	s.facts.LienOnFile = true
 	s.facts.FollowUpDays = 365
 	s.facts.SOLDate = "2026-07-29" // 200 days after 2026-01-10
-	sol := holdStart.Add(200 * day)
+	sol := holdStart.Add(200 * holdDay)
 	s.env.RegisterDelayedCallback(func() {
 		s.Empty(s.of(tasks.KindSOLReminder), "nothing a second early")
-	}, 110*day-time.Second)
+	}, 110*holdDay-time.Second)
 	s.env.RegisterDelayedCallback(func() {
 		s.Len(s.of(tasks.KindSOLReminder), 1)
 		s.Empty(s.of(tasks.KindSOLEscalated), "nothing a second early")
-	}, 170*day-time.Second)
-	s.run(contract.HoldInput{}, 199*day)
+	}, 170*holdDay-time.Second)
+	s.run(contract.HoldInput{}, 199*holdDay)
 
 	first := s.of(tasks.KindSOLReminder)
 	s.Require().Len(first, 1)
-	s.Equal(sol.Add(-90*day), first[0].At)
+	s.Equal(sol.Add(-90*holdDay), first[0].At)
 	final := s.of(tasks.KindSOLEscalated)
 	s.Require().Len(final, 1)
-	s.Equal(sol.Add(-30*day), final[0].At)
+	s.Equal(sol.Add(-30*holdDay), final[0].At)
 	s.Equal("manager", final[0].Details["escalated_to"])
 	s.Greater(final[0].Priority, first[0].Priority)
 }
@@ -229,7 +229,7 @@ func (s *holdSuite) TestLateSOLDateRaisesOnlyTheEscalatedReminder() {
 	s.facts.LienOnFile = true
 	s.facts.FollowUpDays = 365
 	s.facts.SOLDate = "2026-01-30" // 20 days away when the hold starts
-	s.run(contract.HoldInput{}, 25*day)
+	s.run(contract.HoldInput{}, 25*holdDay)
 	s.Empty(s.of(tasks.KindSOLReminder))
 	s.Require().Len(s.of(tasks.KindSOLEscalated), 1)
 	s.Equal(holdStart, s.of(tasks.KindSOLEscalated)[0].At)
@@ -239,41 +239,41 @@ func (s *holdSuite) TestNoLienTaskTwoWeeksAfterTheFirstVisitUntilTheLienArrives(
 	s.facts.FollowUpDays = 365
 	s.env.RegisterDelayedCallback(func() {
 		s.Empty(s.of(tasks.KindNoLien), "nothing a second early")
-	}, 16*day-time.Second)
+	}, 16*holdDay-time.Second)
 	// Day 20 the lien is recorded: the hold reads the details again.
 	s.env.RegisterDelayedCallback(func() {
 		s.facts.LienOnFile = true
 		s.env.SignalWorkflow(contract.SignalHoldDetails, struct{}{})
-	}, 20*day)
-	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 2*day)}}, 40*day)
+	}, 20*holdDay)
+	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 2*holdDay)}}, 40*holdDay)
 	got := s.of(tasks.KindNoLien)
 	s.Require().Len(got, 1)
-	s.Equal(holdStart.Add(16*day), got[0].At, "14 days after the first visit")
+	s.Equal(holdStart.Add(16*holdDay), got[0].At, "14 days after the first visit")
 	s.Contains(s.resolved, got[0].BusinessKey, "the lien arrived: the task closes")
 }
 
 func (s *holdSuite) TestNoLienTaskWhenTheLienIsOnFile() {
 	s.facts.LienOnFile = true
 	s.facts.FollowUpDays = 365
-	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 0)}}, 20*day)
+	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 0)}}, 20*holdDay)
 	s.Empty(s.of(tasks.KindNoLien))
 }
 
 func (s *holdSuite) TestContinuedHoldKeepsItsTimers() {
 	s.facts.LienOnFile = true
 	var carried contract.HoldView
-	s.env.RegisterDelayedCallback(func() { carried = s.query() }, 45*day)
-	s.run(contract.HoldInput{}, 46*day)
+	s.env.RegisterDelayedCallback(func() { carried = s.query() }, 45*holdDay)
+	s.run(contract.HoldInput{}, 46*holdDay)
 	s.Require().Len(s.of(tasks.KindAttorneyFollowUp), 1)
 
 	// A new run from the carried state (what continue-as-new hands over), later.
 	s.SetupTest()
-	s.env.SetStartTime(holdStart.Add(46 * day))
+	s.env.SetStartTime(holdStart.Add(46 * holdDay))
 	st := carried.HoldState
-	s.run(contract.HoldInput{CaseID: "c1", State: &st}, 20*day)
+	s.run(contract.HoldInput{CaseID: "c1", State: &st}, 20*holdDay)
 	got := s.of(tasks.KindAttorneyFollowUp)
 	s.Require().Len(got, 1, "the second follow-up, not a fresh schedule")
-	s.Equal(holdStart.Add(60*day), got[0].At)
+	s.Equal(holdStart.Add(60*holdDay), got[0].At)
 	s.Equal("legal:follow-up:c1:2", got[0].BusinessKey)
 	s.Equal([]string{"legal:follow-up:c1:1"}, got[0].Supersedes, "the open task came along")
 }
@@ -321,11 +321,11 @@ func (s *caseSuite) TestLegalCaseStartsItsHoldAtTheFirstHeldChargeAndTellsItOfVi
 	s.env.RegisterDelayedCallback(func() { s.Empty(holdCalls.started, "no hold before a held charge") }, 3*time.Minute)
 	s.update(4*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[2])
 	s.update(5*time.Minute, contract.UpdateAddCharge, charge("ch2", "e2", 1), &errs[3])
-	s.update(day, contract.UpdateCheckIn, checkIn("e3"), &errs[4])
+	s.update(holdDay, contract.UpdateCheckIn, checkIn("e3"), &errs[4])
 	var view contract.CaseView
-	s.env.RegisterDelayedCallback(func() { view = s.query() }, 2*day)
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 2*holdDay)
 
-	err := s.run(cases.MVA, 48*time.Hour, 3*day)
+	err := s.run(cases.MVA, 48*time.Hour, 3*holdDay)
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	for i, e := range errs {
 		s.NoError(e, "update %d", i)

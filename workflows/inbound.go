@@ -20,12 +20,19 @@ import (
 // arriving twice is one workflow.
 func InboundWorkflow(ctx workflow.Context, in contract.InboundFile) (contract.InboundResult, error) {
 	var r contract.InboundResult
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: time.Minute, MaximumAttempts: 10},
-	})
-	if err := workflow.ExecuteActivity(actx, a.ApplyInbound, in).Get(ctx, &r); err != nil {
+	retry := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+		MaximumInterval: time.Minute, MaximumAttempts: 10}
+	var apply workflow.Future
+	// Applying the file is the workflow's one step: run in the workflow's own task
+	// as a local activity, it spares a round trip through the task queue.
+	if workflow.GetVersion(ctx, "inbound-local-apply", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		apply = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry}), a.ApplyInbound, in)
+	} else {
+		apply = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry}), a.ApplyInbound, in)
+	}
+	if err := apply.Get(ctx, &r); err != nil {
 		return r, err
 	}
 	logger := workflow.GetLogger(ctx)
@@ -49,55 +56,46 @@ func InboundWorkflow(ctx workflow.Context, in contract.InboundFile) (contract.In
 // pollerIterations bounds one run's history before it continues as new.
 const pollerIterations = 200
 
-// PollerWorkflow fetches the clearinghouse's inbound files every interval and
-// applies each through its InboundWorkflow, in order, advancing a durable cursor
-// only past files applied. A file that does not parse is skipped with an error
-// in the log (it cannot become readable by waiting).
+// PollerWorkflow fetches the clearinghouse's inbound files and applies each
+// through its InboundWorkflow, advancing a durable cursor only past files
+// applied. A file that does not parse is skipped with an error in the log (it
+// cannot become readable by waiting).
+//
+// The files of one claim submission (999, 277CA, 835) are applied in order; the
+// files of different submissions side by side. The poll waits up to the interval
+// for files to arrive and returns as soon as one does, so a file is applied
+// moments after the clearinghouse makes it available. (Runs recorded before
+// this applied every file in turn and slept the interval when none came.)
 func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 	if in.Interval <= 0 {
 		in.Interval = time.Minute
 	}
-	logger := workflow.GetLogger(ctx)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: time.Minute + in.Interval,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
+	lanes := workflow.GetVersion(ctx, "poller-lanes", workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for i := 0; i < pollerIterations; i++ {
 		var files []activities.PolledFile
-		if err := workflow.ExecuteActivity(actx, a.PollClearinghouse, in.Cursor, 50).Get(ctx, &files); err != nil {
+		var err error
+		if lanes {
+			err = workflow.ExecuteActivity(actx, a.AwaitClearinghouseFiles,
+				activities.PollRequest{After: in.Cursor, Max: pollBatch, Wait: in.Interval}).Get(ctx, &files)
+		} else {
+			err = workflow.ExecuteActivity(actx, a.PollClearinghouse, in.Cursor, 50).Get(ctx, &files)
+		}
+		if err != nil {
 			return fmt.Errorf("poll: %w", err)
 		}
-		for _, f := range files {
-			if f.Problem != "" {
-				logger.Error("clearinghouse file cannot be read; skipped", "file_id", f.ID, "kind", f.Kind, "problem", f.Problem)
-				in.Cursor = f.ID
-				continue
-			}
-			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-				WorkflowID:               f.WorkflowID,
-				WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-				ParentClosePolicy:        enums.PARENT_CLOSE_POLICY_ABANDON,
-				WaitForCancellation:      false,
-				WorkflowExecutionTimeout: 10 * time.Minute,
-			})
-			err := workflow.ExecuteChildWorkflow(cctx, InboundWorkflow,
-				contract.InboundFile{Kind: f.Kind, Data: f.Data, Source: "clearinghouse"}).Get(ctx, nil)
-			var appErr *temporal.ApplicationError
-			switch {
-			case err == nil || temporal.IsWorkflowExecutionAlreadyStartedError(err):
-			case errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeUnreadable:
-				logger.Error("clearinghouse file cannot be applied; skipped", "file_id", f.ID, "kind", f.Kind, "error", err)
-			default:
-				// Try again after the interval; later files wait their turn.
-				logger.Error("clearinghouse file not applied; retrying", "file_id", f.ID, "kind", f.Kind, "error", err)
-				files = nil
-			}
-			if files == nil {
-				break
-			}
-			in.Cursor = f.ID
+		var applied bool
+		if lanes {
+			applied = applyInLanes(ctx, files, &in.Cursor)
+		} else {
+			applied = applyInTurn(ctx, files, &in.Cursor)
 		}
-		if len(files) == 0 {
+		// The poll waited already; sleep only after an empty poll of an old run
+		// or a file that must be tried again.
+		if (!lanes && (len(files) == 0 || !applied)) || (lanes && !applied) {
 			if err := workflow.Sleep(ctx, in.Interval); err != nil {
 				return err
 			}
@@ -107,4 +105,87 @@ func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 		}
 	}
 	return workflow.NewContinueAsNewError(ctx, PollerWorkflow, in)
+}
+
+// pollBatch is how many files one poll fetches.
+const pollBatch = 100
+
+// applyInTurn applies the files one after the other, moving the cursor past
+// each file applied or unreadable; it stops at a file that failed otherwise
+// and reports false.
+func applyInTurn(ctx workflow.Context, files []activities.PolledFile, cursor *string) bool {
+	for _, f := range files {
+		if !applyFile(ctx, f) {
+			return false
+		}
+		*cursor = f.ID
+	}
+	return true
+}
+
+// applyInLanes applies the files of each submission in order, and the
+// submissions side by side. The cursor moves past the longest run of files, in
+// ID order, that were applied; a file after one that failed is applied again
+// with it on the next poll (applying a file twice changes nothing).
+func applyInLanes(ctx workflow.Context, files []activities.PolledFile, cursor *string) bool {
+	var order []string
+	lanes := map[string][]int{}
+	for i, f := range files {
+		if _, ok := lanes[f.SubmissionID]; !ok {
+			order = append(order, f.SubmissionID)
+		}
+		lanes[f.SubmissionID] = append(lanes[f.SubmissionID], i)
+	}
+	ok := make([]bool, len(files))
+	wg := workflow.NewWaitGroup(ctx)
+	for _, lane := range order {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			for _, i := range lanes[lane] {
+				if ok[i] = applyFile(ctx, files[i]); !ok[i] {
+					return // later files of the submission wait for this one
+				}
+			}
+		})
+	}
+	wg.Wait(ctx)
+	for i, f := range files {
+		if !ok[i] {
+			return false
+		}
+		*cursor = f.ID
+	}
+	return true
+}
+
+// applyFile runs the file's InboundWorkflow and reports whether the file is
+// done with: applied, applied before, or unreadable (logged and skipped).
+func applyFile(ctx workflow.Context, f activities.PolledFile) bool {
+	logger := workflow.GetLogger(ctx)
+	if f.Problem != "" {
+		logger.Error("clearinghouse file cannot be read; skipped", "file_id", f.ID, "kind", f.Kind, "problem", f.Problem)
+		return true
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:               f.WorkflowID,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		ParentClosePolicy:        enums.PARENT_CLOSE_POLICY_ABANDON,
+		WaitForCancellation:      false,
+		WorkflowExecutionTimeout: 10 * time.Minute,
+	})
+	err := workflow.ExecuteChildWorkflow(cctx, InboundWorkflow,
+		contract.InboundFile{Kind: f.Kind, Data: f.Data, Source: "clearinghouse"}).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil || temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		return true
+	case errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeUnreadable:
+		logger.Error("clearinghouse file cannot be applied; skipped", "file_id", f.ID, "kind", f.Kind, "error", err)
+		return true
+	default:
+		// Try again after the interval; later files wait their turn.
+		logger.Error("clearinghouse file not applied; retrying", "file_id", f.ID, "kind", f.Kind, "error", err)
+		return false
+	}
 }

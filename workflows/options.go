@@ -40,3 +40,14 @@ func untilDoneCtx(ctx workflow.Context) workflow.Context {
 			MaximumInterval: 5 * time.Minute},
 	})
 }
+
+// untilDoneLocalCtx is untilDoneCtx for local activities: short steps (a
+// database write, a call to the clearinghouse) that run in the workflow's own
+// task, retried the same way.
+func untilDoneLocalCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute},
+	})
+}

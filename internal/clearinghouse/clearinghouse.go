@@ -40,6 +40,15 @@ type Clearinghouse interface {
 	Appeal(ctx context.Context, req AppealRequest) (AppealResult, error)
 }
 
+// Waiter is a Clearinghouse that can say when inbound files arrive, so a poller
+// asks again as soon as there is something to fetch instead of on a fixed
+// cadence.
+type Waiter interface {
+	// Wait returns when a file whose ID sorts after the cursor after is
+	// available, when until passes, or when ctx is done (with its error).
+	Wait(ctx context.Context, after string, until time.Time) error
+}
+
 // Kind is the type of an inbound file.
 type Kind string
 

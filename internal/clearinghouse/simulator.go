@@ -85,6 +85,7 @@ type Simulator struct {
 	submissions map[string]submission
 	appeals     map[string]AppealResult
 	scheduled   []Inbound               // not yet available, in creation order, without ID
+	arrived     chan struct{}           // closed (and replaced) when a file is scheduled
 	available   []Inbound               // in ID order, at most retention
 	retention   int                     // files kept in available
 	claims      map[string]*claimRecord // by claimKey(payer ID, patient control number)
@@ -182,6 +183,49 @@ func trim15(v string) string {
 // enqueue schedules a file (caller holds mu); its ID is given by release.
 func (s *Simulator) enqueue(in Inbound) {
 	s.scheduled = append(s.scheduled, in)
+	if s.arrived != nil {
+		close(s.arrived)
+		s.arrived = nil
+	}
+}
+
+var _ Waiter = (*Simulator)(nil)
+
+// Wait returns as soon as a file after the cursor is available (a file
+// scheduled with no delay wakes it at once; a delayed one when its time comes
+// on the simulator's clock), when until passes on the wall clock, or when ctx is
+// done.
+func (s *Simulator) Wait(ctx context.Context, after string, until time.Time) error {
+	for {
+		s.mu.Lock()
+		now := s.cfg.Now()
+		s.release(now)
+		if n := len(s.available); n > 0 && s.available[n-1].ID > after {
+			s.mu.Unlock()
+			return nil
+		}
+		next := time.Until(until)
+		for _, in := range s.scheduled {
+			next = min(next, in.AvailableAt.Sub(now))
+		}
+		if s.arrived == nil {
+			s.arrived = make(chan struct{})
+		}
+		arrived := s.arrived
+		s.mu.Unlock()
+		if time.Until(until) <= 0 {
+			return nil
+		}
+		t := time.NewTimer(max(next, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-arrived:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }
 
 // release gives IDs to the scheduled files that are due at now, in order of

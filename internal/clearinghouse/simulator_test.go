@@ -653,3 +653,31 @@ func TestSubmitTwoGroups999(t *testing.T) {
 		assert.False(t, a.Transactions[0].Accepted)
 	}
 }
+
+func TestWaitReturnsWhenAFileArrivesOrTheTimeIsUp(t *testing.T) {
+	s := NewSimulator(Config{Rules: nil})
+	ctx := context.Background()
+
+	start := time.Now()
+	require.NoError(t, s.Wait(ctx, "", start.Add(50*time.Millisecond)))
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "nothing came: it waited until the time was up")
+
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(ctx, "", time.Now().Add(time.Minute)) }()
+	time.Sleep(20 * time.Millisecond)
+	_, err := s.Submit(ctx, "sub1", batch(t, 7, claim("PCN7", "W7", "100")))
+	require.NoError(t, err)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Wait did not return when the 999 arrived")
+	}
+	in, err := s.Poll(ctx, "")
+	require.NoError(t, err)
+	require.NotEmpty(t, in)
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, s.Wait(cctx, in[len(in)-1].ID, time.Now().Add(time.Minute)), context.Canceled)
+}

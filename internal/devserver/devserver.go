@@ -52,11 +52,9 @@ func Start(o Options) (*Server, error) {
 	}
 	dbPath := filepath.Join(o.DataDir, "temporal.db")
 	sqlCfg := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: dbPath,
-		ConnectAttributes: map[string]string{
-			"mode": "rwc", "_journal_mode": "wal", "_synchronous": "normal",
-		},
+		PluginName:        sqliteplugin.PluginName,
+		DatabaseName:      dbPath,
+		ConnectAttributes: connectAttributes(),
 	}
 	if _, err := os.Stat(dbPath); os.IsNotExist(err) {
 		if err := sqlite.SetupSchema(sqlCfg); err != nil {
@@ -118,9 +116,7 @@ func Start(o Options) (*Server, error) {
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithLogger(logger),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		}),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create Temporal server: %w", err)
@@ -129,6 +125,31 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("start Temporal server (is port %d free? set TEMPORAL_PORT): %w", o.FrontendPort, err)
 	}
 	return &Server{srv: srv, hostPort: hostPort}, nil
+}
+
+// connectAttributes are the SQLite settings of temporal.db. The plugin passes every
+// attribute that is not a URI parameter as a PRAGMA, by its exact name: an
+// unknown name such as "_journal_mode" (go-sqlite3's DSN spelling) is ignored by
+// SQLite without a word, which left the file in rollback-journal mode with a
+// full fsync per commit. WAL with synchronous=normal syncs at checkpoints only:
+// a power cut may lose the last transactions, never corrupt the file, which is
+// the right trade for a development server. The busy timeout covers the
+// checkpointer and tools that open the file while the server runs.
+func connectAttributes() map[string]string {
+	return map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
+}
+
+// dynamicConfig tunes the server for one process on one machine. A task queue
+// has one partition instead of four: with a single worker, a task written to a
+// partition no poller waits on is forwarded to the root partition first, which
+// cost every workflow and activity task a hop.
+func dynamicConfig() dynamicconfig.StaticClient {
+	one := []dynamicconfig.ConstrainedValue{{Value: 1}}
+	return dynamicconfig.StaticClient{
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():      one,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():     one,
+	}
 }
 
 // HostPort is where clients connect.
