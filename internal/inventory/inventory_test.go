@@ -264,6 +264,6 @@ func TestReorderTaskOncePerCrossing(t *testing.T) {
 	ts = reorders()
 	require.Len(t, ts, 2)
 	assert.Equal(t, tasks.StatusOpen, ts[1].Status)
-	_, err = (&tasks.Service{DB: c.db}).List(ctx, tasks.Filter{Queue: tasks.QueueInventory})
+	_, err = (&tasks.Service{DB: c.db}).List(ctx, tasks.Filter{Queues: []string{tasks.QueueInventory}})
 	require.NoError(t, err, "the queue is a known queue")
 }
