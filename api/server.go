@@ -148,6 +148,12 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/tasks/claim-next", s.allow(billers), s.claimNextTask)
 	v1.POST("/tasks/:id/complete", s.allow(billers), s.completeTask)
 
+	// Manager views (internal/reports): stuck claims, A/R aging, KPIs, the dashboard.
+	v1.GET("/reports/stuck-claims", s.allow(billers), s.stuckClaimsReport)
+	v1.GET("/reports/ar-aging", s.allow(billers), s.arAgingReport)
+	v1.GET("/reports/kpis", s.allow(managers), s.kpiReport)
+	v1.GET("/dashboard", s.allow(managers), s.dashboard)
+
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)
 	return r
