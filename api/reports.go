@@ -21,7 +21,14 @@ import (
 // The manager views: each handler reads one report (internal/reports) and answers
 // JSON, or CSV when asked (Accept: text/csv or ?format=csv).
 
-func (s *Server) reports() *reports.Service { return &reports.Service{DB: s.DB} }
+func (s *Server) reports() *reports.Service { return &reports.Service{DB: s.DB, Now: s.Clock} }
+
+func (s *Server) clock() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
+	}
+	return time.Now()
+}
 
 // wantsCSV reads ?format (json or csv) and the Accept header; ok is false after
 // a 400 for an unknown format.
@@ -254,7 +261,7 @@ func (s *Server) kpiReport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, errs := reports.ParsePeriod(c.Query("from"), c.Query("to"), time.Now())
+	p, errs := reports.ParsePeriod(c.Query("from"), c.Query("to"), s.clock())
 	if len(errs) > 0 {
 		invalid(c, errs)
 		return

@@ -46,6 +46,8 @@ type Server struct {
 	// MaxAmount is the most one charge, payment or adjustment may be
 	// (config MAX_AMOUNT); zero means billing.DefaultMaxAmount.
 	MaxAmount decimal.Decimal
+	// Clock is the time reports are computed at; nil means time.Now (tests fix it).
+	Clock func() time.Time
 
 	auth    *auth.Service
 	records *records.Service

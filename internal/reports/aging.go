@@ -133,7 +133,7 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 		                               WHEN '1100' THEN 'patient' ELSE 'held' END AS payer_key,
 		             coalesce(location_id::text, 'none') AS location_id,
 		             coalesce(provider_id::text, 'none') AS provider_id,
-		             `+bucketSQL("(@as_of::date - service_date)")+` AS bucket
+		             `+bucketSQL("(CAST(@as_of AS date) - service_date)")+` AS bucket
 		      FROM ar_items WHERE balance <> 0 AND account_code IN @accounts) i
 		GROUP BY GROUPING SETS ((account_code, bucket), (payer_key, bucket), (case_kind, bucket),
 		                        (location_id, bucket), (provider_id, bucket))`,

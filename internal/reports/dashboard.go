@@ -96,8 +96,9 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		Bucket string
 		Amount decimal.Decimal
 	}
-	if err := g.Raw(`SELECT `+bucketSQL("(? - service_date)")+` AS bucket, sum(balance) AS amount
-		FROM ar_items WHERE balance <> 0 AND account_code IN ? GROUP BY 1`, today, receivables()).Scan(&buckets).Error; err != nil {
+	if err := g.Raw(`SELECT `+bucketSQL("(CAST(@today AS date) - service_date)")+` AS bucket, sum(balance) AS amount
+		FROM ar_items WHERE balance <> 0 AND account_code IN @accounts GROUP BY 1`,
+		map[string]any{"today": today, "accounts": receivables()}).Scan(&buckets).Error; err != nil {
 		return out, fmt.Errorf("dashboard receivables: %w", err)
 	}
 	out.Receivables = AgingRow{Key: "total", Label: "Total"}

@@ -203,8 +203,18 @@ func (s *Service) StuckClaims(ctx context.Context, f StuckFilter) (StuckPage, er
 		q = q.Where("(c.stage_changed_at, c.id) > (?, ?)", at, id)
 	}
 	out := StuckPage{Days: f.Days, Stage: f.Stage, Payer: f.PayerID, Claims: []StuckClaim{}}
-	if err := q.Order("c.stage_changed_at, c.id").Limit(f.Limit + 1).Scan(&out.Claims).Error; err != nil {
+	var rows []struct {
+		ClaimID, CaseID, PatientName, PatientControlNumber, PayerID, PayerName, Stage string
+		TotalCharge                                                                   decimal.Decimal
+		StageChangedAt                                                                time.Time
+	}
+	if err := q.Order("c.stage_changed_at, c.id").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
 		return out, fmt.Errorf("stuck claims page: %w", err)
+	}
+	for _, r := range rows {
+		out.Claims = append(out.Claims, StuckClaim{ClaimID: r.ClaimID, CaseID: r.CaseID, PatientName: r.PatientName,
+			PatientControlNumber: r.PatientControlNumber, PayerID: r.PayerID, PayerName: r.PayerName, Stage: r.Stage,
+			TotalCharge: r.TotalCharge, StageChangedAt: r.StageChangedAt})
 	}
 	if len(out.Claims) > f.Limit {
 		out.Claims = out.Claims[:f.Limit]
