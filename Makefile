@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size conformance fmt bench fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench bench-scale fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -56,6 +56,11 @@ fmt:
 ## bench: benchmarks (database postings, X12 parsing)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/billing/ ./internal/x12/
+
+## bench-scale: load a million claims (5M charges, their events, remittances and journals) into a
+## fresh database and report p50/p99 of the manager views (RCM_SCALE_CLAIMS=N for another size)
+bench-scale:
+	RCM_BENCH_SCALE=1 $(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 200x -timeout 90m ./internal/reports/scale/
 
 ## conformance: every kind of EDI file we write, checked by the independent
 ## validator pyx12 (needs PYX12_VALIDATE=path/to/x12valid; see README)
