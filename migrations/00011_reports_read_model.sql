@@ -51,6 +51,57 @@ CREATE UNIQUE INDEX ar_items_key ON ar_items (account_code, case_id, encounter_i
 CREATE INDEX ar_items_open ON ar_items (service_date) INCLUDE (account_code, balance, case_kind, location_id, provider_id, payer_id)
     WHERE balance <> 0;
 CREATE INDEX ar_items_encounter ON ar_items (encounter_id) WHERE account_code = '1200';
+-- Drill-down by payer (the most common cell a manager opens).
+CREATE INDEX ar_items_open_payer ON ar_items (payer_id, service_date) WHERE balance <> 0;
+
+-- Open A/R per grouping and date of service: what aging buckets read, a few
+-- thousand rows however many visits are open. dim is account, payer (a payer id,
+-- or patient, held, unbilled), case_kind, location or provider (an id, or none
+-- for a case's own item); every change of an ar_items row is applied here by the
+-- trigger below, so each dim sums to the receivables.
+CREATE TABLE ar_aging_daily (
+    dim           text NOT NULL,
+    key           text NOT NULL,
+    service_date  date NOT NULL,
+    balance       numeric(16,2) NOT NULL DEFAULT 0,
+    PRIMARY KEY (dim, key, service_date)
+);
+
+CREATE FUNCTION ar_payer_key(acct text, payer uuid) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE acct WHEN '1200' THEN coalesce(payer::text, 'unbilled') WHEN '1100' THEN 'patient' ELSE 'held' END
+$$;
+
+CREATE FUNCTION ar_aging_add(i ar_items, amount numeric) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF amount = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO ar_aging_daily AS d (dim, key, service_date, balance) VALUES
+        ('account', i.account_code, i.service_date, amount),
+        ('case_kind', i.case_kind, i.service_date, amount),
+        ('location', coalesce(i.location_id::text, 'none'), i.service_date, amount),
+        ('payer', ar_payer_key(i.account_code, i.payer_id), i.service_date, amount),
+        ('provider', coalesce(i.provider_id::text, 'none'), i.service_date, amount)
+    ON CONFLICT (dim, key, service_date) DO UPDATE SET balance = d.balance + EXCLUDED.balance;
+END;
+$$;
+
+CREATE FUNCTION ar_items_summarize() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (OLD.payer_id IS NOT DISTINCT FROM NEW.payer_id) THEN
+            PERFORM ar_aging_add(NEW, NEW.balance - OLD.balance);
+            RETURN NULL;
+        END IF;
+        PERFORM ar_aging_add(OLD, -OLD.balance);
+    END IF;
+    PERFORM ar_aging_add(NEW, NEW.balance);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER ar_items_aging AFTER INSERT OR UPDATE ON ar_items
+    FOR EACH ROW EXECUTE FUNCTION ar_items_summarize();
 
 -- Debits and credits per account per day (UTC, by posted_at): the month, week and
 -- trend figures of the dashboard and the KPIs, and every account's balance at the
@@ -199,6 +250,11 @@ DROP FUNCTION reports_apply_lines();
 DROP FUNCTION ar_apply(text, uuid, text, uuid, numeric, timestamptz);
 DROP FUNCTION ar_add(text, uuid, uuid, numeric, timestamptz);
 DROP TABLE ledger_daily;
+DROP TRIGGER ar_items_aging ON ar_items;
+DROP FUNCTION ar_items_summarize();
+DROP FUNCTION ar_aging_add(ar_items, numeric);
+DROP FUNCTION ar_payer_key(text, uuid);
+DROP TABLE ar_aging_daily;
 DROP TABLE ar_items;
 DROP TABLE report_receivable_accounts;
 -- +goose StatementEnd

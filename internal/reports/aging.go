@@ -107,7 +107,8 @@ func CheckBy(errs *validate.Errors, by string) {
 	}
 }
 
-// Aging reads the aging report; by limits it to one grouping (all when empty).
+// Aging reads the aging report from ar_aging_daily (open A/R per grouping and date
+// of service); by limits it to one grouping besides the account (all when empty).
 func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	var errs validate.Errors
 	CheckBy(&errs, by)
@@ -117,55 +118,33 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	asOf := day(s.now())
 	out := Aging{AsOf: asOf.Format(time.DateOnly), Total: AgingRow{Key: "total", Label: "Total"}, Groups: map[string][]AgingRow{}}
 	var rows []struct {
-		Gset        int
-		AccountCode string
-		PayerKey    string
-		CaseKind    string
-		LocationID  string
-		ProviderID  string
-		Bucket      string
-		Amount      decimal.Decimal
+		Dim, Key, Bucket string
+		Amount           decimal.Decimal
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT grouping(account_code, payer_key, case_kind, location_id, provider_id) AS gset,
-			account_code, payer_key, case_kind, location_id, provider_id, bucket, sum(balance) AS amount
-		FROM (SELECT account_code, balance, case_kind,
-		             CASE account_code WHEN '1200' THEN coalesce(payer_id::text, 'unbilled')
-		                               WHEN '1100' THEN 'patient' ELSE 'held' END AS payer_key,
-		             coalesce(location_id::text, 'none') AS location_id,
-		             coalesce(provider_id::text, 'none') AS provider_id,
-		             `+bucketSQL("(CAST(@as_of AS date) - service_date)")+` AS bucket
-		      FROM ar_items WHERE balance <> 0 AND account_code IN @accounts) i
-		GROUP BY GROUPING SETS ((account_code, bucket), (payer_key, bucket), (case_kind, bucket),
-		                        (location_id, bucket), (provider_id, bucket))`,
-		map[string]any{"as_of": asOf, "accounts": receivables()}).Scan(&rows).Error
+	dims := Groupings
+	if by != "" {
+		dims = []string{ByAccount, by}
+	}
+	err := s.DB.WithContext(ctx).Raw(`SELECT dim, key, bucket, sum(balance) AS amount
+		FROM (SELECT dim, key, balance, `+bucketSQL("(CAST(@as_of AS date) - service_date)")+` AS bucket
+		      FROM ar_aging_daily WHERE balance <> 0 AND dim IN @dims) x
+		GROUP BY dim, key, bucket`, map[string]any{"as_of": asOf, "dims": dims}).Scan(&rows).Error
 	if err != nil {
 		return out, fmt.Errorf("aging: %w", err)
 	}
 	groups := map[string]map[string]*AgingRow{}
-	put := func(by, key, bucket string, amt decimal.Decimal) {
-		if groups[by] == nil {
-			groups[by] = map[string]*AgingRow{}
-		}
-		r := groups[by][key]
-		if r == nil {
-			r = &AgingRow{Key: key}
-			groups[by][key] = r
-		}
-		r.add(bucket, amt)
-	}
 	for _, r := range rows {
-		switch r.Gset {
-		case 0b01111:
-			put(ByAccount, r.AccountCode, r.Bucket, r.Amount)
+		if groups[r.Dim] == nil {
+			groups[r.Dim] = map[string]*AgingRow{}
+		}
+		row := groups[r.Dim][r.Key]
+		if row == nil {
+			row = &AgingRow{Key: r.Key}
+			groups[r.Dim][r.Key] = row
+		}
+		row.add(r.Bucket, r.Amount)
+		if r.Dim == ByAccount {
 			out.Total.add(r.Bucket, r.Amount)
-		case 0b10111:
-			put(ByPayer, r.PayerKey, r.Bucket, r.Amount)
-		case 0b11011:
-			put(ByCaseKind, r.CaseKind, r.Bucket, r.Amount)
-		case 0b11101:
-			put(ByLocation, r.LocationID, r.Bucket, r.Amount)
-		case 0b11110:
-			put(ByProvider, r.ProviderID, r.Bucket, r.Amount)
 		}
 	}
 	labels, err := s.labels(ctx)
@@ -178,6 +157,9 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 		}
 		list := []AgingRow{}
 		for key, r := range groups[g] {
+			if r.Total.IsZero() && r.B0to30.IsZero() && r.B31to60.IsZero() && r.B61to90.IsZero() && r.B91to12.IsZero() {
+				continue // settled: nothing open under this key
+			}
 			r.Label = labels.of(g, key)
 			list = append(list, *r)
 		}

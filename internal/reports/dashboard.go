@@ -97,8 +97,8 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		Amount decimal.Decimal
 	}
 	if err := g.Raw(`SELECT `+bucketSQL("(CAST(@today AS date) - service_date)")+` AS bucket, sum(balance) AS amount
-		FROM ar_items WHERE balance <> 0 AND account_code IN @accounts GROUP BY 1`,
-		map[string]any{"today": today, "accounts": receivables()}).Scan(&buckets).Error; err != nil {
+		FROM ar_aging_daily WHERE dim = 'account' AND balance <> 0 GROUP BY 1`,
+		map[string]any{"today": today}).Scan(&buckets).Error; err != nil {
 		return out, fmt.Errorf("dashboard receivables: %w", err)
 	}
 	out.Receivables = AgingRow{Key: "total", Label: "Total"}

@@ -88,7 +88,7 @@ func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 	var check struct{ Ledger, Items decimal.Decimal }
 	if err := g.WithContext(ctx).Raw(`SELECT
 		(SELECT coalesce(sum(amount), 0) FROM journal_lines WHERE account_code IN ('1100', '1200', '1300')) AS ledger,
-		(SELECT coalesce(sum(balance), 0) FROM ar_items) AS items`).Scan(&check).Error; err != nil {
+		(SELECT coalesce(sum(balance), 0) FROM ar_aging_daily WHERE dim = 'payer') AS items`).Scan(&check).Error; err != nil {
 		return st, fmt.Errorf("scale: check: %w", err)
 	}
 	if !check.Ledger.Equal(check.Items) {
@@ -225,8 +225,12 @@ var steps = []step{
 		UNION ALL
 		SELECT md5('jp' || v.v)::uuid, 'pay:' || v.v, 'patient_payment', v.case_id, v.patient_id, 'encounter', v.encounter_id,
 		       e.at AT TIME ZONE 'UTC' + interval '10 days', v.v, 'payment'
-		FROM scale_visits v JOIN scale_events e ON e.v = v.v AND e.cause = '835' AND v.stage = 'paid' AND v.v % 3 = 0
-		     AND e.at + interval '10 days' < CAST(@now AS timestamptz);
+		FROM scale_visits v JOIN scale_events e ON e.v = v.v AND e.cause = '835' AND v.stage = 'paid' AND v.v % 10 <> 0
+		     AND e.at + interval '10 days' < CAST(@now AS timestamptz)
+		UNION ALL
+		SELECT md5('jq' || v)::uuid, 'ppay:' || v, 'patient_payment', case_id, patient_id, 'encounter', encounter_id,
+		       service_date + 15 + time '11:00', v, 'private_payment'
+		FROM scale_visits WHERE kind = 'private' AND v % 5 <> 0 AND service_date + 15 < CAST(@now AS date);
 		INSERT INTO journals (id, idempotency_key, kind, case_id, source_type, source_id, memo, posted_at)
 		SELECT id, key, kind, case_id, source_type, source_id, '', posted_at AT TIME ZONE 'UTC' FROM scale_journals;`},
 	{"journal lines", "journal_lines", `
@@ -244,7 +248,9 @@ var steps = []step{
 			(CASE WHEN j.what = 'written_off' THEN '4920' WHEN j.what = 'transferred_to_patient' THEN '1100' END, v.total),
 			(CASE WHEN j.what IN ('written_off', 'transferred_to_patient') THEN '1200' END, -v.total),
 			(CASE WHEN j.what = 'payment' THEN '1000' END, v.total - round(v.total * 0.7, 2) - round(v.total * 0.2, 2)),
-			(CASE WHEN j.what = 'payment' THEN '1100' END, -(v.total - round(v.total * 0.7, 2) - round(v.total * 0.2, 2)))
+			(CASE WHEN j.what = 'payment' THEN '1100' END, -(v.total - round(v.total * 0.7, 2) - round(v.total * 0.2, 2))),
+			(CASE WHEN j.what = 'private_payment' THEN '1000' END, v.total),
+			(CASE WHEN j.what = 'private_payment' THEN '1100' END, -v.total)
 		) AS l(account, amount)
 		WHERE l.account IS NOT NULL AND l.amount <> 0`},
 	{"open tasks", "tasks", `INSERT INTO tasks (id, queue, kind, status, business_key, case_id, claim_id, title, priority, due_at, created_at,
@@ -269,6 +275,12 @@ var steps = []step{
 		FROM scale_journals j JOIN scale_visits v ON v.v = j.v JOIN journal_lines l ON l.journal_id = j.id
 		WHERE l.account_code IN ('1100', '1200', '1300')
 		GROUP BY l.account_code, v.case_id, v.encounter_id, v.kind, v.patient_id, v.location_id, v.provider_id, v.service_date,
-		         v.claim_id, v.payer_id`},
+		         v.claim_id, v.payer_id;
+		INSERT INTO ar_aging_daily (dim, key, service_date, balance)
+		SELECT d.dim, d.key, i.service_date, sum(i.balance)
+		FROM ar_items i CROSS JOIN LATERAL (VALUES ('account', i.account_code), ('case_kind', i.case_kind),
+			('location', coalesce(i.location_id::text, 'none')), ('payer', ar_payer_key(i.account_code, i.payer_id)),
+			('provider', coalesce(i.provider_id::text, 'none'))) AS d(dim, key)
+		GROUP BY 1, 2, 3`},
 	{"drop staging", "", `DROP TABLE scale_visits, scale_paths, scale_events, scale_journals`},
 }

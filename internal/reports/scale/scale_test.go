@@ -22,9 +22,11 @@ import (
 	"github.com/clinicflow/rcm/api"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/reports"
 	"github.com/clinicflow/rcm/internal/reports/scale"
+	"github.com/clinicflow/rcm/migrations"
 )
 
 // TestLoadAddsUp loads a small book the way the benchmark loads a million
@@ -80,7 +82,14 @@ func BenchmarkScale(b *testing.B) {
 		require.NoError(b, err, "RCM_SCALE_CLAIMS")
 		sz.Claims, sz.OtherVisits = n, n/10
 	}
-	g := pgtest.New(b)
+	g := scaleDB(b)
+	var loaded int64
+	require.NoError(b, g.Raw(`SELECT count(*) FROM claims`).Scan(&loaded).Error)
+	if loaded > 0 {
+		b.Logf("RCM_SCALE_DSN holds %d claims already: measuring them", loaded)
+		measure(b, g)
+		return
+	}
 	b.Logf("loading %d claims with %d charges each and %d other visits on %d CPUs...", sz.Claims, sz.LinesPerClaim, sz.OtherVisits, runtime.NumCPU())
 	st, err := scale.Load(ctx, g, sz)
 	require.NoError(b, err)
@@ -89,7 +98,23 @@ func BenchmarkScale(b *testing.B) {
 		b.Logf("  %-18s %s", s.Name, s.Duration.Round(10*time.Millisecond))
 	}
 	b.Logf("rows: %v", st.Rows)
+	measure(b, g)
+}
 
+// scaleDB is a fresh database, or the one RCM_SCALE_DSN names (kept, so a loaded
+// book can be measured again or explained without loading it again).
+func scaleDB(b *testing.B) *gorm.DB {
+	dsn := os.Getenv("RCM_SCALE_DSN")
+	if dsn == "" {
+		return pgtest.New(b)
+	}
+	g, err := db.Open(context.Background(), dsn)
+	require.NoError(b, err, "RCM_SCALE_DSN")
+	require.NoError(b, migrations.Up(context.Background(), db.SQL(g)))
+	return g
+}
+
+func measure(b *testing.B, g *gorm.DB) {
 	h, token := server(b, g)
 	var stuck reports.StuckSummary
 	getJSON(b, h, token, "/api/v1/reports/stuck-claims", &stuck)
