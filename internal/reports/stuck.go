@@ -186,11 +186,9 @@ func (s *Service) StuckClaims(ctx context.Context, f StuckFilter) (StuckPage, er
 	now := s.now()
 	cutoff := now.Add(-time.Duration(f.Days) * 24 * time.Hour)
 	g := s.DB.WithContext(ctx)
-	q := g.Table("claims c").Select(`c.id AS claim_id, c.case_id, pt.first_name || ' ' || pt.last_name AS patient_name,
-			c.patient_control_number, c.payer_id, p.name AS payer_name, c.stage, c.total_charge, c.stage_changed_at`).
-		Joins("JOIN payers p ON p.id = c.payer_id").
-		Joins("JOIN cases cs ON cs.id = c.case_id").
-		Joins("JOIN patients pt ON pt.id = cs.patient_id").
+	// The page is picked from claims alone (an index walk in keyset order that
+	// stops at the limit), then joined to its payer and patient.
+	q := g.Table("claims c").Select("c.id, c.case_id, c.patient_control_number, c.payer_id, c.stage, c.total_charge, c.stage_changed_at").
 		Where("c.stage NOT IN ? AND c.stage_changed_at < ?", terminal, cutoff)
 	if f.Stage != "" {
 		q = q.Where("c.stage = ?", f.Stage)
@@ -202,13 +200,19 @@ func (s *Service) StuckClaims(ctx context.Context, f StuckFilter) (StuckPage, er
 		at, id, _ := decodeCursor(f.After)
 		q = q.Where("(c.stage_changed_at, c.id) > (?, ?)", at, id)
 	}
+	q = g.Table("(?) c", q.Order("c.stage_changed_at, c.id").Limit(f.Limit+1)).
+		Select(`c.id AS claim_id, c.case_id, pt.first_name || ' ' || pt.last_name AS patient_name,
+			c.patient_control_number, c.payer_id, p.name AS payer_name, c.stage, c.total_charge, c.stage_changed_at`).
+		Joins("JOIN payers p ON p.id = c.payer_id").
+		Joins("JOIN cases cs ON cs.id = c.case_id").
+		Joins("JOIN patients pt ON pt.id = cs.patient_id")
 	out := StuckPage{Days: f.Days, Stage: f.Stage, Payer: f.PayerID, Claims: []StuckClaim{}}
 	var rows []struct {
 		ClaimID, CaseID, PatientName, PatientControlNumber, PayerID, PayerName, Stage string
 		TotalCharge                                                                   decimal.Decimal
 		StageChangedAt                                                                time.Time
 	}
-	if err := q.Order("c.stage_changed_at, c.id").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+	if err := q.Order("c.stage_changed_at, c.id").Scan(&rows).Error; err != nil {
 		return out, fmt.Errorf("stuck claims page: %w", err)
 	}
 	for _, r := range rows {
