@@ -9,7 +9,7 @@ BIN           := bin/rcm
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test lint check-size conformance fmt bench bench-scale-tasks bench-lifecycle fuzz record-histories clean
+.PHONY: run build test lint check-size conformance fmt bench bench-scale bench-scale-reports bench-scale-tasks bench-lifecycle fuzz record-histories clean
 
 ## run: build and start everything in one process (embedded Temporal, worker, API on :8080)
 run: build
@@ -56,6 +56,14 @@ fmt:
 ## bench: benchmarks (database postings, X12 parsing)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/billing/ ./internal/x12/
+
+## bench-scale: load a million claims (5M charges, their events, remittances and journals) into a
+## fresh database and report p50/p99 of the manager views (RCM_SCALE_CLAIMS=N for another size),
+## then 200,000 open tasks and report claim-next, a queue page and my-work counts
+bench-scale: bench-scale-reports bench-scale-tasks
+
+bench-scale-reports:
+	RCM_BENCH_SCALE=1 $(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 200x -timeout 90m ./internal/reports/scale/
 
 ## bench-scale-tasks: load 200,000 open tasks (and 65,000 claimed, snoozed and
 ## done ones, their history, 1,000 billers in 100 teams) into a fresh database and

@@ -61,6 +61,8 @@ type Server struct {
 	Processor     payments.PaymentProcessor
 	WebhookSecret []byte
 	DevSent       func() []dunning.Sent
+	// Clock is the time reports are computed at; nil means time.Now (tests fix it).
+	Clock func() time.Time
 
 	auth    *auth.Service
 	records *records.Service
@@ -224,6 +226,12 @@ func (s *Server) Router() *gin.Engine {
 	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
 	v1.GET("/holds", s.allow(billers), s.listHolds)
 	v1.POST("/cases/:id/follow-ups", s.allow(billers), s.recordFollowUp)
+
+	// Manager views (internal/reports): stuck claims, A/R aging, KPIs, the dashboard.
+	v1.GET("/reports/stuck-claims", s.allow(billers), s.stuckClaimsReport)
+	v1.GET("/reports/ar-aging", s.allow(billers), s.arAgingReport)
+	v1.GET("/reports/kpis", s.allow(managers), s.kpiReport)
+	v1.GET("/dashboard", s.allow(managers), s.dashboard)
 
 	v1.GET("/audit", s.allow(managers), s.listAudit)
 	v1.GET("/audit/verify", s.allow(adminOnly), s.verifyAudit)

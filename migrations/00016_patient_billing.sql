@@ -12,6 +12,9 @@ INSERT INTO ledger_accounts (code, name, type) VALUES
     ('4950', 'Small-balance write-offs', 'contra_revenue'),
     ('6100', 'Collection agency commission', 'expense'),
     ('6200', 'Bad debt', 'expense');
+-- Collections A/R is a receivable for the A/R aging report (migration 00011).
+INSERT INTO report_receivable_accounts (code, label) VALUES
+    ('1150', 'Collections A/R (placed with agency)');
 
 -- Branding of statements and the payment page: one row for the practice
 -- (scope 'practice') and optional overrides per location (scope the location id).
@@ -155,5 +158,6 @@ DROP TABLE patient_contact_prefs;
 DROP TABLE statements;
 DROP SEQUENCE statement_numbers;
 DROP TABLE practice_branding;
+DELETE FROM report_receivable_accounts WHERE code = '1150';
 DELETE FROM ledger_accounts WHERE code IN ('1150', '4950', '6100', '6200');
 -- +goose StatementEnd

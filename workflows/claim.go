@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -92,7 +93,11 @@ func newClaimWorkflow(in contract.ClaimInput) *claimWorkflow {
 
 func (w *claimWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
-	if err := workflow.SetQueryHandler(ctx, contract.QueryClaimState, func() (contract.ClaimState, error) { return w.s, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryClaimState, func() (contract.ClaimState, error) {
+		st := w.s
+		st.Waiting = w.waiting()
+		return st, nil
+	}); err != nil {
 		return err
 	}
 	if err := registerUpdates(ctx, []update{
@@ -300,7 +305,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 	}
 	now := workflow.Now(ctx)
 	if w.s.Phase == contract.PhaseAwaitingAck {
-		ackDue := w.s.SubmittedAt.Add(w.days(w.s.Facts.AckWaitDays))
+		ackDue := w.ackDue()
 		if !w.s.AckFollowUp && !now.Before(ackDue) {
 			w.s.AckFollowUp = true
 			return w.raiseTask(ctx, "", tasks.QueueFollowUp, tasks.KindNoAck,
@@ -317,7 +322,7 @@ func (w *claimWorkflow) awaitPayer(ctx workflow.Context) error {
 		}
 		return w.wait(ctx, func() bool { return len(w.s.Inbox) > 0 }, append(deadlines, w.filingEscalationAt())...)
 	}
-	payDue := w.s.WaitingSince.Add(w.days(w.s.Facts.PaymentWaitDays * (w.s.Inquiries + 1)))
+	payDue := w.paymentDue()
 	if !now.Before(payDue) {
 		w.s.Inquiries++
 		var st claims.StatusSummary
@@ -452,8 +457,7 @@ func startClaimWorkflow(ctx workflow.Context, claimID, caseID string, day time.D
 // the appeal deadline and again when it passes.
 func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	lead := w.days(min(appealEscalationDays, max(1, w.s.Facts.AppealWindowDays/3)))
-	escalateAt := w.s.AppealDeadline.Add(-lead)
+	escalateAt := w.appealEscalationAt()
 	// A decision taken meanwhile must not be followed by a stale escalation:
 	// the decide handlers hold the same lock.
 	soon := !w.s.AppealEscalated && !now.Before(escalateAt)
@@ -714,4 +718,65 @@ func (w *claimWorkflow) approveWriteOff(ctx workflow.Context, r contract.WriteOf
 	}
 	res.Amount, res.Phase = amt, w.s.Phase
 	return res, nil
+}
+
+// ackDue is when a claim with no 277CA gets a follow-up task.
+func (w *claimWorkflow) ackDue() time.Time {
+	return w.s.SubmittedAt.Add(w.days(w.s.Facts.AckWaitDays))
+}
+
+// paymentDue is when a claim with no 835 gets its next status inquiry.
+func (w *claimWorkflow) paymentDue() time.Time {
+	return w.s.WaitingSince.Add(w.days(w.s.Facts.PaymentWaitDays * (w.s.Inquiries + 1)))
+}
+
+// appealEscalationAt is when an undecided denial escalates before its deadline.
+func (w *claimWorkflow) appealEscalationAt() time.Time {
+	lead := w.days(min(appealEscalationDays, max(1, w.s.Facts.AppealWindowDays/3)))
+	return w.s.AppealDeadline.Add(-lead)
+}
+
+// waiting says what the workflow waits for now, from the same deadlines its
+// steps wait on (the state query's answer; it changes nothing).
+func (w *claimWorkflow) waiting() *contract.ClaimWaiting {
+	out := &contract.ClaimWaiting{Phase: w.s.Phase}
+	var timers []contract.ClaimTimer
+	timer := func(name string, at time.Time) {
+		if !at.IsZero() {
+			timers = append(timers, contract.ClaimTimer{Name: name, FiresAt: at})
+		}
+	}
+	switch w.s.Phase {
+	case contract.PhaseNeedsFix:
+		out.For, out.Update = "a biller's fix of the claim (open task)", contract.UpdateFixClaim
+		timer("filing_escalation", w.filingEscalationAt())
+	case contract.PhaseAwaitingAck:
+		out.For, out.File = "the payer's acknowledgement (999/277CA)", contract.AwaitFile999or277CA
+		if !w.s.AckFollowUp {
+			timer("ack_follow_up", w.ackDue())
+		}
+		timer("filing_escalation", w.filingEscalationAt())
+	case contract.PhaseAwaitingPayment:
+		out.For, out.File = "the payer's remittance (835)", contract.AwaitFile835
+		timer("status_inquiry", w.paymentDue())
+	case contract.PhaseDenied:
+		out.For, out.Update = "a biller's decision on the denial (open task)", contract.UpdateDecideDenial
+		if !w.s.AppealEscalated {
+			timer("appeal_escalation", w.appealEscalationAt())
+		} else if !w.s.AppealMissed {
+			timer("appeal_deadline", w.s.AppealDeadline)
+		}
+	case contract.PhaseAwaitingApproval:
+		out.For, out.Update = "a manager's approval of the write-off (open task)", contract.UpdateApproveWriteOff
+	case contract.PhaseDone:
+		out.For = "nothing: the claim's process is finished"
+	default:
+		out.For = "nothing outside: the workflow is working (" + cmp.Or(w.s.Phase, "start") + "), or retrying a step"
+	}
+	for i, t := range timers {
+		if i == 0 || t.FiresAt.Before(out.Timer.FiresAt) {
+			out.Timer = &timers[i]
+		}
+	}
+	return out
 }

@@ -100,6 +100,39 @@ type ClaimState struct {
 	// Remittances are the remittance claims already applied, so one announced
 	// twice is applied once.
 	Remittances []string `json:"remittances,omitempty"`
+	// Waiting is what the workflow waits for now. Only the state query fills it
+	// (it is computed, never carried through continue-as-new).
+	Waiting *ClaimWaiting `json:"waiting,omitempty"`
+}
+
+// Files a claim workflow can wait for from the payer.
+const (
+	AwaitFile999or277CA = "999/277CA"
+	AwaitFile835        = "835"
+)
+
+// ClaimWaiting says what a claim workflow waits for at the moment it was asked:
+// a person (an update answering an open task), a file from the payer, a timer, or
+// nothing (it is working, or done).
+type ClaimWaiting struct {
+	Phase string `json:"phase"`
+	// For is the wait in a few words, for a manager.
+	For string `json:"for"`
+	// Update is the update that ends the wait (a person's answer to a task),
+	// empty when no person is awaited.
+	Update string `json:"update,omitempty"`
+	// File is the payer file awaited: AwaitFile999or277CA or AwaitFile835.
+	File string `json:"file,omitempty"`
+	// Timer is the next timer that acts when nothing else happens first.
+	Timer *ClaimTimer `json:"timer,omitempty"`
+}
+
+// ClaimTimer is a durable timer of a claim workflow.
+type ClaimTimer struct {
+	// Name says what the timer does when it fires: ack_follow_up,
+	// status_inquiry, filing_escalation, appeal_escalation, appeal_deadline.
+	Name    string    `json:"name"`
+	FiresAt time.Time `json:"fires_at"`
 }
 
 // FixRequest is the fix update's argument.
