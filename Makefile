@@ -30,7 +30,7 @@ build:
 
 ## test: lint, then every test (unit, workflow, database and end-to-end)
 test: lint
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 25m ./...
 
 ## check-size: no tracked file over 2 MB (a 233 MB binary slipped in once)
 MAX_FILE_BYTES := 2097152

@@ -245,7 +245,6 @@ func (s *Server) arAgingReport(c *gin.Context) {
 	c.JSON(http.StatusOK, ag)
 }
 
-
 // kpiReport answers GET /reports/kpis?from=&to=.
 func (s *Server) kpiReport(c *gin.Context) {
 	if !checkQuery(c, []string{"from", "to", "format"}) {
