@@ -231,8 +231,9 @@ var steps = []step{
 		SELECT md5('jq' || v)::uuid, 'ppay:' || v, 'patient_payment', case_id, patient_id, 'encounter', encounter_id,
 		       service_date + 15 + time '11:00', v, 'private_payment'
 		FROM scale_visits WHERE kind = 'private' AND v % 5 <> 0 AND service_date + 15 < CAST(@now AS date);
-		INSERT INTO journals (id, idempotency_key, kind, case_id, source_type, source_id, memo, posted_at)
-		SELECT id, key, kind, case_id, source_type, source_id, '', posted_at AT TIME ZONE 'UTC' FROM scale_journals;`},
+		INSERT INTO journals (id, idempotency_key, kind, case_id, source_type, source_id, memo, posted_at, entry_date)
+		SELECT id, key, kind, case_id, source_type, source_id, '', posted_at AT TIME ZONE 'UTC', posted_at::date
+		FROM scale_journals;`},
 	{"journal lines", "journal_lines", `
 		INSERT INTO journal_lines (journal_id, account_code, case_id, patient_id, amount)
 		SELECT j.id, l.account, j.case_id, j.patient_id, l.amount
