@@ -152,7 +152,10 @@ func measure(b *testing.B, g *gorm.DB) {
 func server(b *testing.B, g *gorm.DB) (http.Handler, string) {
 	ctx := context.Background()
 	as := &auth.Service{DB: g}
-	u, err := as.CreateUser(ctx, auth.NewUser{Email: "bench-manager@example.test", Name: "Bench Manager", Role: auth.RoleManager}, audit.System)
+	// A unique manager per run, so a database loaded before (RCM_SCALE_DSN) can
+	// be measured again.
+	email := fmt.Sprintf("bench-manager-%d@example.test", time.Now().UnixNano())
+	u, err := as.CreateUser(ctx, auth.NewUser{Email: email, Name: "Bench Manager", Role: auth.RoleManager}, audit.System)
 	require.NoError(b, err)
 	tok, err := as.IssueToken(ctx, u.ID, "bench", audit.System)
 	require.NoError(b, err)
