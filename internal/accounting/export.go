@@ -17,6 +17,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -185,7 +186,7 @@ func contains(xs []string, x string) bool {
 // ListExports lists exports, latest range first, without their content.
 func (s *Service) ListExports(ctx context.Context, limit int) ([]Export, error) {
 	var out []Export
-	err := s.DB.WithContext(ctx).Omit("csv", "iif").Order("to_date DESC").Limit(limitOr(limit)).Find(&out).Error
+	err := s.DB.WithContext(ctx).Omit("csv", "iif").Order("to_date DESC").Limit(db.Page(limit)).Find(&out).Error
 	return out, err
 }
 

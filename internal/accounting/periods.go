@@ -11,6 +11,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -98,7 +99,7 @@ func coded(sentinel *apperr.Error, format string, args ...any) error {
 // ListPeriods lists periods, latest first.
 func (s *Service) ListPeriods(ctx context.Context, limit int) ([]Period, error) {
 	var out []Period
-	err := s.DB.WithContext(ctx).Order("start_date DESC").Limit(limitOr(limit)).Find(&out).Error
+	err := s.DB.WithContext(ctx).Order("start_date DESC").Limit(db.Page(limit)).Find(&out).Error
 	return out, err
 }
 
@@ -142,11 +143,4 @@ func (s *Service) ClosePeriod(ctx context.Context, id string, actor audit.Actor)
 		return audit.Record(tx, actor, "accounting.period.close", "accounting_period", p.ID, nil)
 	})
 	return p, err
-}
-
-func limitOr(n int) int {
-	if n <= 0 || n > 500 {
-		return 100
-	}
-	return n
 }

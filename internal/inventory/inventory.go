@@ -16,6 +16,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -116,7 +118,7 @@ func (s *Service) CreateItem(ctx context.Context, in NewItem, actor audit.Actor)
 	if in.Category == "" {
 		in.Category = "supply"
 	}
-	errs.Check(contains(Categories, in.Category), "category", "must be one of %s", strings.Join(Categories, ", "))
+	errs.Check(slices.Contains(Categories, in.Category), "category", "must be one of %s", strings.Join(Categories, ", "))
 	checkMoney(&errs, "cost", in.Cost)
 	checkMoney(&errs, "price", in.Price)
 	errs.Check(in.ReorderLevel >= 0 && in.ReorderLevel <= 1_000_000, "reorder_level", "must be between 0 and 1000000")
@@ -231,7 +233,7 @@ func lockItem(tx *gorm.DB, id string) (Item, error) {
 // ListItems lists items by code.
 func (s *Service) ListItems(ctx context.Context, limit int) ([]Item, error) {
 	var out []Item
-	err := s.DB.WithContext(ctx).Order("code").Limit(page(limit)).Find(&out).Error
+	err := s.DB.WithContext(ctx).Order("code").Limit(db.Page(limit)).Find(&out).Error
 	return out, err
 }
 
@@ -249,20 +251,4 @@ func (s *Service) GetItem(ctx context.Context, id string) (Item, error) {
 		return it, fmt.Errorf("item %s: %w", id, ErrNotFound)
 	}
 	return it, nil
-}
-
-func page(n int) int {
-	if n <= 0 || n > 500 {
-		return 100
-	}
-	return n
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

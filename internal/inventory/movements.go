@@ -15,6 +15,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -424,7 +425,7 @@ func (s *Service) Movements(ctx context.Context, f MovementFilter) ([]Movement, 
 		q = q.Where("location_id = ?", f.LocationID)
 	}
 	var out []Movement
-	err := q.Order("created_at DESC, id").Limit(page(f.Limit)).Find(&out).Error
+	err := q.Order("created_at DESC, id").Limit(db.Page(f.Limit)).Find(&out).Error
 	return out, err
 }
 

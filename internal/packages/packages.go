@@ -14,6 +14,7 @@ package packages
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -120,7 +122,7 @@ func (s *Service) CreatePlan(ctx context.Context, in NewPlan, actor audit.Actor)
 // ListPlans lists plans by name.
 func (s *Service) ListPlans(ctx context.Context, limit int) ([]Plan, error) {
 	var out []Plan
-	err := s.DB.WithContext(ctx).Order("name").Limit(page(limit)).Find(&out).Error
+	err := s.DB.WithContext(ctx).Order("name").Limit(db.Page(limit)).Find(&out).Error
 	return out, err
 }
 
@@ -176,7 +178,7 @@ func (s *Service) Sell(ctx context.Context, in Sale, actor audit.Actor) (Package
 	if in.Method == "" {
 		in.Method = "card"
 	}
-	errs.Check(contains(Methods, in.Method), "method", "must be one of %s", strings.Join(Methods, ", "))
+	errs.Check(slices.Contains(Methods, in.Method), "method", "must be one of %s", strings.Join(Methods, ", "))
 	if err := errs.Err(); err != nil {
 		return Package{}, err
 	}
@@ -330,20 +332,4 @@ func day(t time.Time) time.Time {
 func exists(tx *gorm.DB, table, id string) bool {
 	var n int64
 	return tx.Table(table).Where("id = ?", id).Count(&n).Error == nil && n > 0
-}
-
-func page(n int) int {
-	if n <= 0 || n > 500 {
-		return 100
-	}
-	return n
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -100,7 +101,7 @@ func (s *Service) CreatePromotion(ctx context.Context, in NewPromotion, actor au
 // ListPromotions lists promotions, latest start first.
 func (s *Service) ListPromotions(ctx context.Context, limit int) ([]Promotion, error) {
 	var out []Promotion
-	err := s.DB.WithContext(ctx).Order("starts_on DESC, name").Limit(page(limit)).Find(&out).Error
+	err := s.DB.WithContext(ctx).Order("starts_on DESC, name").Limit(db.Page(limit)).Find(&out).Error
 	return out, err
 }
 
