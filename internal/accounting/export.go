@@ -193,14 +193,9 @@ func (s *Service) ListExports(ctx context.Context, limit int) ([]Export, error) 
 // GetExport returns one export with its content.
 func (s *Service) GetExport(ctx context.Context, id string) (Export, error) {
 	var out Export
-	if uuid.Validate(id) != nil {
-		return out, fmt.Errorf("export %s: %w", id, ErrNotFound)
-	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&out)
-	if res.Error != nil {
-		return out, res.Error
-	}
-	if res.RowsAffected == 0 {
+	if found, err := db.FindByID(s.DB.WithContext(ctx), &out, id); err != nil {
+		return out, err
+	} else if !found {
 		return out, fmt.Errorf("export %s: %w", id, ErrNotFound)
 	}
 	return out, nil

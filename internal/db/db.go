@@ -192,3 +192,17 @@ func Page(limit int) int {
 	}
 	return limit
 }
+
+// FindByID loads the row whose primary key id is id into dst. It reports
+// false, with no error, when id is not a UUID or there is no such row, so each
+// caller answers its own not-found error.
+func FindByID(q *gorm.DB, dst any, id string) (bool, error) {
+	if uuid.Validate(id) != nil {
+		return false, nil
+	}
+	res := q.Where("id = ?", id).Limit(1).Find(dst)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	return res.RowsAffected > 0, nil
+}

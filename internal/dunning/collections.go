@@ -14,6 +14,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/statements"
 )
@@ -194,12 +195,10 @@ func (s *Service) Exports(ctx context.Context, limit int) ([]Export, error) {
 // ExportFile reads one collections file.
 func (s *Service) ExportFile(ctx context.Context, id string) (Export, error) {
 	var e Export
-	if uuid.Validate(id) != nil {
+	if found, err := db.FindByID(s.DB.WithContext(ctx), &e, id); err != nil {
+		return e, err
+	} else if !found {
 		return e, fmt.Errorf("collections file %s: %w", id, ErrNotFound)
 	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&e)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return e, fmt.Errorf("collections file %s: %w", id, ErrNotFound)
-	}
-	return e, res.Error
+	return e, nil
 }

@@ -240,14 +240,9 @@ func (s *Service) ListItems(ctx context.Context, limit int) ([]Item, error) {
 // GetItem returns one item.
 func (s *Service) GetItem(ctx context.Context, id string) (Item, error) {
 	var it Item
-	if uuid.Validate(id) != nil {
-		return it, fmt.Errorf("item %s: %w", id, ErrNotFound)
-	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&it)
-	if res.Error != nil {
-		return it, res.Error
-	}
-	if res.RowsAffected == 0 {
+	if found, err := db.FindByID(s.DB.WithContext(ctx), &it, id); err != nil {
+		return it, err
+	} else if !found {
 		return it, fmt.Errorf("item %s: %w", id, ErrNotFound)
 	}
 	return it, nil

@@ -136,14 +136,9 @@ func (s *Service) ListContacts(ctx context.Context, f ContactFilter) ([]Contact,
 // GetContact reads one contact; ErrNotFound when there is none.
 func (s *Service) GetContact(ctx context.Context, id string) (Contact, error) {
 	var c Contact
-	if uuid.Validate(id) != nil {
-		return c, ErrNotFound
-	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&c)
-	switch {
-	case res.Error != nil:
-		return c, fmt.Errorf("read contact %s: %w", id, res.Error)
-	case res.RowsAffected == 0:
+	if found, err := db.FindByID(s.DB.WithContext(ctx), &c, id); err != nil {
+		return c, fmt.Errorf("read contact %s: %w", id, err)
+	} else if !found {
 		return c, ErrNotFound
 	}
 	return c, nil

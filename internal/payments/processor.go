@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/clinicflow/rcm/internal/apperr"
+	rcmdb "github.com/clinicflow/rcm/internal/db"
 )
 
 // Event types a processor sends.
@@ -191,14 +192,12 @@ func Seen(ctx context.Context, db *gorm.DB, eventID string) (bool, error) {
 // LoadCheckout reads a checkout.
 func LoadCheckout(ctx context.Context, db *gorm.DB, id string) (CheckoutRow, error) {
 	var c CheckoutRow
-	if uuid.Validate(id) != nil {
+	if found, err := rcmdb.FindByID(db.WithContext(ctx), &c, id); err != nil {
+		return c, err
+	} else if !found {
 		return c, ErrUnknownCheckout
 	}
-	res := db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&c)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return c, ErrUnknownCheckout
-	}
-	return c, res.Error
+	return c, nil
 }
 
 // Settle records an event as applied and moves its checkout (and, when paid,

@@ -268,14 +268,9 @@ func (s *Service) exists(ctx context.Context, model any, id string) bool {
 
 // Get loads one row by id into dst, returning ErrNotFound when absent.
 func (s *Service) Get(ctx context.Context, dst any, id string) error {
-	if uuid.Validate(id) != nil {
-		return ErrNotFound
-	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(dst)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
+	if found, err := db.FindByID(s.DB.WithContext(ctx), dst, id); err != nil {
+		return err
+	} else if !found {
 		return ErrNotFound
 	}
 	return nil

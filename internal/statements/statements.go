@@ -22,6 +22,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
 )
 
@@ -458,14 +459,9 @@ func Seal(st Statement) ([]byte, string, error) {
 // Get reads a stored statement.
 func (s *Service) Get(ctx context.Context, id string) (Row, error) {
 	var r Row
-	if uuid.Validate(id) != nil {
-		return r, fmt.Errorf("statement %s: %w", id, ErrNotFound)
-	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&r)
-	if res.Error != nil {
-		return r, res.Error
-	}
-	if res.RowsAffected == 0 {
+	if found, err := db.FindByID(s.DB.WithContext(ctx), &r, id); err != nil {
+		return r, err
+	} else if !found {
 		return r, fmt.Errorf("statement %s: %w", id, ErrNotFound)
 	}
 	return r, nil
