@@ -543,3 +543,102 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// TestStuckCountsAgreeWithTheClaims checks the counts behind the stuck summary
+// and the dashboard (report_counts, migration 00052) against the claims table:
+// claims on either side of the cutoff within its own day, claims moved by
+// concurrent transactions in opposite orders (a shared counter row would
+// deadlock them), before and after the deltas are folded in.
+func TestStuckCountsAgreeWithTheClaims(t *testing.T) {
+	ctx := context.Background()
+	_, g, c, user := newReportsServer(t)
+	f := seedReports(t, g, user)
+	rs := &reports.Service{DB: g, Now: func() time.Time { return reportsNow }}
+
+	// The cutoff of 14 days is 3 June noon: E1 moved an hour before it that
+	// day (stuck), E2 an hour after it (not stuck).
+	cutoff := reportsNow.Add(-14 * 24 * time.Hour)
+	f.exec(t, `UPDATE claims SET stage = 'accepted', stage_changed_at = ? WHERE id = ?`, cutoff.Add(-time.Hour), f.claims["E1"])
+	f.exec(t, `UPDATE claims SET stage = 'accepted', stage_changed_at = ? WHERE id = ?`, cutoff.Add(time.Hour), f.claims["E2"])
+	var sum reports.StuckSummary
+	c.json("/api/v1/reports/stuck-claims", &sum)
+	// E4 (accepted, payer B), E3 (appealed, payer B) and now E1 (accepted, payer A).
+	assert.EqualValues(t, 3, sum.Claims)
+	var d reports.Dashboard
+	c.json("/api/v1/dashboard", &d)
+	assert.EqualValues(t, 3, d.StuckClaims)
+
+	// Twenty transactions move the four claims through stages, each locking
+	// two of them in its own order.
+	ids := []string{f.claims["E1"], f.claims["E2"], f.claims["E3"], f.claims["E4"]}
+	stages := []string{"submitted", "accepted", "denied", "appealed", "needs_fix"}
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			a, b := ids[i%4], ids[(i+1)%4]
+			if i%2 == 1 {
+				a, b = b, a
+			}
+			errs <- g.Transaction(func(tx *gorm.DB) error {
+				for _, id := range []string{a, b} {
+					if err := tx.Exec(`UPDATE claims SET stage = ?, stage_changed_at = ?, total_charge = total_charge + 1 WHERE id = ?`,
+						stages[i%len(stages)], reportsNow.Add(-time.Duration(i)*24*time.Hour), id).Error; err != nil {
+						return err
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				return nil
+			})
+		}()
+	}
+	for range 20 {
+		require.NoError(t, <-errs)
+	}
+	type row struct {
+		Stage   string
+		PayerID string
+		Day     time.Time
+		N       int64
+		Amount  decimal.Decimal
+	}
+	truth := func() []row {
+		var out []row
+		require.NoError(t, g.Raw(`SELECT stage, payer_id, (stage_changed_at AT TIME ZONE 'UTC')::date AS day,
+			count(*) AS n, sum(total_charge) AS amount FROM claims GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`).Scan(&out).Error)
+		return out
+	}
+	counted := func() []row {
+		var out []row
+		require.NoError(t, g.Raw(`SELECT stage, payer_id, day, sum(n) AS n, sum(amount) AS amount
+			FROM (SELECT * FROM report_counts WHERE kind = 'claims' UNION ALL SELECT * FROM report_count_deltas WHERE kind = 'claims') c
+			GROUP BY 1, 2, 3 HAVING sum(n) <> 0 OR sum(amount) <> 0 ORDER BY 1, 2, 3`).Scan(&out).Error)
+		return out
+	}
+	require.Equal(t, truth(), counted(), "before folding")
+	var deltas int64
+	require.NoError(t, g.Raw(`SELECT count(*) FROM report_count_deltas`).Scan(&deltas).Error)
+	assert.Positive(t, deltas)
+	_, err := rs.Stuck(ctx, 0) // folds
+	require.NoError(t, err)
+	require.NoError(t, g.Raw(`SELECT count(*) FROM report_count_deltas`).Scan(&deltas).Error)
+	assert.Zero(t, deltas, "a report folds the deltas in")
+	require.Equal(t, truth(), counted(), "after folding")
+
+	// The summary with days=0 counts every claim in flight, as the claims say.
+	var inFlight int64
+	require.NoError(t, g.Raw(`SELECT count(*) FROM claims WHERE stage NOT IN ('paid', 'written_off', 'transferred_to_patient', 'voided', 'replaced')
+		AND stage_changed_at < ?`, reportsNow).Scan(&inFlight).Error)
+	got, err := rs.Stuck(ctx, 0)
+	require.NoError(t, err)
+	assert.Equal(t, inFlight, got.Claims)
+	// And the trend counts each claim event once, in its week.
+	var events, trended int64
+	require.NoError(t, g.Raw(`SELECT count(*) FROM claim_events WHERE to_stage IN ('submitted', 'paid', 'denied') AND at >= ?`,
+		time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC)).Scan(&events).Error)
+	c.json("/api/v1/dashboard", &d)
+	for _, w := range d.Trend {
+		trended += w.ClaimsSubmitted + w.ClaimsPaid + w.Denials
+	}
+	assert.Equal(t, events, trended)
+	assert.Positive(t, events)
+}

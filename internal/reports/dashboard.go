@@ -106,18 +106,21 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		out.Receivables.add(b.Bucket, b.Amount)
 	}
 
-	out.ClaimsByStage = []StageCount{}
-	if err := g.Raw(`SELECT stage, count(*) AS claims FROM claims WHERE stage NOT IN ? GROUP BY stage`, terminal).
-		Scan(&out.ClaimsByStage).Error; err != nil {
-		return out, fmt.Errorf("dashboard claims by stage: %w", err)
+	byStage, err := s.inFlightByStage(ctx)
+	if err != nil {
+		return out, fmt.Errorf("dashboard: %w", err)
 	}
+	out.ClaimsByStage = byStage
 	order := stuckStages()
 	slices.SortFunc(out.ClaimsByStage, func(a, b StageCount) int {
 		return slices.Index(order, a.Stage) - slices.Index(order, b.Stage)
 	})
-	if err := g.Raw(`SELECT count(*) FROM claims WHERE stage NOT IN ? AND stage_changed_at < ?`, terminal,
-		now.Add(-DefaultStuckDays*24*time.Hour)).Scan(&out.StuckClaims).Error; err != nil {
-		return out, fmt.Errorf("dashboard stuck claims: %w", err)
+	stuck, err := s.stuckGroups(ctx, now.Add(-DefaultStuckDays*24*time.Hour))
+	if err != nil {
+		return out, fmt.Errorf("dashboard: %w", err)
+	}
+	for _, grp := range stuck {
+		out.StuckClaims += grp.Claims
 	}
 	if err := g.Raw(`SELECT count(*) FROM tasks WHERE due_at < ? AND status IN ('open', 'claimed')`, now).
 		Scan(&out.OverdueTasks).Error; err != nil {
@@ -217,15 +220,9 @@ func (s *Service) trend(ctx context.Context, first, today time.Time) ([]Week, er
 		bal = bal.Add(net[i])
 		weeks[i].Receivables = bal
 	}
-	var events []struct {
-		Week    time.Time
-		ToStage string
-		N       int64
-	}
-	if err := g.Raw(`SELECT date_trunc('week', at AT TIME ZONE 'UTC')::date AS week, to_stage, count(*) AS n
-		FROM claim_events WHERE to_stage IN ('submitted', 'paid', 'denied') AND at >= ?
-		GROUP BY 1, 2`, first).Scan(&events).Error; err != nil {
-		return nil, fmt.Errorf("trend claims: %w", err)
+	events, err := s.weeklyTransitions(ctx, first, []string{"submitted", "paid", "denied"})
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range events {
 		i, ok := index[e.Week.Format(time.DateOnly)]

@@ -46,18 +46,18 @@ type StuckSummary struct {
 	Groups []StuckGroup `json:"groups"`
 }
 
-// Stuck reads the grouped summary from Postgres (no workflow is asked).
+// Stuck reads the grouped summary from Postgres (report_counts; no workflow is
+// asked).
 func (s *Service) Stuck(ctx context.Context, days int) (StuckSummary, error) {
 	now := s.now()
 	out := StuckSummary{Days: days, AsOf: now, Cutoff: now.Add(-time.Duration(days) * 24 * time.Hour), Groups: []StuckGroup{}}
-	err := s.DB.WithContext(ctx).Raw(`SELECT g.stage, g.payer_id, p.name AS payer_name, g.claims, g.total_charge, g.oldest_since
-		FROM (SELECT stage, payer_id, count(*) AS claims, sum(total_charge) AS total_charge, min(stage_changed_at) AS oldest_since
-		      FROM claims WHERE stage NOT IN ? AND stage_changed_at < ?
-		      GROUP BY stage, payer_id) g
-		JOIN payers p ON p.id = g.payer_id
-		ORDER BY g.claims DESC, g.stage, p.name, g.payer_id`, terminal, out.Cutoff).Scan(&out.Groups).Error
+	rows, err := s.stuckGroups(ctx, out.Cutoff)
 	if err != nil {
-		return out, fmt.Errorf("stuck claims: %w", err)
+		return out, err
+	}
+	for _, r := range rows {
+		out.Groups = append(out.Groups, StuckGroup{Stage: r.Stage, PayerID: r.PayerID, PayerName: r.PayerName,
+			Claims: r.Claims, TotalCharge: r.TotalCharge, OldestSince: r.OldestSince})
 	}
 	for i := range out.Groups {
 		g := &out.Groups[i]

@@ -282,6 +282,14 @@ var steps = []step{
 		FROM ar_items i CROSS JOIN LATERAL (VALUES ('account', i.account_code), ('case_kind', i.case_kind),
 			('location', coalesce(i.location_id::text, 'none')), ('payer', ar_payer_key(i.account_code, i.payer_id)),
 			('provider', coalesce(i.provider_id::text, 'none'))) AS d(dim, key)
-		GROUP BY 1, 2, 3`},
+		GROUP BY 1, 2, 3;
+		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
+		SELECT 'claims', c.stage, c.payer_id, coalesce(e.location_id, '00000000-0000-0000-0000-000000000000'::uuid),
+		       (c.stage_changed_at AT TIME ZONE 'UTC')::date, count(*), sum(c.total_charge)
+		FROM claims c LEFT JOIN encounters e ON e.id = c.encounter_id GROUP BY 1, 2, 3, 4, 5;
+		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
+		SELECT 'events', to_stage, '00000000-0000-0000-0000-000000000000'::uuid, '00000000-0000-0000-0000-000000000000'::uuid,
+		       (at AT TIME ZONE 'UTC')::date, count(*), 0
+		FROM claim_events GROUP BY 1, 2, 3, 4, 5`},
 	{"drop staging", "", `DROP TABLE scale_visits, scale_paths, scale_events, scale_journals`},
 }

@@ -63,6 +63,10 @@ func TestLoadAddsUp(t *testing.T) {
 	}
 	assert.Equal(t, inFlight, n)
 	assert.Positive(t, d.StuckClaims)
+	var stuck int64
+	require.NoError(t, g.Raw(`SELECT count(*) FROM claims WHERE stage NOT IN ? AND stage_changed_at < ?`, []string{"paid", "written_off",
+		"transferred_to_patient", "voided", "replaced"}, d.AsOf.Add(-reports.DefaultStuckDays*24*time.Hour)).Scan(&stuck).Error)
+	assert.Equal(t, stuck, d.StuckClaims, "the loader fills report_counts as the triggers would")
 	assert.True(t, d.Receivables.Total.Equal(ag.Total.Total))
 }
 
