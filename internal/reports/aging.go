@@ -80,7 +80,7 @@ func (r AgingRow) Amount(bucket string) decimal.Decimal {
 }
 
 // Aging is the A/R aging report: every open receivable balance of the ledger
-// (patient 1100, insurance 1200, held/lien 1300), aged by days from the date of
+// (patient 1100, collections 1150, insurance 1200, held/lien 1300), aged by days from the date of
 // service of the visit it comes from to AsOf, in the buckets 0-30, 31-60, 61-90,
 // 91-120 and 120+. Each breakdown (by account, payer, case kind, location,
 // provider) sums to Total, and Total equals the ledger's receivable balances

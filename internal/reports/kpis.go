@@ -111,7 +111,7 @@ const (
 
 // Formulas are each KPI's definition.
 var Formulas = map[string]string{
-	KPIDaysInAR: "receivable balance (ledger 1100+1200+1300) at the end of `to` ÷ (net charges posted in the period " +
+	KPIDaysInAR: "receivable balance (ledger 1100+1150+1200+1300) at the end of `to` ÷ (net charges posted in the period " +
 		"(revenue 4000 credits − debits) ÷ days in the period)",
 	KPICleanClaimRate: "claims first submitted in the period that never went to needs_fix, eligibility_hold or rejected " +
 		"÷ claims first submitted in the period × 100",
