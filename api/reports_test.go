@@ -631,6 +631,21 @@ func TestStuckCountsAgreeWithTheClaims(t *testing.T) {
 	got, err := rs.Stuck(ctx, 0)
 	require.NoError(t, err)
 	assert.Equal(t, inFlight, got.Claims)
+	// A denial posted since the counts began is counted under the category
+	// its posting classified; the fixture's older ones are classified as before.
+	denied := func() map[string]int64 {
+		c.json("/api/v1/dashboard", &d)
+		out := map[string]int64{}
+		for _, n := range d.DenialsThisWeek {
+			out[n.Key] = n.Count
+		}
+		return out
+	}
+	before := denied()
+	assert.Equal(t, map[string]int64{"medical_necessity": 1}, before, "E1's CO-50 on 16 June, classified from its remittance")
+	f.event(t, "E2", "accepted", "denied", "835", "2026-06-16", `{"denial_category": "authorization"}`)
+	assert.Equal(t, map[string]int64{"medical_necessity": 1, "authorization": 1}, denied())
+
 	// And the trend counts each claim event once, in its week.
 	var events, trended int64
 	require.NoError(t, g.Raw(`SELECT count(*) FROM claim_events WHERE to_stage IN ('submitted', 'paid', 'denied') AND at >= ?`,

@@ -8,7 +8,13 @@
 --   kind 'claims': claims by current stage, payer, location (of the visit) and
 --                  UTC day of their last transition, with their total charge;
 --   kind 'events': claim events by the stage they moved into and UTC day
---                  (payer and location are the zero id).
+--                  (payer and location are the zero id);
+--   kind 'denials': claims an 835 denied, by the denial category the posting
+--                  classified (claim_events.detail denial_category; stage holds
+--                  the category) and UTC day. Events from before this
+--                  migration carry no category: report_counts_since says from
+--                  when the counts are whole, and the dashboard classifies the
+--                  older ones as it did before.
 --
 -- Triggers on claims and claim_events never update a shared row: they append
 -- signed deltas to report_count_deltas, and readers fold the deltas into
@@ -16,7 +22,7 @@
 -- by every claim transition would be a hot row that claim transitions queue on,
 -- and two files that move claims in different orders would deadlock on it.
 CREATE TABLE report_counts (
-    kind         text NOT NULL CHECK (kind IN ('claims', 'events')),
+    kind         text NOT NULL CHECK (kind IN ('claims', 'events', 'denials')),
     stage        text NOT NULL,
     payer_id     uuid NOT NULL,
     location_id  uuid NOT NULL,
@@ -66,9 +72,19 @@ CREATE FUNCTION report_events_delta() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO report_count_deltas VALUES ('events', NEW.to_stage, '00000000-0000-0000-0000-000000000000',
         '00000000-0000-0000-0000-000000000000', (NEW.at AT TIME ZONE 'UTC')::date, 1, 0);
+    IF NEW.to_stage = 'denied' AND NEW.cause = '835' AND NEW.detail ? 'denial_category' THEN
+        INSERT INTO report_count_deltas VALUES ('denials', NEW.detail->>'denial_category', '00000000-0000-0000-0000-000000000000',
+            '00000000-0000-0000-0000-000000000000', (NEW.at AT TIME ZONE 'UTC')::date, 1, 0);
+    END IF;
     RETURN NULL;
 END;
 $$;
+
+CREATE TABLE report_counts_since (
+    kind   text PRIMARY KEY,
+    since  timestamptz NOT NULL
+);
+INSERT INTO report_counts_since (kind, since) VALUES ('denials', now());
 
 CREATE TRIGGER claim_events_report_counts AFTER INSERT ON claim_events
     FOR EACH ROW EXECUTE FUNCTION report_events_delta();
@@ -119,6 +135,7 @@ DROP TRIGGER claims_report_counts ON claims;
 DROP FUNCTION report_counts_fold();
 DROP FUNCTION report_events_delta();
 DROP FUNCTION report_claims_delta();
+DROP TABLE report_counts_since;
 DROP TABLE report_count_deltas;
 DROP TABLE report_counts;
 -- +goose StatementEnd

@@ -153,6 +153,15 @@ func Classify(cp x12.ClaimPayment) Denial {
 	return d
 }
 
+// CategoryOf is the category a denial of cp is counted under: its primary
+// category, or "other" when no reason says more.
+func CategoryOf(cp x12.ClaimPayment) string {
+	if c := Classify(cp).PrimaryCategory; c != "" {
+		return string(c)
+	}
+	return "other"
+}
+
 // collectReasons returns the non-routine adjustments of cp accepted by keep.
 func collectReasons(cp x12.ClaimPayment, keep func(x12.Adjustment) bool) []Reason {
 	var out []Reason

@@ -24,6 +24,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/records"
@@ -355,10 +356,15 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, 
 	if err := tx.Model(&claims.Claim{}).Where("id = ?", cl.ID).Updates(updates).Error; err != nil {
 		return cr, err
 	}
-	return cr, (&claims.Service{DB: tx}).Transition(tx.Statement.Context, cl.ID, stage, claims.Cause835, map[string]any{
+	happened := map[string]any{
 		"remittance_id": remittanceID, "status_code": cp.StatusCode, "paid": cp.Payment.StringFixed(2),
 		"contractual": a.contractual.StringFixed(2), "patient_responsibility": a.patient.StringFixed(2),
-		"moved_to_patient": cr.MovedToPatient.StringFixed(2), "held_for_secondary": cr.HeldForSecondary.StringFixed(2)}, actor)
+		"moved_to_patient": cr.MovedToPatient.StringFixed(2), "held_for_secondary": cr.HeldForSecondary.StringFixed(2)}
+	if stage == claims.StageDenied {
+		// The dashboard counts denials by category from this (report_counts).
+		happened["denial_category"] = denials.CategoryOf(cp)
+	}
+	return cr, (&claims.Service{DB: tx}).Transition(tx.Statement.Context, cl.ID, stage, claims.Cause835, happened, actor)
 }
 
 // stageAfter is the claim's stage after a claim payment: a reversal reopens it, a

@@ -105,3 +105,46 @@ type weekStageCount struct {
 	ToStage string
 	N       int64
 }
+
+// denialsSince counts the claims an 835 denied from the day from on, by
+// category: from report_counts, where the posting's category is counted, and
+// for denials posted before the counts began (report_counts_since) by
+// classifying their remittance as the dashboard did before.
+func (s *Service) denialsSince(ctx context.Context, from time.Time) (map[string]int64, error) {
+	g := s.DB.WithContext(ctx)
+	var counted []struct {
+		Stage string
+		N     int64
+	}
+	if err := g.Raw(`SELECT stage, sum(n) AS n FROM `+countsSQL+` c WHERE day >= CAST(@from AS date) GROUP BY stage`,
+		map[string]any{"kind": "denials", "from": from.Format(time.DateOnly)}).Scan(&counted).Error; err != nil {
+		return nil, fmt.Errorf("dashboard denials: %w", err)
+	}
+	cats := map[string]int64{}
+	for _, c := range counted {
+		cats[c.Stage] += c.N
+	}
+	var since time.Time
+	if err := g.Raw(`SELECT since FROM report_counts_since WHERE kind = 'denials'`).Scan(&since).Error; err != nil {
+		return nil, fmt.Errorf("dashboard denials: %w", err)
+	}
+	if !from.Before(since) {
+		return cats, nil
+	}
+	var older []remitRow
+	if err := g.Raw(`SELECT rc.claim_id, rc.status_code, rc.detail, e.at
+		FROM claim_events e JOIN remittance_claims rc ON rc.claim_id = e.claim_id
+		     AND rc.remittance_id::text = e.detail->>'remittance_id'
+		WHERE e.to_stage = 'denied' AND e.cause = '835' AND e.at >= ? AND e.at < ? AND e.detail->>'denial_category' IS NULL`,
+		from, since).Scan(&older).Error; err != nil {
+		return nil, fmt.Errorf("dashboard denials: %w", err)
+	}
+	for _, r := range older {
+		d, err := classify(r.Detail)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard denials: claim %s: %w", r.ClaimID, err)
+		}
+		cats[cmpOr(string(d.PrimaryCategory), "other")]++
+	}
+	return cats, nil
+}

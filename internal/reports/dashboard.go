@@ -128,20 +128,9 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	}
 
 	week := monday(now)
-	var denied []remitRow
-	if err := g.Raw(`SELECT rc.claim_id, rc.status_code, rc.detail, e.at
-		FROM claim_events e JOIN remittance_claims rc ON rc.claim_id = e.claim_id
-		     AND rc.remittance_id::text = e.detail->>'remittance_id'
-		WHERE e.to_stage = 'denied' AND e.cause = '835' AND e.at >= ?`, week).Scan(&denied).Error; err != nil {
-		return out, fmt.Errorf("dashboard denials: %w", err)
-	}
-	cats := map[string]int64{}
-	for _, r := range denied {
-		d, err := classify(r.Detail)
-		if err != nil {
-			return out, fmt.Errorf("dashboard denials: claim %s: %w", r.ClaimID, err)
-		}
-		cats[string(cmpOr(string(d.PrimaryCategory), "other"))]++
+	cats, err := s.denialsSince(ctx, week)
+	if err != nil {
+		return out, err
 	}
 	out.DenialsThisWeek = []Count{}
 	for k, n := range cats {

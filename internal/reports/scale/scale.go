@@ -13,6 +13,9 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/denials"
+	"github.com/clinicflow/rcm/internal/x12"
 )
 
 // Sizes says how much to load.
@@ -67,7 +70,7 @@ func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 		sub := strings.NewReplacer("@claims", strconv.Itoa(sz.Claims), "@lines", strconv.Itoa(sz.LinesPerClaim),
 			"@other", strconv.Itoa(sz.OtherVisits), "@days", strconv.Itoa(sz.Days), "@payers", strconv.Itoa(sz.Payers),
 			"@locations", strconv.Itoa(sz.Locations), "@providers", strconv.Itoa(sz.Providers),
-			"@now", "'"+now.Format(time.RFC3339)+"'")
+			"@now", "'"+now.Format(time.RFC3339)+"'", "@denial_categories", denialCategories())
 		for _, s := range steps {
 			t0 := time.Now()
 			if err := tx.Exec(sub.Replace(s.sql)).Error; err != nil {
@@ -187,7 +190,9 @@ var steps = []step{
 	{"claim events", "claim_events", `
 		INSERT INTO claim_events (claim_id, at, from_stage, to_stage, cause, actor_id, detail)
 		SELECT claim_id, at, from_stage, to_stage, cause, CASE WHEN cause = 'user' THEN md5('user')::uuid END,
-		       CASE WHEN cause = '835' THEN jsonb_build_object('remittance_id', md5('rem' || v)::uuid) ELSE '{}' END
+		       CASE WHEN cause = '835' AND to_stage = 'denied' THEN jsonb_build_object('remittance_id', md5('rem' || v)::uuid,
+		                'denial_category', (@denial_categories)[1 + v % 6])
+		            WHEN cause = '835' THEN jsonb_build_object('remittance_id', md5('rem' || v)::uuid) ELSE '{}' END
 		FROM scale_events;`},
 	// One remittance per adjudicated claim: the payer's 835 (paid in part or full, or denied).
 	{"remittances", "remittance_claims", `
@@ -290,6 +295,27 @@ var steps = []step{
 		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
 		SELECT 'events', to_stage, '00000000-0000-0000-0000-000000000000'::uuid, '00000000-0000-0000-0000-000000000000'::uuid,
 		       (at AT TIME ZONE 'UTC')::date, count(*), 0
-		FROM claim_events GROUP BY 1, 2, 3, 4, 5`},
+		FROM claim_events GROUP BY 1, 2, 3, 4, 5;
+		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
+		SELECT 'denials', detail->>'denial_category', '00000000-0000-0000-0000-000000000000'::uuid,
+		       '00000000-0000-0000-0000-000000000000'::uuid, (at AT TIME ZONE 'UTC')::date, count(*), 0
+		FROM claim_events WHERE to_stage = 'denied' AND cause = '835' GROUP BY 1, 2, 3, 4, 5;
+		UPDATE report_counts_since SET since = timestamptz '2000-01-01 00:00Z' WHERE kind = 'denials'`},
 	{"drop staging", "", `DROP TABLE scale_visits, scale_paths, scale_events, scale_journals`},
+}
+
+// denialReasons are the CARCs the loader's denials carry (CO group), in the
+// order the remittance step picks them ((ARRAY[...])[1 + v % 6]).
+var denialReasons = []string{"50", "16", "197", "29", "18", "27"}
+
+// denialCategories is an SQL array of the category the 835 posting would give
+// each of denialReasons (denials.CategoryOf), so the loaded claim events carry
+// it as posted ones do.
+func denialCategories() string {
+	cats := make([]string, len(denialReasons))
+	for i, r := range denialReasons {
+		cats[i] = "'" + denials.CategoryOf(x12.ClaimPayment{StatusCode: "4", IsDenial: true,
+			Adjustments: []x12.Adjustment{{Group: "CO", Reason: r, Amount: decimal.NewFromInt(100)}}}) + "'"
+	}
+	return "ARRAY[" + strings.Join(cats, ", ") + "]"
 }

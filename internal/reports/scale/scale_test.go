@@ -67,6 +67,16 @@ func TestLoadAddsUp(t *testing.T) {
 	require.NoError(t, g.Raw(`SELECT count(*) FROM claims WHERE stage NOT IN ? AND stage_changed_at < ?`, []string{"paid", "written_off",
 		"transferred_to_patient", "voided", "replaced"}, d.AsOf.Add(-reports.DefaultStuckDays*24*time.Hour)).Scan(&stuck).Error)
 	assert.Equal(t, stuck, d.StuckClaims, "the loader fills report_counts as the triggers would")
+	var deniedThisWeek, counted int64
+	monday := d.AsOf.Truncate(24*time.Hour).AddDate(0, 0, -((int(d.AsOf.Weekday()) + 6) % 7))
+	require.NoError(t, g.Raw(`SELECT count(*) FROM claim_events WHERE to_stage = 'denied' AND cause = '835' AND at >= ?`, monday).
+		Scan(&deniedThisWeek).Error)
+	for _, c := range d.DenialsThisWeek {
+		counted += c.Count
+		assert.NotEqual(t, "other", c.Key, "every loaded denial reason has a category")
+	}
+	assert.Equal(t, deniedThisWeek, counted)
+	assert.Positive(t, counted)
 	assert.True(t, d.Receivables.Total.Equal(ag.Total.Total))
 }
 
