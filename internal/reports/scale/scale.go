@@ -291,7 +291,8 @@ var steps = []step{
 		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
 		SELECT 'claims', c.stage, c.payer_id, coalesce(e.location_id, '00000000-0000-0000-0000-000000000000'::uuid),
 		       (c.stage_changed_at AT TIME ZONE 'UTC')::date, count(*), sum(c.total_charge)
-		FROM claims c LEFT JOIN encounters e ON e.id = c.encounter_id GROUP BY 1, 2, 3, 4, 5;
+		FROM claims c LEFT JOIN encounters e ON e.id = c.encounter_id
+		WHERE c.stage NOT IN ('paid', 'written_off', 'transferred_to_patient', 'voided', 'replaced') GROUP BY 1, 2, 3, 4, 5;
 		INSERT INTO report_counts (kind, stage, payer_id, location_id, day, n, amount)
 		SELECT 'events', to_stage, '00000000-0000-0000-0000-000000000000'::uuid, '00000000-0000-0000-0000-000000000000'::uuid,
 		       (at AT TIME ZONE 'UTC')::date, count(*), 0
