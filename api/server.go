@@ -205,6 +205,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/inventory/items/:id/movements", s.allow(billers), s.listMovements)
 	v1.POST("/inventory/items/:id/movements", s.allow(frontDesk), s.recordMovement)
 	v1.GET("/inventory/stock", s.allow(billers), s.stockReport)
+	v1.GET("/inventory/valuation", s.allow(billers), s.inventoryValuation)
 
 	// Packages and promotions for self-pay patients (api/packages.go).
 	v1.GET("/packages", s.allow(anyRole), s.listPlans)
