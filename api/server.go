@@ -217,6 +217,18 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/promotions", s.allow(managers), s.createPromotion)
 	v1.POST("/promotions/groups/:group/members", s.allow(managers), s.addGroupMember)
 
+	// Scrub rules as versioned data, tried on past claims before they go live (api/scrub.go).
+	v1.GET("/scrub/rules", s.allow(billers), s.getScrubRules)
+	v1.GET("/scrub/rules/versions", s.allow(billers), s.listScrubRuleSets)
+	v1.POST("/scrub/rules/versions", s.allow(billers), s.createScrubRuleSet)
+	v1.GET("/scrub/rules/versions/:version", s.allow(billers), s.getScrubRuleSet)
+	v1.POST("/scrub/rules/versions/:version/publish", s.allow(billers), s.publishScrubRuleSet)
+	v1.GET("/scrub/what-if", s.allow(billers), s.listWhatIfRuns)
+	v1.POST("/scrub/what-if", s.allow(billers), s.startWhatIf)
+	v1.GET("/scrub/what-if/:id", s.allow(billers), s.getWhatIf)
+	v1.GET("/scrub/what-if/:id/claims", s.allow(billers), s.whatIfClaims)
+	v1.POST("/scrub/what-if/:id/cancel", s.allow(billers), s.cancelWhatIf)
+
 	// Held legal cases: the address book, legal details, the SOL table, holds.
 	v1.GET("/contacts", s.allow(anyRole), s.listContacts)
 	v1.POST("/contacts", s.allow(frontDesk), s.createContact)
