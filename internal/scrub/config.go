@@ -102,6 +102,7 @@ func DefaultConfig() Config {
 func (c Config) Normalize() (Config, error) {
 	var errs validate.Errors
 	given := map[string]RuleSetting{}
+	at := map[string]int{} // where each rule was given, for field names
 	for i, s := range c.Rules {
 		f := fmt.Sprintf("rules[%d]", i)
 		name := strings.TrimSpace(s.Name)
@@ -113,9 +114,10 @@ func (c Config) Normalize() (Config, error) {
 		default:
 			if _, dup := given[name]; dup {
 				errs.Add(f+".name", "is given twice")
+				continue
 			}
 			s.Name = name
-			given[name] = s
+			given[name], at[name] = s, i
 		}
 	}
 	out := Config{Rules: []RuleSetting{}, PayerRules: []PayerRule{}}
@@ -126,14 +128,14 @@ func (c Config) Normalize() (Config, error) {
 		}
 		if info.Threshold == "" {
 			if s.Threshold != 0 {
-				errs.Add(fmt.Sprintf("rules[%d].threshold", indexOf(c.Rules, info.Name)), "%s takes no threshold", info.Name)
+				errs.Add(fmt.Sprintf("rules[%d].threshold", at[info.Name]), "%s takes no threshold", info.Name)
 			}
 		} else {
 			if s.Threshold == 0 {
 				s.Threshold = info.DefaultThreshold
 			}
 			if s.Threshold < 1 || s.Threshold > info.MaxThreshold {
-				errs.Add(fmt.Sprintf("rules[%d].threshold", indexOf(c.Rules, info.Name)), "must be between 1 and %d (%s)", info.MaxThreshold, info.Threshold)
+				errs.Add(fmt.Sprintf("rules[%d].threshold", at[info.Name]), "must be between 1 and %d (%s)", info.MaxThreshold, info.Threshold)
 			}
 		}
 		out.Rules = append(out.Rules, s)
@@ -161,9 +163,10 @@ func (c Config) Normalize() (Config, error) {
 			errs.Add(f+".kind", "must be one of %s", strings.Join(PayerRuleKinds, ", "))
 		}
 		if p.Name == "" {
-			p.Name = defaultPayerRuleName(p)
+			p.Name = defaultPayerRuleName(p) // from fields checked above
+		} else {
+			errs.Check(len(p.Name) <= 80 && !strings.ContainsAny(p.Name, " \t\n"), f+".name", "must be at most 80 characters without spaces")
 		}
-		errs.Check(len(p.Name) <= 80 && !strings.ContainsAny(p.Name, " \t\n"), f+".name", "must be at most 80 characters without spaces")
 		if names[p.Name] {
 			errs.Add(f+".name", "is given twice (name the rules apart)")
 		}
@@ -175,15 +178,6 @@ func (c Config) Normalize() (Config, error) {
 		return Config{}, err
 	}
 	return out, nil
-}
-
-func indexOf(rules []RuleSetting, name string) int {
-	for i, r := range rules {
-		if strings.TrimSpace(r.Name) == name {
-			return i
-		}
-	}
-	return -1
 }
 
 func defaultPayerRuleName(p PayerRule) string {
