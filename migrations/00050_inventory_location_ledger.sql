@@ -41,6 +41,9 @@ INSERT INTO journal_lines (journal_id, account_code, location_id, amount)
 SELECT journal_id, '1500', to_location, value FROM old_transfers
 UNION ALL
 SELECT journal_id, '1500', from_location, -value FROM old_transfers;
+-- Check the new journals now (lines present, balanced) rather than at commit:
+-- a table with pending deferred trigger events cannot be altered.
+SET CONSTRAINTS ALL IMMEDIATE;
 ALTER TABLE journals ENABLE TRIGGER journals_period;
 
 -- +goose StatementEnd

@@ -2,6 +2,8 @@ package inventory_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +125,55 @@ func (c clinic) quantityAt(t *testing.T, item, loc string) int {
 	var n int
 	require.NoError(t, c.db.Raw(`SELECT coalesce(sum(quantity), 0) FROM inventory_movements WHERE item_id = ? AND location_id = ?`, item, loc).Scan(&n).Error)
 	return n
+}
+
+// TestMigrationGivesOldInventoryJournalsTheirLocation replays migration 00050
+// over books written before it: an inventory journal without a location and a
+// transfer that posted no journal. Afterwards every location agrees.
+func TestMigrationGivesOldInventoryJournalsTheirLocation(t *testing.T) {
+	c := newClinic(t)
+	it := c.item(t, "A4550", 0)
+	sql, err := os.ReadFile("../../migrations/00050_inventory_location_ledger.sql")
+	require.NoError(t, err)
+	up, down, ok := strings.Cut(string(sql), "-- +goose Down")
+	require.True(t, ok)
+	strip := func(s string) string {
+		for _, m := range []string{"-- +goose Up", "-- +goose StatementBegin", "-- +goose StatementEnd"} {
+			s = strings.ReplaceAll(s, m, "")
+		}
+		return s
+	}
+	require.NoError(t, c.db.Exec(strip(down)).Error, "back to the books before 00050")
+
+	// The books as the code before 00050 wrote them.
+	received, out, in, transfer := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	require.NoError(t, c.db.Transaction(func(tx *gorm.DB) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO inventory_movements (id, item_id, location_id, kind, quantity, value, idempotency_key)
+				VALUES (?, ?, ?, 'received', 10, 25.00, 'old-receipt')`, []any{received, it.ID, c.north}},
+			{`INSERT INTO journals (id, idempotency_key, kind, source_type, source_id, memo)
+				VALUES (?, 'inventory:old-receipt', 'inventory_received', 'inventory_movement', ?, 'received A4550')`, []any{received, received}},
+			{`INSERT INTO journal_lines (journal_id, account_code, amount) VALUES (?, '1500', 25.00), (?, '2050', -25.00)`, []any{received, received}},
+			{`INSERT INTO inventory_movements (id, item_id, location_id, kind, quantity, value, transfer_id, idempotency_key)
+				VALUES (?, ?, ?, 'transfer_out', -4, -10.00, ?, 'old-transfer:out'), (?, ?, ?, 'transfer_in', 4, 10.00, ?, 'old-transfer:in')`,
+				[]any{out, it.ID, c.north, transfer, in, it.ID, c.south, transfer}},
+		} {
+			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, c.db.Transaction(func(tx *gorm.DB) error { return tx.Exec(strip(up)).Error }))
+
+	v := c.valuation(t)
+	assert.Equal(t, "15.00", v[c.north].InventoryAccount.StringFixed(2))
+	assert.Equal(t, "10.00", v[c.south].InventoryAccount.StringFixed(2))
+	assert.Equal(t, "25.00", c.balance(t, ledger.Inventory), "the transfer journal moves value, it adds none")
+	// The next transfer, by today's code, does not collide with the backfilled one.
+	c.move(t, it, inventory.MoveInput{Kind: "transferred", LocationID: c.north, ToLocationID: c.south, Quantity: 2})
+	c.valuation(t)
 }
