@@ -199,3 +199,17 @@ func TestWhatIfRunThatCannotGoOnEndsAsFailed(t *testing.T) {
 	assert.Contains(t, h.ended[0].Reason, "rule set 9 not found")
 	assert.Equal(t, contract.WhatIfProgress{Total: 12, Done: 5, Batches: 1}, progressOf(t, env))
 }
+
+func TestWhatIfCancelledEndsTheRunAsCancelled(t *testing.T) {
+	h := &claimHistory{total: 1000, scrubbed: map[int]int{}}
+	env := whatIfEnv(h)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 0)
+	env.ExecuteWorkflow(ScrubWhatIfWorkflow, contract.WhatIfInput{RunID: "run-4", BatchSize: 1})
+	require.True(t, env.IsWorkflowCompleted())
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+	require.Len(t, h.ended, 1, "the run is ended even though its workflow was cancelled")
+	assert.Equal(t, "run-4", h.ended[0].RunID)
+	assert.Equal(t, "cancelled", h.ended[0].Status)
+	assert.Less(t, len(h.scrubbed), 1000, "stopped before the end")
+}
