@@ -222,6 +222,9 @@ func runDev(ctx context.Context) error {
 	if err := worker.EnsureEscalation(ctx, tc); err != nil {
 		return err
 	}
+	if err := worker.EnsurePackageExpiry(ctx, tc); err != nil {
+		return err
+	}
 
 	tokenHint, err := bootstrapAdmin(ctx, g, cfg)
 	if err != nil {
@@ -471,6 +474,10 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	if err := worker.EnsureEscalation(ctx, cl.tc); err != nil {
+		w.Stop()
+		return err
+	}
+	if err := worker.EnsurePackageExpiry(ctx, cl.tc); err != nil {
 		w.Stop()
 		return err
 	}

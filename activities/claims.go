@@ -14,6 +14,7 @@ import (
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/metrics"
 	"github.com/clinicflow/rcm/internal/scrub"
+	"github.com/clinicflow/rcm/internal/scrubrules"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -76,20 +77,22 @@ func (a *Activities) LoadClaim(ctx context.Context, claimID string) (contract.Cl
 	return f, nil
 }
 
-// ScrubClaim runs every scrub rule over the claim and records the outcome on its
-// timeline: needs_fix with the failed rules, or scrubbing passed.
+// ScrubClaim runs the published scrub rule set (internal/scrubrules) over the
+// claim, records on the claim the rule-set version that scrubbed it, and
+// records the outcome on its timeline: needs_fix with the failed rules, or
+// scrubbing passed, each with the version.
 func (a *Activities) ScrubClaim(ctx context.Context, claimID string) ([]scrub.Failure, error) {
-	failures, err := a.Claims.Scrub(ctx, claimID, time.Now().UTC(), nil)
+	failures, version, err := (&scrubrules.Service{DB: a.DB}).ScrubStored(ctx, a.Claims, claimID, time.Now().UTC())
 	if err != nil {
 		return nil, classify(err)
 	}
-	stage, detail := claims.StageScrubbing, map[string]any{"passed": true}
+	stage, detail := claims.StageScrubbing, map[string]any{"passed": true, "rule_version": version}
 	if len(failures) > 0 {
 		rules := make([]string, 0, len(failures))
 		for _, f := range failures {
 			rules = append(rules, f.Rule)
 		}
-		stage, detail = claims.StageNeedsFix, map[string]any{"failed_rules": rules}
+		stage, detail = claims.StageNeedsFix, map[string]any{"failed_rules": rules, "rule_version": version}
 	}
 	if err := a.Claims.Transition(ctx, claimID, stage, claims.CauseScrub, detail, audit.System); err != nil {
 		return nil, classify(err)

@@ -161,6 +161,8 @@ type claimJSON struct {
 	COB                   db.JSON         `json:"cob,omitempty"`
 	StageChangedAt        time.Time       `json:"stage_changed_at"`
 	CreatedAt             time.Time       `json:"created_at"`
+	// ScrubRuleVersion is the scrub rule-set version that last scrubbed it.
+	ScrubRuleVersion *int `json:"scrub_rule_version,omitempty"`
 }
 
 func showClaim(r claims.Claim) claimJSON {
@@ -188,6 +190,7 @@ func showClaim(r claims.Claim) claimJSON {
 		COB:                   r.COB,
 		StageChangedAt:        r.StageChangedAt,
 		CreatedAt:             r.CreatedAt,
+		ScrubRuleVersion:      r.ScrubRuleVersion,
 	}
 }
 

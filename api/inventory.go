@@ -174,3 +174,12 @@ func (s *Server) stockReport(c *gin.Context) {
 	respond(c, s, http.StatusOK)(s.inventory().Stock(c.Request.Context(), inventory.StockFilter{
 		LocationID: c.Query("location_id"), ItemID: c.Query("item_id")}))
 }
+
+// inventoryValuation compares each location's stock value with its inventory
+// balance in the ledger, to the cent.
+func (s *Server) inventoryValuation(c *gin.Context) {
+	if !checkQuery(c, []string{}) {
+		return
+	}
+	respond(c, s, http.StatusOK)(s.inventory().Valuation(c.Request.Context()))
+}

@@ -205,6 +205,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/inventory/items/:id/movements", s.allow(billers), s.listMovements)
 	v1.POST("/inventory/items/:id/movements", s.allow(frontDesk), s.recordMovement)
 	v1.GET("/inventory/stock", s.allow(billers), s.stockReport)
+	v1.GET("/inventory/valuation", s.allow(billers), s.inventoryValuation)
 
 	// Packages and promotions for self-pay patients (api/packages.go).
 	v1.GET("/packages", s.allow(anyRole), s.listPlans)
@@ -215,6 +216,18 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/promotions", s.allow(anyRole), s.listPromotions)
 	v1.POST("/promotions", s.allow(managers), s.createPromotion)
 	v1.POST("/promotions/groups/:group/members", s.allow(managers), s.addGroupMember)
+
+	// Scrub rules as versioned data, tried on past claims before they go live (api/scrub.go).
+	v1.GET("/scrub/rules", s.allow(billers), s.getScrubRules)
+	v1.GET("/scrub/rules/versions", s.allow(billers), s.listScrubRuleSets)
+	v1.POST("/scrub/rules/versions", s.allow(billers), s.createScrubRuleSet)
+	v1.GET("/scrub/rules/versions/:version", s.allow(billers), s.getScrubRuleSet)
+	v1.POST("/scrub/rules/versions/:version/publish", s.allow(billers), s.publishScrubRuleSet)
+	v1.GET("/scrub/what-if", s.allow(billers), s.listWhatIfRuns)
+	v1.POST("/scrub/what-if", s.allow(billers), s.startWhatIf)
+	v1.GET("/scrub/what-if/:id", s.allow(billers), s.getWhatIf)
+	v1.GET("/scrub/what-if/:id/claims", s.allow(billers), s.whatIfClaims)
+	v1.POST("/scrub/what-if/:id/cancel", s.allow(billers), s.cancelWhatIf)
 
 	// Held legal cases: the address book, legal details, the SOL table, holds.
 	v1.GET("/contacts", s.allow(anyRole), s.listContacts)

@@ -26,13 +26,15 @@ import (
 // the workflows package start them by.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	for name, fn := range map[string]any{
-		contract.CaseWorkflowName:       workflows.CaseWorkflow,
-		contract.ClaimWorkflowName:      workflows.ClaimWorkflow,
-		contract.InboundWorkflowName:    workflows.InboundWorkflow,
-		contract.PollerWorkflowName:     workflows.PollerWorkflow,
-		contract.EscalationWorkflowName: workflows.TaskEscalationWorkflow,
-		contract.HoldWorkflowName:       workflows.HoldWorkflow,
-		contract.DunningWorkflowName:    workflows.DunningWorkflow,
+		contract.CaseWorkflowName:          workflows.CaseWorkflow,
+		contract.ClaimWorkflowName:         workflows.ClaimWorkflow,
+		contract.InboundWorkflowName:       workflows.InboundWorkflow,
+		contract.PollerWorkflowName:        workflows.PollerWorkflow,
+		contract.EscalationWorkflowName:    workflows.TaskEscalationWorkflow,
+		contract.HoldWorkflowName:          workflows.HoldWorkflow,
+		contract.DunningWorkflowName:       workflows.DunningWorkflow,
+		contract.PackageExpiryWorkflowName: workflows.PackageExpiryWorkflow,
+		contract.WhatIfWorkflowName:        workflows.ScrubWhatIfWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
@@ -77,6 +79,23 @@ func EnsureEscalation(ctx context.Context, c client.Client) error {
 	}, workflows.TaskEscalationWorkflow, contract.EscalationInput{Interval: p.SweepInterval})
 	if err != nil {
 		return fmt.Errorf("start task escalation: %w", err)
+	}
+	return nil
+}
+
+// EnsurePackageExpiry starts the package expiry workflow unless it already
+// runs: one per namespace, whichever worker starts first. Packages past their
+// last day then expire by themselves every midnight UTC (POST /packages/expire
+// stays for running it by hand).
+func EnsurePackageExpiry(ctx context.Context, c client.Client) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       contract.PackageExpiryWorkflowID,
+		TaskQueue:                contract.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.PackageExpiryWorkflow, contract.PackageExpiryInput{})
+	if err != nil {
+		return fmt.Errorf("start package expiry: %w", err)
 	}
 	return nil
 }

@@ -13,13 +13,15 @@ import (
 // callers that start workflows by name: they must stay the functions' names.
 func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 	for name, fn := range map[string]any{
-		contract.CaseWorkflowName:       CaseWorkflow,
-		contract.ClaimWorkflowName:      ClaimWorkflow,
-		contract.InboundWorkflowName:    InboundWorkflow,
-		contract.PollerWorkflowName:     PollerWorkflow,
-		contract.EscalationWorkflowName: TaskEscalationWorkflow,
-		contract.DunningWorkflowName:    DunningWorkflow,
-		contract.HoldWorkflowName:       HoldWorkflow,
+		contract.CaseWorkflowName:          CaseWorkflow,
+		contract.ClaimWorkflowName:         ClaimWorkflow,
+		contract.InboundWorkflowName:       InboundWorkflow,
+		contract.PollerWorkflowName:        PollerWorkflow,
+		contract.EscalationWorkflowName:    TaskEscalationWorkflow,
+		contract.DunningWorkflowName:       DunningWorkflow,
+		contract.HoldWorkflowName:          HoldWorkflow,
+		contract.PackageExpiryWorkflowName: PackageExpiryWorkflow,
+		contract.WhatIfWorkflowName:        ScrubWhatIfWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

@@ -280,6 +280,12 @@ func TestAdjustingJournalInputIsCheckedWhole(t *testing.T) {
 		Lines: []accounting.AdjustingLine{{Account: "1000", Debit: d("2.00")}, {Account: "4000", Credit: d("1.00")}}}, audit.System)
 	require.Error(t, err)
 	assert.Equal(t, "lines", apperr.Fields(err)[0].Field)
+	// The inventory account moves only with stock, which carries its location.
+	_, err = c.acct.PostAdjusting(context.Background(), accounting.Adjusting{Memo: "count",
+		Lines: []accounting.AdjustingLine{{Account: "5150", Debit: d("2.00")}, {Account: "1500", Credit: d("2.00")}}}, audit.System)
+	require.Error(t, err)
+	assert.Equal(t, "lines[1].account", apperr.Fields(err)[0].Field)
+	assert.Contains(t, apperr.Fields(err)[0].Message, "stock adjustment")
 	assert.EqualValues(t, 0, c.journals(t))
 }
 

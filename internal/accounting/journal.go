@@ -41,8 +41,8 @@ type AdjustingResult struct {
 }
 
 // PostAdjusting posts a manual journal after checking that its lines name real
-// accounts, each carries one positive amount of at most two decimals, and debits
-// equal credits. A day inside a closed period or an export is a conflict
+// accounts other than inventory (which moves only with stock movements), each
+// carries one positive amount of at most two decimals, and debits equal credits. A day inside a closed period or an export is a conflict
 // (ledger.ErrPeriodClosed). The same idempotency key posts once.
 func (s *Service) PostAdjusting(ctx context.Context, in Adjusting, actor audit.Actor) (AdjustingResult, error) {
 	var errs validate.Errors
@@ -63,6 +63,11 @@ func (s *Service) PostAdjusting(ctx context.Context, in Adjusting, actor audit.A
 	for i, l := range in.Lines {
 		f := fmt.Sprintf("lines[%d]", i)
 		errs.Required(f+".account", l.Account)
+		if ledger.Account(l.Account) == ledger.Inventory {
+			// Stock value and the inventory account agree per location only if
+			// the account moves with stock movements, which carry the location.
+			errs.Add(f+".account", "the inventory account (1500) moves only with stock: record a stock adjustment (POST /inventory/items/{id}/movements, kind adjusted) so stock and the books agree at each location")
+		}
 		switch {
 		case l.Debit.IsNegative() || l.Credit.IsNegative():
 			errs.Add(f, "debit and credit must not be negative")

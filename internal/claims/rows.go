@@ -34,6 +34,9 @@ type Claim struct {
 	COB                   db.JSON         `gorm:"column:cob;type:jsonb" json:"cob,omitempty"`
 	StageChangedAt        time.Time       `json:"stage_changed_at"`
 	CreatedAt             time.Time       `json:"created_at"`
+	// ScrubRuleVersion is the scrub rule-set version that last scrubbed the
+	// claim (internal/scrubrules); nil before rules were versioned.
+	ScrubRuleVersion *int `json:"scrub_rule_version,omitempty"`
 }
 
 // ClaimLine is one service line of a claim, taken from a charge.

@@ -24,6 +24,28 @@ func (s *Service) Scrub(ctx context.Context, claimID string, now time.Time, rule
 	return scrub.Run(scrubClaim(b), scrub.Env{Now: now, Duplicates: duplicates{tx: tx, b: b}}, rules)
 }
 
+// ScrubHistory scrubs a stored claim again, as of the moment it was created,
+// once with each rule set in sets, and returns the failures of each (nil for a
+// set it passes) and that moment. Only claims created before it count as its
+// duplicates, so a claim is judged on what was known when it was billed. It
+// writes nothing: what-if runs (internal/scrubrules) use it.
+func (s *Service) ScrubHistory(ctx context.Context, claimID string, sets ...[]scrub.Rule) ([][]scrub.Failure, time.Time, error) {
+	tx := s.DB.WithContext(ctx)
+	b, err := load(tx, claimID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	asOf := b.claim.CreatedAt
+	c := scrubClaim(b)
+	out := make([][]scrub.Failure, len(sets))
+	for i, rules := range sets {
+		if out[i], err = scrub.Run(c, scrub.Env{Now: asOf, Duplicates: duplicates{tx: tx, b: b, before: &asOf}}, rules); err != nil {
+			return nil, asOf, err
+		}
+	}
+	return out, asOf, nil
+}
+
 func scrubClaim(b bundle) scrub.Claim {
 	cl, cov, pat := b.claim, b.coverage, b.patient
 	c := scrub.Claim{
@@ -73,6 +95,8 @@ func scrubClaim(b bundle) scrub.Claim {
 type duplicates struct {
 	tx *gorm.DB
 	b  bundle
+	// before, when set, counts only claims created before it.
+	before *time.Time
 }
 
 func (d duplicates) FindDuplicates(c scrub.Claim) ([]scrub.DuplicateRef, error) {
@@ -88,8 +112,9 @@ func (d duplicates) FindDuplicates(c scrub.Claim) ([]scrub.DuplicateRef, error) 
 		JOIN cases oc ON oc.id = other.case_id
 		WHERE mine.claim_id = ? AND other.id <> ? AND other.payer_id = ? AND oc.patient_id = ?
 		  AND other.frequency <> '8' AND other.stage NOT IN ?
+		  AND (?::timestamptz IS NULL OR other.created_at < ?::timestamptz)
 		ORDER BY mine.line_number, other.id`,
-		d.b.claim.ID, d.b.claim.ID, d.b.claim.PayerID, d.b.kase.PatientID, []string{StageVoided}).Scan(&rows).Error
+		d.b.claim.ID, d.b.claim.ID, d.b.claim.PayerID, d.b.kase.PatientID, []string{StageVoided}, d.before, d.before).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}

@@ -112,9 +112,18 @@ func write(tx *gorm.DB, it Item, before Stock, m move, actor audit.Actor) (Movem
 	}
 	amount := m.value.Abs()
 	if m.debit != "" && amount.IsPositive() {
+		// The inventory side carries the movement's location, so the inventory
+		// account has a balance per location equal to that location's stock value.
+		debit, credit := ledger.Debit(m.debit, amount), ledger.Credit(m.credit, amount)
+		if m.debit == ledger.Inventory {
+			debit = debit.At(m.location)
+		}
+		if m.credit == ledger.Inventory {
+			credit = credit.At(m.location)
+		}
 		if _, err := ledger.Post(tx, ledger.Journal{IdempotencyKey: "inventory:" + m.key, Kind: "inventory_" + m.kind,
 			SourceType: "inventory_movement", SourceID: row.ID, Memo: m.kind + " " + it.Code,
-			Lines: []ledger.Line{ledger.Debit(m.debit, amount), ledger.Credit(m.credit, amount)}}); err != nil {
+			Lines: []ledger.Line{debit, credit}}); err != nil {
 			return row, false, err
 		}
 	}
@@ -208,9 +217,11 @@ type MoveInput struct {
 
 // Move records stock received (inventory against payables), an adjustment with a
 // reason (a count correction, against inventory adjustments) or a transfer
-// between locations (value moves with the stock; no journal, the inventory
-// account is the same). It returns the movements written; the same idempotency
-// key records once.
+// between locations (value moves with the stock: a journal moves it from the
+// inventory account at one location to the inventory account at the other, so
+// the account's total is unchanged and each location's balance follows its
+// stock). It returns the movements written; the same idempotency key records
+// once.
 func (s *Service) Move(ctx context.Context, itemID string, in MoveInput, actor audit.Actor) ([]Movement, error) {
 	var errs validate.Errors
 	in.Reason = strings.TrimSpace(in.Reason)
@@ -306,13 +317,31 @@ func (s *Service) Move(ctx context.Context, itemID string, in MoveInput, actor a
 			mv, _, err = write(tx, it, dst, move{kind: TransferIn, location: in.ToLocationID, qty: in.Quantity, value: v,
 				reason: in.Reason, key: key + ":in", transferID: transfer}, actor)
 			out = append(out, mv)
-			return err
+			if err != nil {
+				return err
+			}
+			return postTransfer(tx, it, transfer, mv.ID, in.LocationID, in.ToLocationID, v)
 		}
 		mv, _, err := write(tx, it, st, m, actor)
 		out = []Movement{mv}
 		return err
 	})
 	return out, err
+}
+
+// postTransfer moves a transfer's value between the two locations' inventory
+// balances: one journal, both lines on the inventory account.
+func postTransfer(tx *gorm.DB, it Item, transferID, inMovementID, from, to string, v decimal.Decimal) error {
+	if v.IsZero() {
+		return nil
+	}
+	if v.IsNegative() { // stock worth less than nothing moved: the value goes the other way
+		from, to, v = to, from, v.Neg()
+	}
+	_, err := ledger.Post(tx, ledger.Journal{IdempotencyKey: "inventory:transfer:" + transferID, Kind: "inventory_transfer",
+		SourceType: "inventory_movement", SourceID: inMovementID, Memo: "transfer " + it.Code,
+		Lines: []ledger.Line{ledger.Debit(ledger.Inventory, v).At(to), ledger.Credit(ledger.Inventory, v).At(from)}})
+	return err
 }
 
 func movementsByKey(tx *gorm.DB, keys ...string) ([]Movement, error) {
@@ -443,14 +472,17 @@ type StockRow struct {
 }
 
 // StockReport is stock per item and location and its value per location (within
-// the filter), and the ledger's inventory account, which the value of all stock
-// everywhere equals to the cent (InAgreement).
+// the filter), and the ledger's inventory account, in total and per location.
+// InAgreement says the ledger and the stock agree to the cent everywhere,
+// whatever the filter: the value of all stock equals the inventory account, and
+// each location's stock value equals that location's inventory balance.
 type StockReport struct {
-	Rows             []StockRow                 `json:"rows"`
-	ValueByLocation  map[string]decimal.Decimal `json:"value_by_location"`
-	Total            decimal.Decimal            `json:"total"`
-	InventoryAccount decimal.Decimal            `json:"inventory_account"`
-	InAgreement      bool                       `json:"in_agreement"`
+	Rows              []StockRow                 `json:"rows"`
+	ValueByLocation   map[string]decimal.Decimal `json:"value_by_location"`
+	AccountByLocation map[string]decimal.Decimal `json:"account_by_location"`
+	Total             decimal.Decimal            `json:"total"`
+	InventoryAccount  decimal.Decimal            `json:"inventory_account"`
+	InAgreement       bool                       `json:"in_agreement"`
 }
 
 // StockFilter narrows the report to a location or an item.
@@ -459,8 +491,8 @@ type StockFilter struct {
 	ItemID     string
 }
 
-// Stock reports stock and its value, and whether the total equals the ledger's
-// inventory account (without filters it must, to the cent).
+// Stock reports stock and its value, and whether it agrees with the ledger's
+// inventory account (in total and per location, to the cent).
 func (s *Service) Stock(ctx context.Context, f StockFilter) (StockReport, error) {
 	var errs validate.Errors
 	for _, p := range []struct{ field, v string }{{"location_id", f.LocationID}, {"item_id", f.ItemID}} {
@@ -471,7 +503,8 @@ func (s *Service) Stock(ctx context.Context, f StockFilter) (StockReport, error)
 	if err := errs.Err(); err != nil {
 		return StockReport{}, err
 	}
-	out := StockReport{Rows: []StockRow{}, ValueByLocation: map[string]decimal.Decimal{}, Total: decimal.Zero}
+	out := StockReport{Rows: []StockRow{}, ValueByLocation: map[string]decimal.Decimal{},
+		AccountByLocation: map[string]decimal.Decimal{}, Total: decimal.Zero}
 	q := `SELECT i.id AS item_id, i.code, i.name, l.id AS location_id, l.name AS location,
 		sum(m.quantity) AS quantity, sum(m.value) AS value, i.reorder_level
 		FROM inventory_movements m JOIN inventory_items i ON i.id = m.item_id JOIN locations l ON l.id = m.location_id
@@ -486,14 +519,79 @@ func (s *Service) Stock(ctx context.Context, f StockFilter) (StockReport, error)
 		out.ValueByLocation[r.LocationID] = out.ValueByLocation[r.LocationID].Add(r.Value)
 		out.Total = out.Total.Add(r.Value)
 	}
-	if err := db.Raw(`SELECT coalesce(sum(amount), 0) FROM journal_lines WHERE account_code = ?`, ledger.Inventory).Scan(&out.InventoryAccount).Error; err != nil {
+	val, err := s.Valuation(ctx)
+	if err != nil {
 		return out, err
 	}
-	all := decimal.Zero // every location and item, whatever the filter
-	if err := db.Raw(`SELECT coalesce(sum(value), 0) FROM inventory_movements`).Scan(&all).Error; err != nil {
-		return out, err
+	out.InventoryAccount = val.InventoryAccount
+	for _, l := range val.Locations {
+		if f.LocationID == "" || l.LocationID == f.LocationID {
+			out.AccountByLocation[l.LocationID] = l.InventoryAccount
+		}
 	}
-	out.InAgreement = all.Equal(out.InventoryAccount)
+	out.InAgreement = val.InAgreement
+	return out, nil
+}
+
+// LocationValue is one location's stock value beside its inventory balance.
+type LocationValue struct {
+	LocationID       string          `json:"location_id"`
+	Location         string          `json:"location"`
+	StockValue       decimal.Decimal `json:"stock_value"`       // the sum of its movements' values
+	InventoryAccount decimal.Decimal `json:"inventory_account"` // the ledger's 1500 lines at the location
+	Difference       decimal.Decimal `json:"difference"`        // stock value less the account
+	InAgreement      bool            `json:"in_agreement"`
+}
+
+// Valuation is the inventory account per location beside the stock value there.
+type Valuation struct {
+	Locations []LocationValue `json:"locations"`
+	// StockValue and InventoryAccount are the totals over every location.
+	StockValue       decimal.Decimal `json:"stock_value"`
+	InventoryAccount decimal.Decimal `json:"inventory_account"`
+	// Unlocated is the part of the inventory account on lines with no location
+	// (adjusting journals a person posted to 1500); it must be zero for every
+	// location to agree.
+	Unlocated   decimal.Decimal `json:"unlocated"`
+	InAgreement bool            `json:"in_agreement"`
+}
+
+// Valuation compares, for every location with stock movements or inventory
+// journal lines, the value of its stock (the sum of its movements) with the
+// ledger's inventory balance there (the inventory account's lines carrying the
+// location), to the cent.
+func (s *Service) Valuation(ctx context.Context) (Valuation, error) {
+	out := Valuation{Locations: []LocationValue{}, StockValue: decimal.Zero, InventoryAccount: decimal.Zero, Unlocated: decimal.Zero}
+	var rows []LocationValue
+	err := s.DB.WithContext(ctx).Raw(`
+		WITH stock AS (SELECT location_id, sum(value) AS v FROM inventory_movements GROUP BY location_id),
+		     books AS (SELECT location_id, sum(amount) AS v FROM journal_lines
+		               WHERE account_code = ? AND location_id IS NOT NULL GROUP BY location_id)
+		SELECT l.id AS location_id, l.name AS location, coalesce(stock.v, 0) AS stock_value, coalesce(books.v, 0) AS inventory_account
+		FROM stock FULL JOIN books ON books.location_id = stock.location_id
+		JOIN locations l ON l.id = coalesce(stock.location_id, books.location_id)
+		ORDER BY l.name, l.id`, ledger.Inventory).Scan(&rows).Error
+	if err != nil {
+		return out, fmt.Errorf("inventory valuation: %w", err)
+	}
+	out.InAgreement = true
+	for _, r := range rows {
+		r.Difference = r.StockValue.Sub(r.InventoryAccount)
+		r.InAgreement = r.Difference.IsZero()
+		out.InAgreement = out.InAgreement && r.InAgreement
+		out.StockValue = out.StockValue.Add(r.StockValue)
+		out.Locations = append(out.Locations, r)
+	}
+	if err := s.DB.WithContext(ctx).Raw(`SELECT coalesce(sum(amount), 0) FROM journal_lines
+		WHERE account_code = ? AND location_id IS NULL`, ledger.Inventory).Scan(&out.Unlocated).Error; err != nil {
+		return out, fmt.Errorf("inventory valuation: %w", err)
+	}
+	total := decimal.Zero
+	for _, r := range out.Locations {
+		total = total.Add(r.InventoryAccount)
+	}
+	out.InventoryAccount = total.Add(out.Unlocated)
+	out.InAgreement = out.InAgreement && out.Unlocated.IsZero() && out.StockValue.Equal(out.InventoryAccount)
 	return out, nil
 }
 

@@ -67,13 +67,23 @@ var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCol
 type Line struct {
 	Account Account
 	Amount  decimal.Decimal
+	// Location is the location dimension of the line (journal_lines.location_id):
+	// set on inventory lines, so the inventory account has a balance per
+	// location that equals that location's stock value; "" elsewhere.
+	Location string
 }
 
 // Debit is a positive line.
-func Debit(a Account, amt decimal.Decimal) Line { return Line{a, amt} }
+func Debit(a Account, amt decimal.Decimal) Line { return Line{Account: a, Amount: amt} }
 
 // Credit is a negative line.
-func Credit(a Account, amt decimal.Decimal) Line { return Line{a, amt.Neg()} }
+func Credit(a Account, amt decimal.Decimal) Line { return Line{Account: a, Amount: amt.Neg()} }
+
+// At is l at a location.
+func (l Line) At(locationID string) Line {
+	l.Location = locationID
+	return l
+}
 
 // Journal is one balanced financial event.
 type Journal struct {
@@ -118,6 +128,7 @@ type lineRow struct {
 	AccountCode string
 	CaseID      *string
 	PatientID   *string
+	LocationID  *string
 	Amount      decimal.Decimal `gorm:"type:numeric(14,2)"`
 }
 
@@ -161,7 +172,7 @@ func Post(tx *gorm.DB, j Journal) (bool, error) {
 	rows := make([]lineRow, 0, len(lines))
 	for _, l := range lines {
 		rows = append(rows, lineRow{JournalID: row.ID, AccountCode: string(l.Account),
-			CaseID: nilIfEmpty(j.CaseID), PatientID: nilIfEmpty(j.PatientID), Amount: l.Amount})
+			CaseID: nilIfEmpty(j.CaseID), PatientID: nilIfEmpty(j.PatientID), LocationID: nilIfEmpty(l.Location), Amount: l.Amount})
 	}
 	if err := tx.Create(&rows).Error; err != nil {
 		return false, fmt.Errorf("post journal lines %s: %w", j.IdempotencyKey, err)
@@ -169,16 +180,22 @@ func Post(tx *gorm.DB, j Journal) (bool, error) {
 	return true, nil
 }
 
-// compact merges lines per account, keeping first-seen order, and drops zeros.
+// compact merges lines per account and location, keeping first-seen order, and
+// drops zeros.
 func compact(in []Line) []Line {
 	var out []Line
-	idx := map[Account]int{}
+	type key struct {
+		a   Account
+		loc string
+	}
+	idx := map[key]int{}
 	for _, l := range in {
-		if i, ok := idx[l.Account]; ok {
+		k := key{l.Account, l.Location}
+		if i, ok := idx[k]; ok {
 			out[i].Amount = out[i].Amount.Add(l.Amount)
 			continue
 		}
-		idx[l.Account] = len(out)
+		idx[k] = len(out)
 		out = append(out, l)
 	}
 	kept := out[:0]
