@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -213,6 +214,9 @@ type NewPatient struct {
 	Sex         string `json:"sex"`
 	Email       string `json:"email"`
 	Phone       string `json:"phone"`
+	// LocationID is the location registering the patient: optional for a
+	// user who works at every location, defaulted for a user limited to one.
+	LocationID *string `json:"location_id"`
 	Address
 }
 
@@ -248,10 +252,14 @@ func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.
 		errs.Check(phoneRe.MatchString(in.Phone), "phone", "is not a phone number")
 	}
 	in.Address.check(&errs, false)
+	loc, msg := access.FromContext(ctx).CheckLocation(in.LocationID, func(id string) bool {
+		return s.exists(ctx, &Location{}, id)
+	})
+	errs.Check(msg == "", "location_id", "%s", msg)
 	if len(errs) > 0 {
 		return Patient{}, errs
 	}
-	p := Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+	p := Patient{LocationID: loc, ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
 		DateOfBirth: dob, Sex: in.Sex, Email: in.Email, Phone: in.Phone, Address1: in.Address1, Address2: in.Address2,
 		City: in.City, State: in.State, Zip: in.Zip, CreatedAt: now(), UpdatedAt: now()}
 	return p, s.create(ctx, &p, actor, "patient", p.ID)

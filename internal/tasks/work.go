@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -34,10 +35,11 @@ func (a textArray) Value() (driver.Value, error) {
 // claimNextSQL claims the most urgent open task over a list of queues: one
 // index probe per queue (tasks_claim_next), each locking its queue's first task
 // no one else holds, then the most urgent of those, updated in the same
-// statement.
-const claimNextSQL = `UPDATE tasks SET status = 'claimed', assignee_id = @user, claimed_at = @now, updated_at = @now
-	WHERE id = (SELECT t.id FROM unnest(CAST(@queues AS text[])) AS q(name)
-		CROSS JOIN LATERAL (SELECT id, urgency, created_at FROM tasks WHERE queue = q.name AND status = 'open'
+// statement. Its parameters are the user, the time twice, the queues, then
+// those of the scope condition (%s: only tasks of the user's locations).
+const claimNextSQL = `UPDATE tasks SET status = 'claimed', assignee_id = ?, claimed_at = ?, updated_at = ?
+	WHERE id = (SELECT t.id FROM unnest(CAST(? AS text[])) AS q(name)
+		CROSS JOIN LATERAL (SELECT id, urgency, created_at FROM tasks WHERE queue = q.name AND status = 'open' AND %s
 			ORDER BY urgency, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) t
 		ORDER BY t.urgency, t.created_at, t.id LIMIT 1)
 	RETURNING *`
@@ -77,8 +79,10 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 			return apperr.Errorf(apperr.Conflict, "you hold %d claimed tasks, the most allowed (TASK_CLAIM_CAP=%d): "+
 				"complete, release or snooze one first", held, limit)
 		}
-		res := tx.Raw(claimNextSQL, map[string]any{"user": actor.UserID, "now": time.Now().UTC(),
-			"queues": textArray(queues)}).Scan(&t)
+		now := time.Now().UTC()
+		scope, scopeArgs := access.FromContext(ctx).Task("")
+		res := tx.Raw(fmt.Sprintf(claimNextSQL, scope),
+			append([]any{actor.UserID, now, now, textArray(queues)}, scopeArgs...)...).Scan(&t)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -98,7 +102,8 @@ func (s *Service) change(ctx context.Context, id string, actor audit.Actor, note
 		return t, ErrNotFound
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? FOR UPDATE`, id).Scan(&t)
+		scope, scopeArgs := access.FromContext(ctx).Task("")
+		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? AND `+scope+` FOR UPDATE`, append([]any{id}, scopeArgs...)...).Scan(&t)
 		if res.Error != nil {
 			return res.Error
 		}
