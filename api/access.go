@@ -97,3 +97,13 @@ func (s *Server) patientAccessLog(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"patient_id": p.ID, "items": list})
 }
+
+// updatePatient changes a patient's registration; the audit row carries the
+// fields before and after, PHI masked.
+func (s *Server) updatePatient(c *gin.Context) {
+	var in records.PatientChange
+	if !bind(c, &in) {
+		return
+	}
+	respond(c, s, http.StatusOK)(shown(showPatient)(s.records.UpdatePatient(c.Request.Context(), c.Param("id"), in, actor(c))))
+}

@@ -141,6 +141,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/patients", s.allow(anyRole), s.listPatients)
 	v1.POST("/patients", s.allow(frontDesk), s.createPatient)
 	v1.GET("/patients/:id", s.allow(anyRole), s.getPatient)
+	v1.PATCH("/patients/:id", s.allow(frontDesk), s.updatePatient)
 	v1.GET("/patients/:id/access-log", s.allow(managers), s.patientAccessLog)
 
 	v1.GET("/cases", s.allow(anyRole), s.listCases)

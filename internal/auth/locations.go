@@ -47,6 +47,19 @@ func (s *Service) SetLocations(ctx context.Context, userID string, locationIDs [
 			want = append(want, id)
 		}
 	}
+	// Locations are never deleted (rows reference them), so they are looked
+	// up before the transaction.
+	var known []string
+	if len(want) > 0 {
+		if err := s.DB.WithContext(ctx).Raw(`SELECT id::text FROM locations WHERE id IN ?`, want).Scan(&known).Error; err != nil {
+			return u, fmt.Errorf("find locations: %w", err)
+		}
+	}
+	for i, id := range locationIDs {
+		if uuid.Validate(id) == nil && !slices.Contains(known, id) {
+			errs.Add(fmt.Sprintf("location_ids[%d]", i), "no such location")
+		}
+	}
 	if len(errs) > 0 {
 		return u, errs
 	}
@@ -54,20 +67,6 @@ func (s *Service) SetLocations(ctx context.Context, userID string, locationIDs [
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockUser(tx, userID, &u); err != nil {
 			return err
-		}
-		var known []string
-		if len(want) > 0 {
-			if err := tx.Raw(`SELECT id::text FROM locations WHERE id IN ?`, want).Scan(&known).Error; err != nil {
-				return fmt.Errorf("find locations: %w", err)
-			}
-		}
-		for i, id := range locationIDs {
-			if uuid.Validate(id) == nil && !slices.Contains(known, id) {
-				errs.Add(fmt.Sprintf("location_ids[%d]", i), "no such location")
-			}
-		}
-		if len(errs) > 0 {
-			return errs
 		}
 		before, err := locationsOf(tx, userID)
 		if err != nil {

@@ -461,3 +461,83 @@ func TestEveryRouteByRoleAndLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitedUsersWorkAtTheirLocations: an admin limits users through the
+// API (shown in /me and the user list); a front desk limited to one location
+// registers patients and opens cases there by default and cannot check a
+// patient in elsewhere; one limited to two locations must say which; other
+// locations' patients cannot be given a case; lifting the limit shows
+// everything again from the next request.
+func TestLimitedUsersWorkAtTheirLocations(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	p := setupPractice(t, e)
+	tok := e.AdminToken
+	loc := func(name, zip string) string {
+		return e.MustDo(201, "POST", "/api/v1/locations", tok, map[string]any{"name": name, "address1": "1 Main St",
+			"city": "Springfield", "state": "IL", "zip": zip}).Map(t)["id"].(string)
+	}
+	north, south := loc("North", "62701-1111"), loc("South", "62702-2222")
+	desk := e.NewUserToken("desk@test.local", auth.RoleFrontDesk)
+	deskID := e.MustDo(200, "GET", "/api/v1/me", desk, nil).Map(t)["id"].(string)
+	me := e.MustDo(200, "GET", "/api/v1/me", desk, nil).Map(t)
+	assert.Equal(t, true, me["all_locations"], "a new user works at every location")
+	assert.Equal(t, []any{}, me["location_ids"])
+
+	// Bad input names the field; unknown users are 404; only admins may.
+	r := e.Do("PUT", "/api/v1/users/"+deskID+"/locations", tok, map[string]any{"location_ids": []string{"nope", uuid.NewString()}})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.ElementsMatch(t, []string{"location_ids[0]", "location_ids[1]"}, problemFields(t, r))
+	e.MustDo(404, "PUT", "/api/v1/users/"+uuid.NewString()+"/locations", tok, map[string]any{"location_ids": []string{north}})
+	e.MustDo(403, "PUT", "/api/v1/users/"+deskID+"/locations", desk, map[string]any{"location_ids": []string{north}})
+
+	e.MustDo(200, "PUT", "/api/v1/users/"+deskID+"/locations", tok, map[string]any{"location_ids": []string{north, north}})
+	me = e.MustDo(200, "GET", "/api/v1/me", desk, nil).Map(t)
+	assert.Equal(t, []any{north}, me["location_ids"], "the limit holds from the next request, duplicates dropped")
+	assert.Equal(t, false, me["all_locations"])
+	var users struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/users", tok, nil).JSON(t, &users)
+	for _, u := range users.Items {
+		if u["id"] == deskID {
+			assert.Equal(t, []any{north}, u["location_ids"])
+		}
+	}
+	locs := string(e.MustDo(200, "GET", "/api/v1/locations", desk, nil).Body)
+	assert.True(t, strings.Contains(locs, north) && !strings.Contains(locs, south), "a limited user sees their locations only")
+
+	// Registered and opened at the only location by default.
+	pat := e.MustDo(201, "POST", "/api/v1/patients", desk, map[string]any{"first_name": "Ann", "last_name": "North",
+		"date_of_birth": "1970-01-01"}).Map(t)
+	assert.Equal(t, north, pat["location_id"])
+	cs := e.MustDo(201, "POST", "/api/v1/cases", desk, map[string]any{"patient_id": pat["id"], "kind": "private"}).Map(t)
+	assert.Equal(t, north, cs["location_id"])
+	e.MustDo(200, "GET", "/api/v1/cases/"+cs["id"].(string), desk, nil)
+	r = e.Do("POST", "/api/v1/cases/"+cs["id"].(string)+"/check-ins", desk, map[string]any{"provider_id": p.provider, "location_id": south})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"location_id"}, problemFields(t, r))
+	r = e.Do("POST", "/api/v1/patients", desk, map[string]any{"first_name": "Bo", "last_name": "South", "date_of_birth": "1970-01-01",
+		"location_id": south})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	e.MustDo(201, "POST", "/api/v1/cases/"+cs["id"].(string)+"/check-ins", desk, map[string]any{"provider_id": p.provider, "location_id": north})
+
+	// Another location's patient: no case for it, and not found.
+	other := e.MustDo(201, "POST", "/api/v1/patients", tok, map[string]any{"first_name": "Bo", "last_name": "South",
+		"date_of_birth": "1970-01-01", "location_id": south}).Map(t)["id"].(string)
+	r = e.Do("POST", "/api/v1/cases", desk, map[string]any{"patient_id": other, "kind": "private"})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"patient_id"}, problemFields(t, r))
+	e.MustDo(404, "GET", "/api/v1/patients/"+other, desk, nil)
+
+	// Two locations: the location must be named.
+	e.MustDo(200, "PUT", "/api/v1/users/"+deskID+"/locations", tok, map[string]any{"location_ids": []string{north, south}})
+	r = e.Do("POST", "/api/v1/patients", desk, map[string]any{"first_name": "Cy", "last_name": "Both", "date_of_birth": "1970-01-01"})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"location_id"}, problemFields(t, r))
+	e.MustDo(200, "GET", "/api/v1/patients/"+other, desk, nil)
+
+	// No locations: every location again.
+	u := e.MustDo(200, "PUT", "/api/v1/users/"+deskID+"/locations", tok, map[string]any{"location_ids": []string{}}).Map(t)
+	assert.Equal(t, true, u["all_locations"])
+	e.MustDo(201, "POST", "/api/v1/patients", desk, map[string]any{"first_name": "Cy", "last_name": "Both", "date_of_birth": "1970-01-01"})
+}

@@ -89,7 +89,9 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 		if res.RowsAffected == 0 || t.ID == "" {
 			return ErrNotFound
 		}
-		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.claim", "task", t.ID, audit.Diff(
+			map[string]any{"status": StatusOpen, "assignee_id": nil},
+			map[string]any{"status": t.Status, "assignee_id": t.AssigneeID}))
 	})
 	return t, err
 }
@@ -137,7 +139,8 @@ func (s *Service) Release(ctx context.Context, id, note string, actor audit.Acto
 			"status": StatusOpen, "assignee_id": nil, "claimed_at": nil, "updated_at": time.Now().UTC()}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.release", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.release", "task", t.ID, audit.Diff(holding(t),
+			map[string]any{"status": StatusOpen, "assignee_id": nil}))
 	})
 }
 
@@ -167,7 +170,13 @@ func (s *Service) Assign(ctx context.Context, id, userID, note string, actor aud
 		if err := tx.Model(&Task{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.assign", "task", t.ID, map[string]any{"assignee_id": userID})
+		after := holding(t)
+		after["assignee_id"] = userID
+		if s, ok := up["status"]; ok {
+			after["status"] = s
+		}
+		return audit.Record(tx, actor, "task.assign", "task", t.ID, audit.Merge(audit.Diff(holding(t), after),
+			map[string]any{"assignee_id": userID}))
 	})
 }
 
@@ -193,7 +202,9 @@ func (s *Service) Snooze(ctx context.Context, id string, until time.Time, note s
 			"status": StatusSnoozed, "snoozed_until": until.UTC(), "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.snooze", "task", t.ID, map[string]any{"until": until.UTC()})
+		return audit.Record(tx, actor, "task.snooze", "task", t.ID, audit.Merge(audit.Diff(holding(t),
+			map[string]any{"status": StatusSnoozed, "assignee_id": t.AssigneeID, "snoozed_until": until.UTC()}),
+			map[string]any{"until": until.UTC()}))
 	})
 }
 
@@ -210,8 +221,16 @@ func (s *Service) Complete(ctx context.Context, id, resolution, note string, act
 			"note": note, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.complete", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.complete", "task", t.ID, audit.Diff(
+			map[string]any{"status": t.Status, "resolution": t.Resolution},
+			map[string]any{"status": StatusDone, "resolution": resolution}))
 	})
+}
+
+// holding is who holds a task and in which status, as an audit row's
+// "before" shows it.
+func holding(t Task) map[string]any {
+	return map[string]any{"status": t.Status, "assignee_id": t.AssigneeID, "snoozed_until": t.SnoozedUntil}
 }
 
 // RecordAnswer keeps the outcome a task's workflow accepted, who sent it and
