@@ -521,6 +521,26 @@ func TestLimitedUsersWorkAtTheirLocations(t *testing.T) {
 	require.Equal(t, 400, r.Status, "%s", r.Body)
 	e.MustDo(201, "POST", "/api/v1/cases/"+cs["id"].(string)+"/check-ins", desk, map[string]any{"provider_id": p.provider, "location_id": north})
 
+	// Supplies move at the user's own location only; a reorder task names its
+	// location, so a biller limited to it sees the task.
+	item := e.MustDo(201, "POST", "/api/v1/inventory/items", tok, map[string]any{"code": "A4550", "name": "Gauze", "unit": "pack",
+		"cost": "2.50", "price": "6", "reorder_level": 3}).Map(t)["id"].(string)
+	moves := "/api/v1/inventory/items/" + item + "/movements"
+	r = e.Do("POST", moves, desk, map[string]any{"kind": "received", "location_id": south, "quantity": 8})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"location_id"}, problemFields(t, r))
+	e.MustDo(201, "POST", moves, desk, map[string]any{"kind": "received", "location_id": north, "quantity": 8})
+	e.MustDo(201, "POST", moves, tok, map[string]any{"kind": "adjusted", "location_id": north, "quantity": -6, "reason": "expired"})
+	northBiller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+	billerID := e.MustDo(200, "GET", "/api/v1/me", northBiller, nil).Map(t)["id"].(string)
+	e.MustDo(200, "PUT", "/api/v1/users/"+billerID+"/locations", tok, map[string]any{"location_ids": []string{north}})
+	var reorders struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/tasks?queue=inventory", northBiller, nil).JSON(t, &reorders)
+	require.Len(t, reorders.Items, 1, "the reorder task of the user's location")
+	assert.Equal(t, north, reorders.Items[0]["location_id"])
+
 	// Another location's patient: no case for it, and not found.
 	other := e.MustDo(201, "POST", "/api/v1/patients", tok, map[string]any{"first_name": "Bo", "last_name": "South",
 		"date_of_birth": "1970-01-01", "location_id": south}).Map(t)["id"].(string)
