@@ -128,10 +128,11 @@ type patientJSON struct {
 	Email       string `json:"email"`
 	Phone       string `json:"phone"`
 	records.Address
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
 	// LocationID is the location that registered the patient.
-	LocationID *string   `json:"location_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	LocationID *string `json:"location_id,omitempty"`
 }
 
 func showPatient(r records.Patient) patientJSON {
@@ -273,16 +274,16 @@ type userJSON struct {
 }
 
 func showUser(r auth.User) userJSON {
-	return userJSON{
-		ID:           r.ID,
-		Email:        r.Email,
-		Name:         r.Name,
-		Role:         r.Role,
-		Disabled:     r.Disabled,
-		CreatedAt:    r.CreatedAt,
-		LocationIDs:  append([]string{}, r.LocationIDs...),
-		AllLocations: r.AllLocations(),
+	u := userJSON{
+		ID:        r.ID,
+		Email:     r.Email,
+		Name:      r.Name,
+		Role:      r.Role,
+		Disabled:  r.Disabled,
+		CreatedAt: r.CreatedAt,
 	}
+	u.LocationIDs, u.AllLocations = append([]string{}, r.LocationIDs...), r.AllLocations()
+	return u
 }
 
 // locationJSON is a location as the API shows it.

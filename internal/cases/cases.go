@@ -17,19 +17,20 @@ import (
 
 // Case is one real-world episode of care for a patient (table cases).
 type Case struct {
-	ID            string  `gorm:"primaryKey;type:uuid" json:"id"`
-	PatientID     string  `gorm:"type:uuid" json:"patient_id"`
-	Kind          Kind    `json:"kind"`
-	Title         string  `json:"title"`
-	Status        string  `json:"status"`
-	Stage         string  `json:"stage"`
-	FeeScheduleID *string `gorm:"type:uuid" json:"fee_schedule_id,omitempty"`
+	ID            string     `gorm:"primaryKey;type:uuid" json:"id"`
+	PatientID     string     `gorm:"type:uuid" json:"patient_id"`
+	Kind          Kind       `json:"kind"`
+	Title         string     `json:"title"`
+	Status        string     `json:"status"`
+	Stage         string     `json:"stage"`
+	FeeScheduleID *string    `gorm:"type:uuid" json:"fee_schedule_id,omitempty"`
+	OpenedAt      time.Time  `json:"opened_at"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+
 	// LocationID is where the case was opened; its visits' locations count
 	// too (package access).
-	LocationID *string    `gorm:"type:uuid" json:"location_id,omitempty"`
-	OpenedAt   time.Time  `json:"opened_at"`
-	ClosedAt   *time.Time `json:"closed_at,omitempty"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	LocationID *string `gorm:"type:uuid" json:"location_id,omitempty"`
 }
 
 // Case statuses.

@@ -108,8 +108,9 @@ type Patient struct {
 	City        string    `json:"city"`
 	State       string    `json:"state"`
 	Zip         string    `json:"zip"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+
 	// LocationID is where the patient was registered (package access).
-	LocationID *string   `gorm:"type:uuid" json:"location_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	LocationID *string `gorm:"type:uuid" json:"location_id,omitempty"`
 }
