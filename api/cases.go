@@ -82,6 +82,7 @@ type caseJSON struct {
 	Status        string     `json:"status"`
 	Stage         string     `json:"stage"`
 	FeeScheduleID *string    `json:"fee_schedule_id,omitempty"`
+	LocationID    *string    `json:"location_id,omitempty"`
 	OpenedAt      time.Time  `json:"opened_at"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -89,7 +90,7 @@ type caseJSON struct {
 
 func showCase(cs cases.Case) caseJSON {
 	return caseJSON{ID: cs.ID, PatientID: cs.PatientID, Kind: cs.Kind, Title: cs.Title, Status: cs.Status,
-		Stage: cs.Stage, FeeScheduleID: cs.FeeScheduleID, OpenedAt: cs.OpenedAt, ClosedAt: cs.ClosedAt, UpdatedAt: cs.UpdatedAt}
+		Stage: cs.Stage, FeeScheduleID: cs.FeeScheduleID, LocationID: cs.LocationID, OpenedAt: cs.OpenedAt, ClosedAt: cs.ClosedAt, UpdatedAt: cs.UpdatedAt}
 }
 
 // loadCase reads the case named by the :id parameter, answering 404 itself.

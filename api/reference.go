@@ -130,6 +130,9 @@ type patientJSON struct {
 	records.Address
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// LocationID is the location that registered the patient.
+	LocationID *string `json:"location_id,omitempty"`
 }
 
 func showPatient(r records.Patient) patientJSON {
@@ -142,6 +145,7 @@ func showPatient(r records.Patient) patientJSON {
 		Email:       r.Email,
 		Phone:       r.Phone,
 		Address:     records.Address{Address1: r.Address1, Address2: r.Address2, City: r.City, State: r.State, Zip: r.Zip},
+		LocationID:  r.LocationID,
 		CreatedAt:   r.CreatedAt,
 		UpdatedAt:   r.UpdatedAt,
 	}
@@ -263,10 +267,14 @@ type userJSON struct {
 	Role      string    `json:"role"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// LocationIDs are the locations the user is limited to; AllLocations is
+	// true when there are none (the user works at every location).
+	LocationIDs  []string `json:"location_ids"`
+	AllLocations bool     `json:"all_locations"`
 }
 
 func showUser(r auth.User) userJSON {
-	return userJSON{
+	u := userJSON{
 		ID:        r.ID,
 		Email:     r.Email,
 		Name:      r.Name,
@@ -274,6 +282,8 @@ func showUser(r auth.User) userJSON {
 		Disabled:  r.Disabled,
 		CreatedAt: r.CreatedAt,
 	}
+	u.LocationIDs, u.AllLocations = append([]string{}, r.LocationIDs...), r.AllLocations()
+	return u
 }
 
 // locationJSON is a location as the API shows it.

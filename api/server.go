@@ -125,6 +125,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/users/:id/tokens", s.allow(adminOnly), s.listTokens)
 	v1.POST("/users/:id/tokens", s.allow(adminOnly), s.issueToken)
 	v1.DELETE("/users/:id/tokens/:token_id", s.allow(adminOnly), s.revokeToken)
+	v1.PUT("/users/:id/locations", s.allow(adminOnly), s.setUserLocations)
 
 	v1.GET("/locations", s.allow(anyRole), s.listLocations)
 	v1.POST("/locations", s.allow(managers), s.createLocation)
@@ -140,6 +141,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/patients", s.allow(anyRole), s.listPatients)
 	v1.POST("/patients", s.allow(frontDesk), s.createPatient)
 	v1.GET("/patients/:id", s.allow(anyRole), s.getPatient)
+	v1.PATCH("/patients/:id", s.allow(frontDesk), s.updatePatient)
 	v1.GET("/patients/:id/access-log", s.allow(managers), s.patientAccessLog)
 
 	v1.GET("/cases", s.allow(anyRole), s.listCases)
@@ -330,6 +332,9 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(ctxUser, u)
+	if !s.enterScope(c, u) {
+		return
+	}
 	c.Next()
 }
 

@@ -38,11 +38,8 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 	}
 	var u User
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", userID).Take(&u).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return userNotFound(userID)
-			}
-			return fmt.Errorf("find user %s: %w", userID, err)
+		if err := lockUser(tx, userID, &u); err != nil {
+			return err
 		}
 		if u.Disabled == disabled {
 			return nil
@@ -50,13 +47,30 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 		if err := tx.Model(&u).Update("disabled", disabled).Error; err != nil {
 			return fmt.Errorf("set user %s disabled=%t: %w", userID, disabled, err)
 		}
+		u.Disabled = disabled
 		action := "user.enable"
 		if disabled {
 			action = "user.disable"
 		}
-		return audit.Record(tx, actor, action, "user", userID, map[string]any{"disabled": disabled})
+		return audit.Record(tx, actor, action, "user", userID, audit.Merge(
+			audit.Diff(map[string]any{"disabled": !disabled}, map[string]any{"disabled": disabled}),
+			map[string]any{"disabled": disabled}))
 	})
-	return u, err
+	if err != nil {
+		return User{}, err
+	}
+	return u, s.loadLocations(ctx, &u)
+}
+
+// lockUser reads a user for update into u; a missing user is not found.
+func lockUser(tx *gorm.DB, userID string, u *User) error {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", userID).Take(u).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return userNotFound(userID)
+		}
+		return fmt.Errorf("find user %s: %w", userID, err)
+	}
+	return nil
 }
 
 // ListTokens lists a user's tokens, newest first, without their secrets or hashes.

@@ -205,6 +205,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		Hash(token), lastUsedGranularity).Error; err != nil {
 		return u, fmt.Errorf("authenticate: %w", err)
 	}
+	// The user's locations are read with the token, so a change of them holds
+	// from the next request, like a revocation.
+	if err := s.loadLocations(ctx, &u); err != nil {
+		return u, fmt.Errorf("authenticate: %w", err)
+	}
 	return u, nil
 }
 
@@ -224,5 +229,5 @@ func (s *Service) ListUsers(ctx context.Context, limit int) ([]User, error) {
 	if err := s.DB.WithContext(ctx).Order("email").Limit(db.Page(limit)).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
-	return out, nil
+	return out, s.loadAllLocations(ctx, out)
 }

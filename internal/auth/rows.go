@@ -12,6 +12,9 @@ type User struct {
 	Role      string    `json:"role"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// LocationIDs are the locations the user is limited to (user_locations);
+	// empty means every location.
+	LocationIDs []string `gorm:"-" json:"location_ids"`
 }
 
 // APIToken is a hashed bearer token belonging to a user.

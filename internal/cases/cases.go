@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
@@ -26,6 +27,10 @@ type Case struct {
 	OpenedAt      time.Time  `json:"opened_at"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+
+	// LocationID is where the case was opened; its visits' locations count
+	// too (package access).
+	LocationID *string `gorm:"type:uuid" json:"location_id,omitempty"`
 }
 
 // Case statuses.
@@ -48,6 +53,9 @@ type New struct {
 	Kind          Kind    `json:"kind"`
 	Title         string  `json:"title"`
 	FeeScheduleID *string `json:"fee_schedule_id"`
+	// LocationID is the location opening the case: optional for a user who
+	// works at every location, defaulted for a user limited to one.
+	LocationID *string `json:"location_id"`
 }
 
 // Create opens a case for a patient. A patient may have several open cases.
@@ -61,12 +69,16 @@ func (s *Service) Create(ctx context.Context, in New, actor audit.Actor) (Case, 
 	if in.FeeScheduleID != nil && !db.Exists(g.Table("fee_schedules"), *in.FeeScheduleID) {
 		errs.Add("fee_schedule_id", "no such fee schedule")
 	}
+	loc, msg := access.FromContext(ctx).CheckLocation(in.LocationID, func(id string) bool {
+		return db.Exists(g.Table("locations"), id)
+	})
+	errs.Check(msg == "", "location_id", "%s", msg)
 	if len(errs) > 0 {
 		return Case{}, errs
 	}
 	now := time.Now().UTC()
 	c := Case{ID: uuid.NewString(), PatientID: in.PatientID, Kind: in.Kind, Title: in.Title,
-		Status: StatusOpen, Stage: StageOpen, FeeScheduleID: in.FeeScheduleID, OpenedAt: now, UpdatedAt: now}
+		Status: StatusOpen, Stage: StageOpen, FeeScheduleID: in.FeeScheduleID, LocationID: loc, OpenedAt: now, UpdatedAt: now}
 	err := g.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&c).Error; err != nil {
 			return fmt.Errorf("create case: %w", err)
@@ -104,7 +116,7 @@ type Filter struct {
 
 // List returns cases, most recently opened first.
 func (s *Service) List(ctx context.Context, f Filter) ([]Case, error) {
-	q := s.DB.WithContext(ctx).Model(&Case{})
+	q := access.Restrict(ctx, s.DB.WithContext(ctx).Model(&Case{}), "cases")
 	for col, v := range map[string]string{"patient_id": f.PatientID, "kind": string(f.Kind), "stage": f.Stage, "status": f.Status} {
 		if v != "" {
 			q = q.Where(col+" = ?", v)
@@ -123,7 +135,8 @@ func (s *Service) Get(ctx context.Context, id string) (Case, error) {
 	if uuid.Validate(id) != nil {
 		return c, ErrNotFound
 	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&c)
+	q := access.Restrict(ctx, s.DB.WithContext(ctx).Where("id = ?", id), "cases")
+	res := q.Limit(1).Find(&c)
 	switch {
 	case res.Error != nil:
 		return c, fmt.Errorf("read case %s: %w", id, res.Error)

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -293,11 +294,12 @@ type Stuck struct {
 // for at least minAge as of now, longest-waiting first.
 func (s *Service) StuckSince(ctx context.Context, now time.Time, minAge time.Duration) ([]Stuck, error) {
 	var rows []Stuck
+	scope, scopeArgs := access.FromContext(ctx).Case("c.case_id")
 	err := s.DB.WithContext(ctx).Raw(`SELECT c.id AS claim_id, c.case_id, c.payer_id, c.stage, c.stage_changed_at,
 			coalesce((SELECT e.cause FROM claim_events e WHERE e.claim_id = c.id ORDER BY e.at DESC, e.id DESC LIMIT 1), '') AS last_cause
 		FROM claims c
-		WHERE c.stage NOT IN ? AND c.stage_changed_at <= ?
-		ORDER BY c.stage_changed_at, c.id`, Terminal, now.Add(-minAge)).Scan(&rows).Error
+		WHERE c.stage NOT IN ? AND c.stage_changed_at <= ? AND `+scope+`
+		ORDER BY c.stage_changed_at, c.id`, append([]any{Terminal, now.Add(-minAge)}, scopeArgs...)...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("stuck claims: %w", err)
 	}

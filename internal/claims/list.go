@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/db"
 )
 
@@ -22,7 +23,7 @@ type Filter struct {
 
 // List returns claims, the longest unchanged first.
 func (s *Service) List(ctx context.Context, f Filter) ([]Claim, error) {
-	q := s.DB.WithContext(ctx).Model(&Claim{})
+	q := access.Restrict(ctx, s.DB.WithContext(ctx).Model(&Claim{}), "claims")
 	for col, v := range map[string]string{"payer_id": f.PayerID, "case_id": f.CaseID, "stage": f.Stage} {
 		if v != "" {
 			q = q.Where(col+" = ?", v)
@@ -46,7 +47,7 @@ func (s *Service) Get(ctx context.Context, id string) (Claim, []ClaimLine, error
 		return cl, nil, fmt.Errorf("claim %s: %w", id, ErrNotFound)
 	}
 	g := s.DB.WithContext(ctx)
-	res := g.Where("id = ?", id).Limit(1).Find(&cl)
+	res := access.Restrict(ctx, g.Where("id = ?", id), "claims").Limit(1).Find(&cl)
 	switch {
 	case res.Error != nil:
 		return cl, nil, fmt.Errorf("read claim %s: %w", id, res.Error)

@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -175,7 +176,7 @@ func Exists(q *gorm.DB, id string) bool {
 		return false
 	}
 	var n int64
-	if err := q.Where("id = ?", id).Count(&n).Error; err != nil {
+	if err := inScope(q, nil).Where("id = ?", id).Count(&n).Error; err != nil {
 		return false
 	}
 	return n > 0
@@ -195,14 +196,38 @@ func Page(limit int) int {
 
 // FindByID loads the row whose primary key id is id into dst. It reports
 // false, with no error, when id is not a UUID or there is no such row, so each
-// caller answers its own not-found error.
+// caller answers its own not-found error. A row of a table that belongs to a
+// location is found only when it is in the scope q's context carries (package
+// access), so a user limited to some locations gets "not found" for the others'.
 func FindByID(q *gorm.DB, dst any, id string) (bool, error) {
 	if uuid.Validate(id) != nil {
 		return false, nil
 	}
-	res := q.Where("id = ?", id).Limit(1).Find(dst)
+	res := inScope(q, dst).Where("id = ?", id).Limit(1).Find(dst)
 	if res.Error != nil {
 		return false, res.Error
 	}
 	return res.RowsAffected > 0, nil
+}
+
+// inScope restricts q, a query of the table named by q.Table or by the model
+// (dst, else q's Model), to the rows in the scope of q's context (package
+// access): a user limited to some locations finds no other location's patient,
+// case, claim or task by id.
+func inScope(q *gorm.DB, dst any) *gorm.DB {
+	table := q.Statement.Table
+	if table == "" {
+		if dst == nil {
+			dst = q.Statement.Model
+		}
+		if dst == nil {
+			return q
+		}
+		stmt := &gorm.Statement{DB: q}
+		if err := stmt.Parse(dst); err != nil || stmt.Schema == nil {
+			return q
+		}
+		table = stmt.Schema.Table
+	}
+	return access.Restrict(q.Statement.Context, q, table)
 }

@@ -179,6 +179,19 @@ func (s *Service) SetPrefs(ctx context.Context, patientID string, p Prefs, actor
 
 func (s *Service) savePrefs(ctx context.Context, patientID string, c Contact, actor audit.Actor, action string) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The audit row carries the preferences before and after.
+		var before []struct {
+			EmailOK, SMSOK bool
+			TimeZone       string
+		}
+		if err := tx.Raw(`SELECT email_ok AS email_ok, sms_ok AS sms_ok, time_zone FROM patient_contact_prefs
+			WHERE patient_id = ? FOR UPDATE`, patientID).Scan(&before).Error; err != nil {
+			return fmt.Errorf("read contact preferences: %w", err)
+		}
+		was := map[string]any{}
+		if len(before) > 0 {
+			was = map[string]any{"email_ok": before[0].EmailOK, "sms_ok": before[0].SMSOK, "time_zone": before[0].TimeZone}
+		}
 		err := tx.Exec(`INSERT INTO patient_contact_prefs (patient_id, email_ok, sms_ok, time_zone, updated_at)
 			VALUES (?, ?, ?, ?, now()) ON CONFLICT (patient_id) DO UPDATE SET email_ok = excluded.email_ok,
 			sms_ok = excluded.sms_ok, time_zone = excluded.time_zone, updated_at = now()`,
@@ -186,8 +199,8 @@ func (s *Service) savePrefs(ctx context.Context, patientID string, c Contact, ac
 		if err != nil {
 			return fmt.Errorf("save contact preferences: %w", err)
 		}
-		return audit.Record(tx, actor, action, "patient", patientID, map[string]any{
-			"email_ok": c.EmailOK, "sms_ok": c.SMSOK, "time_zone": c.TimeZone})
+		now := map[string]any{"email_ok": c.EmailOK, "sms_ok": c.SMSOK, "time_zone": c.TimeZone}
+		return audit.Record(tx, actor, action, "patient", patientID, audit.Merge(audit.Diff(was, now), now))
 	})
 }
 

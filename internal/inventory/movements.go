@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
@@ -166,8 +167,9 @@ func reorder(tx *gorm.DB, it Item, locationID, movementID string, before, after 
 		}
 		details, _ := json.Marshal(map[string]any{"item_id": it.ID, "code": it.Code, "location_id": locationID,
 			"quantity": after, "reorder_level": it.ReorderLevel, "unit": it.Unit})
+		// The task names its location, so that users limited to it see it.
 		t := tasks.Task{ID: uuid.NewString(), Queue: tasks.QueueInventory, Kind: tasks.KindReorder, Status: tasks.StatusOpen,
-			BusinessKey: prefix + movementID, Details: details, CreatedAt: time.Now().UTC(),
+			BusinessKey: prefix + movementID, Details: details, CreatedAt: time.Now().UTC(), LocationID: &locationID,
 			Title: fmt.Sprintf("Reorder %s (%s) at %s: %d %s left, reorder level %d", it.Code, it.Name, loc, after, it.Unit, it.ReorderLevel)}
 		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_key"}}, DoNothing: true}).Create(&t)
 		if res.Error != nil || res.RowsAffected == 0 {
@@ -355,7 +357,10 @@ func locationName(tx *gorm.DB, field, id string) (string, error) {
 	if uuid.Validate(id) != nil {
 		return "", validate.Errors{{Field: field, Message: "is not a location id"}}
 	}
-	res := tx.Raw(`SELECT name FROM locations WHERE id = ?`, id).Scan(&name)
+	// A user limited to some locations moves stock at theirs only (package
+	// access): another location is answered as one that does not exist.
+	scope, args := access.FromContext(tx.Statement.Context).Location("id")
+	res := tx.Raw(`SELECT name FROM locations WHERE id = ? AND `+scope, append([]any{id}, args...)...).Scan(&name)
 	if res.Error != nil {
 		return "", res.Error
 	}

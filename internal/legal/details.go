@@ -209,6 +209,19 @@ func (s *Service) PutDetails(ctx context.Context, cs cases.Case, in DetailsInput
 		return CaseLegal{}, errs
 	}
 	err := g.Transaction(func(tx *gorm.DB) error {
+		// The audit row carries the details before and after (PHI masked).
+		var prev []Details
+		if err := tx.Where("case_id = ?", cs.ID).Limit(1).Find(&prev).Error; err != nil {
+			return fmt.Errorf("read legal details of case %s: %w", cs.ID, err)
+		}
+		var prevLinks []CaseContact
+		if err := tx.Where("case_id = ?", cs.ID).Order("role").Find(&prevLinks).Error; err != nil {
+			return fmt.Errorf("read contacts of case %s: %w", cs.ID, err)
+		}
+		before := map[string]any{}
+		if len(prev) > 0 {
+			before = legalAudit(prev[0], prevLinks)
+		}
 		if !d.SOLOverridden {
 			years, err := solYearsOf(tx, d.AccidentState)
 			if err != nil {
@@ -227,9 +240,13 @@ func (s *Service) PutDetails(ctx context.Context, cs cases.Case, in DetailsInput
 				return fmt.Errorf("link contact to case %s: %w", cs.ID, err)
 			}
 		}
-		return audit.Record(tx, actor, "case.legal", "case", cs.ID, map[string]any{
-			"accident_kind": d.AccidentKind, "lien_on_file": d.LienOnFile(), "sol_overridden": d.SOLOverridden,
-			"contacts": len(links)})
+		newLinks := make([]CaseContact, len(links))
+		for i, l := range links {
+			newLinks[i] = CaseContact{CaseID: cs.ID, Role: l.Role, ContactID: l.ContactID}
+		}
+		return audit.Record(tx, actor, "case.legal", "case", cs.ID, audit.Merge(audit.Diff(before, legalAudit(d, newLinks)),
+			map[string]any{"accident_kind": d.AccidentKind, "lien_on_file": d.LienOnFile(), "sol_overridden": d.SOLOverridden,
+				"contacts": len(links)}))
 	})
 	if err != nil {
 		return CaseLegal{}, err
@@ -318,4 +335,21 @@ func (s *Service) GetDetails(ctx context.Context, caseID string) (CaseLegal, err
 		l.Contacts = append(l.Contacts, LinkedContact{Role: r.Role, Contact: r.Contact})
 	}
 	return l, nil
+}
+
+// legalAudit is a case's legal details as an audit row compares them: the
+// date of injury, claim number and lien document are masked by audit.Diff.
+func legalAudit(d Details, links []CaseContact) map[string]any {
+	contacts := map[string]string{}
+	for _, l := range links {
+		contacts[l.Role] = l.ContactID
+	}
+	m := map[string]any{"date_of_injury": d.DateOfInjury.Format(time.DateOnly), "accident_state": d.AccidentState,
+		"accident_kind": d.AccidentKind, "insurer_id": d.InsurerID, "insurer_claim_number": d.InsurerClaimNumber,
+		"pip_limit": d.PIPLimit, "lien_document": d.LienDocument, "sol_date": d.SOLDate.Format(time.DateOnly),
+		"sol_overridden": d.SOLOverridden, "follow_up_days": d.FollowUpDays, "contacts": contacts}
+	if d.LienReceivedOn != nil {
+		m["lien_received_on"] = d.LienReceivedOn.Format(time.DateOnly)
+	}
+	return m
 }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/ledger"
@@ -148,6 +149,9 @@ func (s *Service) ListHolds(ctx context.Context, f HoldFilter) ([]HoldRow, error
 		Joins("LEFT JOIN case_contacts cc ON cc.case_id = h.case_id AND cc.role = ?", RolePatientAttorney).
 		Joins("LEFT JOIN contacts a ON a.id = cc.contact_id").
 		Where("h.status = ?", f.Status)
+	if scope, args := access.FromContext(ctx).Case("h.case_id"); len(args) > 0 {
+		q = q.Where(scope, args...)
+	}
 	if f.AttorneyID != "" {
 		q = q.Where("cc.contact_id = ?", f.AttorneyID)
 	}

@@ -63,6 +63,10 @@ func (s *Service) SetSOLYears(ctx context.Context, state string, years int, acto
 	row := SOLYears{State: state, Years: years, UpdatedAt: s.now()}
 	var moved int64
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var was []int
+		if err := tx.Raw(`SELECT years FROM sol_years WHERE state = ? FOR UPDATE`, state).Scan(&was).Error; err != nil {
+			return fmt.Errorf("read sol years of %s: %w", state, err)
+		}
 		res := tx.Model(&SOLYears{}).Where("state = ?", state).Updates(map[string]any{"years": years, "updated_at": row.UpdatedAt})
 		if res.Error != nil {
 			return fmt.Errorf("set sol years of %s: %w", state, res.Error)
@@ -76,7 +80,9 @@ func (s *Service) SetSOLYears(ctx context.Context, state string, years int, acto
 			return fmt.Errorf("recompute sol dates in %s: %w", state, res.Error)
 		}
 		moved = res.RowsAffected
-		return audit.Record(tx, actor, "sol_years.update", "sol_years", state, map[string]any{"years": years, "cases": moved})
+		return audit.Record(tx, actor, "sol_years.update", "sol_years", state, audit.Merge(
+			audit.Diff(map[string]any{"years": was[0]}, map[string]any{"years": years}),
+			map[string]any{"years": years, "cases": moved}))
 	})
 	return row, moved, err
 }

@@ -330,6 +330,5 @@ func day(t time.Time) time.Time {
 }
 
 func exists(tx *gorm.DB, table, id string) bool {
-	var n int64
-	return tx.Table(table).Where("id = ?", id).Count(&n).Error == nil && n > 0
+	return db.Exists(tx.Table(table), id) // a patient of another location does not exist for a limited user
 }

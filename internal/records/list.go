@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/db"
 )
@@ -24,7 +25,7 @@ func listOrdered[T any](q *gorm.DB, order string, limit int) ([]T, error) {
 
 // ListLocations lists places of service by name.
 func (s *Service) ListLocations(ctx context.Context, limit int) ([]Location, error) {
-	return listOrdered[Location](s.DB.WithContext(ctx), "name", limit)
+	return listOrdered[Location](access.Restrict(ctx, s.DB.WithContext(ctx), "locations"), "name", limit)
 }
 
 // ListProviders lists rendering providers by name.
@@ -63,7 +64,7 @@ type PatientFilter struct {
 
 // ListPatients finds patients by name and date of birth.
 func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient, error) {
-	q := s.DB.WithContext(ctx)
+	q := access.Restrict(ctx, s.DB.WithContext(ctx), "patients")
 	if term := strings.TrimSpace(f.Name); term != "" {
 		like := strings.ToLower(term) + "%"
 		q = q.Where("lower(last_name) LIKE ? OR lower(first_name) LIKE ?", like, like)

@@ -290,7 +290,8 @@ func (s *Service) DeactivateCoverageAs(ctx context.Context, caseID, coverageID s
 		if res.RowsAffected == 0 {
 			return nil // already inactive
 		}
-		changes := map[string]any{"case_id": cv.CaseID, "status": cv.Status}
+		changes := audit.Merge(audit.Diff(map[string]any{"status": CoverageActive}, map[string]any{"status": cv.Status}),
+			map[string]any{"case_id": cv.CaseID, "status": cv.Status})
 		if flight.RowsAffected > 0 {
 			changes["claim_in_flight"] = inFlight.ID
 		}

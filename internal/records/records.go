@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -213,6 +214,9 @@ type NewPatient struct {
 	Sex         string `json:"sex"`
 	Email       string `json:"email"`
 	Phone       string `json:"phone"`
+	// LocationID is the location registering the patient: optional for a
+	// user who works at every location, defaulted for a user limited to one.
+	LocationID *string `json:"location_id"`
 	Address
 }
 
@@ -220,6 +224,18 @@ var phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,20}$`)
 
 // CreatePatient registers a person once.
 func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.Actor) (Patient, error) {
+	p, err := s.validPatient(ctx, in, true)
+	if err != nil {
+		return Patient{}, err
+	}
+	p.ID, p.CreatedAt, p.UpdatedAt = uuid.NewString(), now(), now()
+	return p, s.create(ctx, &p, actor, "patient", p.ID)
+}
+
+// validPatient validates a patient's fields (and their location when
+// checkLocation is set) and returns the patient they describe, without id
+// or times.
+func (s *Service) validPatient(ctx context.Context, in NewPatient, checkLocation bool) (Patient, error) {
 	var errs validate.Errors
 	errs.Required("first_name", in.FirstName)
 	errs.Required("last_name", in.LastName)
@@ -248,13 +264,20 @@ func (s *Service) CreatePatient(ctx context.Context, in NewPatient, actor audit.
 		errs.Check(phoneRe.MatchString(in.Phone), "phone", "is not a phone number")
 	}
 	in.Address.check(&errs, false)
+	loc := in.LocationID
+	if checkLocation {
+		var msg string
+		loc, msg = access.FromContext(ctx).CheckLocation(in.LocationID, func(id string) bool {
+			return s.exists(ctx, &Location{}, id)
+		})
+		errs.Check(msg == "", "location_id", "%s", msg)
+	}
 	if len(errs) > 0 {
 		return Patient{}, errs
 	}
-	p := Patient{ID: uuid.NewString(), FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+	return Patient{LocationID: loc, FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
 		DateOfBirth: dob, Sex: in.Sex, Email: in.Email, Phone: in.Phone, Address1: in.Address1, Address2: in.Address2,
-		City: in.City, State: in.State, Zip: in.Zip, CreatedAt: now(), UpdatedAt: now()}
-	return p, s.create(ctx, &p, actor, "patient", p.ID)
+		City: in.City, State: in.State, Zip: in.Zip}, nil
 }
 
 // Exists reports whether a row of model's table has id (false for malformed ids).

@@ -110,4 +110,7 @@ type Patient struct {
 	Zip         string    `json:"zip"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// LocationID is where the patient was registered (package access).
+	LocationID *string `gorm:"type:uuid" json:"location_id,omitempty"`
 }

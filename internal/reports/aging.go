@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -125,10 +126,18 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	if by != "" {
 		dims = []string{ByAccount, by}
 	}
+	// ar_aging_daily sums every location; a user limited to some locations
+	// gets the same rows computed from their locations' open items.
+	source, params := "ar_aging_daily", map[string]any{"as_of": asOf, "dims": dims}
+	sc := access.FromContext(ctx)
+	if sc.Limited() {
+		source = limitedAgingSQL
+		params["locations"] = sc.LocationArray()
+	}
 	err := s.DB.WithContext(ctx).Raw(`SELECT dim, key, bucket, sum(balance) AS amount
 		FROM (SELECT dim, key, balance, `+bucketSQL("(CAST(@as_of AS date) - service_date)")+` AS bucket
-		      FROM ar_aging_daily WHERE balance <> 0 AND dim IN @dims) x
-		GROUP BY dim, key, bucket`, map[string]any{"as_of": asOf, "dims": dims}).Scan(&rows).Error
+		      FROM `+source+` WHERE balance <> 0 AND dim IN @dims) x
+		GROUP BY dim, key, bucket`, params).Scan(&rows).Error
 	if err != nil {
 		return out, fmt.Errorf("aging: %w", err)
 	}
@@ -175,6 +184,16 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	return out, err
 }
 
+// limitedAgingSQL is ar_aging_daily's shape (dim, key, service_date, balance)
+// computed from the open items of the cases of @locations (see package
+// access), grouped as the trigger of migration 00011 groups them.
+const limitedAgingSQL = `(SELECT d.dim, d.key, i.service_date, i.balance FROM ar_items i
+	CROSS JOIN LATERAL (VALUES ('account', i.account_code), ('case_kind', i.case_kind),
+		('location', coalesce(i.location_id::text, 'none')), ('payer', ar_payer_key(i.account_code, i.payer_id)),
+		('provider', coalesce(i.provider_id::text, 'none'))) AS d(dim, key)
+	WHERE i.balance <> 0 AND i.case_id IN (SELECT id FROM cases WHERE location_id = ANY(CAST(@locations AS uuid[]))
+		UNION SELECT case_id FROM encounters WHERE location_id = ANY(CAST(@locations AS uuid[])))) scoped`
+
 // ledgerCheck reads the receivable balances from the ledger's daily totals.
 func (s *Service) ledgerCheck(ctx context.Context, reported decimal.Decimal) (LedgerCheck, error) {
 	lc := LedgerCheck{Accounts: map[string]decimal.Decimal{}}
@@ -185,8 +204,16 @@ func (s *Service) ledgerCheck(ctx context.Context, reported decimal.Decimal) (Le
 		AccountCode string
 		Balance     decimal.Decimal
 	}
-	if err := s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(debits - credits) AS balance FROM ledger_daily
-		WHERE account_code IN ? GROUP BY account_code`, receivables()).Scan(&rows).Error; err != nil {
+	q := s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(debits - credits) AS balance FROM ledger_daily
+		WHERE account_code IN ? GROUP BY account_code`, receivables())
+	if sc := access.FromContext(ctx); sc.Limited() {
+		// The daily totals span every location; a part of the book is checked
+		// against its cases' journal lines.
+		scope, args := sc.Case("case_id")
+		q = s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(amount) AS balance FROM journal_lines
+			WHERE account_code IN ? AND `+scope+` GROUP BY account_code`, append([]any{receivables()}, args...)...)
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return lc, fmt.Errorf("ledger balances: %w", err)
 	}
 	for _, r := range rows {
@@ -326,6 +353,9 @@ func (s *Service) AgingDrill(ctx context.Context, f AgingFilter) (AgingItems, er
 		Joins("LEFT JOIN claims c ON c.id = i.claim_id").
 		Joins("LEFT JOIN payers p ON p.id = i.payer_id").
 		Where("i.balance <> 0 AND i.account_code IN ?", receivables())
+	if scope, args := access.FromContext(ctx).Case("i.case_id"); len(args) > 0 {
+		q = q.Where(scope, args...)
+	}
 	if f.Bucket != "" {
 		lo, hi := bucketAges(f.Bucket)
 		q = q.Where("i.service_date >= ? AND i.service_date <= ?", asOf.AddDate(0, 0, -hi), asOf.AddDate(0, 0, -lo))

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -51,7 +52,24 @@ type StuckSummary struct {
 func (s *Service) Stuck(ctx context.Context, days int) (StuckSummary, error) {
 	now := s.now()
 	out := StuckSummary{Days: days, AsOf: now, Cutoff: now.Add(-time.Duration(days) * 24 * time.Hour), Groups: []StuckGroup{}}
-	rows, err := s.stuckGroups(ctx, out.Cutoff)
+	var rows []stuckGroupRow
+	var err error
+	if scope := access.FromContext(ctx); scope.Limited() {
+		// report_counts has no case dimension: a user limited to some
+		// locations gets the claims of their cases counted directly.
+		cond, args := scope.Case("case_id")
+		err = s.DB.WithContext(ctx).Raw(`SELECT g.stage, g.payer_id, p.name AS payer_name, g.claims, g.total_charge, g.oldest_since
+			FROM (SELECT stage, payer_id, count(*) AS claims, sum(total_charge) AS total_charge, min(stage_changed_at) AS oldest_since
+			      FROM claims WHERE stage NOT IN ? AND stage_changed_at < ? AND `+cond+`
+			      GROUP BY stage, payer_id) g
+			JOIN payers p ON p.id = g.payer_id
+			ORDER BY g.claims DESC, g.stage, p.name, g.payer_id`, append([]any{terminal, out.Cutoff}, args...)...).Scan(&rows).Error
+		if err != nil {
+			err = fmt.Errorf("stuck claims: %w", err)
+		}
+	} else {
+		rows, err = s.stuckGroups(ctx, out.Cutoff)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -190,6 +208,9 @@ func (s *Service) StuckClaims(ctx context.Context, f StuckFilter) (StuckPage, er
 	// stops at the limit), then joined to its payer and patient.
 	q := g.Table("claims c").Select("c.id, c.case_id, c.patient_control_number, c.payer_id, c.stage, c.total_charge, c.stage_changed_at").
 		Where("c.stage NOT IN ? AND c.stage_changed_at < ?", terminal, cutoff)
+	if scope, args := access.FromContext(ctx).Case("c.case_id"); len(args) > 0 {
+		q = q.Where(scope, args...)
+	}
 	if f.Stage != "" {
 		q = q.Where("c.stage = ?", f.Stage)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/db"
@@ -481,7 +482,7 @@ type Summary struct {
 // List lists a patient's statements, newest first.
 func (s *Service) List(ctx context.Context, patientID string) ([]Summary, error) {
 	var rows []Row
-	err := s.DB.WithContext(ctx).Select("id, number, case_id, amount_due, due_date, content_sha256, issued_at").
+	err := access.Restrict(ctx, s.DB.WithContext(ctx), "statements").Select("id, number, case_id, amount_due, due_date, content_sha256, issued_at").
 		Where("patient_id = ?", patientID).Order("issued_at DESC, number DESC").Find(&rows).Error
 	out := make([]Summary, 0, len(rows))
 	for _, r := range rows {

@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -79,6 +80,7 @@ func (f Filter) Check() error {
 }
 
 func (f Filter) where(q *gorm.DB, now time.Time) *gorm.DB {
+	q = access.Restrict(q.Statement.Context, q, "tasks")
 	if len(f.Queues) > 0 {
 		q = q.Where("queue IN ?", f.Queues)
 	}

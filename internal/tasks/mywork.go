@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/db"
 )
 
@@ -61,20 +62,22 @@ func (s *Service) MyWork(ctx context.Context, userID string, dayStart time.Time)
 // claimed and snoozed tasks and those done since dayStart, in the order given.
 func (s *Service) Counts(ctx context.Context, queues []string, dayStart time.Time) ([]QueueCounts, error) {
 	tx := s.DB.WithContext(ctx)
+	// A user limited to some locations counts only their locations' tasks.
+	scope, scopeArgs := access.FromContext(ctx).Task("")
 	var live []QueueCounts
 	if err := tx.Raw(`SELECT queue,
 			count(*) FILTER (WHERE status = 'open') AS open,
 			count(*) FILTER (WHERE overdue AND status IN ('open', 'claimed')) AS overdue,
 			count(*) FILTER (WHERE status = 'claimed') AS claimed,
 			count(*) FILTER (WHERE status = 'snoozed') AS snoozed
-		FROM tasks WHERE queue = ANY(?::text[]) AND status IN ('open', 'claimed', 'snoozed')
-		GROUP BY queue`, textArray(queues)).Scan(&live).Error; err != nil {
+		FROM tasks WHERE queue = ANY(?::text[]) AND status IN ('open', 'claimed', 'snoozed') AND `+scope+`
+		GROUP BY queue`, append([]any{textArray(queues)}, scopeArgs...)...).Scan(&live).Error; err != nil {
 		return nil, fmt.Errorf("count queues: %w", err)
 	}
 	var done []QueueCounts
 	if err := tx.Raw(`SELECT queue, count(*) AS done_today FROM tasks
-		WHERE queue = ANY(?::text[]) AND status = 'done' AND completed_at >= ?
-		GROUP BY queue`, textArray(queues), dayStart).Scan(&done).Error; err != nil {
+		WHERE queue = ANY(?::text[]) AND status = 'done' AND completed_at >= ? AND `+scope+`
+		GROUP BY queue`, append([]any{textArray(queues), dayStart}, scopeArgs...)...).Scan(&done).Error; err != nil {
 		return nil, fmt.Errorf("count done today: %w", err)
 	}
 	out := make([]QueueCounts, len(queues))

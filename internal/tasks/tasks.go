@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -251,7 +252,7 @@ func (s *Service) Get(ctx context.Context, id string) (Task, error) {
 	if uuid.Validate(id) != nil {
 		return t, ErrNotFound
 	}
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&t)
+	res := access.Restrict(ctx, s.DB.WithContext(ctx).Where("id = ?", id), "tasks").Limit(1).Find(&t)
 	switch {
 	case res.Error != nil:
 		return t, fmt.Errorf("read task %s: %w", id, res.Error)

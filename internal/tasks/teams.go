@@ -149,7 +149,8 @@ type TeamUpdate struct {
 
 // UpdateTeam renames a team, changes its manager or sets its queues.
 func (s *Service) UpdateTeam(ctx context.Context, id string, in TeamUpdate, actor audit.Actor) (Team, error) {
-	if _, err := s.Team(ctx, id); err != nil {
+	prev, err := s.Team(ctx, id)
+	if err != nil {
 		return Team{}, err
 	}
 	var errs validate.Errors
@@ -159,7 +160,7 @@ func (s *Service) UpdateTeam(ctx context.Context, id string, in TeamUpdate, acto
 	if in.Queues != nil {
 		checkQueues(&errs, *in.Queues)
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if in.ManagerID != nil && *in.ManagerID != "" {
 			if err := checkUser(tx, &errs, "manager_id", *in.ManagerID, ManagerRoles); err != nil {
 				return err
@@ -188,7 +189,19 @@ func (s *Service) UpdateTeam(ctx context.Context, id string, in TeamUpdate, acto
 				return err
 			}
 		}
-		return audit.Record(tx, actor, "team.update", "team", id, map[string]any{"fields": teamFields(in)})
+		before := map[string]any{"name": prev.Name, "manager_id": prev.ManagerID, "queues": prev.Queues}
+		after := map[string]any{"name": prev.Name, "manager_id": prev.ManagerID, "queues": prev.Queues}
+		if v, ok := up["name"]; ok {
+			after["name"] = v
+		}
+		if v, ok := up["manager_id"]; ok {
+			after["manager_id"] = v
+		}
+		if in.Queues != nil {
+			after["queues"] = *in.Queues
+		}
+		return audit.Record(tx, actor, "team.update", "team", id, audit.Merge(audit.Diff(before, after),
+			map[string]any{"fields": teamFields(in)}))
 	})
 	if err != nil {
 		return Team{}, err

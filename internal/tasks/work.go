@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/validate"
@@ -34,10 +35,11 @@ func (a textArray) Value() (driver.Value, error) {
 // claimNextSQL claims the most urgent open task over a list of queues: one
 // index probe per queue (tasks_claim_next), each locking its queue's first task
 // no one else holds, then the most urgent of those, updated in the same
-// statement.
-const claimNextSQL = `UPDATE tasks SET status = 'claimed', assignee_id = @user, claimed_at = @now, updated_at = @now
-	WHERE id = (SELECT t.id FROM unnest(CAST(@queues AS text[])) AS q(name)
-		CROSS JOIN LATERAL (SELECT id, urgency, created_at FROM tasks WHERE queue = q.name AND status = 'open'
+// statement. Its parameters are the user, the time twice, the queues, then
+// those of the scope condition (%s: only tasks of the user's locations).
+const claimNextSQL = `UPDATE tasks SET status = 'claimed', assignee_id = ?, claimed_at = ?, updated_at = ?
+	WHERE id = (SELECT t.id FROM unnest(CAST(? AS text[])) AS q(name)
+		CROSS JOIN LATERAL (SELECT id, urgency, created_at FROM tasks WHERE queue = q.name AND status = 'open' AND %s
 			ORDER BY urgency, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) t
 		ORDER BY t.urgency, t.created_at, t.id LIMIT 1)
 	RETURNING *`
@@ -77,15 +79,19 @@ func (s *Service) ClaimNext(ctx context.Context, queue string, actor audit.Actor
 			return apperr.Errorf(apperr.Conflict, "you hold %d claimed tasks, the most allowed (TASK_CLAIM_CAP=%d): "+
 				"complete, release or snooze one first", held, limit)
 		}
-		res := tx.Raw(claimNextSQL, map[string]any{"user": actor.UserID, "now": time.Now().UTC(),
-			"queues": textArray(queues)}).Scan(&t)
+		now := time.Now().UTC()
+		scope, scopeArgs := access.FromContext(ctx).Task("")
+		res := tx.Raw(fmt.Sprintf(claimNextSQL, scope),
+			append([]any{actor.UserID, now, now, textArray(queues)}, scopeArgs...)...).Scan(&t)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 || t.ID == "" {
 			return ErrNotFound
 		}
-		return audit.Record(tx, actor, "task.claim", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.claim", "task", t.ID, audit.Diff(
+			map[string]any{"status": StatusOpen, "assignee_id": nil},
+			map[string]any{"status": t.Status, "assignee_id": t.AssigneeID}))
 	})
 	return t, err
 }
@@ -98,7 +104,8 @@ func (s *Service) change(ctx context.Context, id string, actor audit.Actor, note
 		return t, ErrNotFound
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? FOR UPDATE`, id).Scan(&t)
+		scope, scopeArgs := access.FromContext(ctx).Task("")
+		res := tx.Raw(`SELECT * FROM tasks WHERE id = ? AND `+scope+` FOR UPDATE`, append([]any{id}, scopeArgs...)...).Scan(&t)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -132,7 +139,8 @@ func (s *Service) Release(ctx context.Context, id, note string, actor audit.Acto
 			"status": StatusOpen, "assignee_id": nil, "claimed_at": nil, "updated_at": time.Now().UTC()}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.release", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.release", "task", t.ID, audit.Diff(holding(t),
+			map[string]any{"status": StatusOpen, "assignee_id": nil}))
 	})
 }
 
@@ -162,7 +170,13 @@ func (s *Service) Assign(ctx context.Context, id, userID, note string, actor aud
 		if err := tx.Model(&Task{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.assign", "task", t.ID, map[string]any{"assignee_id": userID})
+		after := holding(t)
+		after["assignee_id"] = userID
+		if s, ok := up["status"]; ok {
+			after["status"] = s
+		}
+		return audit.Record(tx, actor, "task.assign", "task", t.ID, audit.Merge(audit.Diff(holding(t), after),
+			map[string]any{"assignee_id": userID}))
 	})
 }
 
@@ -188,7 +202,9 @@ func (s *Service) Snooze(ctx context.Context, id string, until time.Time, note s
 			"status": StatusSnoozed, "snoozed_until": until.UTC(), "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.snooze", "task", t.ID, map[string]any{"until": until.UTC()})
+		return audit.Record(tx, actor, "task.snooze", "task", t.ID, audit.Merge(audit.Diff(holding(t),
+			map[string]any{"status": StatusSnoozed, "assignee_id": t.AssigneeID, "snoozed_until": until.UTC()}),
+			map[string]any{"until": until.UTC()}))
 	})
 }
 
@@ -205,8 +221,16 @@ func (s *Service) Complete(ctx context.Context, id, resolution, note string, act
 			"note": note, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actor, "task.complete", "task", t.ID, nil)
+		return audit.Record(tx, actor, "task.complete", "task", t.ID, audit.Diff(
+			map[string]any{"status": t.Status, "resolution": t.Resolution},
+			map[string]any{"status": StatusDone, "resolution": resolution}))
 	})
+}
+
+// holding is who holds a task and in which status, as an audit row's
+// "before" shows it.
+func holding(t Task) map[string]any {
+	return map[string]any{"status": t.Status, "assignee_id": t.AssigneeID, "snoozed_until": t.SnoozedUntil}
 }
 
 // RecordAnswer keeps the outcome a task's workflow accepted, who sent it and
