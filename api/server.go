@@ -250,6 +250,18 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/patients/:id/collections/recall", s.allow(managers), s.recallCollections)
 	v1.GET("/collections/exports", s.allow(billers), s.listCollectionExports)
 	v1.GET("/collections/exports/:id", s.allow(billers), s.getCollectionExport)
+	// Patient credits (api/credits.go): prepayments, credits applied across
+	// cases, refunds with a manager's approval, agency recoveries, bad debt.
+	v1.POST("/cases/:id/prepayments", s.allow(frontDesk), s.recordPrepayment)
+	v1.GET("/patients/:id/credits", s.allow(billers), s.getPatientCredits)
+	v1.POST("/patients/:id/credits/apply", s.allow(billers), s.applyCredit)
+	v1.POST("/payments/refunds", s.allow(billers), s.requestRefund)
+	v1.GET("/payments/refunds", s.allow(billers), s.listRefunds)
+	v1.GET("/payments/refunds/:id", s.allow(billers), s.getRefund)
+	v1.POST("/payments/refunds/:id/decision", s.allow(managers), s.decideRefund)
+	v1.POST("/collections/recoveries", s.allow(billers), s.recordRecovery)
+	v1.GET("/collections/recoveries", s.allow(billers), s.listRecoveries)
+	v1.POST("/patients/:id/collections/bad-debt", s.allow(managers), s.writeOffBadDebt)
 	r.GET("/pay/:token", s.showPayPage)
 	r.POST("/pay/:token", s.payCheckout)
 	r.POST("/pay/:token/dispute", s.payDispute)
