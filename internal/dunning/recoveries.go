@@ -26,21 +26,29 @@ type Placed struct {
 // PlacedBalances lists a patient's cases with a balance at the agency (their
 // collections A/R), oldest placement first.
 func (s *Service) PlacedBalances(ctx context.Context, patientID string) ([]Placed, error) {
-	var out []Placed
-	err := s.DB.WithContext(ctx).Raw(`SELECT p.id AS placement_id, p.case_id, p.placed_at,
-		(SELECT coalesce(sum(l.amount), 0) FROM journal_lines l WHERE l.case_id = p.case_id AND l.account_code = ?) AS amount
-		FROM collection_placements p WHERE p.patient_id = ? AND p.status = 'placed' ORDER BY p.placed_at, p.id`,
-		string(ledger.ARCollections), patientID).Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("placed balances: %w", err)
-	}
+	out, err := s.placements(ctx, patientID)
 	kept := out[:0]
 	for _, p := range out {
 		if p.Amount.IsPositive() {
 			kept = append(kept, p)
 		}
 	}
-	return kept, nil
+	return kept, err
+}
+
+// placements lists a patient's open placements with their collections A/R,
+// oldest first, including those the agency recovered in full.
+func (s *Service) placements(ctx context.Context, patientID string) ([]Placed, error) {
+	var out []Placed
+	err := s.DB.WithContext(ctx).Raw(`SELECT p.id AS placement_id, p.case_id, p.placed_at,
+		(SELECT coalesce(sum(l.amount), 0) FROM journal_lines l WHERE l.case_id = p.case_id AND l.account_code = ?) AS amount
+		FROM collection_placements p JOIN cases c ON c.id = p.case_id
+		WHERE p.patient_id = ? AND p.status = 'placed' ORDER BY p.placed_at, c.opened_at, p.id`,
+		string(ledger.ARCollections), patientID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("placed balances: %w", err)
+	}
+	return out, nil
 }
 
 // RecoveryInput is money the collection agency recovered on a patient's
@@ -71,7 +79,9 @@ func (s *Service) RecoveryPayments(ctx context.Context, in RecoveryInput) ([]bil
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	placed, err := s.PlacedBalances(ctx, in.PatientID)
+	// Every open placement, recovered in full or not, so that a retry walks
+	// the cases in the order the first attempt did.
+	placed, err := s.placements(ctx, in.PatientID)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +96,10 @@ func (s *Service) RecoveryPayments(ctx context.Context, in RecoveryInput) ([]bil
 	avail := map[string]decimal.Decimal{}
 	var order []string
 	for _, p := range placed {
-		avail[p.CaseID] = avail[p.CaseID].Add(p.Amount)
-		order = append(order, p.CaseID)
+		if _, ok := avail[p.CaseID]; !ok {
+			order = append(order, p.CaseID)
+		}
+		avail[p.CaseID] = avail[p.CaseID].Add(decimal.Max(p.Amount, decimal.Zero))
 	}
 	for _, p := range prior {
 		if _, ok := avail[p.CaseID]; !ok {
@@ -110,6 +122,9 @@ func (s *Service) RecoveryPayments(ctx context.Context, in RecoveryInput) ([]bil
 			break
 		}
 		amt := decimal.Min(left, avail[id])
+		if !amt.IsPositive() {
+			continue
+		}
 		fee := in.Fee.Mul(amt).Div(in.Amount).Round(2)
 		if amt.Equal(left) {
 			fee = feeLeft
