@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clinicflow/rcm/internal/auth"
+	"github.com/clinicflow/rcm/internal/dunning"
+	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/testenv"
+	"github.com/clinicflow/rcm/workflows/contract"
+)
+
+// planDate is the calendar day n days from today (UTC): payment-plan due dates
+// count in dunning days from the day the plan is agreed.
+func planDate(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format(time.DateOnly) }
+
+func hasStep(d dunningDetail, step string) bool {
+	for _, s := range d.Workflow.Sent {
+		if s == step {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPaymentPlansOverRealTemporalAndPostgres(t *testing.T) {
+	sink, err := dunning.StartMailSink("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sink.Close() })
+	// A dunning day lasts 300ms: an instalment's 10-day grace is 3 seconds.
+	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: 300 * time.Millisecond, SMTPAddr: sink.Addr()}})
+	p := setupPractice(t, e)
+	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+
+	t.Run("a plan whose instalment is never paid resumes the cadence after the grace", func(t *testing.T) {
+		patient, caseID := privateBalance(t, e, p, biller)
+		waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool { return hasStep(d, "statement") })
+		v := e.MustDo(200, "POST", "/api/v1/patients/"+patient+"/payment-plan", biller, map[string]any{
+			"instalments": []map[string]any{{"due_date": planDate(2), "amount": "75.00"}, {"due_date": planDate(4), "amount": "50.00"}}}).Map(t)
+		assert.Equal(t, contract.DunningPlan, v["status"])
+		d := waitDunning(t, e, biller, patient, 30*time.Second, func(d dunningDetail) bool { return hasStep(d, "plan-1-defaulted") })
+		assert.Equal(t, contract.DunningActive, d.Workflow.Status, "dunning resumes where it was")
+		var fresh dunningDetail
+		e.MustDo(200, "GET", "/api/v1/patients/"+patient+"/dunning", biller, nil).JSON(t, &fresh)
+		assert.Nil(t, fresh.Workflow.Plan)
+		assert.True(t, hasStep(d, "plan-1-instalment-1"), "the instalment was reminded before it fell due")
+		assert.Equal(t, "125.00", d.Balance.Due.StringFixed(2))
+		recordHistory(t, e, contract.DunningWorkflowID(patient), "dunning_plan_defaulted")
+		assertLedgerInvariant(t, e, caseID)
+	})
+}
+
+// patientCredit answers the patient's credits.
+type patientCredit struct {
+	Owed       string `json:"owed"`
+	Credit     string `json:"credit"`
+	Applicable string `json:"applicable"`
+	Refundable string `json:"refundable"`
+	Refunds    []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	} `json:"refunds"`
+}
+
+func TestPatientCreditsOverRealTemporalAndPostgres(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: time.Hour}})
+	p := setupPractice(t, e)
+	desk := e.NewUserToken("desk@test.local", auth.RoleFrontDesk)
+	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+	mgr := e.NewUserToken("mgr@test.local", auth.RoleManager)
+
+	// A deposit before the visit is held as credit, and the visit's charge uses it.
+	patient, first := newPatientCase(t, e, desk, "private")
+	dep := e.MustDo(201, "POST", "/api/v1/cases/"+first+"/prepayments", desk, map[string]any{"amount": "154.00", "method": "card"},
+		"Idempotency-Key", "deposit-1").Map(t)
+	again := e.MustDo(200, "POST", "/api/v1/cases/"+first+"/prepayments", desk, map[string]any{"amount": "154.00", "method": "card"},
+		"Idempotency-Key", "deposit-1").Map(t)
+	assert.Equal(t, dep["payment_id"], again["payment_id"], "a retried prepayment posts once")
+	c := getCase(t, e, desk, first)
+	assert.Equal(t, "154", c.Totals.PatientCredit.String())
+	assert.True(t, c.InAgreement)
+	enc := checkIn(t, e, desk, p, first)
+	e.MustDo(201, "POST", "/api/v1/cases/"+first+"/encounters/"+enc+"/charges", biller, map[string]any{
+		"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
+	e.MustDo(200, "POST", "/api/v1/cases/"+first+"/encounters/"+enc+"/complete-charges", biller, nil)
+	c = getCase(t, e, desk, first)
+	assert.Equal(t, "29", c.Totals.PatientCredit.String(), "154.00 prepaid less the 125.00 visit")
+	assert.True(t, c.InAgreement, "%+v vs %+v", c.Totals, c.Ledger)
+	e.MustDo(409, "POST", "/api/v1/cases/"+first+"/prepayments", desk, map[string]any{"amount": "1.00", "method": "cash"})
+
+	// A second case owes 125.00: the statement nets the 29.00 credit.
+	second := e.MustDo(201, "POST", "/api/v1/cases", desk, map[string]any{"patient_id": patient, "kind": "private"}).Map(t)["id"].(string)
+	enc2 := checkIn(t, e, desk, p, second)
+	e.MustDo(201, "POST", "/api/v1/cases/"+second+"/encounters/"+enc2+"/charges", biller, map[string]any{
+		"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
+	st := e.MustDo(201, "POST", "/api/v1/patients/"+patient+"/statements", biller, map[string]any{}, "Idempotency-Key", "st-1").Map(t)
+	assert.Equal(t, "96", st["amount_due"])
+	html := e.MustDo(200, "GET", "/api/v1/statements/"+st["id"].(string)+".html", biller, nil)
+	assert.Contains(t, string(html.Body), `id="credits">-$29.00<`)
+	assert.Contains(t, string(html.Body), `id="amount-due">$96.00<`)
+
+	// A refund is refused while the patient owes on another case.
+	e.MustDo(422, "POST", "/api/v1/payments/refunds", biller, map[string]any{"case_id": first, "amount": "29.00", "method": "check", "reason": "overpaid"})
+
+	// The biller applies the credit across cases: one journal, once.
+	var pc patientCredit
+	e.MustDo(200, "GET", "/api/v1/patients/"+patient+"/credits", biller, nil).JSON(t, &pc)
+	assert.Equal(t, "29", pc.Applicable)
+	e.MustDo(403, "POST", "/api/v1/patients/"+patient+"/credits/apply", desk, map[string]any{})
+	a := e.MustDo(201, "POST", "/api/v1/patients/"+patient+"/credits/apply", biller, map[string]any{}, "Idempotency-Key", "apply-1").Map(t)
+	assert.Equal(t, "29", a["amount"])
+	b := e.MustDo(200, "POST", "/api/v1/patients/"+patient+"/credits/apply", biller, map[string]any{}, "Idempotency-Key", "apply-1").Map(t)
+	assert.Equal(t, a["id"], b["id"])
+	var n int64
+	require.NoError(t, e.DB.Table("journals").Where("kind = 'credit_applied'").Count(&n).Error)
+	assert.EqualValues(t, 1, n)
+	for _, id := range []string{first, second} {
+		c := getCase(t, e, biller, id)
+		assert.True(t, c.InAgreement, "case workflow totals follow the move: %+v vs %+v", c.Totals, c.Ledger)
+		assertLedgerInvariant(t, e, id)
+	}
+	assert.Equal(t, "96", getCase(t, e, biller, second).Totals.PatientBalance.String())
+	assert.Equal(t, "0", getCase(t, e, biller, first).Totals.PatientCredit.String())
+
+	// The patient pays 100.00 against the 96.00: 4.00 over, refunded by check
+	// with a manager's approval.
+	e.MustDo(201, "POST", "/api/v1/cases/"+second+"/payments", desk, map[string]any{"amount": "100.00", "method": "cash"})
+	r := e.MustDo(201, "POST", "/api/v1/payments/refunds", biller, map[string]any{"case_id": second, "amount": "4.00", "method": "check",
+		"reason": "overpaid at the desk"}, "Idempotency-Key", "refund-1").Map(t)
+	assert.Equal(t, "requested", r["status"])
+	var approvals struct {
+		Items []struct {
+			ID   string `json:"id"`
+			Kind string `json:"kind"`
+		} `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/tasks?queue=approvals", mgr, nil).JSON(t, &approvals)
+	require.Len(t, approvals.Items, 1)
+	assert.Equal(t, "refund_approval", approvals.Items[0].Kind)
+	path := "/api/v1/payments/refunds/" + r["id"].(string) + "/decision"
+	e.MustDo(403, "POST", path, biller, map[string]any{"approve": true})
+	e.MustDo(422, "POST", path, mgr, map[string]any{})
+	for range 2 { // a retried approval pays once
+		got := e.MustDo(200, "POST", path, mgr, map[string]any{"approve": true, "reference": "check 1001"}).Map(t)
+		assert.Equal(t, "refunded", got["status"])
+	}
+	require.NoError(t, e.DB.Table("journals").Where("kind = 'refund_paid'").Count(&n).Error)
+	assert.EqualValues(t, 1, n)
+	c = getCase(t, e, biller, second)
+	assert.True(t, c.InAgreement, "%+v vs %+v", c.Totals, c.Ledger)
+	assert.True(t, c.Totals.PatientCredit.IsZero())
+	assertLedgerInvariant(t, e, second)
+	e.MustDo(200, "GET", "/api/v1/patients/"+patient+"/credits", biller, nil).JSON(t, &pc)
+	require.Len(t, pc.Refunds, 1)
+	assert.Equal(t, "refunded", pc.Refunds[0].Status)
+	e.MustDo(200, "GET", "/api/v1/tasks?queue=approvals", mgr, nil).JSON(t, &approvals)
+	assert.Empty(t, approvals.Items, "the approval task closed with the decision")
+	b2, err := ledger.CaseBalances(e.DB, second)
+	require.NoError(t, err)
+	assert.True(t, b2.Get(ledger.RefundsPayable).IsZero())
+}
