@@ -31,8 +31,8 @@ func TestPaymentPlansOverRealTemporalAndPostgres(t *testing.T) {
 	sink, err := dunning.StartMailSink("127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sink.Close() })
-	// A dunning day lasts 300ms: an instalment's 10-day grace is 3 seconds.
-	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: 300 * time.Millisecond, SMTPAddr: sink.Addr()}})
+	// A dunning day lasts a second: an instalment's 10-day grace is 10 seconds.
+	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: time.Second, SMTPAddr: sink.Addr()}})
 	p := setupPractice(t, e)
 	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
 
@@ -44,13 +44,52 @@ func TestPaymentPlansOverRealTemporalAndPostgres(t *testing.T) {
 		assert.Equal(t, contract.DunningPlan, v["status"])
 		d := waitDunning(t, e, biller, patient, 30*time.Second, func(d dunningDetail) bool { return hasStep(d, "plan-1-defaulted") })
 		assert.Equal(t, contract.DunningActive, d.Workflow.Status, "dunning resumes where it was")
-		var fresh dunningDetail
-		e.MustDo(200, "GET", "/api/v1/patients/"+patient+"/dunning", biller, nil).JSON(t, &fresh)
-		assert.Nil(t, fresh.Workflow.Plan)
+		assert.Nil(t, d.Workflow.Plan)
 		assert.True(t, hasStep(d, "plan-1-instalment-1"), "the instalment was reminded before it fell due")
 		assert.Equal(t, "125.00", d.Balance.Due.StringFixed(2))
 		recordHistory(t, e, contract.DunningWorkflowID(patient), "dunning_plan_defaulted")
 		assertLedgerInvariant(t, e, caseID)
+	})
+
+	t.Run("a missed instalment is noticed and the plan caught up is rescued", func(t *testing.T) {
+		patient, caseID := privateBalance(t, e, p, biller)
+		waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool { return hasStep(d, "statement") })
+		e.MustDo(200, "POST", "/api/v1/patients/"+patient+"/payment-plan", biller, map[string]any{
+			"instalments": []map[string]any{{"due_date": planDate(2), "amount": "75.00"}, {"due_date": planDate(4), "amount": "50.00"}}})
+		waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool { return hasStep(d, "plan-1-instalment-1") })
+
+		// Day 2 passes unpaid: the day after, the patient is told, and the
+		// plan holds for the grace.
+		d := waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool { return hasStep(d, "plan-1-missed-1") })
+		assert.Equal(t, contract.DunningPlan, d.Workflow.Status)
+		var notice *dunning.Outbox
+		for i, m := range d.Messages {
+			if m.Step == "plan-1-missed-1" && m.Channel == dunning.ChannelEmail {
+				notice = &d.Messages[i]
+			}
+		}
+		require.NotNil(t, notice, "the missed-instalment email is in the outbox")
+		assert.Equal(t, dunning.StatusSent, notice.Status)
+		assert.Contains(t, notice.Subject, "Missed payment-plan instalment: $75.00")
+		assert.NotEmpty(t, mailsTo(sink, "Missed payment-plan instalment"), "it went over SMTP")
+
+		// The patient catches up inside the grace: the plan goes on.
+		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", biller, map[string]any{"amount": "75.00", "method": "card"})
+		d = waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool {
+			return d.Workflow.Plan != nil && d.Workflow.Plan.Next == 1 && hasStep(d, "plan-1-instalment-2")
+		})
+		assert.Equal(t, contract.DunningPlan, d.Workflow.Status, "caught up: still on the plan")
+		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", biller, map[string]any{"amount": "50.00", "method": "card"})
+		d = waitDunning(t, e, biller, patient, 20*time.Second, func(d dunningDetail) bool { return d.Workflow.Status == contract.DunningClosed })
+		assert.Equal(t, "paid", d.Workflow.Outcome)
+		assert.True(t, hasStep(d, "thanks"))
+		assert.False(t, hasStep(d, "plan-1-defaulted"), "the plan was never defaulted")
+		assert.False(t, hasStep(d, "reminder"), "no cadence reminder once on the plan")
+		assert.True(t, d.Balance.Due.IsZero())
+		c := getCase(t, e, biller, caseID)
+		assert.True(t, c.InAgreement)
+		assertLedgerInvariant(t, e, caseID)
+		recordHistory(t, e, contract.DunningWorkflowID(patient), "dunning_plan_rescued")
 	})
 }
 
@@ -90,13 +129,14 @@ func TestPatientCreditsOverRealTemporalAndPostgres(t *testing.T) {
 	c = getCase(t, e, desk, first)
 	assert.Equal(t, "29", c.Totals.PatientCredit.String(), "154.00 prepaid less the 125.00 visit")
 	assert.True(t, c.InAgreement, "%+v vs %+v", c.Totals, c.Ledger)
-	e.MustDo(409, "POST", "/api/v1/cases/"+first+"/prepayments", desk, map[string]any{"amount": "1.00", "method": "cash"})
 
 	// A second case owes 125.00: the statement nets the 29.00 credit.
 	second := e.MustDo(201, "POST", "/api/v1/cases", desk, map[string]any{"patient_id": patient, "kind": "private"}).Map(t)["id"].(string)
 	enc2 := checkIn(t, e, desk, p, second)
 	e.MustDo(201, "POST", "/api/v1/cases/"+second+"/encounters/"+enc2+"/charges", biller, map[string]any{
 		"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
+	// Money taken on a case that owes is a payment, not a prepayment.
+	e.MustDo(409, "POST", "/api/v1/cases/"+second+"/prepayments", desk, map[string]any{"amount": "1.00", "method": "cash"})
 	st := e.MustDo(201, "POST", "/api/v1/patients/"+patient+"/statements", biller, map[string]any{}, "Idempotency-Key", "st-1").Map(t)
 	assert.Equal(t, "96", st["amount_due"])
 	html := e.MustDo(200, "GET", "/api/v1/statements/"+st["id"].(string)+".html", biller, nil)
@@ -104,7 +144,7 @@ func TestPatientCreditsOverRealTemporalAndPostgres(t *testing.T) {
 	assert.Contains(t, string(html.Body), `id="amount-due">$96.00<`)
 
 	// A refund is refused while the patient owes on another case.
-	e.MustDo(422, "POST", "/api/v1/payments/refunds", biller, map[string]any{"case_id": first, "amount": "29.00", "method": "check", "reason": "overpaid"})
+	e.MustDo(400, "POST", "/api/v1/payments/refunds", biller, map[string]any{"case_id": first, "amount": "29.00", "method": "check", "reason": "overpaid"})
 
 	// The biller applies the credit across cases: one journal, once.
 	var pc patientCredit
@@ -143,7 +183,7 @@ func TestPatientCreditsOverRealTemporalAndPostgres(t *testing.T) {
 	assert.Equal(t, "refund_approval", approvals.Items[0].Kind)
 	path := "/api/v1/payments/refunds/" + r["id"].(string) + "/decision"
 	e.MustDo(403, "POST", path, biller, map[string]any{"approve": true})
-	e.MustDo(422, "POST", path, mgr, map[string]any{})
+	e.MustDo(400, "POST", path, mgr, map[string]any{})
 	for range 2 { // a retried approval pays once
 		got := e.MustDo(200, "POST", path, mgr, map[string]any{"approve": true, "reference": "check 1001"}).Map(t)
 		assert.Equal(t, "refunded", got["status"])
