@@ -203,3 +203,56 @@ func TestPatientCreditsOverRealTemporalAndPostgres(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, b2.Get(ledger.RefundsPayable).IsZero())
 }
+
+func TestAgencyRecoveryAndBadDebtOverRealTemporalAndPostgres(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: time.Hour}})
+	p := setupPractice(t, e)
+	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+	mgr := e.NewUserToken("mgr@test.local", auth.RoleManager)
+	patient, first := privateBalance(t, e, p, biller)
+	second := e.MustDo(201, "POST", "/api/v1/cases", biller, map[string]any{"patient_id": patient, "kind": "private"}).Map(t)["id"].(string)
+	enc := checkIn(t, e, biller, p, second)
+	e.MustDo(201, "POST", "/api/v1/cases/"+second+"/encounters/"+enc+"/charges", biller, map[string]any{
+		"procedure_code": "99213", "diagnoses": []string{"E11.9"}})
+	// Day 90: the hand-off the dunning workflow's activity makes.
+	_, err := e.Dunning.HandOff(t.Context(), patient, patient+"/test", time.Now())
+	require.NoError(t, err)
+
+	// The agency recovered 150.00 and kept 45.00 (30%).
+	body := map[string]any{"patient_id": patient, "amount": "150.00", "fee": "45.00", "agency_reference": "AG-2026-11-1"}
+	e.MustDo(400, "POST", "/api/v1/collections/recoveries", biller, map[string]any{"patient_id": patient, "amount": "250.01"})
+	r := e.MustDo(201, "POST", "/api/v1/collections/recoveries", biller, body, "Idempotency-Key", "rec-1").Map(t)
+	assert.EqualValues(t, 2, r["cases"])
+	e.MustDo(201, "POST", "/api/v1/collections/recoveries", biller, body, "Idempotency-Key", "rec-1") // a retry
+	var recs struct {
+		Items []dunning.Recovery `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/collections/recoveries", biller, nil).JSON(t, &recs)
+	require.Len(t, recs.Items, 2, "posted once per case")
+	fee, net := dec("0"), dec("0")
+	for _, x := range recs.Items {
+		fee, net = fee.Add(x.Fee), net.Add(x.Net)
+	}
+	assert.Equal(t, "45.00", fee.StringFixed(2))
+	assert.Equal(t, "105.00", net.StringFixed(2))
+
+	// The agency gives up on the remaining 100.00: bad debt, by a manager.
+	e.MustDo(403, "POST", "/api/v1/patients/"+patient+"/collections/bad-debt", biller, map[string]any{"reason": "agency closed the account"})
+	bd := e.MustDo(200, "POST", "/api/v1/patients/"+patient+"/collections/bad-debt", mgr, map[string]any{"reason": "agency closed the account"}).Map(t)
+	assert.Equal(t, "100", bd["written_off"])
+	e.MustDo(409, "POST", "/api/v1/patients/"+patient+"/collections/bad-debt", mgr, map[string]any{"reason": "again"})
+	for _, id := range []string{first, second} {
+		b, err := ledger.CaseBalances(e.DB, id)
+		require.NoError(t, err)
+		assert.True(t, b.Get(ledger.ARCollections).IsZero(), "nothing left at the agency")
+		c := getCase(t, e, biller, id)
+		assert.True(t, c.InAgreement, "%+v vs %+v", c.Totals, c.Ledger)
+		assert.True(t, c.Totals.PatientBalance.IsZero())
+		assertLedgerInvariant(t, e, id)
+	}
+	var commission, badDebt string
+	require.NoError(t, e.DB.Raw(`SELECT coalesce(sum(amount), 0)::text FROM journal_lines WHERE account_code = '6100'`).Scan(&commission).Error)
+	require.NoError(t, e.DB.Raw(`SELECT coalesce(sum(amount), 0)::text FROM journal_lines WHERE account_code = '6200'`).Scan(&badDebt).Error)
+	assert.Equal(t, "45.00", commission)
+	assert.Equal(t, "100.00", badDebt)
+}
