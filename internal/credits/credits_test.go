@@ -370,7 +370,7 @@ func TestAgencyRecoveryPostsAgainstCollectionsWithItsFeeAndBadDebtTakesTheRest(t
 	pays, err := dn.RecoveryPayments(ctx, in)
 	require.NoError(t, err)
 	require.Len(t, pays, 2)
-	c1, c2 = pays[0].CaseID, pays[1].CaseID // oldest placement first
+	assert.Equal(t, []string{c1, c2}, []string{pays[0].CaseID, pays[1].CaseID}, "oldest case first")
 	assert.Equal(t, "25.00", pays[0].Amount.StringFixed(2))
 	assert.Equal(t, "7.50", pays[0].Agency.Fee.StringFixed(2))
 	assert.Equal(t, "5.00", pays[1].Amount.StringFixed(2))
