@@ -381,3 +381,16 @@ func (s *Server) writeOffBadDebt(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"written_off": total, "cases": len(ids)})
 }
+
+// listDunningAccounts is the billing team's list of patients in dunning, by
+// status (active, plan, disputed, collections, closed), next step first.
+func (s *Server) listDunningAccounts(c *gin.Context) {
+	status := c.Query("status")
+	if status != "" && !slices.Contains(dunning.AccountStatuses, status) {
+		invalid(c, validate.Errors{{Field: "status", Message: "must be one of " + strings.Join(dunning.AccountStatuses, ", ")}})
+		return
+	}
+	listed(c, s, func(ctx context.Context, limit int) ([]dunning.Account, error) {
+		return s.Dunning.Accounts(ctx, status, limit)
+	}, func(a dunning.Account) dunning.Account { return a }, "status")
+}

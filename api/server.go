@@ -262,6 +262,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/collections/recoveries", s.allow(billers), s.recordRecovery)
 	v1.GET("/collections/recoveries", s.allow(billers), s.listRecoveries)
 	v1.POST("/patients/:id/collections/bad-debt", s.allow(managers), s.writeOffBadDebt)
+	v1.GET("/dunning", s.allow(billers), s.listDunningAccounts)
 	r.GET("/pay/:token", s.showPayPage)
 	r.POST("/pay/:token", s.payCheckout)
 	r.POST("/pay/:token/dispute", s.payDispute)

@@ -174,3 +174,35 @@ func (s *Service) MarkWrittenOff(ctx context.Context, patientID string, placemen
 			"amount": total.StringFixed(2), "cases": len(placementIDs)})
 	})
 }
+
+// Account is one patient's dunning as the read model has it (the workflow's
+// last published state).
+type Account struct {
+	PatientID string          `json:"patient_id"`
+	Status    string          `json:"status"`
+	Step      string          `json:"step"`
+	NextStep  string          `json:"next_step"`
+	NextAt    *time.Time      `json:"next_at,omitempty"`
+	Balance   decimal.Decimal `json:"balance"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// AccountStatuses are the statuses an account can be listed by (the dunning
+// workflow's).
+var AccountStatuses = []string{"active", "plan", "disputed", "collections", "closed"}
+
+// Accounts lists the patients in dunning, optionally of one status, the next
+// step soonest first: the billing team's view of who is being collected from.
+func (s *Service) Accounts(ctx context.Context, status string, limit int) ([]Account, error) {
+	q := s.DB.WithContext(ctx).Table("dunning_accounts").
+		Select("patient_id, status, step, next_step, next_at, balance, updated_at").
+		Order("next_at NULLS LAST, updated_at DESC, patient_id").Limit(limit)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	out := []Account{}
+	if err := q.Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("dunning accounts: %w", err)
+	}
+	return out, nil
+}

@@ -86,6 +86,16 @@ func TestPaymentPlansOverRealTemporalAndPostgres(t *testing.T) {
 		assert.False(t, hasStep(d, "plan-1-defaulted"), "the plan was never defaulted")
 		assert.False(t, hasStep(d, "reminder"), "no cadence reminder once on the plan")
 		assert.True(t, d.Balance.Due.IsZero())
+		var accounts struct {
+			Items []dunning.Account `json:"items"`
+		}
+		e.MustDo(200, "GET", "/api/v1/dunning?status=closed", biller, nil).JSON(t, &accounts)
+		var listed bool
+		for _, a := range accounts.Items {
+			listed = listed || (a.PatientID == patient && a.Step == "thanks")
+		}
+		assert.True(t, listed, "the billing team's list shows the account closed: %+v", accounts.Items)
+		e.MustDo(400, "GET", "/api/v1/dunning?status=lost", biller, nil)
 		c := getCase(t, e, biller, caseID)
 		assert.True(t, c.InAgreement)
 		assertLedgerInvariant(t, e, caseID)
