@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -251,6 +252,11 @@ func (s *Server) decideRefund(c *gin.Context) {
 		}
 	}
 	if err != nil {
+		if errors.Is(err, credits.ErrNoProcessor) {
+			problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Refund not paid out",
+				"the refund is approved but no card processor is configured to pay it; decide again once one is")
+			return
+		}
 		if apperr.CodeOf(err) == apperr.Unavailable && r.Detail != "" {
 			problem(c, http.StatusBadGateway, ProblemUnavailable, "Refund not paid out",
 				"the refund is approved but the payment processor did not pay it: "+r.Detail+"; decide again to retry")

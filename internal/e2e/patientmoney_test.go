@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/payments"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
@@ -265,4 +268,45 @@ func TestAgencyRecoveryAndBadDebtOverRealTemporalAndPostgres(t *testing.T) {
 	require.NoError(t, e.DB.Raw(`SELECT coalesce(sum(amount), 0)::text FROM journal_lines WHERE account_code = '6200'`).Scan(&badDebt).Error)
 	assert.Equal(t, "45.00", commission)
 	assert.Equal(t, "100.00", badDebt)
+}
+
+func TestCardRefundThroughTheDevelopmentProcessor(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Dunning: &testenv.DunningOptions{DayLength: time.Hour}})
+	p := setupPractice(t, e)
+	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+	mgr := e.NewUserToken("mgr@test.local", auth.RoleManager)
+	patient, caseID := privateBalance(t, e, p, biller)
+
+	// The patient pays the 125.00 online (a link as the statement's) ...
+	token, _, err := payments.CreateLink(e.DB, patient, "", dec("125.00"), time.Now(), 0)
+	require.NoError(t, err)
+	resp, err := http.PostForm(e.HTTP.URL+"/pay/"+token, url.Values{"card": {"4242 4242 4242 4242"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 202, resp.StatusCode)
+	require.Eventually(t, func() bool {
+		var n int64
+		e.DB.Table("payments").Where("case_id = ? AND method = 'card'", caseID).Count(&n)
+		return n == 1
+	}, 20*time.Second, 100*time.Millisecond)
+	// ... and the desk, not seeing it, takes 25.00 more: a credit.
+	e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/payments", biller, map[string]any{"amount": "25.00", "method": "cash"})
+
+	r := e.MustDo(201, "POST", "/api/v1/payments/refunds", biller, map[string]any{"case_id": caseID, "amount": "25.00",
+		"method": "card", "reason": "paid twice"}, "Idempotency-Key", "card-refund").Map(t)
+	assert.NotEmpty(t, r["checkout_id"], "back to the card of the online payment")
+	path := "/api/v1/payments/refunds/" + r["id"].(string) + "/decision"
+	first := e.MustDo(200, "POST", path, mgr, map[string]any{"approve": true}).Map(t)
+	assert.Equal(t, "refunded", first["status"])
+	assert.Contains(t, first["processor_ref"], "re_")
+	again := e.MustDo(200, "POST", path, mgr, map[string]any{"approve": true}).Map(t)
+	assert.Equal(t, first["processor_ref"], again["processor_ref"], "refunded once")
+	e.MustDo(409, "POST", path, mgr, map[string]any{"approve": false})
+	var n int64
+	require.NoError(t, e.DB.Table("journals").Where("kind = 'refund_paid'").Count(&n).Error)
+	assert.EqualValues(t, 1, n)
+	c := getCase(t, e, biller, caseID)
+	assert.True(t, c.InAgreement, "%+v vs %+v", c.Totals, c.Ledger)
+	assert.True(t, c.Totals.PatientCredit.IsZero())
+	assertLedgerInvariant(t, e, caseID)
 }
