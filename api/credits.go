@@ -400,3 +400,9 @@ func (s *Server) listDunningAccounts(c *gin.Context) {
 		return s.Dunning.Accounts(ctx, status, limit)
 	}, func(a dunning.Account) dunning.Account { return a }, "status")
 }
+
+// listCreditHolders is the billing team's list of patients holding credit,
+// largest first: credits to apply to other cases or refund.
+func (s *Server) listCreditHolders(c *gin.Context) {
+	listed(c, s, s.credits().Holders, func(h credits.Holder) credits.Holder { return h })
+}

@@ -263,6 +263,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/collections/recoveries", s.allow(billers), s.listRecoveries)
 	v1.POST("/patients/:id/collections/bad-debt", s.allow(managers), s.writeOffBadDebt)
 	v1.GET("/dunning", s.allow(billers), s.listDunningAccounts)
+	v1.GET("/payments/credits", s.allow(billers), s.listCreditHolders)
 	r.GET("/pay/:token", s.showPayPage)
 	r.POST("/pay/:token", s.payCheckout)
 	r.POST("/pay/:token/dispute", s.payDispute)

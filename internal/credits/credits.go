@@ -390,3 +390,43 @@ func nonEmpty(s string) *string {
 
 // IsNotFound reports whether err is this package's not found.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// Holder is a patient holding credit, for the billing team's list of credits
+// to apply or refund (an unapplied credit is money owed back to the patient).
+type Holder struct {
+	PatientID     string          `json:"patient_id"`
+	Credit        decimal.Decimal `json:"credit"`
+	Owed          decimal.Decimal `json:"owed"`
+	InCollections decimal.Decimal `json:"in_collections"`
+	// Applicable can be applied to the patient's other cases now; Refundable
+	// is the credit no balance claims (before refunds already requested).
+	Applicable decimal.Decimal `json:"applicable"`
+	Refundable decimal.Decimal `json:"refundable"`
+	// Since is when the oldest journal still holding the credit posted.
+	Since time.Time `json:"since"`
+}
+
+// Holders lists the patients holding credit, largest first.
+func (s *Service) Holders(ctx context.Context, limit int) ([]Holder, error) {
+	var rows []Holder
+	err := s.DB.WithContext(ctx).Raw(`SELECT c.patient_id,
+		-sum(l.amount) FILTER (WHERE l.account_code = @credit) AS credit,
+		coalesce(sum(l.amount) FILTER (WHERE l.account_code = @ar), 0) AS owed,
+		coalesce(sum(l.amount) FILTER (WHERE l.account_code = @coll), 0) AS in_collections,
+		min(j.posted_at) FILTER (WHERE l.account_code = @credit AND l.amount < 0) AS since
+		FROM journal_lines l JOIN journals j ON j.id = l.journal_id JOIN cases c ON c.id = l.case_id
+		WHERE l.account_code IN (@credit, @ar, @coll)
+		GROUP BY c.patient_id HAVING -sum(l.amount) FILTER (WHERE l.account_code = @credit) > 0
+		ORDER BY credit DESC, c.patient_id LIMIT @limit`,
+		map[string]any{"credit": string(ledger.PatientCredit), "ar": string(ledger.ARPatient),
+			"coll": string(ledger.ARCollections), "limit": limit}).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("credit holders: %w", err)
+	}
+	for i := range rows {
+		h := &rows[i]
+		h.Applicable = decimal.Min(h.Credit, h.Owed)
+		h.Refundable = decimal.Max(h.Credit.Sub(h.Owed).Sub(h.InCollections), decimal.Zero)
+	}
+	return rows, nil
+}

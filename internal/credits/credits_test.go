@@ -127,6 +127,14 @@ func TestCreditOnOneCaseIsAppliedToABalanceOnAnotherInOneJournalOnce(t *testing.
 	assert.Equal(t, "25.00", pos.Owed.StringFixed(2))
 	assert.Equal(t, "4.00", pos.Applicable.StringFixed(2))
 	assert.True(t, pos.Refundable.IsZero(), "a credit the patient owes against is not refundable")
+	holders, err := f.svc.Holders(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, holders, 1, "the billing team's list of credits")
+	assert.Equal(t, f.patient, holders[0].PatientID)
+	assert.Equal(t, "4.00", holders[0].Credit.StringFixed(2))
+	assert.Equal(t, "4.00", holders[0].Applicable.StringFixed(2))
+	assert.True(t, holders[0].Refundable.IsZero())
+	assert.False(t, holders[0].Since.IsZero())
 
 	// The statement nets them before anything is applied.
 	st, err := (&statements.Service{DB: f.db}).Build(ctx, f.patient, "")
@@ -178,6 +186,9 @@ func TestCreditOnOneCaseIsAppliedToABalanceOnAnotherInOneJournalOnce(t *testing.
 	require.ErrorIs(t, err, billing.ErrIdempotencyConflict)
 	_, err = f.svc.Apply(ctx, credits.ApplyInput{PatientID: f.patient, IdempotencyKey: "k2"})
 	require.ErrorIs(t, err, credits.ErrNothingToApply)
+	holders, err = f.svc.Holders(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, holders, "no credit left once applied")
 
 	// Both cases show the move on the statement, and it still adds up.
 	st, err = (&statements.Service{DB: f.db}).Build(ctx, f.patient, "")
