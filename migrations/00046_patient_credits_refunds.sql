@@ -31,7 +31,8 @@ CREATE INDEX credit_applications_patient ON credit_applications (patient_id, cre
 
 -- A refund of a patient credit: requested by a biller, approved or rejected by
 -- a manager (a task in the approvals queue), then paid by the card processor
--- (against the patient's card checkout) or by a mailed check.
+-- (against the patient's card checkout) or by a mailed check. An approved card
+-- refund the processor will not pay can be cancelled: the credit comes back.
 CREATE TABLE patient_refunds (
     id               uuid PRIMARY KEY,
     patient_id       uuid NOT NULL REFERENCES patients(id),
@@ -41,7 +42,7 @@ CREATE TABLE patient_refunds (
     checkout_id      uuid REFERENCES payment_checkouts(id),
     reason           text NOT NULL,
     reference        text NOT NULL DEFAULT '',
-    status           text NOT NULL CHECK (status IN ('requested', 'approved', 'refunded', 'rejected')),
+    status           text NOT NULL CHECK (status IN ('requested', 'approved', 'refunded', 'rejected', 'cancelled')),
     idempotency_key  text NOT NULL UNIQUE,
     request_hash     text NOT NULL DEFAULT '',
     requested_by     uuid,
@@ -64,7 +65,7 @@ CREATE TABLE patient_credit_moves (
     id           uuid PRIMARY KEY,
     case_id      uuid NOT NULL REFERENCES cases(id),
     patient_id   uuid NOT NULL REFERENCES patients(id),
-    kind         text NOT NULL CHECK (kind IN ('applied_in', 'applied_out', 'refund')),
+    kind         text NOT NULL CHECK (kind IN ('applied_in', 'applied_out', 'refund', 'refund_cancelled')),
     amount       numeric(14,2) NOT NULL CHECK (amount <> 0),
     source_type  text NOT NULL CHECK (source_type IN ('credit_application', 'refund')),
     source_id    uuid NOT NULL,

@@ -203,6 +203,9 @@ const (
 	MoveAppliedIn  = "applied_in"
 	MoveAppliedOut = "applied_out"
 	MoveRefund     = "refund"
+	// MoveRefundCancelled returns the credit of an approved refund cancelled
+	// before it was paid out.
+	MoveRefundCancelled = "refund_cancelled"
 )
 
 // Apply moves credit held on some of a patient's cases onto what the patient

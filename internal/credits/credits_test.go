@@ -310,6 +310,26 @@ func TestCardRefundGoesThroughTheProcessorOnceAndRejectionPostsNothing(t *testin
 	assert.Equal(t, "5.00", f.balances(t, c).Get(ledger.RefundsPayable).Neg().StringFixed(2))
 	f.agree(t, c)
 
+	// A second refund the processor cannot pay is cancelled: the credit returns.
+	f.pay(t, c, "7.00", "cash")
+	stuck, _, err := f.svc.RequestRefund(ctx, credits.RefundInput{CaseID: c, Amount: d("7.00"), Method: credits.RefundCard,
+		Reason: "overpaid again", IdempotencyKey: "c", Actor: f.biller})
+	require.NoError(t, err)
+	_, _, err = f.svc.Decide(ctx, stuck.ID, credits.Decision{Approve: true, Actor: f.manager})
+	require.ErrorIs(t, err, credits.ErrNoProcessor)
+	got, moves, err = f.svc.Decide(ctx, stuck.ID, credits.Decision{Approve: false, Note: "card closed", Actor: f.manager})
+	require.NoError(t, err)
+	assert.Equal(t, credits.RefundCancelled, got.Status)
+	require.Len(t, moves, 2, "the refund's move and its return")
+	assert.Equal(t, "7.00", f.balances(t, c).PatientCredit().StringFixed(2))
+	assert.Equal(t, "5.00", f.balances(t, c).Get(ledger.RefundsPayable).Neg().StringFixed(2), "only the first refund is payable")
+	f.agree(t, c)
+	_, _, err = f.svc.Decide(ctx, stuck.ID, credits.Decision{Approve: true, Actor: f.manager})
+	require.ErrorIs(t, err, credits.ErrDecided)
+	st, err := (&statements.Service{DB: f.db}).Build(ctx, f.patient, c)
+	require.NoError(t, err)
+	assert.Equal(t, "5.00", st.Cases[0].Totals.Refunded.StringFixed(2), "a cancelled refund is not shown as refunded")
+
 	f.svc.Processor = f.proc
 	for range 2 {
 		got, _, err = f.svc.Decide(ctx, r.ID, credits.Decision{Approve: true, Actor: f.manager})
@@ -321,11 +341,11 @@ func TestCardRefundGoesThroughTheProcessorOnceAndRejectionPostsNothing(t *testin
 	assert.EqualValues(t, 1, f.journals(t, "refund_paid"))
 	b := f.balances(t, c)
 	assert.True(t, b.Get(ledger.RefundsPayable).IsZero())
-	assert.True(t, b.PatientCredit().IsZero())
+	assert.Equal(t, "7.00", b.PatientCredit().StringFixed(2), "the cancelled refund's credit is held again")
 	f.agree(t, c)
 	list, err := f.svc.Refunds(ctx, credits.RefundFilter{PatientID: f.patient})
 	require.NoError(t, err)
-	assert.Len(t, list, 2)
+	assert.Len(t, list, 3)
 }
 
 func TestPrepaymentIsHeldAsCreditAndAppliedWhenChargesPost(t *testing.T) {

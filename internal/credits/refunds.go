@@ -22,12 +22,15 @@ import (
 // Refund statuses. A refund is requested by a biller (a task waits in the
 // approvals queue), then rejected, or approved by a manager: the credit leaves
 // the case for refunds payable (2110) at once, and the refund is refunded when
-// the money left (the processor's refund, or the check mailed).
+// the money left (the processor's refund, or the check mailed). An approved
+// card refund the processor will not pay is cancelled by deciding against it:
+// the credit returns to the case.
 const (
 	RefundRequested = "requested"
 	RefundApproved  = "approved"
 	RefundRefunded  = "refunded"
 	RefundRejected  = "rejected"
+	RefundCancelled = "cancelled"
 )
 
 // Refund methods: back to the card of the patient's online payment, or by a
@@ -210,7 +213,8 @@ type Decision struct {
 	Actor     audit.Actor `json:"actor"`
 }
 
-// Decide answers a refund request. Rejecting closes it. Approving moves the
+// Decide answers a refund request. Rejecting closes it; deciding against an
+// approved card refund not paid out cancels it (the credit returns). Approving moves the
 // credit off the case into refunds payable (one journal, with the move's row),
 // closes the approval task, and pays the refund: a check refund is paid at once
 // (the check is mailed), a card refund through the processor, idempotent by the
@@ -231,12 +235,15 @@ func (s *Service) Decide(ctx context.Context, id string, d Decision) (Refund, []
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("refund %s: %w", id, ErrNotFound)
 		}
+		closedNo := r.Status == RefundRejected || r.Status == RefundCancelled
 		switch {
 		case r.Status == RefundRequested && !d.Approve:
 			return s.reject(ctx, tx, &r, d)
 		case r.Status == RefundRequested:
 			return s.approve(ctx, tx, &r, d)
-		case (r.Status == RefundRejected) == d.Approve:
+		case r.Status == RefundApproved && !d.Approve:
+			return s.cancel(tx, &r, d)
+		case closedNo == d.Approve:
 			return fmt.Errorf("%w: it is %s", ErrDecided, r.Status)
 		}
 		return nil
@@ -321,6 +328,27 @@ func (s *Service) approve(ctx context.Context, tx *gorm.DB, r *Refund, d Decisio
 	return tx.Model(&Refund{}).Where("id = ?", r.ID).Updates(up).Error
 }
 
+// cancel takes back an approved refund that was not paid out (the processor
+// would not pay it): the credit returns from refunds payable to the case.
+func (s *Service) cancel(tx *gorm.DB, r *Refund, d Decision) error {
+	if _, err := ledger.Post(tx, ledger.Journal{IdempotencyKey: "refund-cancelled:" + r.ID, Kind: "refund_cancelled",
+		CaseID: r.CaseID, PatientID: r.PatientID, SourceType: "refund", SourceID: r.ID,
+		Memo:  "approved refund cancelled; the credit is the patient's again",
+		Lines: []ledger.Line{ledger.Debit(ledger.RefundsPayable, r.Amount), ledger.Credit(ledger.PatientCredit, r.Amount)}}); err != nil {
+		return err
+	}
+	if err := tx.Create(&moveRow{ID: uuid.NewString(), CaseID: r.CaseID, PatientID: r.PatientID, Kind: MoveRefundCancelled,
+		Amount: r.Amount, SourceType: "refund", SourceID: r.ID, CreatedAt: time.Now().UTC()}).Error; err != nil {
+		return fmt.Errorf("store refund cancellation move: %w", err)
+	}
+	r.Status, r.DecisionNote = RefundCancelled, d.Note
+	if err := tx.Model(&Refund{}).Where("id = ?", r.ID).Updates(map[string]any{"status": r.Status,
+		"decision_note": d.Note}).Error; err != nil {
+		return err
+	}
+	return audit.Record(tx, d.Actor, "refund.cancel", "refund", r.ID, map[string]any{"amount": r.Amount.StringFixed(2)})
+}
+
 // paid posts the payout (refunds payable to cash) inside tx and marks r
 // refunded (the caller writes the row).
 func (s *Service) paid(tx *gorm.DB, r *Refund, ref string, actor audit.Actor) error {
@@ -389,7 +417,7 @@ type RefundFilter struct {
 }
 
 // RefundStatuses are every refund status.
-var RefundStatuses = []string{RefundRequested, RefundApproved, RefundRefunded, RefundRejected}
+var RefundStatuses = []string{RefundRequested, RefundApproved, RefundRefunded, RefundRejected, RefundCancelled}
 
 // Refunds lists refunds, newest first.
 func (s *Service) Refunds(ctx context.Context, f RefundFilter) ([]Refund, error) {

@@ -297,15 +297,15 @@ func caseSection(tx *gorm.DB, caseID, title string) (CaseSection, error) {
 		Total decimal.Decimal
 	}
 	if err := tx.Raw(`SELECT j.kind, sum(l.amount) AS total FROM journals j JOIN journal_lines l ON l.journal_id = j.id
-		WHERE l.case_id = ? AND l.account_code IN (?, ?) AND j.kind IN ('credit_applied', 'refund_approved') GROUP BY j.kind`,
+		WHERE l.case_id = ? AND l.account_code IN (?, ?) AND j.kind IN ('credit_applied', 'refund_approved', 'refund_cancelled') GROUP BY j.kind`,
 		caseID, string(ledger.ARPatient), string(ledger.PatientCredit)).Scan(&moved).Error; err != nil {
 		return sec, err
 	}
 	for _, m := range moved {
 		if m.Kind == "credit_applied" {
 			t.CreditsApplied = m.Total.Neg()
-		} else {
-			t.Refunded = m.Total
+		} else { // approved, less cancelled
+			t.Refunded = t.Refunded.Add(m.Total)
 		}
 	}
 	t.Balance = t.Owed.Sub(t.Credit)
