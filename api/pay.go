@@ -75,6 +75,11 @@ func (s *Server) showPayPage(c *gin.Context) {
 	if l.StatementID != nil {
 		if row, err := s.Statements.Get(c.Request.Context(), *l.StatementID); err == nil {
 			number = row.Number
+			// The statement carries its location's branding (per-location
+			// overrides): the page looks like the statement it pays.
+			if st, err := row.Statement(); err == nil && st.Practice.Name != "" {
+				b = st.Practice
+			}
 		}
 	}
 	c.Status(http.StatusOK)

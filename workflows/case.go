@@ -65,6 +65,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		{contract.UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
 		{contract.UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
 		{contract.UpdateRetryBilling, w.retryBilling, nil},
+		{contract.UpdateRecordCreditMove, w.recordCreditMove, w.validateRecordCreditMove},
 	}); err != nil {
 		return err
 	}
@@ -567,6 +568,27 @@ func (w *caseWorkflow) recordAdjustment(ctx workflow.Context, in billing.Adjustm
 	w.s.Adjustments = addMoney(w.s.Adjustments, contract.Money{ID: r.PaymentID, Amount: r.Amount})
 	w.dirty = true
 	return r, nil
+}
+
+func (w *caseWorkflow) validateRecordCreditMove(ctx workflow.Context, m billing.CreditMove) error {
+	var errs validate.Errors
+	errs.Required("id", m.ID)
+	errs.Check(!m.Amount.IsZero(), "amount", "must not be zero")
+	errs.Check(m.CaseID == "" || m.CaseID == w.s.CaseID, "case_id", "is not this case")
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	return nil
+}
+
+// recordCreditMove records a credit moved onto or off the case (its journal is
+// already posted, with the move's business row): a move onto the case counts
+// like a payment, a move off it like a payment returned. A retried update
+// records it once.
+func (w *caseWorkflow) recordCreditMove(ctx workflow.Context, m billing.CreditMove) (contract.Totals, error) {
+	w.s.Payments = addMoney(w.s.Payments, contract.Money{ID: m.ID, Amount: m.Amount})
+	w.dirty = true
+	return w.totals(), nil
 }
 
 // addMoney appends m unless a retried request already recorded it.

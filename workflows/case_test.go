@@ -272,6 +272,32 @@ func (s *caseSuite) TestOverpaymentBecomesCredit() {
 	s.Equal(cases.StagePaid, view.Stage)
 }
 
+func (s *caseSuite) TestCreditMovedOffTheCaseIsRecordedOnceAndMovesTheTotals() {
+	var errs [7]error
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.update(4*time.Minute, contract.UpdateRecordPayment, billing.PaymentInput{Amount: decimal.RequireFromString("130.25"),
+		Method: "cash", IdempotencyKey: "k"}, &errs[3])
+	// 30.25 of credit applied to another case, the move retried, then a bad one.
+	out := billing.CreditMove{ID: "m1", CaseID: "c1", Amount: decimal.RequireFromString("-30.25"), Kind: "applied_out"}
+	s.update(5*time.Minute, contract.UpdateRecordCreditMove, out, &errs[4])
+	s.update(6*time.Minute, contract.UpdateRecordCreditMove, out, &errs[5])
+	s.update(7*time.Minute, contract.UpdateRecordCreditMove, billing.CreditMove{ID: "m2", CaseID: "other"}, &errs[6])
+	var view contract.CaseView
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 8*time.Minute)
+	err := s.run("private", 24*time.Hour, time.Hour)
+	s.True(temporal.IsCanceledError(err))
+	for _, e := range errs[:6] {
+		s.NoError(e)
+	}
+	s.Require().Error(errs[6], "a move without an amount, for another case, is refused")
+	s.Contains(errs[6].Error(), "amount")
+	s.True(view.Totals.PatientCredit.IsZero(), "the credit left the case")
+	s.True(view.Totals.PatientBalance.IsZero())
+	s.Equal("100.00", view.Totals.Payments.StringFixed(2), "recorded once")
+}
+
 func TestStageByKind(t *testing.T) {
 	done := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for kind, want := range map[cases.Kind]string{

@@ -25,8 +25,9 @@ import (
 // timer. A balance-changed signal (a new charge, a payment) makes it read the
 // balance again: at zero it thanks the patient and ends; a partial payment
 // changes nothing in the cadence. A payment plan (update) replaces the cadence
-// with instalment reminders; a missed instalment gets a grace period, then the
-// cadence resumes where it was. A dispute (update) pauses everything and opens a
+// with instalment reminders; a missed instalment is noticed to the patient the
+// day after it fell due and gets a grace period (paying it then keeps the
+// plan), then the cadence resumes where it was. A dispute (update) pauses everything and opens a
 // task in the disputes queue whose answer resumes, adjusts or writes off. On
 // day 90 a balance under the small-balance threshold is written off; a larger
 // one goes to the collection agency and the workflow ends. It continues as new
@@ -182,6 +183,9 @@ func (w *dunningWorkflow) nextStepAt() (time.Time, bool) {
 			if p.Reminded <= p.Next {
 				return w.planDay(p.Instalments[p.Next], -w.cfg.RemindDaysBefore), true
 			}
+			if w.missedNoticeDue(p) {
+				return w.planDay(p.Instalments[p.Next], 1), true
+			}
 			return w.planDay(p.Instalments[p.Next], w.cfg.GraceDays), true
 		}
 	}
@@ -322,6 +326,9 @@ func (w *dunningWorkflow) planTick(ctx workflow.Context, now time.Time) error {
 	if p.Reminded < p.Next {
 		p.Reminded = p.Next
 	}
+	if p.Missed < p.Next {
+		p.Missed = p.Next
+	}
 	if p.Next >= len(p.Instalments) {
 		return nil // all paid; the zero balance ends the workflow on the next read
 	}
@@ -334,6 +341,15 @@ func (w *dunningWorkflow) planTick(ctx workflow.Context, now time.Time) error {
 		p.Reminded = p.Next + 1
 		return nil
 	}
+	if w.missedNoticeDue(p) && !now.Before(w.planDay(in, 1)) {
+		// Due yesterday and unpaid: tell the patient while the grace runs.
+		due := w.cumulative(p.Next).Sub(paid)
+		if err := w.send(ctx, fmt.Sprintf("plan-%d-missed-%d", w.s.Plans, p.Next+1), dunning.KindPlanMissed, false, due); err != nil {
+			return err
+		}
+		p.Missed = p.Next + 1
+		return nil
+	}
 	if !now.Before(w.planDay(in, w.cfg.GraceDays)) {
 		// Missed, and the grace is over: the cadence resumes where it stopped.
 		w.resume(now)
@@ -341,6 +357,13 @@ func (w *dunningWorkflow) planTick(ctx workflow.Context, now time.Time) error {
 		w.s.Sent = append(w.s.Sent, fmt.Sprintf("plan-%d-defaulted", w.s.Plans))
 	}
 	return nil
+}
+
+// missedNoticeDue reports whether the current instalment's missed notice is
+// still to go: plans agreed before the notice existed never send one, and
+// a grace of a day or less leaves no time for it.
+func (w *dunningWorkflow) missedNoticeDue(p *contract.PlanState) bool {
+	return p.MissedNotices && p.Missed <= p.Next && w.cfg.GraceDays > 1
 }
 
 // cumulative is what the plan expects paid through instalment i.
@@ -392,10 +415,12 @@ func (w *dunningWorkflow) paymentPlan(ctx workflow.Context, r contract.PaymentPl
 		return contract.DunningView{}, conflict("dunning is %s; a payment plan needs an active account", w.s.Status)
 	}
 	now := workflow.Now(ctx)
+	// Plans agreed before the missed-instalment notice keep their behaviour.
+	notices := workflow.GetVersion(ctx, "plan-missed-notice", workflow.DefaultVersion, 1) >= 1
 	w.pause(now)
 	w.s.Plans++
 	w.s.Plan = &contract.PlanState{Instalments: r.Instalments, StartDate: now.UTC().Format(time.DateOnly), StartedAt: now,
-		Balance: w.s.Due}
+		Balance: w.s.Due, MissedNotices: notices}
 	w.s.Status = contract.DunningPlan
 	w.changed = true
 	return w.view(), nil

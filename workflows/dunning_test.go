@@ -293,9 +293,42 @@ func (s *dunningSuite) TestPaymentPlanDefaultedResumesTheCadenceAfterGrace() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	// Paused from day 5 to day 25 (due day 15 + 10 days' grace): 20 days later
 	// the reminder (day 21) goes on day 41, and so on.
-	s.Equal([]string{"statement@0.00", "plan-1-instalment-1@12.00", "reminder@41.00", "second-notice@65.00", "final-notice@95.00"},
-		s.steps("Prepare"))
+	s.Equal([]string{"statement@0.00", "plan-1-instalment-1@12.00", "plan-1-missed-1@16.00", "reminder@41.00",
+		"second-notice@65.00", "final-notice@95.00"}, s.steps("Prepare"), "the missed instalment is noticed the day after")
 	s.Equal([]string{"p1/default-@110.00"}, s.steps("HandOff"))
+}
+
+func (s *dunningSuite) TestMissedInstalmentIsNoticedAndPayingInTheGraceKeepsThePlan() {
+	s.due = decimal.RequireFromString("100.00")
+	s.update(day(5), contract.UpdatePaymentPlan, contract.PaymentPlanRequest{Instalments: []dunning.Instalment{
+		{DueDate: "2026-01-22", Amount: decimal.RequireFromString("50.00")}, // day 15
+		{DueDate: "2026-02-21", Amount: decimal.RequireFromString("50.00")}, // day 45
+	}})
+	s.setDue(day(19), "50.00") // the missed instalment, paid inside the grace
+	s.at(day(20), func() {
+		v := s.state()
+		s.Equal(contract.DunningPlan, v.Status, "caught up: still on the plan")
+		s.Equal(1, v.Plan.Next)
+	})
+	s.setDue(day(44), "0")
+	s.run(contract.DunningInput{})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal([]string{"statement@0.00", "plan-1-instalment-1@12.00", "plan-1-missed-1@16.00", "plan-1-instalment-2@42.00",
+		"thanks@44.00"}, s.steps("Prepare"), "no cadence step: the plan was rescued")
+	s.Empty(s.steps("HandOff"))
+}
+
+func (s *dunningSuite) TestPlansAgreedBeforeTheMissedNoticeSendNone() {
+	s.due = decimal.RequireFromString("100.00")
+	// As a workflow that took the plan before the notice existed.
+	s.env.OnGetVersion("plan-missed-notice", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	s.update(day(5), contract.UpdatePaymentPlan, contract.PaymentPlanRequest{Instalments: []dunning.Instalment{
+		{DueDate: "2026-01-22", Amount: decimal.RequireFromString("50.00")},
+		{DueDate: "2026-02-21", Amount: decimal.RequireFromString("50.00")},
+	}})
+	s.setDue(day(30), "0")
+	s.run(contract.DunningInput{})
+	s.Equal([]string{"statement@0.00", "plan-1-instalment-1@12.00", "thanks@30.00"}, s.steps("Prepare"))
 }
 
 func (s *dunningSuite) TestPaymentPlanMustSumToTheBalance() {

@@ -369,8 +369,33 @@ type PaymentInput struct {
 	Reference      string          `json:"reference"`
 	ReceivedAt     time.Time       `json:"received_at"`
 	IdempotencyKey string          `json:"idempotency_key"`
-	Actor          audit.Actor     `json:"actor"`
+	// Prepayment marks money taken before the services it pays for (a deposit
+	// before a visit): it is held as patient credit (2100, unearned) until a
+	// charge posts on the case and the ledger applies it (ledger.SettlePatient).
+	Prepayment bool `json:"prepayment,omitempty"`
+	// Agency, when set, is money a collection agency recovered on the case's
+	// placed balance: Amount is what the patient paid, posted against
+	// collections A/R, of which the agency kept Agency.Fee as its commission.
+	Agency *AgencyRecovery `json:"agency,omitempty"`
+	Actor  audit.Actor     `json:"actor"`
 }
+
+// AgencyRecovery is a collection agency's recovery on a placed case.
+type AgencyRecovery struct {
+	// Fee is the agency's commission out of the amount recovered (an expense,
+	// 6100); the practice receives the rest.
+	Fee decimal.Decimal `json:"fee"`
+	// Reference is the agency's remittance reference.
+	Reference string `json:"reference"`
+}
+
+// ErrNotPlaced is returned for an agency recovery on a case with less placed
+// with the agency than the amount.
+var ErrNotPlaced = apperr.New(apperr.Conflict, "the amount exceeds the balance placed with the collection agency on this case")
+
+// ErrNotPrepayment is returned for a prepayment on a case that already owes:
+// that money is a payment.
+var ErrNotPrepayment = apperr.New(apperr.Conflict, "a prepayment is money taken before the charges it pays")
 
 // PaymentResult is the stored payment and the case's patient balances after it.
 type PaymentResult struct {
@@ -418,7 +443,20 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 	if errs := ValidatePayment(in.Amount, in.Method); len(errs) > 0 {
 		return PaymentResult{}, errs
 	}
-	hash := RequestHash(in.Amount.StringFixed(2), in.Method, in.Reference)
+	hashed := []any{in.Amount.StringFixed(2), in.Method, in.Reference}
+	if in.Prepayment {
+		hashed = append(hashed, "prepayment")
+	}
+	if in.Agency != nil {
+		var errs validate.Errors
+		ValidateMoney(&errs, "fee", in.Agency.Fee, true)
+		errs.Check(in.Agency.Fee.LessThanOrEqual(in.Amount), "fee", "must not exceed the amount recovered")
+		if len(errs) > 0 {
+			return PaymentResult{}, errs
+		}
+		hashed = append(hashed, "agency", in.Agency.Fee.StringFixed(2), in.Agency.Reference)
+	}
+	hash := RequestHash(hashed...)
 	var out PaymentResult
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := lockCase(tx, in.CaseID)
@@ -429,22 +467,52 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 			out = prior
 			return err
 		}
+		j := ledger.Journal{Kind: "patient_payment", Memo: "patient payment (" + in.Method + ")",
+			Lines: []ledger.Line{ledger.Debit(ledger.Cash, in.Amount), ledger.Credit(ledger.ARPatient, in.Amount)}}
+		switch {
+		case in.Agency != nil:
+			bal, err := ledger.CaseBalances(tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if in.Amount.GreaterThan(bal.Get(ledger.ARCollections)) {
+				return fmt.Errorf("%w (%s placed)", ErrNotPlaced, bal.Get(ledger.ARCollections).StringFixed(2))
+			}
+			j.Kind, j.Memo = "collections_recovery", "recovered by the collection agency"
+			j.Lines = []ledger.Line{ledger.Debit(ledger.Cash, in.Amount.Sub(in.Agency.Fee)),
+				ledger.Debit(ledger.CollectionCommission, in.Agency.Fee), ledger.Credit(ledger.ARCollections, in.Amount)}
+		case in.Prepayment:
+			bal, err := ledger.CaseBalances(tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if owed := bal.Get(ledger.ARPatient); owed.IsPositive() {
+				return fmt.Errorf("%w: the case already has %s owed; record a payment instead", ErrNotPrepayment, owed.StringFixed(2))
+			}
+			j.Kind, j.Memo = "prepayment", "prepayment ("+in.Method+"), held as patient credit until charges post"
+		}
 		p := Payment{ID: in.PaymentID, CaseID: c.ID, PatientID: c.PatientID, Amount: in.Amount,
 			Method: in.Method, Reference: in.Reference, ReceivedAt: in.ReceivedAt.UTC(),
 			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
 		if err := tx.Create(&p).Error; err != nil {
 			return fmt.Errorf("insert payment %s: %w", p.ID, err)
 		}
-		if err := post(tx, c, ledger.Journal{
-			IdempotencyKey: "payment:" + p.ID, Kind: "patient_payment", SourceType: "payment", SourceID: p.ID,
-			Memo:  "patient payment (" + p.Method + ")",
-			Lines: []ledger.Line{ledger.Debit(ledger.Cash, p.Amount), ledger.Credit(ledger.ARPatient, p.Amount)},
-		}); err != nil {
+		j.IdempotencyKey, j.SourceType, j.SourceID = "payment:"+p.ID, "payment", p.ID
+		if err := post(tx, c, j); err != nil {
 			return err
 		}
+		action := "payment.record"
+		if in.Agency != nil {
+			if err := tx.Exec(`INSERT INTO collection_recoveries (id, payment_id, patient_id, case_id, amount, fee,
+				agency_reference, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.ID, c.PatientID, c.ID, p.Amount,
+				in.Agency.Fee, in.Agency.Reference, p.ReceivedAt).Error; err != nil {
+				return fmt.Errorf("record agency recovery %s: %w", p.ID, err)
+			}
+			action = "collections.recovery"
+		}
 		out = PaymentResult{PaymentID: p.ID, Amount: p.Amount}
-		return audit.Record(tx, in.Actor, "payment.record", "payment", p.ID, map[string]any{
-			"case_id": c.ID, "amount": p.Amount.StringFixed(2), "method": p.Method})
+		return audit.Record(tx, in.Actor, action, "payment", p.ID, map[string]any{
+			"case_id": c.ID, "amount": p.Amount.StringFixed(2), "method": p.Method, "kind": j.Kind})
 	})
 	return out, err
 }
@@ -516,6 +584,11 @@ type AdjustmentInput struct {
 // under the dunning threshold taken off the books instead of sent to collections.
 const AdjustSmallBalance = "small_balance"
 
+// AdjustBadDebt is the category of a bad-debt write-off: a balance placed with
+// the collection agency that the agency gave up on leaves collections A/R for
+// the bad-debt expense (6200).
+const AdjustBadDebt = "bad_debt"
+
 // RecordAdjustment posts an adjustment against the patient balance. It never makes
 // the balance negative: an adjustment larger than the balance is refused.
 func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (PaymentResult, error) {
@@ -540,23 +613,30 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 		if err != nil {
 			return err
 		}
-		if in.Amount.GreaterThan(bal.PatientBalance()) {
+		limit, what := bal.PatientBalance(), "the patient balance"
+		if in.Category == AdjustBadDebt {
+			limit, what = bal.Get(ledger.ARCollections), "the balance placed with the collection agency"
+		}
+		if in.Amount.GreaterThan(limit) {
 			return validate.Errors{{Field: "amount", Message: fmt.Sprintf(
-				"exceeds the patient balance of %s", bal.PatientBalance().StringFixed(2))}}
+				"exceeds %s of %s", what, limit.StringFixed(2))}}
 		}
 		a := Adjustment{ID: in.AdjustmentID, CaseID: c.ID, Amount: in.Amount, Reason: in.Reason,
 			IdempotencyKey: in.IdempotencyKey, RequestHash: hash, CreatedBy: nonEmpty(in.Actor.UserID)}
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("insert adjustment %s: %w", a.ID, err)
 		}
-		account, kind := ledger.Adjustments, "adjustment"
-		if in.Category == AdjustSmallBalance {
+		account, kind, from := ledger.Adjustments, "adjustment", ledger.ARPatient
+		switch in.Category {
+		case AdjustSmallBalance:
 			account, kind = ledger.SmallBalanceWriteOff, "small_balance_write_off"
+		case AdjustBadDebt:
+			account, kind, from = ledger.BadDebt, "bad_debt_write_off", ledger.ARCollections
 		}
 		if err := post(tx, c, ledger.Journal{
 			IdempotencyKey: "adjustment:" + a.ID, Kind: kind, SourceType: "adjustment", SourceID: a.ID,
 			Memo:  "patient adjustment",
-			Lines: []ledger.Line{ledger.Debit(account, a.Amount), ledger.Credit(ledger.ARPatient, a.Amount)},
+			Lines: []ledger.Line{ledger.Debit(account, a.Amount), ledger.Credit(from, a.Amount)},
 		}); err != nil {
 			return err
 		}
@@ -565,6 +645,19 @@ func (s *Service) RecordAdjustment(ctx context.Context, in AdjustmentInput) (Pay
 			"case_id": c.ID, "amount": a.Amount.StringFixed(2)})
 	})
 	return out, err
+}
+
+// CreditMove is money moved onto (positive, like a payment) or off (negative)
+// a case's patient side without money changing hands on the case: a credit
+// applied from or to another case of the patient, or a credit refunded.
+// internal/credits posts its journal; the case workflow records it (the
+// record-credit-move update) so that its totals agree with the ledger.
+type CreditMove struct {
+	ID     string          `json:"id"`
+	CaseID string          `json:"case_id"`
+	Amount decimal.Decimal `json:"amount"`
+	// Kind is applied_in, applied_out or refund.
+	Kind string `json:"kind"`
 }
 
 // Summary is the business-row view of a case's money, independent of the ledger.
@@ -578,12 +671,15 @@ type Summary struct {
 func (s Summary) Net() decimal.Decimal { return s.Charges.Sub(s.Payments).Sub(s.Adjustments) }
 
 // CaseSummary totals a case's active charges, payments and adjustments (with
-// what package sessions and promotions took off its charges).
+// what package sessions and promotions took off its charges). Payments count
+// credits applied from other cases in and out, and refunds out
+// (patient_credit_moves, internal/credits).
 func CaseSummary(tx *gorm.DB, caseID string) (Summary, error) {
 	var s Summary
 	err := tx.Raw(`SELECT
 		(SELECT coalesce(sum(amount), 0) FROM charges WHERE case_id = @id AND status = 'active') AS charges,
-		(SELECT coalesce(sum(amount), 0) FROM payments WHERE case_id = @id) AS payments,
+		(SELECT coalesce(sum(amount), 0) FROM payments WHERE case_id = @id)
+		+ (SELECT coalesce(sum(amount), 0) FROM patient_credit_moves WHERE case_id = @id) AS payments,
 		(SELECT coalesce(sum(amount), 0) FROM adjustments WHERE case_id = @id)
 		+ (SELECT coalesce(sum(d.drawn + d.discount), 0) FROM charge_discounts d JOIN charges c ON c.id = d.charge_id
 			WHERE c.case_id = @id AND d.voided_at IS NULL) AS adjustments`,

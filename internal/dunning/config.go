@@ -21,6 +21,9 @@ const (
 	KindReminder    = "reminder"    // a reminder of the open statement
 	KindFinal       = "final"       // final notice before collections
 	KindCollections = "collections" // hand-off to the agency, or a small-balance write-off
+	// KindPlanMissed is the text of the notice the day after a payment-plan
+	// instalment fell due unpaid (not a cadence step).
+	KindPlanMissed = "plan_missed"
 )
 
 // Step is one point of the cadence.
@@ -67,7 +70,7 @@ type Config struct {
 	// DayLength is how long a cadence "day" lasts (24h; DUNNING_DAY_LENGTH).
 	DayLength time.Duration `json:"day_length"`
 	// Texts are the message texts by step kind, plus "thanks", "instalment" and
-	// "plan_default".
+	// "plan_missed" (KindPlanMissed).
 	Texts map[string]Text `json:"texts"`
 }
 
@@ -107,6 +110,9 @@ func DefaultConfig() Config {
 			"instalment": {Subject: "Payment plan: {{.Amount}} due soon",
 				Body: "Your next payment-plan instalment of {{.Amount}} to {{.Practice}} is due soon.\n\nPay online: {{.Link}}\n",
 				SMS:  "{{.Practice}}: plan instalment of {{.Amount}} due soon. Pay: {{.Link}} Reply STOP to opt out."},
+			KindPlanMissed: {Subject: "Missed payment-plan instalment: {{.Amount}} due to {{.Practice}}",
+				Body: "We have not received your payment-plan instalment to {{.Practice}}. Please pay {{.Amount}} in the next few days to keep your plan; otherwise billing reminders resume.\n\nPay online: {{.Link}}\n",
+				SMS:  "{{.Practice}}: your plan instalment of {{.Amount}} was missed. Pay soon to keep your plan: {{.Link}} Reply STOP to opt out."},
 		},
 	}
 }

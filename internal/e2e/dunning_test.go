@@ -36,6 +36,7 @@ func waitDunning(t *testing.T, e *testenv.Env, tok, patient string, within time.
 	var d dunningDetail
 	deadline := time.Now().Add(within)
 	for {
+		d = dunningDetail{} // a field absent from this answer must not keep the last one's value
 		e.MustDo(200, "GET", "/api/v1/patients/"+patient+"/dunning", tok, nil).JSON(t, &d)
 		if d.Workflow != nil && ok(d) {
 			return d

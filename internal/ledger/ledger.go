@@ -57,6 +57,9 @@ const (
 	CollectionCommission Account = "6100"
 	// BadDebt is placed A/R the agency gave up on.
 	BadDebt Account = "6200"
+	// RefundsPayable holds a patient credit a manager approved for refund until
+	// the processor (or a mailed check) pays it out (internal/credits).
+	RefundsPayable Account = "2110"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
@@ -71,7 +74,14 @@ type Line struct {
 	// set on inventory lines, so the inventory account has a balance per
 	// location that equals that location's stock value; "" elsewhere.
 	Location string
+	// CaseID puts the line on another case of the same patient than the
+	// journal's (a credit moved across cases is one journal over two cases);
+	// empty means the journal's case.
+	CaseID string
 }
+
+// OnCase is l on the case caseID.
+func (l Line) OnCase(caseID string) Line { l.CaseID = caseID; return l }
 
 // Debit is a positive line.
 func Debit(a Account, amt decimal.Decimal) Line { return Line{Account: a, Amount: amt} }
@@ -171,8 +181,12 @@ func Post(tx *gorm.DB, j Journal) (bool, error) {
 	}
 	rows := make([]lineRow, 0, len(lines))
 	for _, l := range lines {
+		caseID := j.CaseID
+		if l.CaseID != "" {
+			caseID = l.CaseID
+		}
 		rows = append(rows, lineRow{JournalID: row.ID, AccountCode: string(l.Account),
-			CaseID: nilIfEmpty(j.CaseID), PatientID: nilIfEmpty(j.PatientID), LocationID: nilIfEmpty(l.Location), Amount: l.Amount})
+			CaseID: nilIfEmpty(caseID), PatientID: nilIfEmpty(j.PatientID), LocationID: nilIfEmpty(l.Location), Amount: l.Amount})
 	}
 	if err := tx.Create(&rows).Error; err != nil {
 		return false, fmt.Errorf("post journal lines %s: %w", j.IdempotencyKey, err)
@@ -180,17 +194,18 @@ func Post(tx *gorm.DB, j Journal) (bool, error) {
 	return true, nil
 }
 
-// compact merges lines per account and location, keeping first-seen order, and
+// compact merges lines per account, location and case, keeping first-seen order, and
 // drops zeros.
 func compact(in []Line) []Line {
 	var out []Line
 	type key struct {
 		a   Account
 		loc string
+		c   string
 	}
 	idx := map[key]int{}
 	for _, l := range in {
-		k := key{l.Account, l.Location}
+		k := key{l.Account, l.Location, l.CaseID}
 		if i, ok := idx[k]; ok {
 			out[i].Amount = out[i].Amount.Add(l.Amount)
 			continue
@@ -315,7 +330,9 @@ type Posted struct {
 	Lines          []Line
 }
 
-// CaseJournals lists the journals posted on a case, oldest first.
+// CaseJournals lists the journals posted on a case, oldest first: those of the
+// case and those with a line on it (a credit moved across cases), each with
+// its lines on this case.
 func CaseJournals(tx *gorm.DB, caseID string) ([]Posted, error) {
 	var rows []struct {
 		ID, Kind, IdempotencyKey, SourceType, SourceID, Memo, AccountCode string
@@ -325,7 +342,7 @@ func CaseJournals(tx *gorm.DB, caseID string) ([]Posted, error) {
 	err := tx.Raw(`SELECT j.id, j.kind, j.idempotency_key, j.source_type,
 		j.source_id, j.memo, j.posted_at, l.account_code, l.amount
 		FROM journals j JOIN journal_lines l ON l.journal_id = j.id
-		WHERE j.case_id = ? ORDER BY j.posted_at, j.id, l.id`, caseID).Scan(&rows).Error
+		WHERE l.case_id = ? ORDER BY j.posted_at, j.id, l.id`, caseID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("journals of case %s: %w", caseID, err)
 	}

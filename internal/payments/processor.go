@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,10 +53,29 @@ type Event struct {
 }
 
 // PaymentProcessor takes card payments: it opens a checkout session and later
-// reports the outcome through a signed webhook (POST /webhooks/payments).
+// reports the outcome through a signed webhook (POST /webhooks/payments). It
+// also returns money to the card of a paid checkout (a refund of a patient
+// credit, internal/credits).
 type PaymentProcessor interface {
 	StartCheckout(ctx context.Context, c Checkout) error
+	// Refund pays r back to the card of r.CheckoutID and answers the
+	// processor's refund reference. It is idempotent by r.ID (the processor's
+	// idempotency key): asked again, it answers the first refund's reference
+	// and moves no money.
+	Refund(ctx context.Context, r RefundRequest) (string, error)
 }
+
+// RefundRequest is a refund to the card of a paid checkout.
+type RefundRequest struct {
+	// ID is the refund's id in this application, the idempotency key.
+	ID         string          `json:"id"`
+	CheckoutID string          `json:"checkout_id"`
+	Amount     decimal.Decimal `json:"amount"`
+}
+
+// ErrRefundRefused is a refund the processor would not make (no such paid
+// checkout, or more than it took).
+var ErrRefundRefused = apperr.New(apperr.Conflict, "the payment processor refused the refund")
 
 // SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>" over
 // "<t>.<raw body>".
@@ -113,6 +133,46 @@ type DevProcessor struct {
 	Delay      time.Duration
 	Client     *http.Client
 	Logger     *slog.Logger
+
+	mu      sync.Mutex
+	refunds map[string]devRefund
+}
+
+type devRefund struct {
+	ref        string
+	checkoutID string
+	amount     decimal.Decimal
+}
+
+// Refund refunds synchronously, as card processors answer a refund request:
+// once per refund id (a repeated request answers the first reference), and
+// never without a checkout and a positive amount.
+func (d *DevProcessor) Refund(_ context.Context, r RefundRequest) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if prior, ok := d.refunds[r.ID]; ok {
+		if prior.checkoutID != r.CheckoutID || !prior.amount.Equal(r.Amount) {
+			return "", fmt.Errorf("%w: refund %s was asked before with another checkout or amount", ErrRefundRefused, r.ID)
+		}
+		return prior.ref, nil
+	}
+	if r.CheckoutID == "" || !r.Amount.IsPositive() {
+		return "", fmt.Errorf("%w: a refund needs a paid checkout and a positive amount", ErrRefundRefused)
+	}
+	if d.refunds == nil {
+		d.refunds = map[string]devRefund{}
+	}
+	ref := "re_" + uuid.NewString()
+	d.refunds[r.ID] = devRefund{ref: ref, checkoutID: r.CheckoutID, amount: r.Amount}
+	return ref, nil
+}
+
+// Refunds counts the refunds the development processor made (tests check a
+// retried approval refunded once).
+func (d *DevProcessor) Refunds() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.refunds)
 }
 
 // StartCheckout schedules the webhook for c.

@@ -154,7 +154,8 @@ func RenderPDF(st Statement) ([]byte, error) {
 			amt   decimal.Decimal
 		}{{"Insurance payments", t.InsurancePaid}, {"Insurance adjustments", t.InsuranceAdjustments},
 			{"Pending with insurance", t.PendingInsurance}, {"Your payments", t.PatientPayments},
-			{"Adjustments", t.Adjustments}} {
+			{"Adjustments", t.Adjustments}, {"Credit applied from your other cases", t.CreditsApplied},
+			{"Refunded to you", t.Refunded.Neg()}} {
 			if !l.amt.IsZero() {
 				row(l.label, money(l.amt.Neg()), false)
 			}
@@ -168,7 +169,18 @@ func RenderPDF(st Statement) ([]byte, error) {
 	header("Summary")
 	row("Total charges", money(st.Totals.Charges), false)
 	row("Insurance payments and adjustments", money(st.Totals.InsurancePaid.Add(st.Totals.InsuranceAdjustments).Neg()), false)
-	row("Your payments and credits", money(st.Totals.PatientPayments.Add(st.Totals.Credit).Neg()), false)
+	row("Your payments", money(st.Totals.PatientPayments.Neg()), false)
+	if !st.Totals.Adjustments.IsZero() {
+		row("Adjustments", money(st.Totals.Adjustments.Neg()), false)
+	}
+	if !st.Totals.Refunded.IsZero() {
+		row("Refunded to you", money(st.Totals.Refunded), false)
+	}
+	if st.Totals.Credit.IsPositive() && st.Totals.Owed.IsPositive() {
+		// A credit on one case nets against a balance on another.
+		row("Owed on your cases", money(st.Totals.Owed), false)
+		row("Less your credits", money(st.Totals.Credit.Neg()), false)
+	}
 	row("Amount due", money(st.Totals.AmountDue()), true)
 	f.Ln(2)
 	header("Aging")

@@ -88,7 +88,7 @@ type Line struct {
 
 // Totals are a case's (or the whole statement's) money, from the ledger.
 // Charges - InsurancePaid - InsuranceAdjustments - PendingInsurance -
-// PatientPayments - Adjustments - Other = Balance.
+// PatientPayments - Adjustments - CreditsApplied + Refunded - Other = Balance.
 type Totals struct {
 	Charges              decimal.Decimal `json:"charges"`
 	InsurancePaid        decimal.Decimal `json:"insurance_paid"`
@@ -96,6 +96,11 @@ type Totals struct {
 	PendingInsurance     decimal.Decimal `json:"pending_insurance"`
 	PatientPayments      decimal.Decimal `json:"patient_payments"`
 	Adjustments          decimal.Decimal `json:"adjustments"`
+	// CreditsApplied is credit a biller applied from the patient's other cases
+	// to this one (negative: this case's credit applied to another case).
+	CreditsApplied decimal.Decimal `json:"credits_applied,omitzero"`
+	// Refunded is credit refunded to the patient (approved refunds).
+	Refunded decimal.Decimal `json:"refunded,omitzero"`
 	// Owed is what the patient owes (patient and collections A/R), Credit what is
 	// held for the patient; Balance = Owed - Credit (negative: a credit).
 	Owed    decimal.Decimal `json:"owed"`
@@ -107,7 +112,8 @@ func (t Totals) add(o Totals) Totals {
 	return Totals{Charges: t.Charges.Add(o.Charges), InsurancePaid: t.InsurancePaid.Add(o.InsurancePaid),
 		InsuranceAdjustments: t.InsuranceAdjustments.Add(o.InsuranceAdjustments),
 		PendingInsurance:     t.PendingInsurance.Add(o.PendingInsurance), PatientPayments: t.PatientPayments.Add(o.PatientPayments),
-		Adjustments: t.Adjustments.Add(o.Adjustments), Owed: t.Owed.Add(o.Owed), Credit: t.Credit.Add(o.Credit),
+		Adjustments: t.Adjustments.Add(o.Adjustments), CreditsApplied: t.CreditsApplied.Add(o.CreditsApplied),
+		Refunded: t.Refunded.Add(o.Refunded), Owed: t.Owed.Add(o.Owed), Credit: t.Credit.Add(o.Credit),
 		Balance: t.Balance.Add(o.Balance)}
 }
 
@@ -276,10 +282,31 @@ func caseSection(tx *gorm.DB, caseID, title string) (CaseSection, error) {
 		Credit: bal.PatientCredit(),
 	}
 	for _, c := range cash {
-		if c.Kind == "insurance_payment" {
+		switch c.Kind {
+		case "insurance_payment":
 			t.InsurancePaid = t.InsurancePaid.Add(c.Total)
-		} else {
+		case "refund_paid":
+			// Shown when approved (Refunded), not again when paid out.
+		default:
 			t.PatientPayments = t.PatientPayments.Add(c.Total)
+		}
+	}
+	// Credits applied across cases and refunds (internal/credits), from the
+	// ledger lines they left on this case's patient side.
+	var moved []struct {
+		Kind  string
+		Total decimal.Decimal
+	}
+	if err := tx.Raw(`SELECT j.kind, sum(l.amount) AS total FROM journals j JOIN journal_lines l ON l.journal_id = j.id
+		WHERE l.case_id = ? AND l.account_code IN (?, ?) AND j.kind IN ('credit_applied', 'refund_approved', 'refund_cancelled') GROUP BY j.kind`,
+		caseID, string(ledger.ARPatient), string(ledger.PatientCredit)).Scan(&moved).Error; err != nil {
+		return sec, err
+	}
+	for _, m := range moved {
+		if m.Kind == "credit_applied" {
+			t.CreditsApplied = m.Total.Neg()
+		} else { // approved, less cancelled
+			t.Refunded = t.Refunded.Add(m.Total)
 		}
 	}
 	t.Balance = t.Owed.Sub(t.Credit)

@@ -42,6 +42,10 @@ const (
 	// billed (a coverage was added since).
 	UpdateRetryBilling = "retry-billing"
 	QueryCaseState     = "state"
+	// UpdateRecordCreditMove records a credit applied to or from another case
+	// of the patient, or refunded (billing.CreditMove), whose journal
+	// internal/credits already posted: the case's totals follow the ledger.
+	UpdateRecordCreditMove = "record-credit-move"
 )
 
 // CaseWorkflowID is the workflow id of a case: an opaque key, never PHI.

@@ -106,6 +106,13 @@ type PlanState struct {
 	Balance   decimal.Decimal `json:"balance"`
 	Next      int             `json:"next"`
 	Reminded  int             `json:"reminded"` // instalments reminded so far
+	// MissedNotices is set on plans agreed since the missed-instalment notice
+	// exists (workflow version "plan-missed-notice"): the day after an
+	// instalment falls due unpaid, the patient is told, within the grace.
+	MissedNotices bool `json:"missed_notices,omitempty"`
+	// Missed counts the instalments whose missed notice went (or that were
+	// paid before one was needed).
+	Missed int `json:"missed,omitempty"`
 }
 
 // DisputeState is an open dispute.
