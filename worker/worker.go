@@ -33,6 +33,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		contract.EscalationWorkflowName: workflows.TaskEscalationWorkflow,
 		contract.HoldWorkflowName:       workflows.HoldWorkflow,
 		contract.DunningWorkflowName:    workflows.DunningWorkflow,
+		contract.ClinicDayWorkflowName:  workflows.ClinicDayWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

@@ -20,6 +20,7 @@ func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 		contract.EscalationWorkflowName: TaskEscalationWorkflow,
 		contract.DunningWorkflowName:    DunningWorkflow,
 		contract.HoldWorkflowName:       HoldWorkflow,
+		contract.ClinicDayWorkflowName:  ClinicDayWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

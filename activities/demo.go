@@ -1,0 +1,150 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/demo"
+	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/workflows/contract"
+)
+
+// The demo clinic's activities (workflows/clinicday.go) act as the clinic's
+// staff would through the API: every write is an update of the case workflow,
+// sent the way the API sends it (Update-With-Start, an update id derived from
+// the visit, so a retried activity is the same request), never a row written
+// behind the workflow's back.
+
+// LoadClinicRoster reads the open cases the clinic day works through.
+func (a *Activities) LoadClinicRoster(ctx context.Context) ([]contract.ClinicSlot, error) {
+	r, err := demo.Roster(ctx, a.DB)
+	return r, classify(err)
+}
+
+// DemoCheckIn checks the visit's patient in (the check-in update) and returns
+// the encounter id.
+func (a *Activities) DemoCheckIn(ctx context.Context, v contract.ClinicVisit) (string, error) {
+	encID := demoID(v, "encounter")
+	var e contract.Encounter
+	err := a.demoCaseUpdate(ctx, v, contract.UpdateCheckIn, "check-in-"+encID, contract.CheckInRequest{
+		EncounterID: encID, ProviderID: v.Slot.ProviderID, LocationID: v.Slot.LocationID, ServiceDate: v.ServiceDate,
+		Actor: demoActor(v.Slot.DeskUserID, v)}, &e)
+	return e.ID, err
+}
+
+// DemoCaptureCharges adds the visit's charges (demo.VisitFor, priced from the
+// case's fee schedule) and completes charge capture, unless the visit is one
+// whose charges are forgotten; it returns how many charges the visit has.
+func (a *Activities) DemoCaptureCharges(ctx context.Context, v contract.ClinicVisit) (int, error) {
+	encID := demoID(v, "encounter")
+	plan := demo.VisitFor(v.Slot.Kind, v.Slot.CaseID, v.Round)
+	actor := demoActor(v.Slot.ClinicianUserID, v)
+	for i, l := range plan.Lines {
+		chargeID := demoID(v, fmt.Sprintf("charge-%d", i))
+		in := billing.ChargeInput{ChargeID: chargeID, CaseID: v.Slot.CaseID, EncounterID: encID,
+			ProcedureCode: l.ProcedureCode, Modifiers: l.Modifiers, Units: l.Units, Diagnoses: plan.Diagnoses,
+			DiagnosisPointers: plan.Pointers(), Actor: actor}
+		if err := a.demoCaseUpdate(ctx, v, contract.UpdateAddCharge, "charge-"+chargeID, in, &contract.Charge{}); err != nil {
+			return i, err
+		}
+	}
+	if v.Forget {
+		return len(plan.Lines), nil
+	}
+	err := a.demoCaseUpdate(ctx, v, contract.UpdateCompleteCharges, "complete-"+encID,
+		contract.CompleteChargesRequest{EncounterID: encID, Actor: actor}, &contract.Encounter{})
+	return len(plan.Lines), err
+}
+
+// DemoPayAtDesk takes a payment at the desk on a self-pay case: half of what
+// the patient owes (all of it under 20.00), by the record-payment update. It
+// returns the amount paid, zero when nothing is owed. A retry finds the
+// payment it already made (by its idempotency key) and pays nothing more.
+func (a *Activities) DemoPayAtDesk(ctx context.Context, v contract.ClinicVisit) (decimal.Decimal, error) {
+	key := "demo-desk-" + demoID(v, "payment")
+	var paid []decimal.Decimal
+	if err := a.DB.WithContext(ctx).Table("payments").Where("case_id = ? AND idempotency_key = ?", v.Slot.CaseID, key).
+		Pluck("amount", &paid).Error; err != nil {
+		return decimal.Zero, classify(fmt.Errorf("look up the desk payment: %w", err))
+	}
+	if len(paid) > 0 {
+		return paid[0], nil
+	}
+	bal, err := ledger.CaseBalances(a.DB.WithContext(ctx), v.Slot.CaseID)
+	if err != nil {
+		return decimal.Zero, classify(err)
+	}
+	owed := bal.PatientBalance()
+	if !owed.IsPositive() {
+		return decimal.Zero, nil
+	}
+	amount := owed
+	if owed.GreaterThanOrEqual(decimal.NewFromInt(20)) {
+		amount = owed.Div(decimal.NewFromInt(2)).RoundDown(2)
+	}
+	var r billing.PaymentResult
+	err = a.demoCaseUpdate(ctx, v, contract.UpdateRecordPayment, "payment-"+key, billing.PaymentInput{
+		PaymentID: demoID(v, "payment"), CaseID: v.Slot.CaseID, Amount: amount, Method: "card", Reference: "paid at the desk",
+		ReceivedAt: time.Now().UTC(), IdempotencyKey: key, Actor: demoActor(v.Slot.DeskUserID, v)}, &r)
+	return r.Amount, err
+}
+
+// demoCaseUpdate sends an update to the visit's case workflow, starting it if
+// this is the case's first event, as the API does (api/cases.go caseUpdate). An
+// update the workflow refuses (invalid, conflict) is not retried.
+func (a *Activities) demoCaseUpdate(ctx context.Context, v contract.ClinicVisit, name, updateID string, arg, out any) error {
+	if a.Temporal == nil {
+		return temporal.NewNonRetryableApplicationError("the demo clinic needs the worker's Temporal client", "DemoNotWired", nil)
+	}
+	kind := v.Slot.Kind
+	start := a.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       contract.CaseWorkflowID(v.Slot.CaseID),
+		TaskQueue:                contract.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			contract.SearchCaseStage.ValueSet(cases.StageOpen),
+			contract.SearchCaseKind.ValueSet(string(kind))),
+	}, contract.CaseWorkflowName, contract.CaseInput{
+		CaseID: v.Slot.CaseID, PatientID: v.Slot.PatientID, Kind: kind,
+		MissingChargesAfter: v.Settings.MissingChargesAfter, ClaimDayLength: v.Settings.ClaimDayLength,
+	})
+	h, err := a.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateID: updateID, UpdateName: name, Args: []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s on case %s: %s", name, v.Slot.CaseID, appErr.Error()),
+			appErr.Type(), nil)
+	}
+	if err != nil {
+		return fmt.Errorf("%s on case %s: %w", name, v.Slot.CaseID, err)
+	}
+	return nil
+}
+
+// demoID is the stable id of one thing of a visit (its encounter, a charge, a
+// payment), from the case and the visit's key.
+func demoID(v contract.ClinicVisit, what string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("rcm:demo:"+v.Slot.CaseID+":"+v.Key+":"+what)).String()
+}
+
+// demoActor is the staff member acting, with the visit as the request.
+func demoActor(userID string, v contract.ClinicVisit) audit.Actor {
+	return audit.Actor{UserID: userID, RequestID: "demo-" + v.Key}
+}
