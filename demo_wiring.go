@@ -20,14 +20,16 @@ import (
 
 // demoEnv are the cadences `rcm dev --demo` shortens so that a newcomer sees
 // every queue fill within minutes; a variable already set in the environment
-// wins. With them a payer's day is 20 s (a claim with no 835 gets its status
-// inquiry and follow-up task after ten minutes), a hold's day 15 s (attorney
-// follow-up every 7 days: under two minutes), a dunning day 10 s (statement at
-// once, reminder after three and a half minutes, collections after fifteen), a
-// visit without completed charges raises its task after a minute, and tasks
-// are overdue minutes after they are raised.
+// wins. With them a payer's day is 5 min (a claim waits a quarter of an hour
+// for its 277CA and two and a half hours for its 835 before a follow-up task;
+// shorter would escalate every unaccepted claim for timely filing at once, as
+// that deadline counts from the midnight of its service date), a hold's day
+// 15 s (attorney follow-up every 7 days: under two minutes), a dunning day 10 s
+// (statement at once, reminder after three and a half minutes, collections
+// after fifteen), a visit without completed charges raises its task after a
+// minute, and tasks are overdue minutes after they are raised.
 var demoEnv = []struct{ name, value string }{
-	{"CLAIM_DAY_LENGTH", "20s"},
+	{"CLAIM_DAY_LENGTH", "5m"},
 	{"LEGAL_DAY_LENGTH", "15s"},
 	{"DUNNING_DAY_LENGTH", "10s"},
 	{"MISSING_CHARGES_AFTER", "1m"},

@@ -215,9 +215,10 @@ var (
 )
 
 // insuranceOutcomes are the member-ID prefixes of the plain insurance cases,
-// in turn: mostly paid, some denied, one rejected, one inactive.
-var insuranceOutcomes = []string{"PAYFULL", "PARTIAL", "COINS", "DEDUCT", "DENY50", "PAYFULL", "PARTIAL", "REJECT",
-	"M", "DENY16", "PARTIAL", "INACTIVE", "COINS", "DENY197", "PAYFULL", "DEDUCT", "PARTIAL", "DENY29", "M", "PAYFULL",
+// in turn: mostly paid, some denied, two rejected, one inactive; the first
+// patients of the day show each kind of outcome.
+var insuranceOutcomes = []string{"PAYFULL", "PARTIAL", "DENY50", "PAYFULL", "REJECT", "INACTIVE", "COINS", "DEDUCT",
+	"M", "DENY16", "PARTIAL", "PAYFULL", "COINS", "DENY197", "PAYFULL", "DEDUCT", "PARTIAL", "DENY29", "M", "PAYFULL",
 	"PARTIAL", "REJECT", "COINS", "DENY18"}
 
 // clinicPatients is the demo clinic's patients, made the same way every time:
@@ -251,7 +252,7 @@ func clinicPatients() []patient {
 			insured++
 			c := casePlan{kind: cases.Insurance, title: "Primary care",
 				coverages: []coveragePlan{{payer: payer, priority: "primary", member: member(outcome), group: "GRP-" + fmt.Sprint(100+i%7)}}}
-			if i == 13 {
+			if i == 3 {
 				c.title, c.coverages = "Primary care (card not yet seen)", nil // eligibility: no coverage to bill
 			}
 			if i == 1 || i == 22 || i == 43 {
