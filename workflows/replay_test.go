@@ -30,6 +30,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(CaseWorkflow)
 			r.RegisterWorkflow(ClaimWorkflow)
 			r.RegisterWorkflow(HoldWorkflow)
+			r.RegisterWorkflow(ClinicDayWorkflow)
 			fh, err := os.Open(f)
 			require.NoError(t, err)
 			defer fh.Close()
