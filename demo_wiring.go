@@ -79,8 +79,10 @@ func startDemo(ctx context.Context, g *gorm.DB, tc client.Client, cfg config.Con
 	} else {
 		fmt.Fprintf(out, "the clinic day (%s) started: a visit every %s\n", contract.ClinicDayWorkflowID, every)
 	}
-	fmt.Fprintf(out, "demo users: %s.maple@%s ... (roles %s; locations maple, riverside), password %q once the web app signs in\n",
-		auth.RoleBiller, demo.EmailDomain, strings.Join(auth.Roles, ", "), demo.Password)
+	fmt.Fprintf(out, "demo users: <role>.<location>@%s for the roles %s at maple and riverside (biller.maple@%s, ...)\n",
+		demo.EmailDomain, strings.Join(auth.Roles, ", "), demo.EmailDomain)
+	fmt.Fprintf(out, "their web sign-in password is %q; the Temporal UI shows %s and every workflow it sets going\n",
+		demo.Password, contract.ClinicDayWorkflowID)
 	return nil
 }
 

@@ -67,11 +67,11 @@ const (
 var payers = []records.NewPayer{
 	{Name: "Evergreen Health Plan", PayerID: "DEMOEVG01", Type: "commercial", Phone: "800-555-0101",
 		Address: records.Address{Address1: "PO Box 1001", City: "Chicago", State: "IL", Zip: "60601"}},
-	{Name: "Bluebird Mutual", PayerID: "DEMOBBM02", Type: "commercial", TimelyFilingDays: ptr(180), Phone: "800-555-0102",
+	{Name: "Bluebird Mutual", PayerID: "DEMOBBM02", Type: "commercial", Phone: "800-555-0102",
 		Address: records.Address{Address1: "PO Box 2002", City: "Peoria", State: "IL", Zip: "61602"}},
 	{Name: "Medicare Part B (demo MAC)", PayerID: "DEMOMCR03", Type: "medicare", Phone: "800-555-0103",
 		Address: records.Address{Address1: "PO Box 3003", City: "Indianapolis", State: "IN", Zip: "46204"}},
-	{Name: "State Medicaid (demo)", PayerID: "DEMOMCD04", Type: "medicaid", TimelyFilingDays: ptr(180), Phone: "800-555-0104",
+	{Name: "State Medicaid (demo)", PayerID: "DEMOMCD04", Type: "medicaid", Phone: "800-555-0104",
 		Address: records.Address{Address1: "PO Box 4004", City: "Springfield", State: "IL", Zip: "62701"}},
 	{Name: "Roadway Auto Insurance", PayerID: "DEMOAUTO05", Type: "auto", Phone: "800-555-0105",
 		Address: records.Address{Address1: "PO Box 5005", City: "Bloomington", State: "IL", Zip: "61701"}},
