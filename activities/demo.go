@@ -9,14 +9,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/demo"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -100,6 +104,55 @@ func (a *Activities) DemoPayAtDesk(ctx context.Context, v contract.ClinicVisit) 
 	return r.Amount, err
 }
 
+// DemoNextDenial finds the oldest denied claim waiting for a biller's decision
+// (its open task in the denials queue) and the biller who takes it; it reads
+// only, and answers an empty ClinicDenial when there is none.
+func (a *Activities) DemoNextDenial(ctx context.Context) (contract.ClinicDenial, error) {
+	g := a.DB.WithContext(ctx)
+	var d contract.ClinicDenial
+	err := g.Table("tasks t").Select("t.id AS task_id, t.claim_id, c.appeal_level").
+		Joins("JOIN claims c ON c.id = t.claim_id").
+		Where("t.queue = ? AND t.kind = ? AND t.status = ? AND c.stage = ?", tasks.QueueDenials, tasks.KindDenied,
+			tasks.StatusOpen, claims.StageDenied).
+		Order("t.created_at, t.id").Limit(1).Scan(&d).Error
+	if err != nil {
+		return d, classify(fmt.Errorf("find a denial to decide: %w", err))
+	}
+	if d.ClaimID == "" {
+		return contract.ClinicDenial{}, nil
+	}
+	var billers []string
+	if err := g.Table("users").Where("role = ? AND NOT disabled", auth.RoleBiller).Order("email").Limit(1).
+		Pluck("id", &billers).Error; err != nil {
+		return d, classify(fmt.Errorf("find a biller: %w", err))
+	}
+	if len(billers) > 0 {
+		d.BillerUserID = billers[0]
+	}
+	return d, nil
+}
+
+// DemoDecideDenial sends the billing office's decision to the claim's workflow
+// (the decide update, as POST /claims/{id}/decision does), once per denial task.
+func (a *Activities) DemoDecideDenial(ctx context.Context, d contract.ClinicDecision) error {
+	if a.Temporal == nil {
+		return temporal.NewNonRetryableApplicationError("the demo clinic needs the worker's Temporal client", "DemoNotWired", nil)
+	}
+	dec := contract.DenialDecision{Action: d.Action, Note: "Decided by the demo clinic's billing office",
+		Actor: audit.Actor{UserID: d.BillerUserID, RequestID: "demo-decide-" + d.TaskID}}
+	if d.Action == contract.DecisionAppeal {
+		dec.Argument = "The service was medically necessary and documented; the visit notes are attached."
+	}
+	h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: contract.ClaimWorkflowID(d.ClaimID), UpdateID: "demo-decide-" + d.TaskID,
+		UpdateName: contract.UpdateDecideDenial, Args: []any{dec}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &contract.DecisionResult{})
+	}
+	return demoUpdateError(contract.UpdateDecideDenial+" on claim "+d.ClaimID, err)
+}
+
 // demoCaseUpdate sends an update to the visit's case workflow, starting it if
 // this is the case's first event, as the API does (api/cases.go caseUpdate). An
 // update the workflow refuses (invalid, conflict) is not retried.
@@ -127,15 +180,25 @@ func (a *Activities) demoCaseUpdate(ctx context.Context, v contract.ClinicVisit,
 	if err == nil {
 		err = h.Get(ctx, out)
 	}
+	return demoUpdateError(name+" on case "+v.Slot.CaseID, err)
+}
+
+// demoUpdateError is how a demo update fails: refused by the workflow
+// (invalid, conflict) or sent to a workflow that has finished, it is not
+// retried; anything else (the server busy) is.
+func demoUpdateError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s on case %s: %s", name, v.Slot.CaseID, appErr.Error()),
-			appErr.Type(), nil)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", what, appErr.Error()), appErr.Type(), nil)
 	}
-	if err != nil {
-		return fmt.Errorf("%s on case %s: %w", name, v.Slot.CaseID, err)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: the workflow has finished", what), "NotFound", nil)
 	}
-	return nil
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // demoID is the stable id of one thing of a visit (its encounter, a charge, a

@@ -19,6 +19,7 @@ const (
 	clinicRounds       = demo.MaxRounds
 	clinicForgetEvery  = 13
 	clinicPayEvery     = 3
+	clinicDecideEvery  = 4
 	clinicVisitsPerRun = 200
 	// clinicEmptyWait is how long a day without open cases waits before it
 	// reads the roster again.
@@ -30,8 +31,11 @@ const (
 // VisitEvery it checks the next patient of the day's roster in (the case
 // workflow's check-in update, starting the case workflow on a first visit),
 // ChargeAfter later the provider captures the visit's charges and completes
-// them (add-charge and complete-charges updates), and every few self-pay visits
-// the patient pays part of the balance at the desk (record-payment). All the
+// them (add-charge and complete-charges updates), every few self-pay visits
+// the patient pays part of the balance at the desk (record-payment), and every
+// few visits the billing office decides the oldest denial (the claim
+// workflow's decide update: a write-off for a manager to approve, an appeal, a
+// transfer to the patient). All the
 // rest follows from the product's own workflows: claims through the
 // clearinghouse simulator, denials and rejections into the queues, held legal
 // cases into follow-ups, patient balances into dunning. Every visit is keyed by
@@ -75,6 +79,9 @@ func clinicDefaults(s contract.ClinicDaySettings) contract.ClinicDaySettings {
 	}
 	if s.PayEvery == 0 {
 		s.PayEvery = clinicPayEvery
+	}
+	if s.DecideEvery == 0 {
+		s.DecideEvery = clinicDecideEvery
 	}
 	if s.VisitsPerRun <= 0 {
 		s.VisitsPerRun = clinicVisitsPerRun
@@ -129,6 +136,15 @@ func (w *clinicDay) run(ctx workflow.Context) error {
 		w.s.DayVisits++
 		w.s.Visits++
 		visits++
+		if w.set.DecideEvery > 0 && w.s.Visits%w.set.DecideEvery == 0 {
+			if err := w.decideDenial(ctx); err != nil {
+				if temporal.IsCanceledError(err) {
+					return err
+				}
+				w.s.Failed++
+				logger.Warn("demo denial decision failed; the day goes on", "error", err)
+			}
+		}
 		if rest := w.set.VisitEvery - workflow.Now(ctx).Sub(started); rest > 0 {
 			if err := workflow.Sleep(ctx, rest); err != nil {
 				return err
@@ -171,6 +187,34 @@ func (w *clinicDay) visit(ctx workflow.Context) error {
 	if paid.IsPositive() {
 		w.s.Payments++
 	}
+	return nil
+}
+
+// decisions is the billing office's rotation of denial decisions: a write-off
+// first (so the managers' approvals queue fills early), then appeals and a
+// transfer to the patient.
+var decisions = []string{contract.DecisionWriteOff, contract.DecisionAppeal, contract.DecisionTransfer, contract.DecisionAppeal}
+
+// decideDenial has the billing office decide the oldest denial waiting for a
+// decision, by the claim workflow's decide update. A claim appealed once
+// already is written off instead of appealed again.
+func (w *clinicDay) decideDenial(ctx workflow.Context) error {
+	actx := clinicActivityCtx(ctx)
+	var d contract.ClinicDenial
+	if err := workflow.ExecuteActivity(actx, a.DemoNextDenial).Get(ctx, &d); err != nil {
+		return fmt.Errorf("find a denial: %w", err)
+	}
+	if d.ClaimID == "" {
+		return nil
+	}
+	action := decisions[w.s.Decisions%len(decisions)]
+	if action == contract.DecisionAppeal && d.AppealLevel >= 1 {
+		action = contract.DecisionWriteOff
+	}
+	if err := workflow.ExecuteActivity(actx, a.DemoDecideDenial, contract.ClinicDecision{ClinicDenial: d, Action: action}).Get(ctx, nil); err != nil {
+		return fmt.Errorf("decide a denial: %w", err)
+	}
+	w.s.Decisions++
 	return nil
 }
 

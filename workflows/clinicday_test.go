@@ -40,6 +40,8 @@ type clinicDaySuite struct {
 	loads   []time.Time
 	steps   []clinicStep
 	failKey string // the check-in of this visit fails (non-retryable)
+	denials []contract.ClinicDenial
+	decided []contract.ClinicDecision
 }
 
 func TestClinicDayWorkflow(t *testing.T) { suite.Run(t, new(clinicDaySuite)) }
@@ -51,7 +53,7 @@ func (s *clinicDaySuite) SetupTest() {
 	s.env.RegisterActivity(a)
 	s.roster = []contract.ClinicSlot{{CaseID: "ins", Kind: cases.Insurance}, {CaseID: "self", Kind: cases.Private},
 		{CaseID: "mva", Kind: cases.MVA}}
-	s.loads, s.steps, s.failKey = nil, nil, ""
+	s.loads, s.steps, s.failKey, s.denials, s.decided = nil, nil, "", nil, nil
 	s.env.OnActivity(a.LoadClinicRoster, mock.Anything).Return(func(context.Context) ([]contract.ClinicSlot, error) {
 		s.loads = append(s.loads, s.env.Now().UTC())
 		return s.roster, nil
@@ -73,6 +75,17 @@ func (s *clinicDaySuite) SetupTest() {
 			record("charges", v)
 			return 2, nil
 		}).Maybe()
+	s.env.OnActivity(a.DemoNextDenial, mock.Anything).Return(func(context.Context) (contract.ClinicDenial, error) {
+		if len(s.denials) == 0 {
+			return contract.ClinicDenial{}, nil
+		}
+		return s.denials[0], nil
+	}).Maybe()
+	s.env.OnActivity(a.DemoDecideDenial, mock.Anything, mock.Anything).Return(func(_ context.Context, d contract.ClinicDecision) error {
+		s.decided = append(s.decided, d)
+		s.denials = s.denials[1:]
+		return nil
+	}).Maybe()
 	s.env.OnActivity(a.DemoPayAtDesk, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, v contract.ClinicVisit) (decimal.Decimal, error) {
 			record("payment", v)
@@ -198,6 +211,34 @@ func (s *clinicDaySuite) TestAnEmptyClinicWaitsAndLooksAgain() {
 	s.Equal(clinicStart.Add(2*time.Minute), s.loads[2])
 	s.Require().Len(s.of("check-in"), 1)
 	s.Equal("new", s.of("check-in")[0].CaseID)
+}
+
+func (s *clinicDaySuite) TestTheBillingOfficeDecidesTheOldestDenialEveryFewVisits() {
+	s.denials = []contract.ClinicDenial{{TaskID: "t1", ClaimID: "c1"}, {TaskID: "t2", ClaimID: "c2"},
+		{TaskID: "t3", ClaimID: "c3", AppealLevel: 1}, {TaskID: "t4", ClaimID: "c4"}, {TaskID: "t5", ClaimID: "c5"}}
+	st := s.run(contract.ClinicDayInput{Settings: contract.ClinicDaySettings{VisitEvery: time.Second, DecideEvery: 2,
+		VisitsPerRun: 11}})
+
+	s.Require().Len(s.decided, 5, "after visits 2, 4, 6, 8 and 10")
+	var got []string
+	for _, d := range s.decided {
+		got = append(got, d.TaskID+":"+d.Action)
+	}
+	s.Equal([]string{"t1:write_off", "t2:appeal", "t3:transfer_to_patient", "t4:appeal", "t5:write_off"}, got,
+		"write-off first, then appeals and a transfer, in turn")
+	s.Equal(5, st.Decisions)
+
+	// A claim appealed once already is written off rather than appealed again;
+	// with no denial waiting nothing is decided.
+	s.SetupTest()
+	s.denials = []contract.ClinicDenial{{TaskID: "a", ClaimID: "c1"}, {TaskID: "b", ClaimID: "c2", AppealLevel: 1}}
+	st = s.run(contract.ClinicDayInput{Settings: contract.ClinicDaySettings{VisitEvery: time.Second, DecideEvery: 1,
+		VisitsPerRun: 4}})
+	s.Require().Len(s.decided, 2)
+	s.Equal(contract.DecisionWriteOff, s.decided[0].Action)
+	s.Equal(contract.DecisionWriteOff, s.decided[1].Action, "its second would be an appeal, but it was appealed already")
+	s.Equal(2, st.Decisions)
+	s.Zero(st.Failed)
 }
 
 func TestUntilTomorrowIsTheNextMidnightUTC(t *testing.T) {

@@ -39,6 +39,10 @@ type ClinicDaySettings struct {
 	// part of the balance at the desk (negative: never); the rest goes to
 	// dunning.
 	PayEvery int `json:"pay_every"`
+	// DecideEvery: after every n-th visit the billing office decides the oldest
+	// denial waiting for a decision (write off, which a manager must approve;
+	// appeal; transfer to the patient), as a biller would (negative: never).
+	DecideEvery int `json:"decide_every"`
 	// VisitsPerRun bounds one run's history: the workflow continues as new after
 	// this many visits.
 	VisitsPerRun int `json:"visits_per_run"`
@@ -65,10 +69,12 @@ type ClinicDayState struct {
 	DayVisits int    `json:"day_visits"`
 	// Roster is the open cases the clinic sees, read at the start of each day.
 	Roster []ClinicSlot `json:"roster"`
-	// Visits, Payments and Failed count over the whole life of the demo.
-	Visits   int `json:"visits"`
-	Payments int `json:"payments"`
-	Failed   int `json:"failed"`
+	// Visits, Payments and Decisions count over the whole life of the demo;
+	// Failed counts the visits and billing-office steps that failed.
+	Visits    int `json:"visits"`
+	Payments  int `json:"payments"`
+	Decisions int `json:"decisions"`
+	Failed    int `json:"failed"`
 	// SelfPayVisits counts the self-pay visits, every PayEvery-th of which
 	// ends with a payment at the desk.
 	SelfPayVisits int `json:"self_pay_visits"`
@@ -101,4 +107,21 @@ type ClinicVisit struct {
 	Round       int               `json:"round"`
 	Forget      bool              `json:"forget,omitempty"`
 	Settings    ClinicDaySettings `json:"settings"`
+}
+
+// ClinicDenial is the oldest denied claim waiting for a biller's decision, as
+// the clinic day's billing office found it (empty when there is none), and the
+// biller who decides it.
+type ClinicDenial struct {
+	TaskID       string `json:"task_id,omitempty"`
+	ClaimID      string `json:"claim_id,omitempty"`
+	AppealLevel  int    `json:"appeal_level"`
+	BillerUserID string `json:"biller_user_id,omitempty"`
+}
+
+// ClinicDecision is the billing office's decision on a ClinicDenial (one of
+// Decisions).
+type ClinicDecision struct {
+	ClinicDenial
+	Action string `json:"action"`
 }
