@@ -104,6 +104,32 @@ func (a *Activities) DemoPayAtDesk(ctx context.Context, v contract.ClinicVisit) 
 	return r.Amount, err
 }
 
+// DemoDispute has the visit's patient dispute the balance (the dunning
+// workflow's dispute update, as POST /patients/{id}/dispute does): dunning
+// pauses and a task opens in the disputes queue. It answers false, changing
+// nothing, when the patient has no active dunning to dispute (nothing owed, or
+// a dispute already open).
+func (a *Activities) DemoDispute(ctx context.Context, v contract.ClinicVisit) (bool, error) {
+	if a.Temporal == nil {
+		return false, temporal.NewNonRetryableApplicationError("the demo clinic needs the worker's Temporal client", "DemoNotWired", nil)
+	}
+	h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: contract.DunningWorkflowID(v.Slot.PatientID), UpdateID: "demo-dispute-" + demoID(v, "dispute"),
+		UpdateName: contract.UpdateDispute, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{contract.DisputeRequest{Reason: "The patient says the visit was billed twice and asks for an itemised statement",
+			Actor: demoActor(v.Slot.DeskUserID, v)}},
+	})
+	if err == nil {
+		err = h.Get(ctx, &contract.DunningView{})
+	}
+	var nf *serviceerror.NotFound
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &nf) || (errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeConflict) {
+		return false, nil
+	}
+	return err == nil, demoUpdateError(contract.UpdateDispute+" for patient "+v.Slot.PatientID, err)
+}
+
 // DemoNextDenial finds the oldest denied claim waiting for a biller's decision
 // (its open task in the denials queue) and the biller who takes it; it reads
 // only, and answers an empty ClinicDenial when there is none.

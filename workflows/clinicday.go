@@ -20,6 +20,7 @@ const (
 	clinicForgetEvery  = 13
 	clinicPayEvery     = 3
 	clinicDecideEvery  = 4
+	clinicDisputeEvery = 5
 	clinicVisitsPerRun = 200
 	// clinicEmptyWait is how long a day without open cases waits before it
 	// reads the roster again.
@@ -32,7 +33,9 @@ const (
 // workflow's check-in update, starting the case workflow on a first visit),
 // ChargeAfter later the provider captures the visit's charges and completes
 // them (add-charge and complete-charges updates), every few self-pay visits
-// the patient pays part of the balance at the desk (record-payment), and every
+// the patient pays part of the balance at the desk (record-payment), now and
+// then a patient disputes the balance (the dunning workflow's dispute update),
+// and every
 // few visits the billing office decides the oldest denial (the claim
 // workflow's decide update: a write-off for a manager to approve, an appeal, a
 // transfer to the patient). All the
@@ -79,6 +82,9 @@ func clinicDefaults(s contract.ClinicDaySettings) contract.ClinicDaySettings {
 	}
 	if s.PayEvery == 0 {
 		s.PayEvery = clinicPayEvery
+	}
+	if s.DisputeEvery == 0 {
+		s.DisputeEvery = clinicDisputeEvery
 	}
 	if s.DecideEvery == 0 {
 		s.DecideEvery = clinicDecideEvery
@@ -136,7 +142,7 @@ func (w *clinicDay) run(ctx workflow.Context) error {
 		w.s.DayVisits++
 		w.s.Visits++
 		visits++
-		if w.set.DecideEvery > 0 && w.s.Visits%w.set.DecideEvery == 0 {
+		if every(w.set.DecideEvery, w.s.Visits) {
 			if err := w.decideDenial(ctx); err != nil {
 				if temporal.IsCanceledError(err) {
 					return err
@@ -154,13 +160,14 @@ func (w *clinicDay) run(ctx workflow.Context) error {
 }
 
 // visit checks the day's next patient in, captures the charges a little later
-// and, on some self-pay visits, takes a payment at the desk.
+// and, on some self-pay visits, takes a payment at the desk or hears the
+// patient dispute the balance.
 func (w *clinicDay) visit(ctx workflow.Context) error {
 	n := w.s.DayVisits
 	slot := w.s.Roster[n%len(w.s.Roster)]
 	v := contract.ClinicVisit{Slot: slot, ServiceDate: w.s.Day, Key: fmt.Sprintf("%s.%d", w.s.Day, n),
 		Round: n / len(w.s.Roster), Settings: w.set,
-		Forget: w.set.ForgetEvery > 0 && (w.s.Visits+1)%w.set.ForgetEvery == 0}
+		Forget: every(w.set.ForgetEvery, w.s.Visits+1)}
 	actx := clinicActivityCtx(ctx)
 	var encounterID string
 	if err := workflow.ExecuteActivity(actx, a.DemoCheckIn, v).Get(ctx, &encounterID); err != nil {
@@ -173,22 +180,34 @@ func (w *clinicDay) visit(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(actx, a.DemoCaptureCharges, v).Get(ctx, &charges); err != nil {
 		return fmt.Errorf("capture charges: %w", err)
 	}
-	if slot.Kind != cases.Private || v.Forget || w.set.PayEvery < 0 {
+	if slot.Kind != cases.Private || v.Forget {
 		return nil
 	}
 	w.s.SelfPayVisits++
-	if w.s.SelfPayVisits%w.set.PayEvery != 0 {
-		return nil
-	}
-	var paid decimal.Decimal
-	if err := workflow.ExecuteActivity(actx, a.DemoPayAtDesk, v).Get(ctx, &paid); err != nil {
-		return fmt.Errorf("payment at the desk: %w", err)
-	}
-	if paid.IsPositive() {
-		w.s.Payments++
+	switch n := w.s.SelfPayVisits; {
+	case every(w.set.PayEvery, n):
+		var paid decimal.Decimal
+		if err := workflow.ExecuteActivity(actx, a.DemoPayAtDesk, v).Get(ctx, &paid); err != nil {
+			return fmt.Errorf("payment at the desk: %w", err)
+		}
+		if paid.IsPositive() {
+			w.s.Payments++
+		}
+	case every(w.set.DisputeEvery, n):
+		var disputed bool
+		if err := workflow.ExecuteActivity(actx, a.DemoDispute, v).Get(ctx, &disputed); err != nil {
+			return fmt.Errorf("dispute: %w", err)
+		}
+		if disputed {
+			w.s.Disputes++
+		}
 	}
 	return nil
 }
+
+// every reports whether the n-th occurrence is one of every k-th (never for k
+// of zero or less).
+func every(k, n int) bool { return k > 0 && n%k == 0 }
 
 // decisions is the billing office's rotation of denial decisions: a write-off
 // first (so the managers' approvals queue fills early), then appeals and a

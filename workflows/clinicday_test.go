@@ -75,6 +75,11 @@ func (s *clinicDaySuite) SetupTest() {
 			record("charges", v)
 			return 2, nil
 		}).Maybe()
+	s.env.OnActivity(a.DemoDispute, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, v contract.ClinicVisit) (bool, error) {
+			record("dispute", v)
+			return true, nil
+		}).Maybe()
 	s.env.OnActivity(a.DemoNextDenial, mock.Anything).Return(func(context.Context) (contract.ClinicDenial, error) {
 		if len(s.denials) == 0 {
 			return contract.ClinicDenial{}, nil
@@ -166,11 +171,12 @@ func (s *clinicDaySuite) TestResumesFromItsStateClosesForTheNightAndOpensTheNext
 }
 
 func (s *clinicDaySuite) TestSomeSelfPayVisitsPayAtTheDeskAndSomeChargesAreForgotten() {
-	// Only self-pay cases: every second self-pay visit pays; every third visit
-	// leaves its charges open (and does not pay).
+	// Only self-pay cases: every second self-pay visit pays, every third
+	// disputes unless it pays; every third visit leaves its charges open (and
+	// neither pays nor disputes).
 	s.roster = []contract.ClinicSlot{{CaseID: "a", Kind: cases.Private}, {CaseID: "b", Kind: cases.Private}}
 	st := s.run(contract.ClinicDayInput{Settings: contract.ClinicDaySettings{VisitEvery: time.Second, Rounds: 4,
-		PayEvery: 2, ForgetEvery: 3, VisitsPerRun: 6}})
+		PayEvery: 2, ForgetEvery: 3, DisputeEvery: 3, VisitsPerRun: 8}})
 
 	var forgot []string
 	for _, c := range s.of("charges") {
@@ -179,13 +185,19 @@ func (s *clinicDaySuite) TestSomeSelfPayVisitsPayAtTheDeskAndSomeChargesAreForgo
 		}
 	}
 	s.Equal([]string{"2026-03-02.2", "2026-03-02.5"}, forgot, "visits 3 and 6 forget to complete charges")
-	var paid []string
+	var paid, disputed []string
 	for _, p := range s.of("payment") {
 		paid = append(paid, p.Key)
 	}
-	s.Equal([]string{"2026-03-02.1", "2026-03-02.4"}, paid, "the 2nd and 4th self-pay visits with charges completed pay")
-	s.Equal(2, st.Payments)
-	s.Equal(4, st.SelfPayVisits)
+	for _, p := range s.of("dispute") {
+		disputed = append(disputed, p.Key)
+	}
+	// Self-pay visits with charges completed: .0 .1 .3 .4 .6 .7 (the 1st to 6th).
+	s.Equal([]string{"2026-03-02.1", "2026-03-02.4", "2026-03-02.7"}, paid, "the 2nd, 4th and 6th pay")
+	s.Equal([]string{"2026-03-02.3"}, disputed, "the 3rd disputes (the 6th pays instead)")
+	s.Equal(3, st.Payments)
+	s.Equal(1, st.Disputes)
+	s.Equal(6, st.SelfPayVisits)
 }
 
 func (s *clinicDaySuite) TestAFailedVisitIsCountedAndTheDayGoesOn() {

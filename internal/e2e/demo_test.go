@@ -25,7 +25,7 @@ import (
 // charged through the case workflows, claims go through the simulator and are
 // paid, denials, scrub failures, missing coverage, forgotten charges and held
 // legal cases put tasks in their queues, the billing office's write-off waits
-// for a manager's approval, self-pay patients pay at the desk and
+// for a manager's approval, self-pay patients pay at the desk, dispute and
 // get statements; starting the day again finds it running; every journal
 // balances and every case's workflow agrees with its ledger.
 func TestDemoClinicDay(t *testing.T) {
@@ -50,7 +50,7 @@ func TestDemoClinicDay(t *testing.T) {
 	require.Equal(t, 60, res.Created[demo.KindPatients])
 
 	set := contract.ClinicDaySettings{VisitEvery: 150 * time.Millisecond, ChargeAfter: 50 * time.Millisecond,
-		ForgetEvery: 7, PayEvery: 2, DecideEvery: 2, MissingChargesAfter: 3 * time.Second, ClaimDayLength: 5 * time.Minute}
+		ForgetEvery: 7, PayEvery: 2, DisputeEvery: 1, DecideEvery: 2, MissingChargesAfter: 3 * time.Second, ClaimDayLength: 5 * time.Minute}
 	running, err := worker.EnsureClinicDay(ctx, e.Temporal, set)
 	require.NoError(t, err)
 	require.False(t, running, "a new clinic day")
@@ -71,6 +71,7 @@ func TestDemoClinicDay(t *testing.T) {
 			"3 claims paid by the simulator":   count("claims", "stage = ?", "paid") >= 3,
 			"a denial":                         queue(tasks.QueueDenials) > 0,
 			"a write-off for a manager":        queue(tasks.QueueApprovals) > 0,
+			"a disputed balance":               queue(tasks.QueueDisputes) > 0,
 			"a scrub failure to fix":           queue(tasks.QueueClaimFix) > 0,
 			"a visit without coverage":         count("tasks", "queue = ? AND claim_id IS NULL", tasks.QueueEligibility) > 0,
 			"forgotten charges":                queue(tasks.QueueCharges) > 0,
@@ -117,6 +118,7 @@ func TestDemoClinicDay(t *testing.T) {
 	assert.GreaterOrEqual(t, st.Visits, 10)
 	assert.Positive(t, st.Payments)
 	assert.Positive(t, st.Decisions)
+	assert.Positive(t, st.Disputes)
 	encounters := count("encounters", "true")
 	assert.GreaterOrEqual(t, encounters, int64(st.Visits), "every visit the state counts was checked in")
 	assert.LessOrEqual(t, encounters, int64(st.Visits)+1, "and none twice (one may have been in flight)")

@@ -39,6 +39,10 @@ type ClinicDaySettings struct {
 	// part of the balance at the desk (negative: never); the rest goes to
 	// dunning.
 	PayEvery int `json:"pay_every"`
+	// DisputeEvery: every n-th self-pay visit that does not end with a payment,
+	// the patient disputes the balance, which pauses dunning and raises a task
+	// in the disputes queue (negative: never).
+	DisputeEvery int `json:"dispute_every"`
 	// DecideEvery: after every n-th visit the billing office decides the oldest
 	// denial waiting for a decision (write off, which a manager must approve;
 	// appeal; transfer to the patient), as a biller would (negative: never).
@@ -69,10 +73,11 @@ type ClinicDayState struct {
 	DayVisits int    `json:"day_visits"`
 	// Roster is the open cases the clinic sees, read at the start of each day.
 	Roster []ClinicSlot `json:"roster"`
-	// Visits, Payments and Decisions count over the whole life of the demo;
+	// Visits, Payments, Disputes and Decisions count over the whole life of the demo;
 	// Failed counts the visits and billing-office steps that failed.
 	Visits    int `json:"visits"`
 	Payments  int `json:"payments"`
+	Disputes  int `json:"disputes"`
 	Decisions int `json:"decisions"`
 	Failed    int `json:"failed"`
 	// SelfPayVisits counts the self-pay visits, every PayEvery-th of which
