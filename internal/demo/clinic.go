@@ -12,6 +12,7 @@ package demo
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -239,7 +240,7 @@ func clinicPatients() []patient {
 		medicare := kind == 9
 		sex := []string{"F", "M", "U"}[i%3]
 		p := records.NewPatient{FirstName: first, LastName: last, Sex: sex,
-			Email: fmt.Sprintf("%s.%s%d@example.com", lower(first), lower(last), i), Phone: fmt.Sprintf("217-555-01%02d", i%100),
+			Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i), Phone: fmt.Sprintf("217-555-01%02d", i%100),
 			Address: records.Address{Address1: fmt.Sprintf("%d %s", 100+i*17, streets[i%len(streets)]), City: "Springfield",
 				State: "IL", Zip: fmt.Sprintf("627%02d", 1+i%12)}}
 		member := func(prefix string) string { return fmt.Sprintf("%s%07d", prefix, 4200000+i*137) }
@@ -293,16 +294,6 @@ func clinicPatients() []patient {
 		out[i] = patient{in: p, cases: plans}
 	}
 	return out
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // injuryDate is the date of injury daysAgo before now.
