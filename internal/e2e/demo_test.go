@@ -1,19 +1,29 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/demo"
 	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/worker"
@@ -155,4 +165,118 @@ func TestDemoClinicDay(t *testing.T) {
 			assertLedgerInvariant(t, e, c.ID)
 		}
 	}
+}
+
+// TestDemoRestartResumesTheClinicDay runs `rcm dev --demo` (what `make demo`
+// runs) on a fresh data folder and database, stops it with SIGINT while the
+// clinic day is running, and starts it again: the seed says nothing changed,
+// the same run of the clinic day goes on where it was, and no visit is made
+// twice.
+func TestDemoRestartResumesTheClinicDay(t *testing.T) {
+	bin := rcmBinary(t)
+	dsn := pgtest.NewDSN(t)
+	env := append(os.Environ(),
+		"DATA_DIR="+t.TempDir(), "DATABASE_URL="+dsn,
+		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("TEMPORAL_PORT=%d", freePort(t)),
+		fmt.Sprintf("DEV_SMTP_ADDR=127.0.0.1:%d", freePort(t)),
+		"TEMPORAL_UI_PORT=0", "TEMPORAL_UI_URL=", "ENCRYPTION_KEY=", "TEMPORAL_ADDRESS=", "LOG_LEVEL=warn",
+		"DEMO_VISIT_EVERY=300ms")
+	var frontend string
+	for _, v := range env {
+		if p, ok := strings.CutPrefix(v, "TEMPORAL_PORT="); ok {
+			frontend = "127.0.0.1:" + p
+		}
+	}
+
+	start := func() (logs *syncBuffer, stop func()) {
+		logs = &syncBuffer{}
+		cmd := exec.Command(bin, "dev", "--demo")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = logs, logs
+		require.NoError(t, cmd.Start())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		require.Eventually(t, func() bool {
+			select {
+			case err := <-done:
+				t.Fatalf("rcm dev --demo exited early: %v\n%s", err, logs.String())
+			default:
+			}
+			return strings.Contains(logs.String(), "RCM is running")
+		}, 3*time.Minute, 250*time.Millisecond, "rcm dev --demo did not start:\n%s", logs)
+		return logs, func() {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			select {
+			case err := <-done:
+				require.NoError(t, err, "rcm dev --demo did not stop cleanly:\n%s", logs.String())
+			case <-time.After(time.Minute):
+				_ = cmd.Process.Kill()
+				t.Fatalf("rcm dev --demo did not stop within a minute:\n%s", logs.String())
+			}
+		}
+	}
+	g, err := db.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.SQL(g).Close() })
+	count := func(table string) int64 {
+		var n int64
+		require.NoError(t, g.Table(table).Count(&n).Error)
+		return n
+	}
+	runID := func() string {
+		c, err := client.Dial(client.Options{HostPort: frontend, Namespace: "default"})
+		require.NoError(t, err)
+		defer c.Close()
+		d, err := c.DescribeWorkflowExecution(context.Background(), contract.ClinicDayWorkflowID, "")
+		require.NoError(t, err)
+		require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, d.GetWorkflowExecutionInfo().GetStatus())
+		return d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	}
+
+	logs, stop := start()
+	require.Contains(t, logs.String(), "demo: seeding patients 20/60 ...")
+	require.Contains(t, logs.String(), "demo: demo clinic seeded: ")
+	require.Contains(t, logs.String(), "demo: the clinic day (demo/clinic-day) started")
+	require.Eventually(t, func() bool { return count("encounters") >= 4 }, 40*time.Second, 250*time.Millisecond)
+	first := runID()
+	stop()
+	before := count("encounters")
+	audit := count("audit_log")
+
+	logs, stop = start()
+	defer stop()
+	require.Contains(t, logs.String(), "demo: the demo clinic is already seeded: nothing changed")
+	require.Contains(t, logs.String(), "demo: the clinic day (demo/clinic-day) was running: it goes on where it was")
+	// The activities in flight when the worker stopped (the clinic day's, and
+	// the case workflow's behind its update) time out first (30 s), then their
+	// retries find the same updates and the day goes on.
+	require.Eventually(t, func() bool { return count("encounters") >= before+3 }, 2*time.Minute, 250*time.Millisecond,
+		"the clinic day goes on after the restart")
+	require.Equal(t, first, runID(), "the same run of the clinic day, resumed")
+	require.EqualValues(t, 60, count("patients"), "nothing seeded twice")
+	require.Greater(t, count("audit_log"), audit, "the day's visits are audited")
+	var perDay []int64
+	require.NoError(t, g.Table("encounters").Select("count(*)").Group("case_id, service_date").Pluck("count(*)", &perDay).Error)
+	for _, n := range perDay {
+		require.LessOrEqual(t, n, int64(demo.MaxRounds), "no visit made twice")
+	}
+}
+
+// syncBuffer is a bytes.Buffer a process writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
