@@ -15,6 +15,14 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 run: build
 	./$(BIN) dev
 
+## demo: `make run` with the demo clinic: seeded (idempotently) into its own database
+## and data folder, then a simulated clinic day keeps every queue filling (README: Demo clinic)
+DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rcm_demo?sslmode=disable
+DEMO_DATA_DIR     ?= .data/demo
+.PHONY: demo
+demo: build
+	DATABASE_URL='$(DEMO_DATABASE_URL)' DATA_DIR='$(DEMO_DATA_DIR)' ./$(BIN) dev --demo
+
 ## build: compile the rcm binary into bin/ (the first build takes long: see README)
 build:
 	@$(GO) version >/dev/null || { echo "make: cannot run '$(GO)' with GOTOOLCHAIN=$(GOTOOLCHAIN)"; exit 1; }

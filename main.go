@@ -47,6 +47,7 @@ const usage = `rcm: case-based revenue-cycle system
 
 Usage:
   rcm dev                      everything in one process on an embedded Temporal server
+  rcm dev --demo               the same, with the demo clinic seeded and its simulated day running
   rcm api                      the HTTP API (needs TEMPORAL_ADDRESS)
   rcm worker                   the Temporal worker (needs TEMPORAL_ADDRESS)
   rcm migrate up|down|status   manage the database schema
@@ -69,7 +70,7 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "dev":
-		err = runDev(ctx)
+		err = runDev(ctx, os.Args[2:])
 	case "api":
 		err = runAPI(ctx)
 	case "worker":
@@ -153,7 +154,15 @@ func devKey(cfg config.Config) ([]byte, error) {
 	return key, nil
 }
 
-func runDev(ctx context.Context) error {
+func runDev(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	withDemo := fs.Bool("demo", false, "seed the demo clinic and keep its simulated clinic day running (see README, Demo clinic)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *withDemo {
+		setDemoEnv()
+	}
 	cfg, err := config.FromOS()
 	if err != nil {
 		return err
@@ -229,6 +238,11 @@ func runDev(ctx context.Context) error {
 	tokenHint, err := bootstrapAdmin(ctx, g, cfg)
 	if err != nil {
 		return err
+	}
+	if *withDemo {
+		if err := startDemo(ctx, g, tc, cfg); err != nil {
+			return err
+		}
 	}
 	s := pb.serve(newAPI(g, tc, logger, cfg))
 	s.Dev = api.DevInfo{TokenHint: tokenHint, TemporalAddress: hostPort}

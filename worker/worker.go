@@ -35,6 +35,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		contract.DunningWorkflowName:       workflows.DunningWorkflow,
 		contract.PackageExpiryWorkflowName: workflows.PackageExpiryWorkflow,
 		contract.WhatIfWorkflowName:        workflows.ScrubWhatIfWorkflow,
+		contract.ClinicDayWorkflowName:     workflows.ClinicDayWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

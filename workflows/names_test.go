@@ -22,6 +22,7 @@ func TestContractNamesAreTheWorkflowFunctionNames(t *testing.T) {
 		contract.HoldWorkflowName:          HoldWorkflow,
 		contract.PackageExpiryWorkflowName: PackageExpiryWorkflow,
 		contract.WhatIfWorkflowName:        ScrubWhatIfWorkflow,
+		contract.ClinicDayWorkflowName:     ClinicDayWorkflow,
 	} {
 		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 		if got := full[strings.LastIndex(full, ".")+1:]; got != name {

@@ -31,6 +31,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(ClaimWorkflow)
 			r.RegisterWorkflow(HoldWorkflow)
 			r.RegisterWorkflow(DunningWorkflow)
+			r.RegisterWorkflow(ClinicDayWorkflow)
 			fh, err := os.Open(f)
 			require.NoError(t, err)
 			defer fh.Close()

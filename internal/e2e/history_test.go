@@ -41,6 +41,7 @@ func recordHistory(t *testing.T, e *testenv.Env, workflowID, name string) {
 	r.RegisterWorkflow(workflows.ClaimWorkflow)
 	r.RegisterWorkflow(workflows.HoldWorkflow)
 	r.RegisterWorkflow(workflows.DunningWorkflow)
+	r.RegisterWorkflow(workflows.ClinicDayWorkflow)
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", workflowID)
 
 	if os.Getenv("RCM_RECORD_HISTORIES") == "" {
