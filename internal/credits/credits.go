@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -419,10 +420,14 @@ func (s *Service) Holders(ctx context.Context, limit int) ([]Holder, error) {
 		min(j.posted_at) FILTER (WHERE l.account_code = @credit AND l.amount < 0) AS since
 		FROM journal_lines l JOIN journals j ON j.id = l.journal_id JOIN cases c ON c.id = l.case_id
 		WHERE l.account_code IN (@credit, @ar, @coll)
+		  AND (NOT @limited OR c.patient_id IN (SELECT id FROM patients WHERE location_id = ANY(CAST(@locations AS uuid[]))
+		       UNION SELECT cs.patient_id FROM cases cs WHERE cs.location_id = ANY(CAST(@locations AS uuid[]))
+		       UNION SELECT cs.patient_id FROM cases cs JOIN encounters e ON e.case_id = cs.id WHERE e.location_id = ANY(CAST(@locations AS uuid[]))))
 		GROUP BY c.patient_id HAVING -sum(l.amount) FILTER (WHERE l.account_code = @credit) > 0
 		ORDER BY credit DESC, c.patient_id LIMIT @limit`,
 		map[string]any{"credit": string(ledger.PatientCredit), "ar": string(ledger.ARPatient),
-			"coll": string(ledger.ARCollections), "limit": limit}).Scan(&rows).Error
+			"coll": string(ledger.ARCollections), "limit": limit,
+			"limited": access.FromContext(ctx).Limited(), "locations": access.FromContext(ctx).LocationArray()}).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("credit holders: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -428,6 +429,8 @@ func (s *Service) Refunds(ctx context.Context, f RefundFilter) ([]Refund, error)
 	if f.PatientID != "" {
 		q = q.Where("patient_id = ?", f.PatientID)
 	}
+	cond, args := access.FromContext(ctx).Patient("patient_id")
+	q = q.Where(cond, args...)
 	out := []Refund{}
 	return out, q.Find(&out).Error
 }

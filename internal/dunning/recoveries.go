@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/ledger"
@@ -154,8 +155,9 @@ type Recovery struct {
 // Recoveries lists the agency's recoveries, newest first.
 func (s *Service) Recoveries(ctx context.Context, limit int) ([]Recovery, error) {
 	out := []Recovery{}
+	cond, args := access.FromContext(ctx).Patient("patient_id")
 	err := s.DB.WithContext(ctx).Raw(`SELECT id, patient_id, case_id, amount, fee, amount - fee AS net, agency_reference, received_at
-		FROM collection_recoveries ORDER BY received_at DESC, id LIMIT ?`, limit).Scan(&out).Error
+		FROM collection_recoveries WHERE `+cond+` ORDER BY received_at DESC, id LIMIT ?`, append(args, limit)...).Scan(&out).Error
 	return out, err
 }
 
@@ -200,6 +202,8 @@ func (s *Service) Accounts(ctx context.Context, status string, limit int) ([]Acc
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
+	cond, args := access.FromContext(ctx).Patient("patient_id")
+	q = q.Where(cond, args...)
 	out := []Account{}
 	if err := q.Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("dunning accounts: %w", err)
