@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+)
+
+// homePages: the start page after signing in (the landing page "/" is
+// registered by Mount).
+func (a *App) homePages(r *Routes) {
+	r.GET("/", r.Roles().Any, a.startPage)
+	r.Nav("Start", "/", r.Roles().Any)
+}
+
+// landing is "/": a newcomer is led to sign in (a signed-in user goes to
+// their start page), and a developer finds the API, health checks and the
+// Temporal UI as the former home page showed them.
+func (a *App) landing(q *Req) {
+	if q.Session != nil {
+		q.Context.Redirect(http.StatusSeeOther, Prefix+"/")
+		return
+	}
+	q.Render(http.StatusOK, "landing.html", "Welcome", a.Landing)
+}
+
+type startData struct {
+	Links []navItem
+}
+
+func (a *App) startPage(q *Req) {
+	var d startData
+	for _, n := range a.nav {
+		if n.Href != Prefix+"/" && q.Can(n.roles) {
+			d.Links = append(d.Links, n)
+		}
+	}
+	q.Render(http.StatusOK, "home.html", "Start", d)
+}
