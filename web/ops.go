@@ -19,6 +19,7 @@ import (
 // group that needs more adds its own small interface here, one line.
 type Operations interface {
 	CaseOps
+	WorkOps
 }
 
 // CaseOps are a case's operations (api/web.go implements them).

@@ -51,6 +51,9 @@ var pageGroups = []func(a *App, r *Routes){
 	(*App).casePages,
 	(*App).claimPages,
 	(*App).accountPages,
+	(*App).workPages,
+	(*App).managerPages,
+	(*App).adminPages,
 }
 
 // RoleSets are the API's role groups (api/server.go), handed over so a page

@@ -22,11 +22,12 @@ import (
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
-// TaskOps answers a task a workflow waits on, the way POST
-// /api/v1/tasks/{id}/complete does (api.Server.AnswerTask is both): the same
-// checks, the same update, the same conflict when the workflow no longer
-// waits. The API server that implements Operations implements it too.
-type TaskOps interface {
+// WorkOps are the work pages' operations (api/task_answer.go implements them).
+type WorkOps interface {
+	// AnswerTask answers a task a workflow waits on, the way POST
+	// /api/v1/tasks/{id}/complete does (it is the same method): the same
+	// checks, the same update, the same conflict when the workflow no longer
+	// waits; key makes a double-submitted form one answer.
 	AnswerTask(ctx context.Context, taskID string, outcome json.RawMessage, note string, u auth.User, actor audit.Actor, key string) (json.RawMessage, error)
 }
 
@@ -367,18 +368,13 @@ func (a *App) answerTask(q *Req) {
 		q.RenderForm(http.StatusBadRequest, "work_task.html", title, f, v)
 		return
 	}
-	ans, ok := a.Ops.(TaskOps)
-	if !ok {
-		q.Fail(errors.New("the task answerer is not configured"))
-		return
-	}
 	raw, _ := json.Marshal(outcome)
 	// The form's token makes a double-submitted form one answer.
 	key := f.Get("idem")
 	if uuid.Validate(key) != nil {
 		key = uuid.NewString()
 	}
-	if _, err := ans.AnswerTask(q.Ctx(), v.T.ID, raw, f.Get("note"), q.User(), q.Actor(), key); err != nil {
+	if _, err := a.Ops.AnswerTask(q.Ctx(), v.T.ID, raw, f.Get("note"), q.User(), q.Actor(), key); err != nil {
 		if p := ProblemOf(err); p != nil && p.Status == http.StatusConflict {
 			p.Title = "This task can no longer be answered here"
 			f.SetProblem(p)
