@@ -50,6 +50,9 @@ type myWorkView struct {
 	W tasks.Work
 	// Open and Overdue add up the queues.
 	Open, Overdue, DoneToday int64
+	// AllQueues are every queue, to take the next task of one outside my
+	// teams (as POST /tasks/claim-next with a queue).
+	AllQueues []Option
 }
 
 func (a *App) myWorkPage(q *Req) {
@@ -64,6 +67,9 @@ func (a *App) myWorkPage(q *Req) {
 		return
 	}
 	v := myWorkView{W: w}
+	for _, qu := range tasks.Queues {
+		v.AllQueues = append(v.AllQueues, Option{Value: qu, Label: qu})
+	}
 	for _, c := range w.Queues {
 		v.Open += c.Open
 		v.Overdue += c.Overdue

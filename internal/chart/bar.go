@@ -61,7 +61,11 @@ func (c Bars) SVG() template.HTML {
 	lo, hi := floats(values)
 	sc := niceScale(lo, hi, 5)
 	var s svg
-	s.open(c.ID, "bars", c.Title, c.Desc, w, h)
+	links := false
+	for _, p := range c.Points {
+		links = links || p.Href != ""
+	}
+	s.open(c.ID, "bars", c.Title, c.Desc, w, h, links)
 	if c.Horizontal {
 		c.horizontal(&s, sc, format, tick, float64(w), float64(h))
 	} else {
@@ -200,7 +204,7 @@ func (c GroupedBars) SVG() template.HTML {
 	y := func(v float64) float64 { return sc.at(v, top+plotH, top) }
 
 	var s svg
-	s.open(c.ID, "grouped-bars", c.Title, c.Desc, int(w), int(h))
+	s.open(c.ID, "grouped-bars", c.Title, c.Desc, int(w), int(h), false)
 	names := make([]string, len(c.Series))
 	for i, se := range c.Series {
 		names[i] = se.Name

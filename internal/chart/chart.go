@@ -112,11 +112,18 @@ type svg struct {
 
 func (s *svg) printf(format string, args ...any) { fmt.Fprintf(&s.b, format, args...) }
 
-// open writes the <svg> element with its accessible name and description.
-func (s *svg) open(id, class, title, desc string, w, h int) {
+// open writes the <svg> element with its accessible name and description. A
+// chart is an image (role img) unless it holds links: an image's children are
+// presentational, so a chart with drill-down links is a group instead, and
+// its links stay reachable by keyboard and screen reader.
+func (s *svg) open(id, class, title, desc string, w, h int, links bool) {
+	role := "img"
+	if links {
+		role = "group"
+	}
 	s.printf(`<svg xmlns="http://www.w3.org/2000/svg" class="chart %s" id="%s" viewBox="0 0 %d %d" width="100%%" `+
-		`preserveAspectRatio="xMidYMid meet" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="12">`,
-		esc(class), esc(id), w, h, esc(id), esc(id))
+		`preserveAspectRatio="xMidYMid meet" role="%s" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="12">`,
+		esc(class), esc(id), w, h, role, esc(id), esc(id))
 	s.printf(`<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(id), esc(title), esc(id), esc(desc))
 }
 
@@ -208,7 +215,7 @@ func (s *svg) legend(x, y float64, names []string) {
 // empty is the chart for nothing to draw: it still has its name and says so.
 func empty(id, class, title, desc string, w, h int, message string) template.HTML {
 	var s svg
-	s.open(id, class, title, desc+" "+message, w, h)
+	s.open(id, class, title, desc+" "+message, w, h, false)
 	s.text(float64(w)/2, float64(h)/2, "middle", "empty", message)
 	return s.close()
 }

@@ -59,7 +59,7 @@ func TestBarsAreAccessibleAndShowEveryNumber(t *testing.T) {
 		Points: []Point{{Label: "0-30", Value: dec("1250.50"), Href: "/manager/aging?bucket=0-30"},
 			{Label: "31-60", Value: dec("300")}, {Label: "120+", Value: dec("0")}}}.SVG())
 	wellFormed(t, out)
-	assert.Contains(t, out, `role="img"`)
+	assert.Contains(t, out, `role="group"`, "a chart with links is a group: an image's children are not reachable")
 	assert.Contains(t, out, `aria-labelledby="aging-title aging-desc"`)
 	assert.Contains(t, out, `<title id="aging-title">A/R by age</title>`)
 	assert.Contains(t, out, `<desc id="aging-desc">Open balance by days since service.</desc>`)
@@ -75,6 +75,7 @@ func TestBarsAreAccessibleAndShowEveryNumber(t *testing.T) {
 
 func TestBarHeightsFollowTheValues(t *testing.T) {
 	out := string(Bars{ID: "b", Points: []Point{{Label: "a", Value: dec("100")}, {Label: "b", Value: dec("50")}}, Height: 300}.SVG())
+	assert.Contains(t, out, `role="img"`, "a chart without links is an image")
 	heights := rectHeights(t, out)
 	require.Len(t, heights, 2)
 	assert.InDelta(t, heights[0]/2, heights[1], 0.2, "half the value, half the height")
@@ -189,6 +190,16 @@ func TestTimelineShowsEachStageAndTheOpenWait(t *testing.T) {
 	assert.Contains(t, out, `data-timer="status_inquiry"`)
 	assert.Contains(t, out, "entered by payer 999 file")
 	assert.Equal(t, 4, strings.Count(out, `class="segment"`))
+	assert.Contains(t, out, `>Mar 6</text>`, "day ticks over a month")
 	// The colours follow the lifecycle order given, whatever the rows hold.
 	assert.Contains(t, out, `fill="`+Palette[2]+`" stroke="#111"`, "accepted is the third stage")
+}
+
+func TestTimelineOfMinutesTicksInTime(t *testing.T) {
+	now := time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+	out := wellFormed(t, string(Timeline{ID: "t", Now: now, Rows: []TimelineRow{{Label: "A",
+		Segments: []Segment{{Stage: "submitted", From: now.Add(-50 * time.Minute)}}}}}.SVG()))
+	assert.Contains(t, out, `>11:20</text>`)
+	assert.Contains(t, out, `>50 min</text>`)
+	assert.Contains(t, out, `role="img"`)
 }

@@ -58,7 +58,7 @@ func (c Lines) SVG() template.HTML {
 	labelEvery := c.LabelEvery || len(c.Series) == 1
 
 	var s svg
-	s.open(c.ID, "lines", c.Title, c.Desc, int(w), int(h))
+	s.open(c.ID, "lines", c.Title, c.Desc, int(w), int(h), false)
 	names := make([]string, len(c.Series))
 	for i, se := range c.Series {
 		names[i] = se.Name

@@ -49,7 +49,7 @@ func (s Segment) Days(now time.Time) float64 {
 	if end.IsZero() {
 		end = now
 	}
-	return float64(end.Sub(s.From).Round(time.Hour*24/10)) / float64(24*time.Hour)
+	return float64(end.Sub(s.From)) / float64(24*time.Hour)
 }
 
 // SVG draws the chart.
@@ -89,7 +89,11 @@ func (c Timeline) SVG() template.HTML {
 	}
 
 	var s svg
-	s.open(c.ID, "timeline", c.Title, c.Desc, int(w), int(h))
+	links := false
+	for _, r := range c.Rows {
+		links = links || r.Href != ""
+	}
+	s.open(c.ID, "timeline", c.Title, c.Desc, int(w), int(h), links)
 	// The legend: only the stages that appear.
 	var used []string
 	for _, st := range order {
@@ -106,14 +110,24 @@ func (c Timeline) SVG() template.HTML {
 		s.text(lx+16, 18, "start", "legend-label", st)
 		lx += 16 + float64(7*len(st)) + 18
 	}
-	// Date ticks: about six, on whole days.
+	// Time ticks: about six, on whole days, or on whole hours (minutes) for
+	// a short span.
 	span := end.Sub(start)
-	stepDays := max(1, int(span.Hours()/24/6))
-	first := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, start.Location()).AddDate(0, 0, 1)
-	for t := first; !t.After(end); t = t.AddDate(0, 0, stepDays) {
+	step, layout := 24*time.Hour*time.Duration(max(1, int(span.Hours()/24/6))), "Jan 2"
+	switch {
+	case span < 6*time.Hour:
+		step, layout = max(time.Minute, (span/6).Truncate(time.Minute)), "15:04"
+	case span < 72*time.Hour:
+		step, layout = max(time.Hour, (span/6).Truncate(time.Hour)), "Jan 2 15:04"
+	}
+	first := start.Truncate(step).Add(step)
+	if step >= 24*time.Hour {
+		first = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, start.Location()).AddDate(0, 0, 1)
+	}
+	for t := first; !t.After(end); t = t.Add(step) {
 		tx := x(t)
 		s.printf(`<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#e3e3e3"></line>`, num(tx), num(tx), num(top-6), num(h-bottom))
-		s.text(tx, h-bottom+16, "middle", "tick", t.Format("Jan 2"))
+		s.text(tx, h-bottom+16, "middle", "tick", t.Format(layout))
 	}
 	nx := x(now)
 	s.printf(`<line class="now" x1="%s" x2="%s" y1="%s" y2="%s" stroke="#222" stroke-dasharray="4 3"></line>`,
@@ -175,11 +189,17 @@ func (c Timeline) SVG() template.HTML {
 	return s.close()
 }
 
+// dayText writes a wait: in days from a day up, else in hours or minutes.
 func dayText(d float64) string {
-	if d == 1 {
+	switch {
+	case d == 1:
 		return "1 day"
+	case d >= 1:
+		return trimZero(fmt.Sprintf("%.1f", d)) + " days"
+	case d*24 >= 1:
+		return trimZero(fmt.Sprintf("%.1f", d*24)) + " h"
 	}
-	return trimZero(fmt.Sprintf("%.1f", d)) + " days"
+	return fmt.Sprintf("%.0f min", d*24*60)
 }
 
 func endText(t time.Time) string {
