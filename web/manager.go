@@ -25,7 +25,8 @@ import (
 // /reports/ar-aging), the dashboard and KPIs managers' only.
 func (a *App) managerPages(r *Routes) {
 	roles := r.Roles()
-	r.GET("/manager", roles.Managers, a.dashboardPage)
+	r.GET("/manager", roles.Managers, func(q *Req) { q.Redirect(Prefix+"/manager/dashboard", "") })
+	r.GET("/manager/dashboard", roles.Managers, a.dashboardPage)
 	r.GET("/manager/dashboard.csv", roles.Managers, a.dashboardCSV)
 	r.GET("/manager/stuck", roles.Billers, a.stuckPage)
 	r.GET("/manager/stuck.csv", roles.Billers, a.stuckCSV)
@@ -35,7 +36,9 @@ func (a *App) managerPages(r *Routes) {
 	r.GET("/manager/aging/items.csv", roles.Billers, a.agingItemsCSV)
 	r.GET("/manager/kpis", roles.Managers, a.kpiPage)
 	r.GET("/manager/kpis.csv", roles.Managers, a.kpiCSV)
-	r.Nav("Dashboard", "/manager", roles.Managers)
+	// The dashboard is not at /manager itself: the nav marks the entry whose
+	// path prefixes the page's, and the other manager pages are under it.
+	r.Nav("Dashboard", "/manager/dashboard", roles.Managers)
 	r.Nav("Stuck claims", "/manager/stuck", roles.Billers)
 	r.Nav("A/R aging", "/manager/aging", roles.Billers)
 	r.Nav("KPIs", "/manager/kpis", roles.Managers)

@@ -59,7 +59,7 @@ func (c Bars) SVG() template.HTML {
 		values[i] = p.Value
 	}
 	lo, hi := floats(values)
-	sc := niceScale(lo, hi, 5)
+	sc := niceScale(lo, hi, 5, integers(values))
 	var s svg
 	links := false
 	for _, p := range c.Points {
@@ -198,7 +198,7 @@ func (c GroupedBars) SVG() template.HTML {
 		all = totals
 	}
 	lo, hi := floats(all)
-	sc := niceScale(lo, hi, 5)
+	sc := niceScale(lo, hi, 5, integers(all))
 	left, right, top, bottom := 70.0, 16.0, 34.0, 48.0
 	plotH := h - top - bottom
 	y := func(v float64) float64 { return sc.at(v, top+plotH, top) }

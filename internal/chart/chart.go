@@ -156,8 +156,8 @@ type scale struct {
 }
 
 // niceScale covers [min(0,lo), max(0,hi)] with about n round ticks (1, 2 or 5
-// times a power of ten apart).
-func niceScale(lo, hi float64, n int) scale {
+// times a power of ten apart; whole numbers apart when integer).
+func niceScale(lo, hi float64, n int, integer bool) scale {
 	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
 	if hi-lo <= 0 {
 		hi = lo + 1
@@ -171,6 +171,9 @@ func niceScale(lo, hi float64, n int) scale {
 			break
 		}
 	}
+	if integer && step < 1 { // counts: no tick between two whole numbers
+		step = 1
+	}
 	sc := scale{lo: math.Floor(lo/step) * step, hi: math.Ceil(hi/step) * step}
 	for t := sc.lo; t <= sc.hi+step/2; t += step {
 		sc.ticks = append(sc.ticks, math.Round(t/step)*step)
@@ -181,6 +184,16 @@ func niceScale(lo, hi float64, n int) scale {
 // at maps a value to a position between from (value lo) and to (value hi).
 func (sc scale) at(v, from, to float64) float64 {
 	return from + (v-sc.lo)/(sc.hi-sc.lo)*(to-from)
+}
+
+// integers says whether every value is a whole number (counts).
+func integers(ds []decimal.Decimal) bool {
+	for _, d := range ds {
+		if !d.IsInteger() {
+			return false
+		}
+	}
+	return true
 }
 
 func floats(ds []decimal.Decimal) (lo, hi float64) {

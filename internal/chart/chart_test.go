@@ -41,15 +41,16 @@ func TestMoneyAndCountWriteThousandsAndCents(t *testing.T) {
 }
 
 func TestNiceScaleCoversTheValuesWithRoundTicks(t *testing.T) {
-	sc := niceScale(0, 873, 5)
+	sc := niceScale(0, 873, 5, false)
 	assert.Equal(t, 0.0, sc.lo)
 	assert.Equal(t, 1000.0, sc.hi)
 	assert.Equal(t, []float64{0, 200, 400, 600, 800, 1000}, sc.ticks)
-	neg := niceScale(-30, 70, 5)
+	neg := niceScale(-30, 70, 5, false)
 	assert.LessOrEqual(t, neg.lo, -30.0)
 	assert.GreaterOrEqual(t, neg.hi, 70.0)
 	assert.Contains(t, neg.ticks, 0.0)
-	flat := niceScale(0, 0, 5)
+	assert.Equal(t, []float64{0, 1, 2}, niceScale(0, 2, 5, true).ticks, "counts tick on whole numbers")
+	flat := niceScale(0, 0, 5, false)
 	assert.Greater(t, flat.hi, flat.lo, "all-zero data still gets an axis")
 }
 

@@ -44,7 +44,7 @@ func (c Lines) SVG() template.HTML {
 		}
 	}
 	lo, hi := floats(all)
-	sc := niceScale(lo, hi, 5)
+	sc := niceScale(lo, hi, 5, integers(all))
 	left, right, top, bottom := 70.0, 70.0, 34.0, 48.0
 	plotH := h - top - bottom
 	y := func(v float64) float64 { return sc.at(v, top+plotH, top) }

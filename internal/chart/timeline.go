@@ -76,14 +76,23 @@ func (c Timeline) SVG() template.HTML {
 				order = append(order, sg.Stage)
 			}
 		}
+	}
+	// The axis runs a little past now for the timers due soon; a timer
+	// further out (a filing deadline a year away) sits at the right edge
+	// with its date, instead of squeezing the waits into a sliver.
+	horizon := now.Add(max(now.Sub(start)/4, time.Hour))
+	for _, r := range c.Rows {
 		if !r.NextAt.IsZero() && r.NextAt.After(end) {
 			end = r.NextAt
+			if end.After(horizon) {
+				end = horizon
+			}
 		}
 	}
 	if !end.After(start) {
 		end = start.Add(time.Hour)
 	}
-	left, right := 210.0, 60.0
+	left, right := 210.0, 110.0
 	x := func(t time.Time) float64 {
 		return left + float64(t.Sub(start))/float64(end.Sub(start))*(w-left-right)
 	}
@@ -137,8 +146,8 @@ func (c Timeline) SVG() template.HTML {
 	for i, r := range c.Rows {
 		y := top + rowH*float64(i)
 		label := r.Label
-		if len(label) > 30 {
-			label = label[:29] + "…"
+		if r := []rune(label); len(r) > 26 {
+			label = string(r[:25]) + "…"
 		}
 		if r.Href != "" {
 			s.printf(`<a href="%s">`, esc(r.Href))
@@ -180,9 +189,16 @@ func (c Timeline) SVG() template.HTML {
 			}
 		}
 		if !r.NextAt.IsZero() {
-			tx, ty := x(r.NextAt), y+rowH/2
-			s.printf(`<g class="timer" data-timer="%s"><title>next: %s at %s</title>`, esc(r.Next), esc(r.Next), r.NextAt.Format("Jan 2 15:04"))
+			at := r.NextAt
+			if at.After(end) {
+				at = end
+			}
+			tx, ty := x(at), y+rowH/2
+			s.printf(`<g class="timer" data-timer="%s"><title>next: %s at %s</title>`, esc(r.Next), esc(r.Next), r.NextAt.Format("Jan 2, 2006 15:04"))
 			s.printf(`<path d="M%s %s l5 5 l-5 5 l-5 -5 z" fill="#fff" stroke="#111"></path></g>`, num(tx), num(ty-5))
+			if r.NextAt.After(end) {
+				s.text(tx+8, ty+4, "start", "tick", "→ "+r.NextAt.Format("Jan 2, 2006"))
+			}
 		}
 	}
 	s.text(left+(w-left-right)/2, h-6, "middle", "axis-title", "Date (UTC); a diamond is the workflow's next timer")
