@@ -383,6 +383,11 @@ func (a *App) answerTask(q *Req) {
 	if _, err := a.Ops.AnswerTask(q.Ctx(), v.T.ID, raw, f.Get("note"), q.User(), q.Actor(), key); err != nil {
 		if p := ProblemOf(err); p != nil && p.Status == http.StatusConflict {
 			p.Title = "This task can no longer be answered here"
+			if now, err := a.tasks.Get(q.Ctx(), v.T.ID); err == nil && (now.Status == tasks.StatusDone || now.Status == tasks.StatusCancelled) {
+				p.Detail = "It was " + now.Status + " while this page was open (" + now.Resolution + "), so nothing waits " +
+					"for this answer any more. Nothing was saved."
+				v.T, v.Open = now, false
+			}
 			f.SetProblem(p)
 			q.RenderForm(http.StatusConflict, "work_task.html", title, f, v)
 			return

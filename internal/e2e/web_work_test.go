@@ -135,6 +135,11 @@ func TestWebWork(t *testing.T) {
 		assert.Contains(t, b.text("main"), "Only a manager, admin may answer this task")
 		assert.Zero(t, b.count("#answer-form"))
 
+		// A second tab of the manager's has the approval open too, and will be late.
+		late := w.newTab(t)
+		late.signIn(manager)
+		require.Equal(t, http.StatusOK, late.open("/app/work/tasks/"+approval.ID))
+
 		m := w.newTab(t)
 		m.signIn(manager)
 		require.Equal(t, http.StatusOK, m.open("/app/work"))
@@ -150,7 +155,13 @@ func TestWebWork(t *testing.T) {
 		v := f.waitStage(claimID, claims.StageWrittenOff, "")
 		assert.Equal(t, "140", v.WrittenOff.String())
 
-		// Answering the same task again: the workflow no longer waits; the page says so.
+		// The late tab answers the same task: a clear conflict, and nothing sent.
+		setFields(late, map[string]string{"#answer-note": "approving too"})
+		assert.Equal(t, http.StatusConflict, late.submit("#answer-form"))
+		assert.Contains(t, late.text(".problem"), "can no longer be answered")
+		assert.Contains(t, late.text(".problem"), "It was done while this page was open")
+		late.checkAccessibility("task answered twice")
+		late.screenshot("work-task-conflict")
 		require.Equal(t, http.StatusOK, m.open("/app/work/tasks/"+approval.ID))
 		assert.Contains(t, m.text("main"), "Closed")
 	})
