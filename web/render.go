@@ -55,6 +55,12 @@ var funcs = template.FuncMap{
 	"field":     newField,
 	"join":      strings.Join,
 	"hasPrefix": strings.HasPrefix,
+	"priorityOptions": func() []Option {
+		return []Option{{"primary", "Primary"}, {"secondary", "Secondary"}, {"tertiary", "Tertiary"}}
+	},
+	"relationshipOptions": func() []Option {
+		return []Option{{"self", "Self (the patient is the subscriber)"}, {"spouse", "Spouse"}, {"child", "Child"}, {"other", "Other"}}
+	},
 	"sexOptions": func() []Option {
 		return []Option{{"", "Not given"}, {"F", "Female"}, {"M", "Male"}, {"U", "Unknown"}}
 	},
