@@ -276,10 +276,10 @@ func (a *App) caseTimeline(q *Req, d caseData) ([]event, error) {
 	var out []event
 	out = append(out, event{At: d.Case.OpenedAt, What: "Case opened", Detail: strings.ReplaceAll(string(d.Case.Kind), "_", " ")})
 	for _, v := range d.Visits {
-		out = append(out, event{At: v.CheckedInAt, What: "Checked in", Detail: "visit on " + v.ServiceDate + " with " + v.Provider + " at " + v.Location})
+		out = append(out, event{At: v.CheckedInAt, What: "Checked in", Detail: "visit on " + formatTime(v.ServiceDate, "") + " with " + v.Provider + " at " + v.Location})
 		if v.ChargesCompletedAt != nil {
 			out = append(out, event{At: *v.ChargesCompletedAt, What: "Charge capture completed",
-				Detail: fmt.Sprintf("visit on %s: %d charge(s)", v.ServiceDate, len(v.Charges)), Amount: &v.Total})
+				Detail: fmt.Sprintf("visit on %s: %d charge(s)", formatTime(v.ServiceDate, ""), len(v.Charges)), Amount: &v.Total})
 		}
 	}
 	journals, err := ledger.CaseJournals(a.DB.WithContext(q.Ctx()), d.Case.ID)

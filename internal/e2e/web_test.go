@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/clearinghouse"
@@ -81,6 +82,44 @@ func TestWebApp(t *testing.T) {
 
 	t.Run("front desk registers, opens an insurance case, adds a coverage and checks in; a provider charges; the claim page shows what was sent and paid", func(t *testing.T) {
 		w.frontDeskToClaim(t, desk)
+	})
+
+	t.Run("an admin resets a password; the one-time password must be replaced at sign-in", func(t *testing.T) {
+		svc := &auth.Service{DB: w.DB}
+		u, err := svc.CreateUser(t.Context(), auth.NewUser{Email: "new@clinic.test", Name: "Nina New", Role: auth.RoleProvider}, audit.System)
+		require.NoError(t, err)
+		// Only admins; a password too short is a field error.
+		w.MustDo(403, "POST", "/api/v1/users/"+u.ID+"/password", w.NewUserToken("mgr@clinic.test", auth.RoleManager), map[string]any{})
+		bad := w.MustDo(400, "POST", "/api/v1/users/"+u.ID+"/password", w.AdminToken, map[string]any{"password": "short"}).Map(t)
+		assert.Equal(t, "password", bad["errors"].([]any)[0].(map[string]any)["field"])
+		res := w.MustDo(200, "POST", "/api/v1/users/"+u.ID+"/password", w.AdminToken, map[string]any{}).Map(t)
+		otp, _ := res["one_time_password"].(string)
+		require.Len(t, otp, 19, "four groups of four")
+		assert.Equal(t, true, res["must_change_password"])
+		var stored string
+		require.NoError(t, w.DB.Raw(`SELECT password_hash FROM users WHERE id = ?`, u.ID).Scan(&stored).Error)
+		assert.True(t, strings.HasPrefix(stored, "$2"), "only a bcrypt hash is stored")
+		assert.NotContains(t, stored, otp)
+
+		b := w.newTab(t)
+		b.open("/app/signin")
+		b.fill(map[string]string{"#signin-email": "new@clinic.test", "#signin-password": otp})
+		require.Equal(t, http.StatusOK, b.submit(`form[action="/app/signin"]`))
+		require.Equal(t, "/app/account/password", b.location(), "a one-time password leads to choosing one's own")
+		require.Equal(t, http.StatusOK, b.open("/app/patients"))
+		require.Equal(t, "/app/account/password", b.location(), "nothing else until then")
+		b.checkAccessibility("choose a password")
+		b.fill(map[string]string{"#pw-current_password": otp, "#pw-new_password": "a brand new secret", "#pw-confirm_password": "a brand new secret!"})
+		require.Equal(t, http.StatusBadRequest, b.submit(`form[action="/app/account/password"]`))
+		assert.Contains(t, b.text(`#pw-confirm_password-err`), "does not match")
+		b.screenshot("choose-password")
+		b.fill(map[string]string{"#pw-current_password": otp, "#pw-new_password": "a brand new secret", "#pw-confirm_password": "a brand new secret"})
+		require.Equal(t, http.StatusOK, b.submit(`form[action="/app/account/password"]`))
+		assert.Equal(t, "/app/signin", b.location(), "a new password ends the session")
+		b.fill(map[string]string{"#signin-email": "new@clinic.test", "#signin-password": "a brand new secret"})
+		require.Equal(t, http.StatusOK, b.submit(`form[action="/app/signin"]`))
+		assert.Equal(t, "/app/", b.location())
+		assert.Equal(t, "Nina New", b.text(`.who .name`))
 	})
 
 	t.Run("a form post without the CSRF token is refused", func(t *testing.T) {
