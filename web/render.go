@@ -55,6 +55,13 @@ var funcs = template.FuncMap{
 	"field":     newField,
 	"join":      strings.Join,
 	"hasPrefix": strings.HasPrefix,
+	"clpStatus": clpStatus,
+	"priorityOptions": func() []Option {
+		return []Option{{"primary", "Primary"}, {"secondary", "Secondary"}, {"tertiary", "Tertiary"}}
+	},
+	"relationshipOptions": func() []Option {
+		return []Option{{"self", "Self (the patient is the subscriber)"}, {"spouse", "Spouse"}, {"child", "Child"}, {"other", "Other"}}
+	},
 	"sexOptions": func() []Option {
 		return []Option{{"", "Not given"}, {"F", "Female"}, {"M", "Male"}, {"U", "Unknown"}}
 	},
@@ -276,4 +283,15 @@ func (q *Req) FormFailed(name, title string, f *Form, data any, err error) {
 	}
 	f.SetProblem(p)
 	q.RenderForm(p.Status, name, title, f, data)
+}
+
+// clpStatus says what an 835's claim status code (CLP02) means.
+func clpStatus(code string) string {
+	m := map[string]string{"1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary",
+		"4": "denied", "19": "primary, forwarded", "20": "secondary, forwarded", "21": "tertiary, forwarded",
+		"22": "reversal", "23": "not our claim, forwarded", "25": "predetermination"}
+	if l, ok := m[code]; ok {
+		return code + " " + l
+	}
+	return code
 }
