@@ -162,14 +162,6 @@ func claimTimelineRows(cs []reports.StuckClaim, href func(claimID string) string
 	return rows
 }
 
-// shortID is the first block of a UUID, enough to tell rows apart on screen.
-func shortID(id string) string {
-	if i := strings.IndexByte(id, '-'); i > 0 {
-		return id[:i]
-	}
-	return id
-}
-
 // newStuckTimeline draws where each claim of a page has been waiting.
 func newStuckTimeline(page reports.StuckPage, now time.Time, href func(string) string) template.HTML {
 	return chart.Timeline{ID: "chart-stuck-timeline", Title: "Where each stuck claim has been waiting",
