@@ -351,6 +351,10 @@ func (a *App) taskPage(q *Req) {
 		q.Fail(err)
 		return
 	}
+	// The page names the patient and shows their claim: a read of their record.
+	if v.T.PatientID != nil && !q.readPatients(*v.T.PatientID) {
+		return
+	}
 	q.RenderForm(http.StatusOK, "work_task.html", v.T.Title, taskFormDefaults(v), v)
 }
 
