@@ -167,7 +167,7 @@ func newStuckTimeline(page reports.StuckPage, now time.Time, href func(string) s
 	return chart.Timeline{ID: "chart-stuck-timeline", Title: "Where each stuck claim has been waiting",
 		Desc: "One row per claim: each coloured stretch is a stage of the claim and how long it stayed there; " +
 			"the outlined last stretch is the stage it waits in now, with its days so far.",
-		Now: now, Stages: claims.Stages, Rows: claimTimelineRows(page.Claims, href)}.SVG()
+		Now: now, Stages: claims.Stages, Rows: claimTimelineRows(page.Claims, href), Width: 1160}.SVG()
 }
 
 // agingView is the A/R aging page: one grouping's table (with drill-down
@@ -229,7 +229,7 @@ func newAgingView(a reports.Aging, by string) agingView {
 	v.Chart = chart.GroupedBars{ID: "chart-aging-by", Title: "Open A/R by age and " + groupingLabel(by),
 		Desc:      "Open receivables stacked by " + groupingLabel(by) + " in each aging bucket; totals on top.",
 		ValueAxis: "Open balance", CategoryAxis: "Days since date of service", Categories: reports.Buckets,
-		Series: series, Stacked: true, Format: chart.Money, Tick: chart.CompactMoney, Height: 340}.SVG()
+		Series: series, Stacked: true, Format: chart.Money, Tick: chart.CompactMoney, Width: 1160, Height: 280}.SVG()
 	return v
 }
 
