@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -248,10 +249,17 @@ func TestWebWork(t *testing.T) {
 		b.checkAccessibility("dashboard")
 		b.screenshot("manager-dashboard")
 
-		// The CSV download is the API's spreadsheet.
-		resp := w.get(t, "/app/manager/dashboard.csv", b.cookies())
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		assert.Contains(t, resp.Header.Get("Content-Disposition"), "dashboard.csv")
+		// The CSV downloads are the API's spreadsheets, byte for byte.
+		for page, api := range map[string]string{"/app/manager/dashboard.csv": "/api/v1/dashboard?format=csv",
+			"/app/manager/aging.csv": "/api/v1/reports/ar-aging?format=csv", "/app/manager/stuck.csv?days=14": "/api/v1/reports/stuck-claims?days=14&format=csv"} {
+			resp := w.get(t, page, b.cookies())
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode, page)
+			assert.Contains(t, resp.Header.Get("Content-Disposition"), ".csv", page)
+			assert.Equal(t, string(w.MustDo(200, "GET", api, w.AdminToken, nil).Body), string(body), page)
+		}
 	})
 
 	t.Run("aging drills down to the items behind a cell, KPIs show their definitions", func(t *testing.T) {
