@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -318,11 +319,10 @@ func taskFormDefaults(v taskView) *Form {
 		f.Set("coverage_id", v.Claim.CoverageID)
 		f.Set("diagnoses", strings.Join(v.Claim.Diagnoses, ", "))
 		for i, l := range v.Lines {
-			p := "lines[" + strconv.Itoa(i) + "]."
-			f.Set(p+"procedure_code", l.ProcedureCode)
-			f.Set(p+"modifiers", strings.Join(l.Modifiers, ", "))
-			f.Set(p+"units", strconv.Itoa(l.Units))
-			f.Set(p+"diagnosis_pointers", joinInts(l.DiagnosisPointers))
+			f.Set(lineField(i, "procedure_code"), l.ProcedureCode)
+			f.Set(lineField(i, "modifiers"), strings.Join(l.Modifiers, ", "))
+			f.Set(lineField(i, "units"), strconv.Itoa(l.Units))
+			f.Set(lineField(i, "diagnosis_pointers"), joinInts(l.DiagnosisPointers))
 		}
 	}
 	if v.Form == "decide" {
@@ -332,6 +332,30 @@ func taskFormDefaults(v taskView) *Form {
 		f.Set("approve", "true")
 	}
 	return f
+}
+
+// lineField names the fix form's input for a field of the i-th claim line
+// (line1_units): one input per line field, each with its own id.
+func lineField(i int, name string) string { return "line" + strconv.Itoa(i+1) + "_" + name }
+
+// LineField is lineField for the template.
+func (taskView) LineField(i int, name string) string { return lineField(i, name) }
+
+// lineErrorRe matches the fix's error fields of a claim line: lines[0].units,
+// fix.lines[1].modifiers[2].
+var lineErrorRe = regexp.MustCompile(`^(?:fix\.)?lines\[(\d+)\]\.(.+)$`)
+
+// formFields renames the fix's error fields (as the API names them) to the
+// form's inputs, so each error sits on its input.
+func formFields(p *Problem) {
+	for i, e := range p.Errors {
+		field := strings.TrimPrefix(e.Field, "fix.")
+		if m := lineErrorRe.FindStringSubmatch(e.Field); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			field = lineField(n, m[2])
+		}
+		p.Errors[i].Field = field
+	}
 }
 
 func joinInts(ns []int64) string {
@@ -396,7 +420,13 @@ func (a *App) answerTask(q *Req) {
 			q.RenderForm(http.StatusConflict, "work_task.html", title, f, v)
 			return
 		}
-		q.FormFailed("work_task.html", title, f, v, err)
+		if p := ProblemOf(err); p != nil && p.Status == http.StatusBadRequest {
+			formFields(p)
+			f.SetProblem(p)
+			q.RenderForm(p.Status, "work_task.html", title, f, v)
+			return
+		}
+		q.Fail(err)
 		return
 	}
 	done := "Done: " + title + "."
@@ -482,31 +512,31 @@ func fixFromForm(v taskView, f *Form) (claims.Fix, bool) {
 		fix.Diagnoses = dx
 	}
 	for i, l := range v.Lines {
-		p := "lines[" + strconv.Itoa(i) + "]."
+		p := func(name string) string { return lineField(i, name) }
 		lf := claims.LineFix{LineNumber: l.LineNumber}
 		changed := false
-		if code := strings.ToUpper(f.Get(p + "procedure_code")); code != "" && code != l.ProcedureCode {
+		if code := strings.ToUpper(f.Get(p("procedure_code"))); code != "" && code != l.ProcedureCode {
 			lf.ProcedureCode, changed = &code, true
 		}
-		if mods := f.List(p + "modifiers"); !slices.Equal(mods, []string(l.Modifiers)) && !(len(mods) == 0 && len(l.Modifiers) == 0) {
+		if mods := f.List(p("modifiers")); !slices.Equal(mods, []string(l.Modifiers)) && !(len(mods) == 0 && len(l.Modifiers) == 0) {
 			if mods == nil {
 				mods = []string{}
 			}
 			lf.Modifiers, changed = mods, true
 		}
-		if u := f.Get(p + "units"); u != "" && u != strconv.Itoa(l.Units) {
+		if u := f.Get(p("units")); u != "" && u != strconv.Itoa(l.Units) {
 			n, err := strconv.Atoi(u)
 			if err != nil {
-				f.Add(p+"units", "must be a whole number")
+				f.Add(p("units"), "must be a whole number")
 				continue
 			}
 			lf.Units, changed = &n, true
 		}
-		if ptrs := f.List(p + "diagnosis_pointers"); strings.Join(ptrs, ", ") != joinInts(l.DiagnosisPointers) {
+		if ptrs := f.List(p("diagnosis_pointers")); strings.Join(ptrs, ", ") != joinInts(l.DiagnosisPointers) {
 			for _, s := range ptrs {
 				n, err := strconv.Atoi(s)
 				if err != nil {
-					f.Add(p+"diagnosis_pointers", "must be numbers like 1, 2")
+					f.Add(p("diagnosis_pointers"), "must be numbers like 1, 2")
 					break
 				}
 				lf.DiagnosisPointers = append(lf.DiagnosisPointers, n)

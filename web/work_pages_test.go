@@ -21,6 +21,7 @@ import (
 	"github.com/clinicflow/rcm/internal/reports"
 	"github.com/clinicflow/rcm/internal/statements"
 	"github.com/clinicflow/rcm/internal/tasks"
+	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -147,7 +148,7 @@ func TestTaskPageShowsTheFormOfItsUpdate(t *testing.T) {
 		TotalCharge: d("140"), Priority: "primary"}
 	lines := []claims.ClaimLine{{LineNumber: 1, ProcedureCode: "99213", Units: 1, Charge: d("140"), DiagnosisPointers: []int64{1}}}
 	for form, want := range map[string][]string{
-		"fix":       {`name="lines[0].procedure_code"`, `value="99213"`, `name="diagnoses"`, `value="E11.9, I10"`, "Send the fix", "diagnosis-unused"},
+		"fix":       {`name="line1_procedure_code"`, `value="99213"`, `name="diagnoses"`, `value="E11.9, I10"`, "Send the fix", "diagnosis-unused"},
 		"decide":    {`name="action"`, `value="appeal" selected`, `name="argument"`},
 		"approve":   {`name="approve" value="true" checked`, "Refuse"},
 		"follow-up": {`name="outcome"`, `value="demand_sent"`, `name="next_follow_up"`},
@@ -174,7 +175,7 @@ func TestFixFormSendsOnlyWhatChanged(t *testing.T) {
 		{LineNumber: 2, ProcedureCode: "36415", Units: 2, DiagnosisPointers: []int64{1}, Modifiers: []string{"59"}}}
 	v := taskView{Form: "fix", Claim: &cl, Lines: lines}
 	f := taskFormDefaults(v)
-	f.Set("lines[0].diagnosis_pointers", "1, 2")
+	f.Set("line1_diagnosis_pointers", "1, 2")
 	f.Set("note", "point line 1 at I10")
 	out, ok := answerOutcome(v, f)
 	require.True(t, ok, f.Errors)
@@ -187,10 +188,10 @@ func TestFixFormSendsOnlyWhatChanged(t *testing.T) {
 	assert.Nil(t, fix.Lines[0].ProcedureCode)
 	assert.Equal(t, "point line 1 at I10", fix.Note)
 
-	f.Set("lines[1].units", "two")
+	f.Set("line2_units", "two")
 	_, ok = answerOutcome(v, f)
 	assert.False(t, ok)
-	assert.Contains(t, f.Err("lines[1].units"), "whole number")
+	assert.Contains(t, f.Err("line2_units"), "whole number")
 }
 
 func TestAdminPagesRender(t *testing.T) {
@@ -218,4 +219,14 @@ func TestFeeItemsNameTheBadLine(t *testing.T) {
 	assert.Equal(t, "Office visit", items[0].Description)
 	assert.Contains(t, f.Err("items"), "items[1].price")
 	assert.Contains(t, f.Err("items"), "items[2]")
+}
+
+func TestFixErrorsLandOnTheirInputs(t *testing.T) {
+	p := &Problem{Errors: []validate.FieldError{{Field: "lines[0].modifiers[1]"}, {Field: "fix.lines[2].units"}, {Field: "note"}, {Field: "fix.diagnoses[1]"}}}
+	formFields(p)
+	var got []string
+	for _, e := range p.Errors {
+		got = append(got, e.Field)
+	}
+	assert.Equal(t, []string{"line1_modifiers[1]", "line3_units", "note", "diagnoses[1]"}, got)
 }

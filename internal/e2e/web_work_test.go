@@ -92,7 +92,7 @@ func TestWebWork(t *testing.T) {
 		b.screenshot("work-task-fix")
 
 		// Sending the fix without saying what was corrected is refused, naming the note.
-		setFields(b, map[string]string{`[id="answer-lines[0].modifiers"]`: "50"})
+		setFields(b, map[string]string{"#answer-line1_modifiers": "50"})
 		assert.Equal(t, http.StatusBadRequest, b.submit("#answer-form"))
 		assert.Contains(t, b.text(".problem"), "note")
 		var st string
@@ -100,7 +100,7 @@ func TestWebWork(t *testing.T) {
 		assert.Equal(t, tasks.StatusClaimed, st, "nothing was answered")
 
 		// Line 1 is bilateral (50) instead: the workflow scrubs again and submits.
-		setFields(b, map[string]string{`[id="answer-lines[0].modifiers"]`: "50", "#answer-note": "bilateral, not LT and RT"})
+		setFields(b, map[string]string{"#answer-line1_modifiers": "50", "#answer-note": "bilateral, not LT and RT"})
 		require.Equal(t, http.StatusOK, b.submit("#answer-form"))
 		assert.Equal(t, "/app/work", b.location(), "nothing else to claim: back to my work")
 		assert.Contains(t, b.text(".flash"), "Done: Claim failed scrubbing.")
