@@ -125,6 +125,10 @@ func (f *Form) Err(name string) string {
 
 // ElementID is the id of a field's input on the page.
 func (f *Form) ElementID(name string) string {
+	// A part's error (diagnoses[1], items[0].price) points at its field.
+	if i := strings.IndexAny(name, "[."); i > 0 {
+		name = name[:i]
+	}
 	if f == nil || f.ID == "" {
 		return "f-" + name
 	}

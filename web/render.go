@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ var funcs = template.FuncMap{
 	"date":      func(t any) string { return formatTime(t, "Jan 2, 2006") },
 	"datetime":  func(t any) string { return formatTime(t, "Jan 2, 2006 15:04 MST") },
 	"label":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"fieldName": fieldName,
 	"role":      roleLabel,
 	"field":     newField,
 	"join":      strings.Join,
@@ -294,4 +296,31 @@ func clpStatus(code string) string {
 		return code + " " + l
 	}
 	return code
+}
+
+// fieldNames are the API's field names as the forms label them, for the
+// problem summary above a form.
+var fieldNames = map[string]string{
+	"address1": "Address", "address2": "Address line 2", "zip": "ZIP code", "dob": "Date of birth",
+	"procedure_code": "Procedure code", "payer_id": "Payer", "member_id": "Member ID", "provider_id": "Provider",
+	"location_id": "Location", "service_date": "Date of service", "q": "Search",
+}
+
+// fieldName is how a form labels an API field ("date_of_birth" is "Date of
+// birth"; "diagnoses[1]" is "Diagnoses (2nd)").
+func fieldName(field string) string {
+	base, idx, indexed := strings.Cut(field, "[")
+	name, ok := fieldNames[base]
+	if !ok {
+		name = strings.ReplaceAll(base, "_", " ")
+		if name != "" {
+			name = strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	if indexed {
+		if n, err := strconv.Atoi(strings.TrimSuffix(idx, "]")); err == nil {
+			name += fmt.Sprintf(" (number %d)", n+1)
+		}
+	}
+	return name
 }
