@@ -94,7 +94,7 @@ func TestWebWork(t *testing.T) {
 		// Sending the fix without saying what was corrected is refused, naming the note.
 		setFields(b, map[string]string{"#answer-line1_modifiers": "50"})
 		assert.Equal(t, http.StatusBadRequest, b.submit("#answer-form"))
-		assert.Contains(t, b.text(".problem"), "note")
+		assert.Contains(t, b.text(".problem"), "Note")
 		var st string
 		require.NoError(t, w.DB.Raw(`SELECT status FROM tasks WHERE id = ?`, fixTask.ID).Scan(&st).Error)
 		assert.Equal(t, tasks.StatusClaimed, st, "nothing was answered")
@@ -317,8 +317,8 @@ func TestWebWork(t *testing.T) {
 		setFields(b, map[string]string{"#payer-name": "Bad Payer", "#payer-payer_id": "!", "#payer-timely_filing_days": "0"})
 		assert.Equal(t, http.StatusBadRequest, b.submit(`form[action="/app/admin/payers"]`))
 		problem := b.text(".problem")
-		assert.Contains(t, problem, "payer id")
-		assert.Contains(t, problem, "timely filing days")
+		assert.Contains(t, problem, "Payer must be 2 to 80 letters or digits")
+		assert.Contains(t, problem, "Timely filing days")
 		b.checkAccessibility("admin payers with errors")
 		var n int64
 		require.NoError(t, w.DB.Raw(`SELECT count(*) FROM payers WHERE name = 'Bad Payer'`).Scan(&n).Error)
