@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/clinicflow/rcm/internal/billing"
 )
 
 // homePages: the start page after signing in (the landing page "/" is
@@ -24,6 +26,10 @@ func (a *App) landing(q *Req) {
 
 type startData struct {
 	Links []navItem
+	// Visits wait for charge capture (shown to those who capture charges and
+	// to the front desk, who check patients in).
+	Visits     []billing.OpenVisit
+	ShowVisits bool
 }
 
 func (a *App) startPage(q *Req) {
@@ -32,6 +38,21 @@ func (a *App) startPage(q *Req) {
 		if n.Href != Prefix+"/" && q.Can(n.roles) {
 			d.Links = append(d.Links, n)
 		}
+	}
+	if d.ShowVisits = q.Can(a.Roles.Clinical) || q.Can(a.Roles.FrontDesk); d.ShowVisits {
+		visits, err := (&billing.Service{DB: a.DB}).OpenVisits(q.Ctx(), "", 50)
+		if err != nil {
+			q.Fail(err)
+			return
+		}
+		ids := make([]string, len(visits))
+		for i, v := range visits {
+			ids[i] = v.PatientID
+		}
+		if !q.readPatients(ids...) {
+			return
+		}
+		d.Visits = visits
 	}
 	q.Render(http.StatusOK, "home.html", "Start", d)
 }

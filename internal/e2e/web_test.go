@@ -257,10 +257,15 @@ func (w *webEnv) frontDeskToClaim(t *testing.T, desk string) {
 	// The front desk does not capture charges.
 	assert.Zero(t, fd.count(`form.charge-form`))
 
-	// The provider captures charges, looking codes up in the fee schedule.
+	// The provider finds the visit on the start page and captures charges,
+	// looking codes up in the fee schedule.
 	dr := w.newTab(t)
 	dr.signIn(doc)
-	require.Equal(t, http.StatusOK, dr.open(casePath))
+	assert.Contains(t, dr.text(`#visits-h + table`), "Roe, Jane")
+	dr.checkAccessibility("start, provider")
+	dr.screenshot("start-provider")
+	require.Equal(t, http.StatusOK, dr.click(`#visits-h + table a`))
+	require.True(t, strings.HasPrefix(dr.location(), casePath), dr.location())
 	assert.Equal(t, 2, dr.count(`datalist#fee-codes option`), "the case's fee schedule is the look-up")
 	assert.Zero(t, dr.count(`input[name=price_override]`), "only billers override prices")
 	dr.fill(map[string]string{".charge-form input[name=procedure_code]": "99999", ".charge-form input[name=diagnoses]": "E11.9"})
