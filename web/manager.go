@@ -158,7 +158,7 @@ func (a *App) stuckPage(q *Req) {
 			q.Fail(err)
 			return
 		}
-		v.Summary = &sum
+		v.Summary, v.ByStage = &sum, newStuckByStage(sum)
 		q.Render(http.StatusOK, "manager_stuck.html", "Stuck claims", v)
 		return
 	}

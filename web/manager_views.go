@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,6 +125,8 @@ type stuckView struct {
 	Page     *reports.StuckPage
 	Claims   []stuckClaimView
 	Timeline template.HTML
+	// ByStage draws the summary: stuck claims per stage.
+	ByStage template.HTML
 	// Stages are the stages a claim can be stuck in (the filter's choices).
 	Stages []string
 }
@@ -160,6 +163,27 @@ func claimTimelineRows(cs []reports.StuckClaim, href func(claimID string) string
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// newStuckByStage draws the summary's claims per stage, each bar opening
+// that stage's claims.
+func newStuckByStage(sum reports.StuckSummary) template.HTML {
+	var pts []chart.Point
+	for _, st := range claims.Stages {
+		var n int64
+		for _, g := range sum.Groups {
+			if g.Stage == st {
+				n += g.Claims
+			}
+		}
+		if n > 0 {
+			pts = append(pts, chart.Point{Label: stageLabel(st), Value: decimal.NewFromInt(n),
+				Href: Prefix + "/manager/stuck?days=" + strconv.Itoa(sum.Days) + "&stage=" + url.QueryEscape(st)})
+		}
+	}
+	return chart.Bars{ID: "chart-stuck-stages", Title: "Stuck claims by stage",
+		Desc:      "Claims whose last move is more than " + strconv.Itoa(sum.Days) + " days old, per stage they wait in.",
+		ValueAxis: "Claims", Points: pts, Horizontal: true, Width: 1160}.SVG()
 }
 
 // newStuckTimeline draws where each claim of a page has been waiting.

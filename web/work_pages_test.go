@@ -101,7 +101,8 @@ func TestStuckPageDrawsEachClaimsTimeline(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	sum := reports.StuckSummary{Days: 14, Claims: 1, Groups: []reports.StuckGroup{{Stage: "accepted", PayerID: "p1", PayerName: "Acme", Claims: 1, TotalCharge: d("140"), MaxDays: 20}}}
-	out = render(t, "manager_stuck.html", nil, stuckView{Days: 14, Summary: &sum})
+	out = render(t, "manager_stuck.html", nil, stuckView{Days: 14, Summary: &sum, ByStage: newStuckByStage(sum)})
+	assert.Contains(t, out, `data-label="accepted" data-value="1"`)
 	assert.Contains(t, out, `href="/app/manager/stuck?days=14&amp;stage=accepted&amp;payer_id=p1"`)
 }
 
