@@ -424,25 +424,17 @@ func (s *Server) recordPayment(c *gin.Context) {
 	if !ok {
 		return
 	}
-	errs := billing.ValidatePayment(in.Amount.Decimal, in.Method)
-	if billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount()); len(errs) > 0 {
-		invalid(c, errs)
+	res, err := s.recordPaymentOn(c.Request.Context(), cs, in.Amount.Decimal, in.Method, in.Reference, in.ReceivedAt, key, actor(c))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	received := time.Now().UTC()
-	if in.ReceivedAt != nil {
-		if in.ReceivedAt.After(received.Add(time.Hour)) {
-			invalid(c, validate.Errors{{Field: "received_at", Message: "must not be in the future"}})
-			return
-		}
-		received = *in.ReceivedAt
+	status := http.StatusCreated
+	if res.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
 	}
-	// The database's unique idempotency key catches replays, so each request gets
-	// its own update id and a replay is reported as such.
-	s.updateCase(c, cs, contract.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
-		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
-		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)},
-		&billing.PaymentResult{}, http.StatusCreated)
+	c.JSON(status, res)
 }
 
 type adjustmentRequest struct {

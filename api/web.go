@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
@@ -214,6 +216,40 @@ func (s *Server) caseDetail(ctx context.Context, cs cases.Case) (web.CaseDetail,
 	}
 	d.View, d.Ledger = v, lv
 	return d, nil
+}
+
+// RecordPayment records a patient payment on a case: the checks of POST
+// /cases/{id}/payments (method, amount, the cap, not in the future), then the
+// case workflow's update; key makes a repeated post one payment (Replayed).
+func (s *Server) RecordPayment(ctx context.Context, caseID string, amount decimal.Decimal, method, reference string,
+	receivedAt *time.Time, key string, actor audit.Actor) (billing.PaymentResult, error) {
+	cs, err := s.cases.Get(ctx, caseID)
+	if err != nil {
+		return billing.PaymentResult{}, err
+	}
+	return s.recordPaymentOn(ctx, cs, amount, method, reference, receivedAt, key, actor)
+}
+
+func (s *Server) recordPaymentOn(ctx context.Context, cs cases.Case, amount decimal.Decimal, method, reference string,
+	receivedAt *time.Time, key string, actor audit.Actor) (billing.PaymentResult, error) {
+	errs := billing.ValidatePayment(amount, method)
+	if billing.CheckCap(&errs, "amount", amount, s.maxAmount()); len(errs) > 0 {
+		return billing.PaymentResult{}, errs
+	}
+	received := time.Now().UTC()
+	if receivedAt != nil {
+		if receivedAt.After(received.Add(time.Hour)) {
+			return billing.PaymentResult{}, validate.Errors{{Field: "received_at", Message: "must not be in the future"}}
+		}
+		received = *receivedAt
+	}
+	// The database's unique idempotency key catches replays, so each request gets
+	// its own update id and a replay is reported as such.
+	var res billing.PaymentResult
+	err := s.caseUpdate(ctx, cs, contract.UpdateRecordPayment, "payment-"+key+"-"+actor.RequestID, billing.PaymentInput{
+		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: amount, Method: method,
+		Reference: reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor}, &res)
+	return res, err
 }
 
 // ClaimState is a claim workflow's live state (nil when it has none).

@@ -68,6 +68,10 @@ func (a *App) signIn(q *Req) {
 		q.Fail(err)
 		return
 	}
+	// Sweep sessions nobody can use any more; a failure only leaves them longer.
+	if err := a.auth.PruneSessions(q.Ctx()); err != nil {
+		a.Logger.Warn("prune sessions", "request_id", q.GetString("request_id"), "error", err)
+	}
 	setCookie(q.Context, sessionCookie, tok, int(auth.SessionMaxAge.Seconds()))
 	setCookie(q.Context, preCSRFCookie, "", -1)
 	q.Redirect(data.Next, "")

@@ -30,6 +30,7 @@ func (a *App) casePages(r *Routes) {
 	r.GET("/cases/:id", rs.Any, a.casePage)
 	r.POST("/cases/:id/check-ins", rs.FrontDesk, a.checkIn)
 	r.POST("/cases/:id/coverages", rs.FrontDesk, a.addCoverage)
+	r.POST("/cases/:id/payments", rs.FrontDesk, a.recordPayment)
 	r.POST("/cases/:id/encounters/:encounter_id/charges", rs.Clinical, a.addCharge)
 	r.POST("/cases/:id/encounters/:encounter_id/complete-charges", rs.Clinical, a.completeCharges)
 	r.POST("/cases/:id/charges/:charge_id/void", rs.Clinical, a.voidCharge)
@@ -67,14 +68,14 @@ type caseData struct {
 	Dunning    *contract.DunningView
 	FeeItems   []billing.FeeScheduleItem
 	FeeName    string
-	// Forms: check-in and coverage; each visit has its own charge form.
-	CheckIn, Coverage *Form
-	Providers         []Option
-	Locations         []Option
-	Payers            []Option
+	// Forms: check-in, coverage, payment; each visit has its own charge form.
+	CheckIn, Coverage, Payment *Form
+	Providers                  []Option
+	Locations                  []Option
+	Payers                     []Option
 	// What the signed-in user may do here.
-	CanCheckIn, CanCover, CanCharge, CanOverride, CanSeeClaims, CanSeeBilling bool
-	Today                                                                     string
+	CanCheckIn, CanCover, CanCharge, CanOverride, CanSeeClaims, CanSeeBilling, CanTakePayment bool
+	Today                                                                                     string
 }
 
 type coverageRow struct {
@@ -102,19 +103,22 @@ func (a *App) showCase(q *Req, status int, failed *Form, err error) {
 	d := caseData{CaseDetail: detail, Today: time.Now().Format(time.DateOnly),
 		CanCheckIn: q.Can(a.Roles.FrontDesk) && detail.Case.Status == "open", CanCover: q.Can(a.Roles.FrontDesk) && detail.Case.Kind.TakesCoverages(),
 		CanCharge: q.Can(a.Roles.Clinical), CanOverride: q.Can(a.Roles.Billers), CanSeeClaims: q.Can(a.Roles.Billers),
-		CanSeeBilling: q.Can(a.Roles.Billers)}
+		CanSeeBilling: q.Can(a.Roles.Billers), CanTakePayment: q.Can(a.Roles.FrontDesk)}
 	if err := a.records.Get(ctx, &d.Patient, detail.Case.PatientID); err != nil {
 		q.Fail(err)
 		return
 	}
 	d.CheckIn = NewForm("checkin").Set("service_date", d.Today).Set("key", newKey())
 	d.Coverage = NewForm("coverage").Set("priority", "primary").Set("relationship", "self").Set("effective_from", d.Today)
+	d.Payment = NewForm("payment").Set("method", "card").Set("key", newKey())
 	if failed != nil {
 		switch failed.ID {
 		case "checkin":
 			d.CheckIn = failed
 		case "coverage":
 			d.Coverage = failed
+		case "payment":
+			d.Payment = failed
 		}
 	}
 	if err := a.loadReference(q, &d); err != nil {
@@ -466,4 +470,44 @@ func (a *App) voidCharge(q *Req) {
 		return
 	}
 	q.Redirect(Prefix+"/cases/"+q.Param("id"), "Charge voided.")
+}
+
+// recordPayment takes a patient payment through the same operation as POST
+// /cases/{id}/payments; the form's key makes a double submit one payment.
+func (a *App) recordPayment(q *Req) {
+	f := q.PostedForm("payment")
+	amount, err := decimal.NewFromString(strings.NewReplacer("$", "", ",", "").Replace(f.Get("amount")))
+	if f.Get("amount") == "" {
+		f.Add("amount", "is required")
+	} else if err != nil {
+		f.Add("amount", "must be an amount like 25.00")
+	}
+	if !f.Valid() {
+		a.showCase(q, http.StatusBadRequest, f, nil)
+		return
+	}
+	res, err := a.Ops.RecordPayment(q.Ctx(), q.Param("id"), amount, f.Get("method"), f.Get("reference"), nil, formKey(f), q.Actor())
+	if err != nil {
+		a.showCase(q, 0, f, err)
+		return
+	}
+	msg := "Payment of " + money(res.Amount) + " recorded."
+	if res.Replayed {
+		msg = "That payment was already recorded; nothing was added."
+	}
+	q.Redirect(Prefix+"/cases/"+q.Param("id"), msg)
+}
+
+// methodOptions are the payment methods (billing.PaymentMethods) as said.
+func methodOptions() []Option {
+	labels := map[string]string{"cash": "Cash", "check": "Check", "card": "Card", "ach": "Bank transfer (ACH)", "other": "Other"}
+	var out []Option
+	for _, m := range billing.PaymentMethods {
+		l := labels[m]
+		if l == "" {
+			l = m
+		}
+		out = append(out, Option{Value: m, Label: l})
+	}
+	return out
 }

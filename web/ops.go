@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -39,6 +40,10 @@ type CaseOps interface {
 	// AddCoverage adds a coverage to a case, then lets the case workflow bill
 	// visits that waited for one.
 	AddCoverage(ctx context.Context, caseID string, in records.NewCoverage, actor audit.Actor) (records.Coverage, error)
+	// RecordPayment records a patient payment (receivedAt nil: now); key makes
+	// a repeated form post one payment.
+	RecordPayment(ctx context.Context, caseID string, amount decimal.Decimal, method, reference string,
+		receivedAt *time.Time, key string, actor audit.Actor) (billing.PaymentResult, error)
 	// CaseDetail is a case with its workflow's live view and its ledger.
 	CaseDetail(ctx context.Context, caseID string) (CaseDetail, error)
 	// ClaimState is a claim workflow's live state (nil when it has none).

@@ -48,16 +48,17 @@ func parsePages() map[string]*template.Template {
 }
 
 var funcs = template.FuncMap{
-	"money":     money,
-	"date":      func(t any) string { return formatTime(t, "Jan 2, 2006") },
-	"datetime":  func(t any) string { return formatTime(t, "Jan 2, 2006 15:04 MST") },
-	"label":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-	"fieldName": fieldName,
-	"role":      roleLabel,
-	"field":     newField,
-	"join":      strings.Join,
-	"hasPrefix": strings.HasPrefix,
-	"clpStatus": clpStatus,
+	"money":         money,
+	"date":          func(t any) string { return formatTime(t, "Jan 2, 2006") },
+	"datetime":      func(t any) string { return formatTime(t, "Jan 2, 2006 15:04 MST") },
+	"label":         func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"fieldName":     fieldName,
+	"role":          roleLabel,
+	"field":         newField,
+	"join":          strings.Join,
+	"hasPrefix":     strings.HasPrefix,
+	"clpStatus":     clpStatus,
+	"methodOptions": methodOptions,
 	"priorityOptions": func() []Option {
 		return []Option{{"primary", "Primary"}, {"secondary", "Secondary"}, {"tertiary", "Tertiary"}}
 	},

@@ -329,3 +329,9 @@ func (b *tab) cookies() []*http.Cookie {
 	}
 	return out
 }
+
+// csrfToken is the CSRF token of the page's forms.
+func (b *tab) csrfToken() string {
+	b.t.Helper()
+	return b.eval(`document.querySelector("input[name=csrf]").value`)
+}

@@ -278,7 +278,16 @@ func (w *webEnv) frontDeskToClaim(t *testing.T, desk string) {
 	dr.fill(map[string]string{".charge-form input[name=procedure_code]": "36415", ".charge-form input[name=units]": "2",
 		".charge-form input[name=diagnoses]": "E119"})
 	require.Equal(t, http.StatusOK, dr.submit(`form.charge-form`))
-	assert.Equal(t, 2, dr.count(`article.visit tbody tr`))
+	// One entered by mistake, voided with a reason.
+	dr.fill(map[string]string{".charge-form input[name=procedure_code]": "36415", ".charge-form input[name=diagnoses]": "E11.9"})
+	require.Equal(t, http.StatusOK, dr.submit(`form.charge-form`))
+	require.Equal(t, 3, dr.count(`article.visit tbody tr`))
+	dr.do(chromedp.Click(chromedp.CSS(`article.visit tbody tr:last-child details summary`)))
+	dr.fill(map[string]string{`article.visit tbody tr:last-child input[name=reason]`: "entered twice"})
+	require.Equal(t, http.StatusOK, dr.submit(`article.visit tbody tr:last-child form`))
+	assert.Contains(t, dr.text(`.flash`), "Charge voided")
+	assert.Equal(t, 1, dr.count(`article.visit tbody tr.voided`))
+	assert.Equal(t, 3, dr.count(`article.visit tbody tr`))
 	assert.Equal(t, "$156.00", dr.text(`article.visit tfoot td.num`))
 	dr.checkAccessibility("case, provider")
 	dr.screenshot("case-charges")
@@ -322,7 +331,23 @@ func (w *webEnv) frontDeskToClaim(t *testing.T, desk string) {
 		assert.Contains(t, string(body), "CLP*", "the 835 holds the claim payment")
 	}
 
-	// The case, for the biller: the payment in the timeline, ledger and
+	// The front desk takes a copay on the case (a wrong amount first); a
+	// double submit of the same form is one payment.
+	require.Equal(t, http.StatusOK, fd.open(casePath))
+	fd.fill(map[string]string{"#payment-amount": "ten dollars"})
+	require.Equal(t, http.StatusBadRequest, fd.submit(`#payment-form`))
+	assert.Contains(t, fd.text(`#payment-amount-err`), "amount")
+	fd.fill(map[string]string{"#payment-amount": "20.00", "#payment-method": "cash"})
+	key := fd.eval(`document.querySelector("#payment-form input[name=key]").value`)
+	require.Equal(t, http.StatusOK, fd.submit(`#payment-form`))
+	assert.Contains(t, fd.text(`.flash`), "Payment of $20.00 recorded")
+	resp := w.post(t, casePath+"/payments", fd.cookies(), url.Values{"csrf": {fd.csrfToken()}, "key": {key}, "amount": {"20.00"}, "method": {"cash"}})
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var payments int64
+	require.NoError(t, w.DB.Table("payments").Where("case_id = ?", caseID).Count(&payments).Error)
+	assert.EqualValues(t, 1, payments, "the same form twice is one payment")
+
+	// The case, for the biller: the payments in the timeline, ledger and
 	// workflow in agreement.
 	require.Equal(t, http.StatusOK, bl.open(casePath))
 	assert.Contains(t, bl.text(`ol.timeline`), "Payer payment posted")
@@ -332,4 +357,36 @@ func (w *webEnv) frontDeskToClaim(t *testing.T, desk string) {
 	require.Equal(t, http.StatusOK, bl.open(patientPath))
 	bl.checkAccessibility("patient")
 	bl.screenshot("patient")
+
+	// A motor-vehicle accident case of the same patient: its charges are held,
+	// and the case page shows the hold.
+	patientID := strings.TrimPrefix(patientPath, "/app/patients/")
+	mva := w.MustDo(201, "POST", "/api/v1/cases", tok, map[string]any{"patient_id": patientID, "kind": "mva", "title": "Rear-ended"}).Map(t)["id"].(string)
+	w.MustDo(200, "PUT", "/api/v1/cases/"+mva+"/legal", tok, map[string]any{
+		"date_of_injury": time.Now().AddDate(0, 0, -3).Format(time.DateOnly), "accident_state": "IL"})
+	enc := w.MustDo(201, "POST", "/api/v1/cases/"+mva+"/check-ins", tok, map[string]any{"provider_id": prov, "location_id": loc}).Map(t)["id"].(string)
+	w.MustDo(201, "POST", "/api/v1/cases/"+mva+"/encounters/"+enc+"/charges", tok,
+		map[string]any{"procedure_code": "99213", "diagnoses": []string{"S13.4XXA"}})
+	// The case workflow starts the hold on the first held charge; if that start
+	// fails (a loaded test machine), "the next event tries again": a second
+	// charge halfway through the wait is that event.
+	nudged := false
+	for start, deadline := time.Now(), time.Now().Add(90*time.Second); ; time.Sleep(500 * time.Millisecond) {
+		st := bl.open("/app/cases/" + mva)
+		if st == http.StatusOK && bl.count(`#hold-h`) == 1 {
+			break
+		}
+		if !nudged && time.Since(start) > 40*time.Second {
+			w.MustDo(201, "POST", "/api/v1/cases/"+mva+"/encounters/"+enc+"/charges", tok,
+				map[string]any{"procedure_code": "36415", "diagnoses": []string{"S13.4XXA"}})
+			nudged = true
+		}
+		if time.Now().After(deadline) {
+			api := w.MustDo(200, "GET", "/api/v1/cases/"+mva, tok, nil)
+			t.Fatalf("the case page shows no hold: status %d: %s\nAPI: %s", st, bl.text("main"), api.Body)
+		}
+	}
+	assert.Regexp(t, `Held\s+\$1(25\.00|40\.50)`, bl.text(`#hold-h + dl`), "the held total (one or two charges)")
+	bl.checkAccessibility("case with a hold")
+	bl.screenshot("case-hold")
 }
