@@ -239,6 +239,10 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	signIn, err := bootstrapSignIn(ctx, g)
+	if err != nil {
+		return err
+	}
 	if *withDemo {
 		if err := startDemo(ctx, g, tc, cfg); err != nil {
 			return err
@@ -258,6 +262,7 @@ func runDev(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, `
   RCM is running.
     Home:        %[1]s/   (API under %[1]s/api/v1, OpenAPI at %[1]s/api/openapi.json)
+    Sign in:     %[6]s
     Health:      %[1]s/readyz
     Temporal UI: %[5]s
     Temporal:    %[2]s  namespace %[3]s  (any Temporal tool can connect)
@@ -266,7 +271,7 @@ func runDev(ctx context.Context, args []string) error {
 
   Try:  curl -H "Authorization: Bearer $RCM_TOKEN" %[1]s/api/v1/me
 
-`, base, hostPort, cfg.TemporalNamespace, tokenHint, ui)
+`, base, hostPort, cfg.TemporalNamespace, tokenHint, ui, signIn)
 	})
 }
 
@@ -339,6 +344,21 @@ func bootstrapAdmin(ctx context.Context, g *gorm.DB, cfg config.Config) (string,
 		return "", err
 	}
 	return hint, nil
+}
+
+// bootstrapSignIn is how the bootstrap admin signs in to the web app: while
+// they have not chosen a password, a fresh one-time password (stored only as a
+// hash) printed on the terminal, never logged.
+func bootstrapSignIn(ctx context.Context, g *gorm.DB) (string, error) {
+	const email = "admin@localhost"
+	pw, err := (&auth.Service{DB: g}).FirstSignIn(ctx, email, audit.System)
+	if err != nil {
+		return "", err
+	}
+	if pw == "" {
+		return email + " with the password you chose (an admin can reset it: POST /api/v1/users/{id}/password)", nil
+	}
+	return email + "  one-time password " + pw + "  (you choose your own at first sign-in)", nil
 }
 
 func serveHTTP(ctx context.Context, cfg config.Config, s *api.Server, logger *slog.Logger, ready func()) error {

@@ -15,11 +15,13 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/clinicflow/rcm/internal/apperr"
+	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
-	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
+	"github.com/clinicflow/rcm/web"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -167,12 +169,10 @@ func (s *Server) caseView(ctx context.Context, cs cases.Case) (contract.CaseView
 }
 
 // ledgerView is a case's money as the ledger has it.
-type ledgerView struct {
-	PatientBalance  decimal.Decimal `json:"patient_balance"`
-	PatientCredit   decimal.Decimal `json:"patient_credit"`
-	OtherReceivable decimal.Decimal `json:"other_receivable"`
-	Balance         decimal.Decimal `json:"balance"`
-}
+type ledgerView = web.LedgerView
+
+// errCaseClosed refuses a visit on a closed case.
+var errCaseClosed = apperr.New(apperr.Conflict, "the case is closed")
 
 type caseResponse struct {
 	caseJSON
@@ -198,38 +198,7 @@ func (s *Server) getCase(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	v, err := s.caseView(ctx, cs)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	bal, err := ledger.CaseBalances(s.DB.WithContext(ctx), cs.ID)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	lv := ledgerView{
-		PatientBalance: bal.PatientBalance(), PatientCredit: bal.PatientCredit(),
-		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)),
-		Balance:         bal.Net(),
-	}
-	t := v.Totals
-	agree := t.PatientBalance.Equal(lv.PatientBalance) && t.PatientCredit.Equal(lv.PatientCredit) &&
-		t.OtherReceivable.Equal(lv.OtherReceivable) && t.Balance.Equal(lv.Balance)
-	if !agree {
-		s.Logger.Error("case totals disagree with the ledger", "case_id", cs.ID, "request_id", c.GetString(ctxRequestID))
-	}
-	if v.Encounters == nil {
-		v.Encounters = []contract.Encounter{}
-	}
-	if v.Insurance == nil {
-		v.Insurance = []contract.InsuranceEvent{}
-	}
-	if v.BillingProblems == nil {
-		v.BillingProblems = []contract.BillingProblem{}
-	}
-	hold, err := s.caseHold(ctx, cs, bal.Get(ledger.ARHeld))
+	d, err := s.caseDetail(c.Request.Context(), cs)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -237,9 +206,10 @@ func (s *Server) getCase(c *gin.Context) {
 	if !s.readPatients(c, cs.PatientID) {
 		return
 	}
-	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: v.Stage, Encounters: v.Encounters, Totals: t,
-		Insurance: v.Insurance, BillingProblems: v.BillingProblems, Ledger: lv, InAgreement: agree,
-		WorkflowURL: s.WorkflowLinks.URL(contract.CaseWorkflowID(cs.ID)), Hold: hold})
+	hold, _ := d.Hold.(*holdJSON)
+	c.JSON(http.StatusOK, caseResponse{caseJSON: showCase(cs), Stage: d.View.Stage, Encounters: d.View.Encounters,
+		Totals: d.View.Totals, Insurance: d.View.Insurance, BillingProblems: d.View.BillingProblems, Ledger: d.Ledger,
+		InAgreement: d.InAgreement, WorkflowURL: d.WorkflowURL, Hold: hold})
 }
 
 type journalLineJSON struct {
@@ -298,37 +268,16 @@ func (s *Server) checkIn(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	ctx := c.Request.Context()
-	var errs validate.Errors
-	if errs.Required("provider_id", in.ProviderID) && !s.records.Exists(ctx, &records.Provider{}, in.ProviderID) {
-		errs.Add("provider_id", "no such provider")
-	}
-	if errs.Required("location_id", in.LocationID) && !s.records.Exists(ctx, &records.Location{}, in.LocationID) {
-		errs.Add("location_id", "no such location")
-	}
-	if in.ServiceDate == "" {
-		in.ServiceDate = time.Now().Format(time.DateOnly)
-	} else if d, err := time.Parse(time.DateOnly, in.ServiceDate); err != nil {
-		errs.Add("service_date", "must be a date YYYY-MM-DD")
-	} else if d.After(time.Now().UTC().Truncate(24 * time.Hour)) {
-		errs.Add("service_date", "must not be in the future")
-	}
-	if len(errs) > 0 {
-		invalid(c, errs)
-		return
-	}
-	if cs.Status != "open" {
-		conflictProblem(c, "the case is closed")
-		return
-	}
 	key, ok := idempotencyKey(c)
 	if !ok {
 		return
 	}
-	encID := derivedID(cs.ID, "check-in", key)
-	s.updateCase(c, cs, contract.UpdateCheckIn, "check-in-"+encID, contract.CheckInRequest{
-		EncounterID: encID, ProviderID: in.ProviderID, LocationID: in.LocationID, ServiceDate: in.ServiceDate,
-		Actor: actor(c)}, &contract.Encounter{}, http.StatusCreated)
+	enc, err := s.checkInCase(c.Request.Context(), cs, in, key, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, enc)
 }
 
 type chargeRequest struct {
@@ -350,45 +299,22 @@ func (s *Server) addCharge(c *gin.Context) {
 		return
 	}
 	if in.PriceOverride != nil && !slices.Contains(priceSetters, user(c).Role) {
-		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden",
-			"only a biller or manager may override the fee-schedule price",
-			validate.FieldError{Field: "price_override", Message: "is not allowed for your role"})
+		priceOverrideForbidden(c)
 		return
 	}
 	key, ok := idempotencyKey(c)
 	if !ok {
 		return
 	}
-	ci := billing.ChargeInput{ChargeID: derivedID(cs.ID, "charge", key), CaseID: cs.ID, EncounterID: c.Param("encounter_id"),
+	ch, err := s.addChargeToCase(c.Request.Context(), cs, billing.ChargeInput{EncounterID: c.Param("encounter_id"),
 		ProcedureCode: in.ProcedureCode, Modifiers: in.Modifiers, Units: in.Units, Diagnoses: in.Diagnoses,
-		DiagnosisPointers: in.DiagnosisPointers, PriceOverride: ptrDecimal(in.PriceOverride), Actor: actor(c)}
-	norm, errs := billing.NormalizeCharge(ci)
-	if len(errs) > 0 {
-		invalid(c, errs)
+		DiagnosisPointers: in.DiagnosisPointers, PriceOverride: ptrDecimal(in.PriceOverride), Actor: actor(c)},
+		user(c).Role, key)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	// Report a missing price, and an amount above the cap, as field errors
-	// before touching the workflow.
-	field := "price_override"
-	if norm.PriceOverride == nil {
-		field = "units" // the fee-schedule price times the units
-		price, found, err := s.billing.LookupPrice(c.Request.Context(), cs.FeeScheduleID, norm.ProcedureCode)
-		if err != nil {
-			s.fail(c, err)
-			return
-		} else if !found {
-			invalid(c, validate.Errors{{Field: "procedure_code", Message: norm.ProcedureCode +
-				" has no price in the case's fee schedule; add it there or have a biller set price_override"}})
-			return
-		}
-		norm.PriceOverride = &price
-	}
-	billing.CheckCap(&errs, field, billing.LineAmount(*norm.PriceOverride, norm.Units), s.maxAmount())
-	if len(errs) > 0 {
-		invalid(c, errs)
-		return
-	}
-	s.updateCase(c, cs, contract.UpdateAddCharge, "charge-"+ci.ChargeID, ci, &contract.Charge{}, http.StatusCreated)
+	c.JSON(http.StatusCreated, ch)
 }
 
 type voidRequest struct {
@@ -404,16 +330,12 @@ func (s *Server) voidCharge(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	var errs validate.Errors
-	if errs.Required("reason", in.Reason); len(errs) > 0 {
-		invalid(c, errs)
+	ch, err := s.VoidCharge(c.Request.Context(), cs.ID, c.Param("charge_id"), in.Reason, actor(c))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	// Voiding is idempotent in the workflow; a per-request update id means a retry
-	// after a failure runs again instead of replaying the stored failure.
-	s.updateCase(c, cs, contract.UpdateVoidCharge, "void-"+c.GetString(ctxRequestID),
-		contract.VoidChargeRequest{ChargeID: c.Param("charge_id"), Reason: in.Reason, Actor: actor(c)},
-		&contract.Charge{}, http.StatusOK)
+	c.JSON(http.StatusOK, ch)
 }
 
 type completeRequest struct {
@@ -429,9 +351,12 @@ func (s *Server) completeCharges(c *gin.Context) {
 	if c.Request.ContentLength != 0 && !bind(c, &in) {
 		return
 	}
-	s.updateCase(c, cs, contract.UpdateCompleteCharges, "complete-"+c.GetString(ctxRequestID),
-		contract.CompleteChargesRequest{EncounterID: c.Param("encounter_id"), NoChargeReason: in.NoChargeReason, Actor: actor(c)},
-		&contract.Encounter{}, http.StatusOK)
+	enc, err := s.CompleteCharges(c.Request.Context(), cs.ID, c.Param("encounter_id"), in.NoChargeReason, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, enc)
 }
 
 // retryBilling bills again the case's completed visits that could not be billed.
@@ -453,16 +378,16 @@ func (s *Server) retryBilling(c *gin.Context) {
 // waited for a coverage. A case without a workflow yet has nothing waiting; a
 // failure is logged, not returned: the coverage is saved and the retry endpoint
 // remains.
-func (s *Server) retryBillingQuietly(c *gin.Context, cs cases.Case) {
+func (s *Server) retryBillingQuietly(ctx context.Context, cs cases.Case, actor audit.Actor) {
 	if !cs.Kind.BillsPayers() {
 		return
 	}
-	err := s.update(c.Request.Context(), 10*time.Second, contract.CaseWorkflowID(cs.ID), contract.UpdateRetryBilling,
-		"retry-billing-"+c.GetString(ctxRequestID), contract.RetryBillingRequest{Actor: actor(c)}, nil)
+	err := s.update(ctx, 10*time.Second, contract.CaseWorkflowID(cs.ID), contract.UpdateRetryBilling,
+		"retry-billing-"+actor.RequestID, contract.RetryBillingRequest{Actor: actor}, nil)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		s.Logger.Warn("retry billing after a coverage change failed", "case_id", cs.ID,
-			"request_id", c.GetString(ctxRequestID), "error", err)
+			"request_id", actor.RequestID, "error", err)
 	}
 }
 
@@ -500,25 +425,17 @@ func (s *Server) recordPayment(c *gin.Context) {
 	if !ok {
 		return
 	}
-	errs := billing.ValidatePayment(in.Amount.Decimal, in.Method)
-	if billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount()); len(errs) > 0 {
-		invalid(c, errs)
+	res, err := s.recordPaymentOn(c.Request.Context(), cs, in.Amount.Decimal, in.Method, in.Reference, in.ReceivedAt, key, actor(c))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	received := time.Now().UTC()
-	if in.ReceivedAt != nil {
-		if in.ReceivedAt.After(received.Add(time.Hour)) {
-			invalid(c, validate.Errors{{Field: "received_at", Message: "must not be in the future"}})
-			return
-		}
-		received = *in.ReceivedAt
+	status := http.StatusCreated
+	if res.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
 	}
-	// The database's unique idempotency key catches replays, so each request gets
-	// its own update id and a replay is reported as such.
-	s.updateCase(c, cs, contract.UpdateRecordPayment, "payment-"+key+"-"+c.GetString(ctxRequestID), billing.PaymentInput{
-		PaymentID: uuid.NewString(), CaseID: cs.ID, Amount: in.Amount.Decimal, Method: in.Method,
-		Reference: in.Reference, ReceivedAt: received, IdempotencyKey: key, Actor: actor(c)},
-		&billing.PaymentResult{}, http.StatusCreated)
+	c.JSON(status, res)
 }
 
 type adjustmentRequest struct {

@@ -216,8 +216,8 @@ func (s *Server) smsInbound(c *gin.Context) {
 
 var simplePage = template.Must(template.New("p").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}</style></head>
-<body><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>`))
+<link rel="stylesheet" href="/app/static/app.css"><link rel="stylesheet" href="/app/static/pay.css"></head>
+<body class="pay"><main class="pay-card"><h1>{{.Title}}</h1><p>{{.Text}}</p></main></body></html>`))
 
 // page answers a browser (Accept: text/html) with a small HTML page and any
 // other client, for an error, with the usual problem+json.

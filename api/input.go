@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -117,14 +116,7 @@ func checkText(errs *validate.Errors, field, s string, maxLen int) {
 	if field == "" {
 		field = "body"
 	}
-	switch {
-	case !utf8.ValidString(s):
-		errs.Add(field, "must be UTF-8 text")
-	case utf8.RuneCountInString(s) > maxLen:
-		errs.Add(field, "must be at most %d characters", maxLen)
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }):
-		errs.Add(field, "must not contain NUL or other control characters")
-	}
+	errs.Text(field, s, maxLen)
 }
 
 // checkQuery is the one check of query parameters: on every route, each value

@@ -21,35 +21,33 @@ import (
 
 // The public payment page: no sign-in, phone-sized, and it shows only the
 // practice, the statement number and the amount due (no names, no diagnoses,
-// no internal ids).
+// no internal ids). It wears the staff app's style sheet (web/static/app.css,
+// public like every static file) and the practice's accent colour.
 var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>Pay {{.Practice}}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-width:28rem;margin:auto;color:#222}
-h1{color:{{.Accent}};font-size:1.3rem}
-.amount{font-size:2rem;font-weight:bold;margin:.5rem 0}
-label{display:block;margin:.8rem 0 .2rem}
-input,textarea{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem}
-button{width:100%;margin-top:1rem;padding:.8rem;font-size:1.1rem;background:{{.Accent}};color:#fff;border:0;border-radius:.3rem}
-details{margin-top:2rem}
-</style></head><body>
+<link rel="stylesheet" href="/app/static/app.css">
+<link rel="stylesheet" href="/app/static/pay.css">
+{{if .Accent}}<style>:root{--accent:{{.Accent}}}</style>{{end}}
+</head><body class="pay">
+<main class="pay-card">
 <h1>{{.Practice}}</h1>
-{{if .Statement}}<p>Statement {{.Statement}}</p>{{end}}
-<p>Amount due</p><div class="amount">{{.Amount}}</div>
+{{if .Statement}}<p class="muted">Statement {{.Statement}}</p>{{end}}
+<p class="pay-label">Amount due</p><p class="amount">{{.Amount}}</p>
 <form method="post" action="/pay/{{.Token}}">
-<label for="card">Card number</label>
-<input id="card" name="card" inputmode="numeric" autocomplete="cc-number" required maxlength="23">
-<button type="submit">Pay {{.Amount}}</button>
+<div class="field"><label for="card">Card number</label>
+<input id="card" name="card" inputmode="numeric" autocomplete="cc-number" required maxlength="23"></div>
+<button type="submit" class="primary pay-button">Pay {{.Amount}}</button>
 </form>
 <details><summary>Something wrong with this bill?</summary>
 <form method="post" action="/pay/{{.Token}}/dispute">
-<label for="reason">Tell us what is wrong</label>
-<textarea id="reason" name="reason" rows="3" required maxlength="1000"></textarea>
-<button type="submit">Dispute this balance</button>
+<div class="field"><label for="reason">Tell us what is wrong</label>
+<textarea id="reason" name="reason" rows="3" required maxlength="1000"></textarea></div>
+<button type="submit" class="pay-button secondary">Dispute this balance</button>
 </form></details>
+</main>
 </body></html>`))
 
 func (s *Server) payLink(c *gin.Context) (payments.Link, bool) {

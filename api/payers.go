@@ -65,7 +65,7 @@ func (s *Server) addCoverage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.retryBillingQuietly(c, cs)
+	s.retryBillingQuietly(c.Request.Context(), cs, actor(c))
 	c.JSON(http.StatusCreated, showCoverage(cv))
 }
 

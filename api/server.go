@@ -109,7 +109,8 @@ func (s *Server) Router() *gin.Engine {
 			c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	r.GET("/", s.home)
+	// The staff web application: its landing page at "/", its pages under /app (package web).
+	s.mountWeb(r)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	// Prometheus metrics: route templates, stages and queues, never ids or names.
@@ -122,6 +123,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/users", s.allow(adminOnly), s.createUser)
 	v1.POST("/users/:id/disable", s.allow(adminOnly), s.disableUser)
 	v1.POST("/users/:id/enable", s.allow(adminOnly), s.enableUser)
+	v1.POST("/users/:id/password", s.allow(adminOnly), s.setUserPassword)
 	v1.GET("/users/:id/tokens", s.allow(adminOnly), s.listTokens)
 	v1.POST("/users/:id/tokens", s.allow(adminOnly), s.issueToken)
 	v1.DELETE("/users/:id/tokens/:token_id", s.allow(adminOnly), s.revokeToken)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/auth"
@@ -319,69 +317,28 @@ var taskAnswerRules = map[string]struct {
 }
 
 // answerTask sends the outcome to the workflow waiting on the task, as the update
-// that answers it, and answers with the update's result.
+// that answers it (AnswerTask, the path the web application's task pages take
+// too), and answers with the update's result.
 func (s *Server) answerTask(c *gin.Context, t tasks.Task, outcome json.RawMessage, note string) {
-	if len(outcome) == 0 {
-		conflictProblem(c, fmt.Sprintf("the workflow %s waits for this task's answer: complete it with an outcome "+
-			"(the argument of its %s update); the task then closes itself", t.WorkflowID, t.UpdateName))
-		return
-	}
-	u := user(c)
-	if !t.OpenFor(u.ID) {
-		s.fail(c, tasks.ErrNotClaimable)
-		return
-	}
-	rule := taskAnswerRules[t.UpdateName]
-	if rule.roles != nil && !slices.Contains(rule.roles, u.Role) {
-		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden",
-			"the role "+u.Role+" may not answer this task; allowed: "+strings.Join(rule.roles, ", "))
-		return
-	}
-	var arg map[string]any
-	if err := json.Unmarshal(outcome, &arg); err != nil || arg == nil {
-		malformed(c, "the outcome must be a JSON object", validate.FieldError{Field: "outcome", Message: "must be an object"})
-		return
-	}
-	var errs validate.Errors
-	for _, f := range rule.required {
-		_, ok := arg[f]
-		errs.Check(ok, "outcome."+f, "is required")
-	}
-	if len(errs) > 0 {
-		invalid(c, errs)
-		return
-	}
-	arg["actor"] = actor(c)
-	if _, ok := arg["encounter_id"]; !ok && t.EncounterID != nil {
-		arg["encounter_id"] = *t.EncounterID
+	if len(outcome) > 0 {
+		var arg map[string]any
+		if err := json.Unmarshal(outcome, &arg); err != nil || arg == nil {
+			malformed(c, "the outcome must be a JSON object", validate.FieldError{Field: "outcome", Message: "must be an object"})
+			return
+		}
 	}
 	key, ok := idempotencyKey(c)
 	if !ok {
 		return
 	}
-	var answer json.RawMessage
-	err := s.update(c.Request.Context(), answerWait, t.WorkflowID, t.UpdateName,
-		derivedID(t.ID, t.UpdateName, key), arg, &answer)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		conflictProblem(c, "the workflow "+t.WorkflowID+" that waited on this task is no longer running: "+
-			"it has finished, so nothing waits for this answer")
-		return
-	}
+	answer, err := s.AnswerTask(c.Request.Context(), t.ID, outcome, note, user(c), actor(c), key)
 	if errors.Is(err, context.DeadlineExceeded) {
-		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable",
-			fmt.Sprintf("the workflow %s did not answer within %s; retry with the same Idempotency-Key", t.WorkflowID, answerWait))
+		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable", err.Error())
 		return
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if _, err := s.tasks.RecordAnswer(c.Request.Context(), t.ID, outcome, note, actor(c)); err != nil {
-		// The workflow has the answer and moved on; the task row only misses
-		// who answered and how.
-		s.Logger.Error("task answered but its outcome not recorded", "task_id", t.ID, "request_id",
-			c.GetString(ctxRequestID), "error", err)
 	}
 	c.JSON(http.StatusOK, gin.H{"task_id": t.ID, "workflow_id": t.WorkflowID, "update": t.UpdateName, "answer": answer})
 }

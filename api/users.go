@@ -38,3 +38,44 @@ func (s *Server) revokeToken(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+type setPasswordRequest struct {
+	// Password is the new password; absent, a one-time password is generated
+	// and answered once.
+	Password *string `json:"password" maxlen:"72"`
+	// MustChange makes the user choose their own password at the next sign-in
+	// (default true: the admin knows this one).
+	MustChange *bool `json:"must_change"`
+}
+
+type setPasswordResponse struct {
+	UserID             string `json:"user_id"`
+	MustChangePassword bool   `json:"must_change_password"`
+	// OneTimePassword is the generated password, shown only in this answer.
+	OneTimePassword string `json:"one_time_password,omitempty"`
+}
+
+// setUserPassword sets or resets a user's web sign-in password; it ends the
+// user's web sessions and clears a lockout. API tokens are unaffected.
+func (s *Server) setUserPassword(c *gin.Context) {
+	var in setPasswordRequest
+	if !bind(c, &in) {
+		return
+	}
+	ctx, id := c.Request.Context(), c.Param("id")
+	out := setPasswordResponse{UserID: id, MustChangePassword: true}
+	var err error
+	if in.Password == nil {
+		out.OneTimePassword, err = s.auth.ResetPassword(ctx, id, actor(c))
+	} else {
+		if in.MustChange != nil {
+			out.MustChangePassword = *in.MustChange
+		}
+		err = s.auth.SetPassword(ctx, id, *in.Password, out.MustChangePassword, actor(c))
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -125,6 +125,12 @@ func (s *Service) PrepareSubmission(ctx context.Context, claimID, submissionID s
 		if err != nil {
 			return err
 		}
+		// Keep the bytes of the first rendering, the one sent (the claim page
+		// shows it; migration 00033).
+		if err := tx.Exec(`UPDATE claim_submissions SET edi = ? WHERE submission_id = ? AND edi IS NULL`,
+			data, submissionID).Error; err != nil {
+			return fmt.Errorf("store 837P of submission %s: %w", submissionID, err)
+		}
 		out = Submission{SubmissionID: row.SubmissionID, ClaimID: row.ClaimID, ControlNumber: row.InterchangeControl,
 			Frequency: row.Frequency, SubmittedAt: at, Data: data}
 		return nil

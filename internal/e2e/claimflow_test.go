@@ -35,10 +35,15 @@ type claimFlow struct {
 }
 
 func newClaimFlow(t *testing.T) *claimFlow {
-	e := testenv.New(t, testenv.Options{
+	return claimFlowOn(t, testenv.New(t, testenv.Options{
 		Simulator:    clearinghouse.Config{AckDelay: 200 * time.Millisecond, RemitDelay: 600 * time.Millisecond},
 		PollInterval: 100 * time.Millisecond,
-	})
+	}))
+}
+
+// claimFlowOn sets the insurance practice up on a running system (the browser
+// tests' too).
+func claimFlowOn(t *testing.T, e *testenv.Env) *claimFlow {
 	tok := e.AdminToken
 	f := &claimFlow{t: t, e: e, payers: map[string]string{},
 		biller:  e.NewUserToken("biller@test.local", auth.RoleBiller),

@@ -152,6 +152,11 @@ func TestDunningOverRealTemporalPostgresAndSMTP(t *testing.T) {
 		require.Equal(t, 200, resp.StatusCode)
 		assert.Contains(t, string(page), "$125.00")
 		assert.Contains(t, string(page), `name="viewport"`)
+		assert.Contains(t, string(page), `href="/app/static/pay.css"`, "the payment page wears the staff app's style")
+		css, err := http.Get(e.HTTP.URL + "/app/static/pay.css")
+		require.NoError(t, err)
+		css.Body.Close()
+		assert.Equal(t, 200, css.StatusCode, "the style sheets need no sign-in")
 		for _, phi := range []string{"Jane", "Roe", "E11.9", payer, payerCase} {
 			assert.NotContains(t, string(page), phi, "the payment page shows no PHI or internal ids")
 		}

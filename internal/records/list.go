@@ -59,10 +59,13 @@ func (s *Service) GetFeeSchedule(ctx context.Context, id string) (billing.FeeSch
 type PatientFilter struct {
 	Name        string
 	DateOfBirth time.Time
-	Limit       int
+	// Phone matches patients whose phone number holds these digits, however
+	// either is punctuated ("555-0100" finds "(555) 0100").
+	Phone string
+	Limit int
 }
 
-// ListPatients finds patients by name and date of birth.
+// ListPatients finds patients by name, date of birth and phone.
 func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient, error) {
 	q := access.Restrict(ctx, s.DB.WithContext(ctx), "patients")
 	if term := strings.TrimSpace(f.Name); term != "" {
@@ -72,5 +75,18 @@ func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient,
 	if !f.DateOfBirth.IsZero() {
 		q = q.Where("date_of_birth = ?", f.DateOfBirth.Format(time.DateOnly))
 	}
+	if digits := onlyDigits(f.Phone); digits != "" {
+		q = q.Where("regexp_replace(phone, '[^0-9]', '', 'g') LIKE ?", "%"+digits+"%")
+	}
 	return listOrdered[Patient](q, "last_name, first_name, id", f.Limit)
+}
+
+// onlyDigits keeps the digits of s.
+func onlyDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }

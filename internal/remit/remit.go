@@ -122,6 +122,12 @@ func (s *Service) Ingest(ctx context.Context, data []byte, actor audit.Actor) (R
 		}
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The file itself, once by its hash, so a claim's page can show the 835
+		// that paid it (migration 00033).
+		if err := tx.Exec(`INSERT INTO edi_contents (sha256, kind, data) VALUES (?, '835', ?) ON CONFLICT (sha256) DO NOTHING`,
+			hash, data).Error; err != nil {
+			return fmt.Errorf("store 835 %s: %w", hash, err)
+		}
 		for _, r := range rems {
 			rr, err := postRemittance(tx, r, hash, actor)
 			if err != nil {
