@@ -210,7 +210,7 @@ func (s *Server) getCase(c *gin.Context) {
 	}
 	lv := ledgerView{
 		PatientBalance: bal.PatientBalance(), PatientCredit: bal.PatientCredit(),
-		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)),
+		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)).Add(bal.Get(ledger.ARAttorney)),
 		Balance:         bal.Net(),
 	}
 	t := v.Totals

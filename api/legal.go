@@ -289,6 +289,13 @@ type holdJSON struct {
 	FollowUps      []contract.FollowUp  `json:"follow_ups"`
 	OpenTasks      []contract.HoldTask  `json:"open_tasks"`
 	WorkflowURL    string               `json:"workflow_url,omitempty"`
+	// Settlement, the pending Approval, the Releases so far and what is Owed
+	// by whom after the last money move (api/settlement.go).
+	Settlement *contract.Settlement  `json:"settlement,omitempty"`
+	Approval   *contract.Approval    `json:"approval,omitempty"`
+	Releases   []contract.Release    `json:"releases"`
+	Owed       *contract.LegalMoney  `json:"owed,omitempty"`
+	Dropped    *contract.DropRequest `json:"dropped,omitempty"`
 }
 
 // caseHold reads a legal case's hold for GET /cases/{id}: nil when the case
@@ -312,7 +319,8 @@ func (s *Server) caseHold(ctx context.Context, cs cases.Case, held decimal.Decim
 	}
 	return &holdJSON{WorkflowID: id, Status: v.Status, HeldTotal: held, StartedAt: v.StartedAt,
 		NextFollowUpAt: v.NextFollowUpAt, LastOutcome: v.LastOutcome, Timers: v.Timers,
-		FollowUps: orEmpty(v.FollowUps), OpenTasks: orEmpty(v.Tasks), WorkflowURL: s.WorkflowLinks.URL(id)}, nil
+		FollowUps: orEmpty(v.FollowUps), OpenTasks: orEmpty(v.Tasks), WorkflowURL: s.WorkflowLinks.URL(id),
+		Settlement: v.Settlement, Approval: v.Approval, Releases: orEmpty(v.Releases), Owed: v.Owed, Dropped: v.Dropped}, nil
 }
 
 func orEmpty[T any](s []T) []T {

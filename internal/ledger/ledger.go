@@ -57,11 +57,18 @@ const (
 	CollectionCommission Account = "6100"
 	// BadDebt is placed A/R the agency gave up on.
 	BadDebt Account = "6200"
+
+	// Held legal cases (internal/legal): charges released to the attorney
+	// under a lien, the reductions negotiated off them, and the balance of a
+	// dropped case written off.
+	ARAttorney     Account = "1310"
+	LegalReduction Account = "4960"
+	LegalWriteOff  Account = "4965"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
 // still owed on a case by anyone.
-var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCollections}
+var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCollections, ARAttorney}
 
 // Line is one signed amount on an account.
 type Line struct {
