@@ -145,3 +145,30 @@ func (a *Activities) RecordLegalPayment(ctx context.Context, in LegalPaymentInpu
 	}
 	return LegalPaymentOutcome{PaymentID: res.PaymentID, Amount: res.Amount, Replayed: res.Replayed, Owed: owedOf(res.Owed)}, nil
 }
+
+// WCDecisionInput records a workers' comp carrier's decision.
+type WCDecisionInput struct {
+	CaseID  string                     `json:"case_id"`
+	Request contract.WCDecisionRequest `json:"request"`
+	At      time.Time                  `json:"at"`
+}
+
+// RecordWCDecision records the carrier's acceptance or denial once.
+func (a *Activities) RecordWCDecision(ctx context.Context, in WCDecisionInput) error {
+	r := in.Request
+	return classify(a.legal().RecordWCDecision(ctx, legal.WCDecisionInput{CaseID: in.CaseID, Decision: r.Decision,
+		ClaimNumber: r.ClaimNumber, DeniedTo: r.DeniedTo, Reason: r.Reason, At: in.At, Actor: r.Actor}))
+}
+
+// WCVisitInput names a visit of a workers' comp case denied to the patient.
+type WCVisitInput struct {
+	CaseID      string `json:"case_id"`
+	EncounterID string `json:"encounter_id"`
+}
+
+// WCVisitToPatient moves the visit to the patient's balance once and returns
+// the amount moved.
+func (a *Activities) WCVisitToPatient(ctx context.Context, in WCVisitInput) (decimal.Decimal, error) {
+	moved, err := a.legal().WCVisitToPatient(ctx, in.CaseID, in.EncounterID, audit.System)
+	return moved, classify(err)
+}

@@ -13,4 +13,5 @@ func init() {
 	requestTypes["ReleaseRequest"] = releaseRequest{}
 	requestTypes["DropRequest"] = dropRequest{}
 	requestTypes["LegalPaymentRequest"] = legalPaymentRequest{}
+	requestTypes["WCDecisionRequest"] = wcDecisionRequest{}
 }

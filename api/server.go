@@ -231,6 +231,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/cases/:id/drop", s.allow(billers), s.dropCase)
 	v1.POST("/cases/:id/legal-payments", s.allow(frontDesk), s.recordLegalPayment)
 	v1.GET("/cases/:id/lien-statement", s.allow(billers), s.lienStatement)
+	v1.POST("/cases/:id/workers-comp-decision", s.allow(billers), s.wcDecision)
 
 	// Manager views (internal/reports): stuck claims, A/R aging, KPIs, the dashboard.
 	v1.GET("/reports/stuck-claims", s.allow(billers), s.stuckClaimsReport)

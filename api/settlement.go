@@ -201,3 +201,35 @@ func (s *Server) lienStatement(c *gin.Context) {
 		"reduction": st.Reduction, "payments": st.Payments, "balance_due": st.BalanceDue,
 		"owed": gin.H{"held": st.Owed.Held, "attorney": st.Owed.Attorney, "insurer": st.Owed.Insurer}})
 }
+
+// wcDecisionRequest is a workers' comp carrier's answer.
+type wcDecisionRequest struct {
+	Decision    string `json:"decision"`
+	ClaimNumber string `json:"claim_number"`
+	DeniedTo    string `json:"denied_to"`
+	Reason      string `json:"reason" maxlen:"2000"`
+}
+
+// wcDecision records a workers' comp carrier's acceptance (the waiting visits
+// are billed to it) or denial (to the health coverage or the patient).
+func (s *Server) wcDecision(c *gin.Context) {
+	cs, ok := s.loadCase(c)
+	if !ok {
+		return
+	}
+	var in wcDecisionRequest
+	if !bind(c, &in) {
+		return
+	}
+	if cs.Kind != cases.WorkersComp {
+		s.fail(c, apperr.Errorf(apperr.Conflict, "a %s case is not a workers' comp case", cs.Kind))
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	s.updateCase(c, cs, contract.UpdateWCDecision, derivedID(cs.ID, contract.UpdateWCDecision, key),
+		contract.WCDecisionRequest{Decision: in.Decision, ClaimNumber: in.ClaimNumber, DeniedTo: in.DeniedTo,
+			Reason: in.Reason, Actor: actor(c)}, &contract.WCStatus{}, http.StatusOK)
+}

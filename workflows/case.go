@@ -65,6 +65,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		{contract.UpdateRecordPayment, w.recordPayment, w.validateRecordPayment},
 		{contract.UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
 		{contract.UpdateRetryBilling, w.retryBilling, nil},
+		{contract.UpdateWCDecision, w.decideWC, w.validateWC},
 	}); err != nil {
 		return err
 	}
@@ -212,12 +213,19 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 	}
 	for i := range w.s.Encounters {
 		e := &w.s.Encounters[i]
-		if e.ChargesCompletedAt == nil || len(e.ClaimIDs) > 0 || w.billingProblem(e.ID) || !hasActiveCharges(e) {
+		if e.ChargesCompletedAt == nil || len(e.ClaimIDs) > 0 || w.billingProblem(e.ID) || !hasActiveCharges(e) || e.ToPatient {
 			continue
 		}
 		// Cases recorded before claims existed stay ready to bill.
 		if workflow.GetVersion(ctx, "bill-completed-visits", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return nil
+		}
+		// Workers' comp waits for the carrier (workers_comp.go).
+		if held, err := w.holdsWC(ctx, i); err != nil || held {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		// The case never fails for a database outage: building retries until it
 		// is back; the retry-billing handler waits its turn on the lock.

@@ -172,3 +172,36 @@ type LegalMoney struct {
 
 // Settled reports whether nothing is held and the attorney owes nothing.
 func (m LegalMoney) Settled() bool { return !m.Held.IsPositive() && !m.Attorney.IsPositive() }
+
+// UpdateWCDecision records a workers' comp carrier's acceptance or denial on
+// the case workflow (WCDecisionRequest): until then a workers' comp case's
+// completed visits wait unbilled.
+const UpdateWCDecision = "wc-decision"
+
+// Workers' comp decisions and where a denied case's balance goes.
+const (
+	WCAccept         = "accept"
+	WCDeny           = "deny"
+	WCToHealthPlan   = "health_coverage"
+	WCToPatient      = "patient"
+	WCStatusAccepted = "accepted"
+	WCStatusDenied   = "denied"
+)
+
+// WCDecisionRequest is the wc-decision update's argument: accept with the
+// carrier's claim number, or deny with where the balance goes.
+type WCDecisionRequest struct {
+	Decision    string      `json:"decision"`
+	ClaimNumber string      `json:"claim_number,omitempty"`
+	DeniedTo    string      `json:"denied_to,omitempty"`
+	Reason      string      `json:"reason,omitempty"`
+	Actor       audit.Actor `json:"actor"`
+}
+
+// WCStatus is a workers' comp case's decision as the case workflow keeps it
+// (nil while the carrier has not answered).
+type WCStatus struct {
+	Status    string    `json:"status"`
+	DeniedTo  string    `json:"denied_to,omitempty"`
+	DecidedAt time.Time `json:"decided_at"`
+}
