@@ -125,8 +125,8 @@ type Encounter struct {
 	ClaimIDs []string `json:"claim_ids,omitempty"`
 	// ToPatient is set once the visit of a workers' comp case denied to the
 	// patient became the patient's balance.
-	ToPatient bool `json:"to_patient,omitempty"`
-	Charges  []Charge `json:"charges"`
+	ToPatient bool     `json:"to_patient,omitempty"`
+	Charges   []Charge `json:"charges"`
 }
 
 // Charge is a service line in the case workflow's state.
