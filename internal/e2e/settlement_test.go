@@ -19,7 +19,7 @@ import (
 
 // legalMoneyInvariant checks the ledger of a legal case after a step: every
 // journal balances, the case workflow and the ledger agree, held A/R is the
-// held charges not yet released (none once dropped), and attorney A/R is
+// held charges not yet released (none once dropped; held kinds only), and attorney A/R is
 // what was released to the attorney less reductions and attorney payments.
 func legalMoneyInvariant(t *testing.T, e *testenv.Env, tok, caseID string) ledger.Balances {
 	t.Helper()
@@ -35,7 +35,8 @@ func legalMoneyInvariant(t *testing.T, e *testenv.Env, tok, caseID string) ledge
 	}
 	require.NoError(t, e.DB.Raw(`SELECT
 		(SELECT coalesce(sum(ch.amount), 0) FROM charges ch WHERE ch.case_id = @id AND ch.status = 'active'
-			AND NOT EXISTS (SELECT 1 FROM legal_release_charges r WHERE r.charge_id = ch.id)) AS held,
+			AND NOT EXISTS (SELECT 1 FROM legal_release_charges r WHERE r.charge_id = ch.id)
+			AND EXISTS (SELECT 1 FROM cases c WHERE c.id = @id AND c.kind IN ('mva', 'personal_injury'))) AS held,
 		(SELECT coalesce(sum(amount - reduction), 0) FROM legal_releases WHERE case_id = @id AND target = 'attorney')
 			- (SELECT coalesce(sum(amount), 0) FROM legal_payments WHERE case_id = @id AND payer = 'attorney') AS attorney,
 		EXISTS (SELECT 1 FROM legal_drops WHERE case_id = @id) AS dropped`, map[string]any{"id": caseID}).Scan(&want).Error)
@@ -270,4 +271,51 @@ func TestMVACaseReleasedToAutoInsurerAndPaidBySimulator(t *testing.T) {
 	bal = legalMoneyInvariant(t, e, biller, caseID)
 	assert.True(t, bal.Net().IsZero(), "paid in full")
 	assert.Equal(t, contract.HoldStatusReleased, holdOf(t, e, biller, caseID)["status"])
+}
+
+func TestWorkersCompCaseWaitsForTheCarrierThenDeniedOrAccepted(t *testing.T) {
+	e := testenv.New(t, testenv.Options{LegalDayLength: legalDay})
+	p := setupPractice(t, e)
+	tok := e.AdminToken
+	biller := e.NewUserToken("biller@test.local", auth.RoleBiller)
+	carrier := e.MustDo(201, "POST", "/api/v1/payers", tok, map[string]any{"name": "State Fund", "payer_id": "STATEFUND",
+		"type": "workers_comp", "address1": "PO Box 9", "city": "Chicago", "state": "IL", "zip": "60601"}).Map(t)["id"].(string)
+	wcCase := func() string {
+		_, caseID := newPatientCase(t, e, tok, "workers_comp")
+		e.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/coverages", tok, map[string]any{
+			"payer_id": carrier, "priority": "primary", "member_id": "WC123456", "effective_from": "2026-01-01"})
+		heldVisit(t, e, biller, p, caseID)
+		require.Eventually(t, func() bool { return getCase(t, e, biller, caseID).Stage == "ready_to_bill" }, settle,
+			50*time.Millisecond)
+		return caseID
+	}
+
+	// Denied: the balance becomes the patient's.
+	denied := wcCase()
+	time.Sleep(300 * time.Millisecond)
+	d := getCase(t, e, biller, denied)
+	assert.Empty(t, d.Encounters[0].ClaimIDs, "nothing is billed before the carrier answers")
+	r := e.Do("POST", "/api/v1/cases/"+denied+"/workers-comp-decision", biller, map[string]any{"decision": "deny"})
+	require.Equal(t, 400, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"denied_to"}, problemFields(t, r))
+	e.MustDo(200, "POST", "/api/v1/cases/"+denied+"/workers-comp-decision", biller, map[string]any{"decision": "deny",
+		"denied_to": "patient", "reason": "not work related"})
+	require.Eventually(t, func() bool { return getCase(t, e, biller, denied).Totals.PatientBalance.String() == "125" },
+		settle, 50*time.Millisecond, "the denied visit becomes the patient's")
+	bal := legalMoneyInvariant(t, e, biller, denied)
+	assert.Equal(t, "125.00", bal.PatientBalance().StringFixed(2))
+	assert.True(t, bal.Get(ledger.ARInsuranceUnbilled).IsZero())
+	e.MustDo(409, "POST", "/api/v1/cases/"+denied+"/workers-comp-decision", biller, map[string]any{"decision": "accept",
+		"claim_number": "WC-1"})
+	d = getCase(t, e, biller, denied)
+	assert.Empty(t, d.Encounters[0].ClaimIDs, "a case denied to the patient bills no payer")
+
+	// Accepted: the waiting visit is billed to the carrier.
+	accepted := wcCase()
+	e.MustDo(200, "POST", "/api/v1/cases/"+accepted+"/workers-comp-decision", biller, map[string]any{"decision": "accept",
+		"claim_number": "WC-889"})
+	require.Eventually(t, func() bool { return len(getCase(t, e, biller, accepted).Encounters[0].ClaimIDs) == 1 },
+		settle, 50*time.Millisecond, "the carrier is billed once it accepts")
+	legalMoneyInvariant(t, e, biller, accepted)
+	recordHistory(t, e, contract.CaseWorkflowID(denied), "wc_case_denied_to_patient")
 }
