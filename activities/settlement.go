@@ -112,6 +112,10 @@ func (a *Activities) DropCase(ctx context.Context, in DropInput) (DropOutcome, e
 	r := in.Request
 	res, err := a.legal().Drop(ctx, legal.DropInput{ID: legal.DerivedID(in.CaseID, "drop", in.UpdateID), CaseID: in.CaseID,
 		Disposition: r.Disposition, Reason: r.Reason, ApprovedBy: in.ApprovedBy, At: in.At, Actor: r.Actor})
+	if err == nil && r.Disposition == legal.DropToPatient && res.Amount.IsPositive() {
+		// The patient owes it now: patient billing follows it up.
+		err = a.nudgeDunning(ctx, in.CaseID, "legal_drop", true)
+	}
 	if err != nil {
 		return DropOutcome{}, classify(err)
 	}
@@ -170,5 +174,8 @@ type WCVisitInput struct {
 // the amount moved.
 func (a *Activities) WCVisitToPatient(ctx context.Context, in WCVisitInput) (decimal.Decimal, error) {
 	moved, err := a.legal().WCVisitToPatient(ctx, in.CaseID, in.EncounterID, audit.System)
+	if err == nil && moved.IsPositive() {
+		err = a.nudgeDunning(ctx, in.CaseID, "wc_denied", true)
+	}
 	return moved, classify(err)
 }

@@ -531,7 +531,8 @@ func (w *caseWorkflow) validateRecordPayment(ctx workflow.Context, in billing.Pa
 	if held := w.totals().OtherReceivable; w.s.Kind.HoldsCharges() && held.IsPositive() {
 		// A patient payment would become a credit beside the held balance.
 		return conflict("%s of charges are held for a settlement on this %s case: a patient payment is not taken "+
-			"while charges are held (the settlement pays them)", held.StringFixed(2), w.s.Kind)
+			"while charges are held (the settlement pays them: record the attorney's or insurer's check with "+
+			"POST /cases/{id}/legal-payments once the charges are released)", held.StringFixed(2), w.s.Kind)
 	}
 	return nil
 }
