@@ -213,6 +213,7 @@ type holdRowJSON struct {
 	Status         string          `json:"status"`
 	Attorney       *holdAttorney   `json:"attorney"`
 	HeldTotal      decimal.Decimal `json:"held_total"`
+	AttorneyOwed   decimal.Decimal `json:"attorney_owed"`
 	OldestChargeOn *string         `json:"oldest_charge_on"`
 	// OldestChargeAgeDays is how long the oldest held charge has waited.
 	OldestChargeAgeDays *int       `json:"oldest_charge_age_days"`
@@ -233,7 +234,7 @@ type holdAttorney struct {
 func showHoldRow(r legal.HoldRow) holdRowJSON {
 	now := time.Now()
 	out := holdRowJSON{CaseID: r.CaseID, CaseKind: r.CaseKind, PatientID: r.PatientID, PatientName: r.PatientName,
-		Status: r.Status, HeldTotal: r.HeldTotal, NextFollowUpAt: r.NextFollowUpAt, LastOutcome: r.LastOutcome,
+		Status: r.Status, HeldTotal: r.HeldTotal, AttorneyOwed: r.AttorneyOwed, NextFollowUpAt: r.NextFollowUpAt, LastOutcome: r.LastOutcome,
 		LienOnFile: r.LienReceivedOn != nil, HeldSince: r.StartedAt}
 	if r.AttorneyID != nil {
 		out.Attorney = &holdAttorney{ID: *r.AttorneyID, Name: deref(r.AttorneyName), Organization: deref(r.AttorneyFirm)}

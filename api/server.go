@@ -225,6 +225,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/legal/sol-years", s.allow(anyRole), s.listSOLYears)
 	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
 	v1.GET("/holds", s.allow(billers), s.listHolds)
+	v1.GET("/holds/by-attorney", s.allow(billers), s.holdsByAttorney)
 	v1.POST("/cases/:id/follow-ups", s.allow(billers), s.recordFollowUp)
 	v1.POST("/cases/:id/settlement", s.allow(billers), s.recordSettlement)
 	v1.POST("/cases/:id/release", s.allow(billers), s.releaseHeld)

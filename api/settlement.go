@@ -233,3 +233,39 @@ func (s *Server) wcDecision(c *gin.Context) {
 		contract.WCDecisionRequest{Decision: in.Decision, ClaimNumber: in.ClaimNumber, DeniedTo: in.DeniedTo,
 			Reason: in.Reason, Actor: actor(c)}, &contract.WCStatus{}, http.StatusOK)
 }
+
+// exposureJSON is one attorney's line of held and attorney A/R by age.
+type exposureJSON struct {
+	Attorney     *holdAttorney   `json:"attorney"`
+	Cases        int             `json:"cases"`
+	Held         decimal.Decimal `json:"held"`
+	AttorneyOwed decimal.Decimal `json:"attorney_owed"`
+	Total        decimal.Decimal `json:"total"`
+	Age0To90     decimal.Decimal `json:"age_0_90"`
+	Age91To180   decimal.Decimal `json:"age_91_180"`
+	Age181To365  decimal.Decimal `json:"age_181_365"`
+	AgeOver365   decimal.Decimal `json:"age_over_365"`
+}
+
+// holdsByAttorney is held and attorney A/R by attorney and age: whose cases
+// carry the practice's money, and for how long.
+func (s *Server) holdsByAttorney(c *gin.Context) {
+	if !checkQuery(c, []string{}) {
+		return
+	}
+	rows, err := s.legal.ExposureByAttorney(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]exposureJSON, 0, len(rows))
+	for _, r := range rows {
+		x := exposureJSON{Cases: r.Cases, Held: r.Held, AttorneyOwed: r.AttorneyOwed, Total: r.Held.Add(r.AttorneyOwed),
+			Age0To90: r.Age0To90, Age91To180: r.Age91To180, Age181To365: r.Age181To365, AgeOver365: r.AgeOver365}
+		if r.AttorneyID != nil {
+			x.Attorney = &holdAttorney{ID: *r.AttorneyID, Name: deref(r.AttorneyName), Organization: deref(r.AttorneyFirm)}
+		}
+		out = append(out, x)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}

@@ -162,6 +162,19 @@ func TestMVACaseSettledWithApprovedReductionReleasedToAttorneyAndPaid(t *testing
 	bal = legalMoneyInvariant(t, e, biller, caseID)
 	assert.Equal(t, "175.00", bal.Get(ledger.ARAttorney).StringFixed(2))
 
+	var exposure struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/holds/by-attorney", biller, nil).JSON(t, &exposure)
+	require.NotEmpty(t, exposure.Items)
+	assert.Equal(t, "Saul Goodman", exposure.Items[0]["attorney"].(map[string]any)["name"])
+	assert.Equal(t, "175", exposure.Items[0]["attorney_owed"])
+	var released struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/holds?status=released", biller, nil).JSON(t, &released)
+	require.Len(t, released.Items, 1)
+	assert.Equal(t, "175", released.Items[0]["attorney_owed"])
 	st := e.MustDo(200, "GET", "/api/v1/cases/"+caseID+"/lien-statement", biller, nil).Map(t)
 	assert.Len(t, st["lines"], 2)
 	assert.Equal(t, "175", st["balance_due"])

@@ -308,3 +308,27 @@ func TestBadSettlementsAndReleasesChangeNothing(t *testing.T) {
 	assert.Zero(t, rows)
 	assert.Equal(t, "100.00", fixed(m.balances(t, cs.ID).Get(ledger.ARHeld)))
 }
+
+func TestExposureByAttorneySumsHeldAndAttorneyAROfTheirCases(t *testing.T) {
+	m := newMoney(t)
+	atty, err := m.svc.CreateContact(ctx, legal.NewContact{Kind: legal.KindAttorney, Name: "Saul Goodman"}, audit.System)
+	require.NoError(t, err)
+	cs, ids := m.heldCase(t, cases.MVA, "99213", "97110")
+	_, err = m.svc.PutDetails(ctx, cs, legal.DetailsInput{DateOfInjury: m.now.AddDate(0, 0, -40).Format(time.DateOnly),
+		AccidentState: "IL", Contacts: []legal.RoleContact{{Role: legal.RolePatientAttorney, ContactID: atty.ID}}}, audit.System)
+	require.NoError(t, err)
+	_, err = m.svc.Release(ctx, legal.ReleaseInput{ID: uuid.NewString(), CaseID: cs.ID, To: legal.PayAttorney, ChargeIDs: ids[:1], At: m.now})
+	require.NoError(t, err)
+	m.heldCase(t, cases.PersonalInjury, "99213") // no attorney yet
+
+	rows, err := m.svc.ExposureByAttorney(ctx)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "Saul Goodman", *rows[0].AttorneyName)
+	assert.Equal(t, 1, rows[0].Cases)
+	assert.Equal(t, "150.00", fixed(rows[0].Held))
+	assert.Equal(t, "100.00", fixed(rows[0].AttorneyOwed))
+	assert.Equal(t, "250.00", fixed(rows[0].Age0To90), "visits a month old")
+	assert.Nil(t, rows[1].AttorneyID)
+	assert.Equal(t, "100.00", fixed(rows[1].Held))
+}
