@@ -190,6 +190,10 @@ func (w *holdWorkflow) timers() []contract.HoldTimer {
 
 // heldTimers are the timers that watch held charges.
 func (w *holdWorkflow) heldTimers() []contract.HoldTimer {
+	if w.awaitingAttorney() && w.s.Settings.DayLength > 0 {
+		// Released to the attorney and unpaid: only the follow-up goes on.
+		return []contract.HoldTimer{{Kind: contract.TimerFollowUp, DueAt: w.s.NextFollowUpAt}}
+	}
 	if w.s.Status != contract.HoldStatusHeld || w.s.Settings.DayLength <= 0 {
 		return []contract.HoldTimer{}
 	}
@@ -239,7 +243,7 @@ func (w *holdWorkflow) raiseDue(ctx workflow.Context) error {
 	if at, ok := due[contract.TimerFollowUp]; ok {
 		w.s.FollowUpRound++
 		in := activities.HoldTaskInput{CaseID: id, Kind: tasks.KindAttorneyFollowUp,
-			BusinessKey: fmt.Sprintf("legal:follow-up:%s:%d", id, w.s.FollowUpRound), Title: "Call the attorney for a case update",
+			BusinessKey: fmt.Sprintf("legal:follow-up:%s:%d", id, w.s.FollowUpRound), Title: w.followUpTitle(),
 			Details: map[string]any{"round": w.s.FollowUpRound, "outcomes": contract.FollowUpOutcomes}, Priority: 1,
 			DueAt: at, Answered: true, Supersedes: w.openTasks(tasks.KindAttorneyFollowUp)}
 		if err := w.raise(ctx, in); err != nil {
@@ -322,7 +326,7 @@ func (w *holdWorkflow) publish(ctx workflow.Context) error {
 		return nil
 	}
 	h := legal.Hold{CaseID: w.s.CaseID, Status: w.s.Status, StartedAt: w.s.StartedAt, LastOutcome: w.s.LastOutcome}
-	if w.s.Status == contract.HoldStatusHeld {
+	if w.s.Status == contract.HoldStatusHeld || w.awaitingAttorney() {
 		next := w.s.NextFollowUpAt
 		h.NextFollowUpAt = &next
 	}
@@ -353,7 +357,7 @@ func (w *holdWorkflow) validateFollowUp(ctx workflow.Context, r contract.FollowU
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	if !w.open() {
+	if !w.open() && !w.awaitingAttorney() {
 		return conflict("the case's charges are no longer held (%s)", w.s.Status)
 	}
 	return nil

@@ -282,10 +282,25 @@ func (w *holdWorkflow) release(ctx workflow.Context, r contract.ReleaseRequest) 
 	return w.view(), nil
 }
 
+// awaitingAttorney reports whether charges were released to the attorney and
+// the attorney has not paid them all: the follow-up goes on, about the check.
+func (w *holdWorkflow) awaitingAttorney() bool {
+	return w.s.Status == contract.HoldStatusReleased && w.s.Owed != nil && w.s.Owed.Attorney.IsPositive()
+}
+
+// followUpTitle is what the attorney follow-up task asks.
+func (w *holdWorkflow) followUpTitle() string {
+	if w.awaitingAttorney() {
+		return "Call the attorney: " + w.s.Owed.Attorney.StringFixed(2) + " of the settlement is unpaid"
+	}
+	return "Call the attorney for a case update"
+}
+
 // moved records what is owed after a money move and where the hold stands:
 // still held while charges are; released once none are (the attorney may
 // still owe); closed when nothing is owed.
 func (w *holdWorkflow) moved(ctx workflow.Context, owed contract.LegalMoney) {
+	was := w.s.Status
 	w.s.Owed = &owed
 	switch {
 	case w.s.Status == contract.HoldStatusDropped:
@@ -296,7 +311,11 @@ func (w *holdWorkflow) moved(ctx workflow.Context, owed contract.LegalMoney) {
 		w.s.Status = contract.HoldStatusClosed
 	}
 	if !w.open() {
-		w.closeTasks(ctx)
+		w.closeTasks(ctx) // a payment answers the follow-up, too
+	}
+	if w.awaitingAttorney() && was != w.s.Status {
+		// A fresh follow-up cadence, now about the attorney's check.
+		w.s.NextFollowUpAt = workflow.Now(ctx).Add(w.days(w.s.Facts.FollowUpDays))
 	}
 	w.dirty = true
 }

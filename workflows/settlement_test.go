@@ -340,3 +340,24 @@ func (s *holdSuite) TestContinueAsNewCarriesTheSettlement() {
 	w := newHoldWorkflow(next)
 	s.Len(w.approvalTimer(), 1, "and so does its escalation timer")
 }
+
+func (s *holdSuite) TestUnpaidAttorneyIsFollowedUpUntilTheCheckComes() {
+	b := s.settling()
+	var errs [3]error
+	s.send(holdDay, contract.UpdateRelease, contract.ReleaseRequest{To: contract.PayAttorney}, &errs[0])
+	s.send(40*holdDay, contract.UpdateRecordFollowUp, contract.FollowUpRequest{Outcome: contract.OutcomeSettled,
+		Note: "check in the mail"}, &errs[1])
+	s.send(45*holdDay, contract.UpdateLegalPayment, contract.LegalPaymentRequest{Payer: contract.PayAttorney,
+		Amount: d("250"), Method: "check", IdempotencyKey: "chk"}, &errs[2])
+	s.runToEnd(100 * holdDay)
+	for i, e := range errs {
+		s.NoError(e, "update %d", i)
+	}
+	got := s.of(tasks.KindAttorneyFollowUp)
+	s.Require().Len(got, 1, "one follow-up before the check came")
+	s.Equal(holdStart.Add(31*holdDay), got[0].At, "30 days after the release")
+	s.Contains(got[0].Title, "250.00 of the settlement is unpaid")
+	s.Contains(s.resolved, got[0].BusinessKey)
+	s.True(b.attorney.IsZero())
+	s.Equal(contract.HoldStatusClosed, s.publish[len(s.publish)-1].Status)
+}
