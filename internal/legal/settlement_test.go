@@ -186,6 +186,10 @@ func TestSettlementWithApprovedReductionReleasedToAttorneyAndPaid(t *testing.T) 
 	assert.Equal(t, "200.00", fixed(b.Get(ledger.Cash)))
 	assert.True(t, b.Net().IsZero())
 
+	// Money moved is a record: the application may not rewrite or erase it.
+	assert.Error(t, m.app.Exec(`UPDATE legal_payments SET amount = 1`).Error, "payments are append-only")
+	assert.Error(t, m.app.Exec(`DELETE FROM legal_releases`).Error, "releases are append-only")
+
 	s, err := m.svc.Statement(ctx, cs.ID)
 	require.NoError(t, err)
 	require.Len(t, s.Lines, 2)
