@@ -12,6 +12,7 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
+	"github.com/clinicflow/rcm/internal/claims"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -182,6 +183,17 @@ func (s *Service) RecordLegalPayment(ctx context.Context, in LegalPaymentInput) 
 		account, due := ledger.ARAttorney, owed.Attorney
 		if in.Payer == PayInsurer {
 			account, due = ledger.ARInsuranceUnbilled, owed.Insurer
+			// A claim still with the payer is paid by its 835: a check posted
+			// here as well would be posted twice.
+			var open int64
+			if err := tx.Table("claims").Where("case_id = ? AND stage NOT IN ?", c.ID, claims.Terminal).
+				Count(&open).Error; err != nil {
+				return err
+			}
+			if open > 0 {
+				return apperr.Errorf(apperr.Conflict, "%d of the insurer's claims on this case are still open: their "+
+					"payment posts from the insurer's 835 (an unmatched one is worked in the unmatched-era queue)", open)
+			}
 		}
 		if in.Amount.GreaterThan(due) {
 			return apperr.Errorf(apperr.Conflict, "the %s owes %s on this case: a payment of %s is more than that "+

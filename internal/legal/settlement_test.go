@@ -336,3 +336,18 @@ func TestExposureByAttorneySumsHeldAndAttorneyAROfTheirCases(t *testing.T) {
 	assert.Nil(t, rows[1].AttorneyID)
 	assert.Equal(t, "100.00", fixed(rows[1].Held))
 }
+
+func TestInsurerCheckIsRefusedWhileItsClaimIsOpen(t *testing.T) {
+	m := newMoney(t)
+	cs, _ := m.heldCase(t, cases.MVA, "99213")
+	_, err := m.svc.Release(ctx, legal.ReleaseInput{ID: uuid.NewString(), CaseID: cs.ID, To: legal.PayInsurer, At: m.now})
+	require.NoError(t, err)
+	_, err = m.svc.RecordLegalPayment(ctx, legal.LegalPaymentInput{ID: uuid.NewString(), CaseID: cs.ID, Payer: legal.PayInsurer,
+		Amount: amt("50"), Method: "check", ReceivedAt: m.now, IdempotencyKey: "pip-1"})
+	assert.Equal(t, apperr.Conflict, apperr.CodeOf(err), "its 835 pays an open claim")
+	require.NoError(t, m.owner.Exec(`UPDATE claims SET stage = 'written_off' WHERE case_id = ?`, cs.ID).Error)
+	p, err := m.svc.RecordLegalPayment(ctx, legal.LegalPaymentInput{ID: uuid.NewString(), CaseID: cs.ID, Payer: legal.PayInsurer,
+		Amount: amt("50"), Method: "check", ReceivedAt: m.now, IdempotencyKey: "pip-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "50.00", fixed(p.Owed.Insurer))
+}
