@@ -194,7 +194,8 @@ func (w *holdWorkflow) heldTimers() []contract.HoldTimer {
 		// Released to the attorney and unpaid: only the follow-up goes on.
 		return []contract.HoldTimer{{Kind: contract.TimerFollowUp, DueAt: w.s.NextFollowUpAt}}
 	}
-	if w.s.Status != contract.HoldStatusHeld || w.s.Settings.DayLength <= 0 {
+	// Held, or settling: a settlement that stalls still has an SOL to watch.
+	if !w.open() || w.s.Settings.DayLength <= 0 {
 		return []contract.HoldTimer{}
 	}
 	out := []contract.HoldTimer{{Kind: contract.TimerFollowUp, DueAt: w.s.NextFollowUpAt}}
@@ -326,7 +327,7 @@ func (w *holdWorkflow) publish(ctx workflow.Context) error {
 		return nil
 	}
 	h := legal.Hold{CaseID: w.s.CaseID, Status: w.s.Status, StartedAt: w.s.StartedAt, LastOutcome: w.s.LastOutcome}
-	if w.s.Status == contract.HoldStatusHeld || w.awaitingAttorney() {
+	if w.open() || w.awaitingAttorney() {
 		next := w.s.NextFollowUpAt
 		h.NextFollowUpAt = &next
 	}

@@ -361,3 +361,19 @@ func (s *holdSuite) TestUnpaidAttorneyIsFollowedUpUntilTheCheckComes() {
 	s.True(b.attorney.IsZero())
 	s.Equal(contract.HoldStatusClosed, s.publish[len(s.publish)-1].Status)
 }
+
+func (s *holdSuite) TestSettlingCaseStillWatchesTheStatuteOfLimitations() {
+	s.settling()
+	s.facts.SOLDate = "2026-04-20" // 100 days after the start: the 90-day reminder on day 10
+	var errs [1]error
+	var mid contract.HoldView
+	s.send(holdDay, contract.UpdateSettle, contract.SettlementRequest{Amount: d("25000"), ReductionPercent: pct("30"),
+		PayVia: contract.PayAttorney}, &errs[0])
+	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 5*holdDay)
+	s.run(contract.HoldInput{Visits: []contract.HoldVisit{visitAt("e1", 0)}}, 12*holdDay)
+	s.NoError(errs[0])
+	s.Equal(contract.HoldStatusSettling, mid.Status)
+	got := s.of(tasks.KindSOLReminder)
+	s.Require().Len(got, 1, "a stalled settlement does not silence the SOL")
+	s.Equal(holdStart.Add(10*holdDay), got[0].At)
+}
