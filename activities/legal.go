@@ -35,7 +35,7 @@ func (a *Activities) LoadHoldFacts(ctx context.Context, caseID string) (HoldLoad
 		day = 24 * time.Hour
 	}
 	out := HoldLoad{Settings: contract.HoldSettings{DayLength: day, LienDays: DefaultLienDays, GapDays: DefaultGapDays,
-		SOLFirstDays: DefaultSOLFirstDays, SOLFinalDays: DefaultSOLFinalDays},
+		SOLFirstDays: DefaultSOLFirstDays, SOLFinalDays: DefaultSOLFinalDays, ApprovalDays: contract.DefaultApprovalDays},
 		Facts: contract.HoldFacts{FollowUpDays: legal.DefaultFollowUpDays, Today: time.Now().UTC().Format(time.DateOnly)}}
 	l, err := a.legal().GetDetails(ctx, caseID)
 	if errors.Is(err, legal.ErrNoDetails) {
@@ -60,8 +60,12 @@ type HoldTaskInput struct {
 	Details     map[string]any `json:"details,omitempty"`
 	Priority    int            `json:"priority"`
 	DueAt       time.Time      `json:"due_at"`
-	// Answered is set for tasks the hold's record-follow-up update answers.
-	Answered bool `json:"answered,omitempty"`
+	// Answered is set for tasks the hold's record-follow-up update answers
+	// (or AnswerUpdate, when set).
+	Answered     bool   `json:"answered,omitempty"`
+	AnswerUpdate string `json:"answer_update,omitempty"`
+	// Queue is the task's queue: legal-follow-up when empty.
+	Queue string `json:"queue,omitempty"`
 	// Supersedes are tasks this one replaces (an unanswered earlier follow-up):
 	// they are closed as superseded.
 	Supersedes []string `json:"supersedes,omitempty"`
@@ -71,10 +75,17 @@ type HoldTaskInput struct {
 // queue and closes the tasks it supersedes; it returns the task's id.
 func (a *Activities) RaiseHoldTask(ctx context.Context, in HoldTaskInput) (string, error) {
 	due := in.DueAt
-	t := tasks.NewTask{Queue: tasks.QueueLegal, Kind: in.Kind, BusinessKey: in.BusinessKey, CaseID: in.CaseID,
+	queue := in.Queue
+	if queue == "" {
+		queue = tasks.QueueLegal
+	}
+	t := tasks.NewTask{Queue: queue, Kind: in.Kind, BusinessKey: in.BusinessKey, CaseID: in.CaseID,
 		Title: in.Title, Details: in.Details, Priority: in.Priority, DueAt: &due}
 	if in.Answered {
 		t.AnsweredBy = tasks.Answer{WorkflowID: contract.HoldWorkflowID(in.CaseID), Update: contract.UpdateRecordFollowUp}
+		if in.AnswerUpdate != "" {
+			t.AnsweredBy.Update = in.AnswerUpdate
+		}
 	}
 	id, err := a.Tasks.Ensure(ctx, t)
 	if err != nil {

@@ -213,6 +213,7 @@ type holdRowJSON struct {
 	Status         string          `json:"status"`
 	Attorney       *holdAttorney   `json:"attorney"`
 	HeldTotal      decimal.Decimal `json:"held_total"`
+	AttorneyOwed   decimal.Decimal `json:"attorney_owed"`
 	OldestChargeOn *string         `json:"oldest_charge_on"`
 	// OldestChargeAgeDays is how long the oldest held charge has waited.
 	OldestChargeAgeDays *int       `json:"oldest_charge_age_days"`
@@ -233,7 +234,7 @@ type holdAttorney struct {
 func showHoldRow(r legal.HoldRow) holdRowJSON {
 	now := time.Now()
 	out := holdRowJSON{CaseID: r.CaseID, CaseKind: r.CaseKind, PatientID: r.PatientID, PatientName: r.PatientName,
-		Status: r.Status, HeldTotal: r.HeldTotal, NextFollowUpAt: r.NextFollowUpAt, LastOutcome: r.LastOutcome,
+		Status: r.Status, HeldTotal: r.HeldTotal, AttorneyOwed: r.AttorneyOwed, NextFollowUpAt: r.NextFollowUpAt, LastOutcome: r.LastOutcome,
 		LienOnFile: r.LienReceivedOn != nil, HeldSince: r.StartedAt}
 	if r.AttorneyID != nil {
 		out.Attorney = &holdAttorney{ID: *r.AttorneyID, Name: deref(r.AttorneyName), Organization: deref(r.AttorneyFirm)}
@@ -289,6 +290,13 @@ type holdJSON struct {
 	FollowUps      []contract.FollowUp  `json:"follow_ups"`
 	OpenTasks      []contract.HoldTask  `json:"open_tasks"`
 	WorkflowURL    string               `json:"workflow_url,omitempty"`
+	// Settlement, the pending Approval, the Releases so far and what is Owed
+	// by whom after the last money move (api/settlement.go).
+	Settlement *contract.Settlement  `json:"settlement,omitempty"`
+	Approval   *contract.Approval    `json:"approval,omitempty"`
+	Releases   []contract.Release    `json:"releases"`
+	Owed       *contract.LegalMoney  `json:"owed,omitempty"`
+	Dropped    *contract.DropRequest `json:"dropped,omitempty"`
 }
 
 // caseHold reads a legal case's hold for GET /cases/{id}: nil when the case
@@ -312,7 +320,8 @@ func (s *Server) caseHold(ctx context.Context, cs cases.Case, held decimal.Decim
 	}
 	return &holdJSON{WorkflowID: id, Status: v.Status, HeldTotal: held, StartedAt: v.StartedAt,
 		NextFollowUpAt: v.NextFollowUpAt, LastOutcome: v.LastOutcome, Timers: v.Timers,
-		FollowUps: orEmpty(v.FollowUps), OpenTasks: orEmpty(v.Tasks), WorkflowURL: s.WorkflowLinks.URL(id)}, nil
+		FollowUps: orEmpty(v.FollowUps), OpenTasks: orEmpty(v.Tasks), WorkflowURL: s.WorkflowLinks.URL(id),
+		Settlement: v.Settlement, Approval: v.Approval, Releases: orEmpty(v.Releases), Owed: v.Owed, Dropped: v.Dropped}, nil
 }
 
 func orEmpty[T any](s []T) []T {

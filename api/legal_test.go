@@ -9,4 +9,9 @@ func init() {
 	requestTypes["LegalDetailsRequest"] = legalRequest{}
 	requestTypes["SOLYearsRequest"] = solYearsRequest{}
 	requestTypes["FollowUpRequest"] = followUpRequest{}
+	requestTypes["SettlementRequest"] = settlementRequest{}
+	requestTypes["ReleaseRequest"] = releaseRequest{}
+	requestTypes["DropRequest"] = dropRequest{}
+	requestTypes["LegalPaymentRequest"] = legalPaymentRequest{}
+	requestTypes["WCDecisionRequest"] = wcDecisionRequest{}
 }

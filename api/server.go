@@ -242,7 +242,14 @@ func (s *Server) Router() *gin.Engine {
 	v1.GET("/legal/sol-years", s.allow(anyRole), s.listSOLYears)
 	v1.PUT("/legal/sol-years/:state", s.allow(managers), s.setSOLYears)
 	v1.GET("/holds", s.allow(billers), s.listHolds)
+	v1.GET("/holds/by-attorney", s.allow(billers), s.holdsByAttorney)
 	v1.POST("/cases/:id/follow-ups", s.allow(billers), s.recordFollowUp)
+	v1.POST("/cases/:id/settlement", s.allow(billers), s.recordSettlement)
+	v1.POST("/cases/:id/release", s.allow(billers), s.releaseHeld)
+	v1.POST("/cases/:id/drop", s.allow(billers), s.dropCase)
+	v1.POST("/cases/:id/legal-payments", s.allow(frontDesk), s.recordLegalPayment)
+	v1.GET("/cases/:id/lien-statement", s.allow(billers), s.lienStatement)
+	v1.POST("/cases/:id/workers-comp-decision", s.allow(billers), s.wcDecision)
 
 	// Manager views (internal/reports): stuck claims, A/R aging, KPIs, the dashboard.
 	v1.GET("/reports/stuck-claims", s.allow(billers), s.stuckClaimsReport)

@@ -314,6 +314,7 @@ var taskAnswerRules = map[string]struct {
 	required []string
 }{
 	contract.UpdateApproveWriteOff: {roles: managers, required: []string{"approve"}},
+	contract.UpdateDecideApproval:  {roles: managers, required: []string{"decision"}},
 }
 
 // answerTask sends the outcome to the workflow waiting on the task, as the update

@@ -189,7 +189,7 @@ func (s *Server) caseDetail(ctx context.Context, cs cases.Case) (web.CaseDetail,
 	}
 	lv := ledgerView{
 		PatientBalance: bal.PatientBalance(), PatientCredit: bal.PatientCredit(),
-		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)),
+		OtherReceivable: bal.Get(ledger.ARInsuranceUnbilled).Add(bal.Get(ledger.ARHeld)).Add(bal.Get(ledger.ARAttorney)),
 		Balance:         bal.Net(),
 	}
 	t := v.Totals

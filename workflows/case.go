@@ -66,6 +66,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		{contract.UpdateRecordAdjustment, w.recordAdjustment, w.validateRecordAdjustment},
 		{contract.UpdateRetryBilling, w.retryBilling, nil},
 		{contract.UpdateRecordCreditMove, w.recordCreditMove, w.validateRecordCreditMove},
+		{contract.UpdateWCDecision, w.decideWC, w.validateWC},
 	}); err != nil {
 		return err
 	}
@@ -213,12 +214,19 @@ func (w *caseWorkflow) billCompletedVisits(ctx workflow.Context) error {
 	}
 	for i := range w.s.Encounters {
 		e := &w.s.Encounters[i]
-		if e.ChargesCompletedAt == nil || len(e.ClaimIDs) > 0 || w.billingProblem(e.ID) || !hasActiveCharges(e) {
+		if e.ChargesCompletedAt == nil || len(e.ClaimIDs) > 0 || w.billingProblem(e.ID) || !hasActiveCharges(e) || e.ToPatient {
 			continue
 		}
 		// Cases recorded before claims existed stay ready to bill.
 		if workflow.GetVersion(ctx, "bill-completed-visits", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return nil
+		}
+		// Workers' comp waits for the carrier (workers_comp.go).
+		if held, err := w.holdsWC(ctx, i); err != nil || held {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		// The case never fails for a database outage: building retries until it
 		// is back; the retry-billing handler waits its turn on the lock.
@@ -524,7 +532,8 @@ func (w *caseWorkflow) validateRecordPayment(ctx workflow.Context, in billing.Pa
 	if held := w.totals().OtherReceivable; w.s.Kind.HoldsCharges() && held.IsPositive() {
 		// A patient payment would become a credit beside the held balance.
 		return conflict("%s of charges are held for a settlement on this %s case: a patient payment is not taken "+
-			"while charges are held (the settlement pays them)", held.StringFixed(2), w.s.Kind)
+			"while charges are held (the settlement pays them: record the attorney's or insurer's check with "+
+			"POST /cases/{id}/legal-payments once the charges are released)", held.StringFixed(2), w.s.Kind)
 	}
 	return nil
 }

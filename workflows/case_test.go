@@ -386,7 +386,7 @@ func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {
 	s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
 	s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
 	s.env.RegisterDelayedCallback(func() { view = s.query() }, 10*time.Minute)
-	err := s.run("workers_comp", time.Hour, 11*time.Minute)
+	err := s.run("insurance", time.Hour, 11*time.Minute)
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	s.Empty(s.claims)
 	s.Require().Len(view.BillingProblems, 1)

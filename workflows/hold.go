@@ -65,13 +65,13 @@ func newHoldWorkflow(in contract.HoldInput) *holdWorkflow {
 func (w *holdWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
 	if err := workflow.SetQueryHandler(ctx, contract.QueryHoldState, func() (contract.HoldView, error) {
-		return contract.HoldView{HoldState: w.s, Timers: w.timers()}, nil
+		return w.view(), nil
 	}); err != nil {
 		return err
 	}
-	if err := registerUpdates(ctx, []update{
+	if err := registerUpdates(ctx, append([]update{
 		{contract.UpdateRecordFollowUp, w.recordFollowUp, w.validateFollowUp},
-	}); err != nil {
+	}, w.settlementUpdates()...)); err != nil {
 		return err
 	}
 	w.visits = workflow.GetSignalChannel(ctx, contract.SignalHoldVisit)
@@ -101,6 +101,10 @@ func (w *holdWorkflow) run(ctx workflow.Context) error {
 		}
 		if err := w.publish(ctx); err != nil {
 			return err
+		}
+		if w.ended() {
+			// Settled, released and paid, or dropped: nothing left to watch.
+			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 		info := workflow.GetInfo(ctx)
 		if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > continueAsNewAfter {
@@ -176,9 +180,22 @@ func (w *holdWorkflow) refresh(ctx workflow.Context) error {
 	return nil
 }
 
-// timers are the hold's pending timers, soonest first.
+// timers are the hold's pending timers, soonest first: the held charges'
+// while they are held, and an approval's escalation while one is pending.
 func (w *holdWorkflow) timers() []contract.HoldTimer {
-	if w.s.Status != contract.HoldStatusHeld || w.s.Settings.DayLength <= 0 {
+	out := append(w.heldTimers(), w.approvalTimer()...)
+	slices.SortStableFunc(out, func(x, y contract.HoldTimer) int { return x.DueAt.Compare(y.DueAt) })
+	return out
+}
+
+// heldTimers are the timers that watch held charges.
+func (w *holdWorkflow) heldTimers() []contract.HoldTimer {
+	if w.awaitingAttorney() && w.s.Settings.DayLength > 0 {
+		// Released to the attorney and unpaid: only the follow-up goes on.
+		return []contract.HoldTimer{{Kind: contract.TimerFollowUp, DueAt: w.s.NextFollowUpAt}}
+	}
+	// Held, or settling: a settlement that stalls still has an SOL to watch.
+	if !w.open() || w.s.Settings.DayLength <= 0 {
 		return []contract.HoldTimer{}
 	}
 	out := []contract.HoldTimer{{Kind: contract.TimerFollowUp, DueAt: w.s.NextFollowUpAt}}
@@ -197,7 +214,6 @@ func (w *holdWorkflow) timers() []contract.HoldTimer {
 			out = append(out, contract.HoldTimer{Kind: contract.TimerSOL30, DueAt: at.Add(-w.days(w.s.Settings.SOLFinalDays))})
 		}
 	}
-	slices.SortStableFunc(out, func(x, y contract.HoldTimer) int { return x.DueAt.Compare(y.DueAt) })
 	return out
 }
 
@@ -220,10 +236,15 @@ func (w *holdWorkflow) raiseDue(ctx workflow.Context) error {
 	}
 	defer w.mu.Unlock()
 	id := w.s.CaseID
+	if _, ok := due[contract.TimerApproval]; ok && w.s.Approval != nil && !w.s.Approval.Escalated {
+		if err := w.escalateApproval(ctx); err != nil {
+			return err
+		}
+	}
 	if at, ok := due[contract.TimerFollowUp]; ok {
 		w.s.FollowUpRound++
 		in := activities.HoldTaskInput{CaseID: id, Kind: tasks.KindAttorneyFollowUp,
-			BusinessKey: fmt.Sprintf("legal:follow-up:%s:%d", id, w.s.FollowUpRound), Title: "Call the attorney for a case update",
+			BusinessKey: fmt.Sprintf("legal:follow-up:%s:%d", id, w.s.FollowUpRound), Title: w.followUpTitle(),
 			Details: map[string]any{"round": w.s.FollowUpRound, "outcomes": contract.FollowUpOutcomes}, Priority: 1,
 			DueAt: at, Answered: true, Supersedes: w.openTasks(tasks.KindAttorneyFollowUp)}
 		if err := w.raise(ctx, in); err != nil {
@@ -306,7 +327,7 @@ func (w *holdWorkflow) publish(ctx workflow.Context) error {
 		return nil
 	}
 	h := legal.Hold{CaseID: w.s.CaseID, Status: w.s.Status, StartedAt: w.s.StartedAt, LastOutcome: w.s.LastOutcome}
-	if w.s.Status == contract.HoldStatusHeld {
+	if w.open() || w.awaitingAttorney() {
 		next := w.s.NextFollowUpAt
 		h.NextFollowUpAt = &next
 	}
@@ -337,7 +358,7 @@ func (w *holdWorkflow) validateFollowUp(ctx workflow.Context, r contract.FollowU
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	if w.s.Status != contract.HoldStatusHeld {
+	if !w.open() && !w.awaitingAttorney() {
 		return conflict("the case's charges are no longer held (%s)", w.s.Status)
 	}
 	return nil

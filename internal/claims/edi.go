@@ -90,6 +90,49 @@ type bundle struct {
 	enc      billing.Encounter
 	provider records.Provider
 	location records.Location
+	// injury is a legal case's accident facts (CLM11, DTP*439, REF*Y4).
+	injury *injury
+}
+
+// injury is what an accident or employment-related claim tells the payer,
+// read from the case's legal details (internal/legal owns the table).
+type injury struct {
+	DateOfInjury       time.Time
+	AccidentState      string
+	AccidentKind       string
+	InsurerID          *string
+	InsurerClaimNumber string
+}
+
+// loadInjury reads a case's accident facts, nil when it has none recorded.
+func loadInjury(tx *gorm.DB, caseID string) (*injury, error) {
+	var in injury
+	res := tx.Raw(`SELECT date_of_injury, accident_state, accident_kind, insurer_id, insurer_claim_number
+		FROM legal_cases WHERE case_id = ?`, caseID).Scan(&in)
+	if res.Error != nil {
+		return nil, fmt.Errorf("accident facts of case %s: %w", caseID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	return &in, nil
+}
+
+// accident is the related-causes information of a legal case's claim: AA with
+// the state for an auto accident, EM for work (and any workers' comp case), OA
+// for another accident, each with the accident date.
+func (in *injury) accident(kind cases.Kind) *x12.Accident {
+	if in == nil {
+		return nil
+	}
+	a := &x12.Accident{Cause: x12.CauseOtherAccident, Date: date(in.DateOfInjury)}
+	switch {
+	case kind == cases.WorkersComp || in.AccidentKind == "work":
+		a.Cause = x12.CauseEmployment
+	case in.AccidentKind == "auto":
+		a.Cause, a.State = x12.CauseAutoAccident, in.AccidentState
+	}
+	return a
 }
 
 func load(tx *gorm.DB, claimID string) (bundle, error) {
@@ -117,7 +160,9 @@ func load(tx *gorm.DB, claimID string) (bundle, error) {
 			return b, err
 		}
 	}
-	return b, nil
+	var err error
+	b.injury, err = loadInjury(tx, b.kase.ID)
+	return b, err
 }
 
 func first(tx *gorm.DB, dst any, id string) error {
@@ -183,6 +228,13 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 	}
 	if cl.Frequency == "1" {
 		claim.OriginalClaimNumber = ""
+	}
+	if in := b.injury; in != nil {
+		claim.Accident = in.accident(b.kase.Kind)
+		// The auto insurer's or carrier's own claim number, when it is billed.
+		if in.InsurerID != nil && *in.InsurerID == payer.ID && in.InsurerClaimNumber != "" {
+			claim.Subscriber.PropertyCasualtyClaimNumber = in.InsurerClaimNumber
+		}
 	}
 	for _, l := range lines {
 		ptrs := make([]int, len(l.DiagnosisPointers))

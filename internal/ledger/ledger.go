@@ -60,11 +60,18 @@ const (
 	// RefundsPayable holds a patient credit a manager approved for refund until
 	// the processor (or a mailed check) pays it out (internal/credits).
 	RefundsPayable Account = "2110"
+
+	// Held legal cases (internal/legal): charges released to the attorney
+	// under a lien, the reductions negotiated off them, and the balance of a
+	// dropped case written off.
+	ARAttorney     Account = "1310"
+	LegalReduction Account = "4960"
+	LegalWriteOff  Account = "4965"
 )
 
 // ReceivableAccounts are the accounts whose sum, with patient credits, is what is
 // still owed on a case by anyone.
-var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCollections}
+var ReceivableAccounts = []Account{ARPatient, ARInsuranceUnbilled, ARHeld, ARCollections, ARAttorney}
 
 // Line is one signed amount on an account.
 type Line struct {

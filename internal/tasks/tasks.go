@@ -87,6 +87,14 @@ const (
 	KindSOLEscalated     = "sol_escalated" // 30 days before, for a manager
 )
 
+// Kinds of the hold workflow's approvals (queue approvals), answered by its
+// decide-approval update.
+const (
+	KindReductionApproval = "legal_reduction_approval" // a lien reduction above the threshold
+	KindLegalWriteOff     = "legal_write_off_approval" // a dropped case's balance written off
+	KindApprovalOverdue   = "legal_approval_overdue"   // either, unanswered: escalated
+)
+
 // ErrNotFound is returned for an unknown task.
 var ErrNotFound = apperr.New(apperr.NotFound, "task not found")
 

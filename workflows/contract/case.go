@@ -100,6 +100,8 @@ type CaseState struct {
 	BillingProblems []BillingProblem `json:"billing_problems,omitempty"`
 	// Hold is set once a legal case's hold workflow was started.
 	Hold *HoldLink `json:"hold,omitempty"`
+	// WC is a workers' comp case's carrier decision (nil while awaited).
+	WC *WCStatus `json:"wc,omitempty"`
 }
 
 // RetryBillingRequest is the retry-billing update's argument.
@@ -125,7 +127,10 @@ type Encounter struct {
 	MissingChargesTaskID string     `json:"missing_charges_task_id,omitempty"`
 	// ClaimIDs are the claims billed for the visit (primary first).
 	ClaimIDs []string `json:"claim_ids,omitempty"`
-	Charges  []Charge `json:"charges"`
+	// ToPatient is set once the visit of a workers' comp case denied to the
+	// patient became the patient's balance.
+	ToPatient bool     `json:"to_patient,omitempty"`
+	Charges   []Charge `json:"charges"`
 }
 
 // Charge is a service line in the case workflow's state.

@@ -77,6 +77,10 @@ type HoldSettings struct {
 	GapDays      int           `json:"gap_days"`
 	SOLFirstDays int           `json:"sol_first_days"`
 	SOLFinalDays int           `json:"sol_final_days"`
+	// ApprovalDays is how long a manager has to answer an approval before it
+	// is escalated (DefaultApprovalDays when zero: holds started before
+	// settlements existed).
+	ApprovalDays int `json:"approval_days,omitempty"`
 }
 
 // HoldFacts are what the hold watches of the case's legal details, as the
@@ -116,6 +120,14 @@ type HoldState struct {
 	SOLFinalFor    string        `json:"sol_final_for,omitempty"`
 	LastOutcome    string        `json:"last_outcome,omitempty"`
 	Published      HoldPublished `json:"published"`
+	// Settlement is the latest settlement recorded (settlement.go); Approval
+	// the manager's decision the hold waits for; Releases the charges
+	// released so far; Owed what was still owed after the last money move.
+	Settlement *Settlement  `json:"settlement,omitempty"`
+	Approval   *Approval    `json:"approval,omitempty"`
+	Releases   []Release    `json:"releases,omitempty"`
+	Owed       *LegalMoney  `json:"owed,omitempty"`
+	Dropped    *DropRequest `json:"dropped,omitempty"`
 }
 
 // HoldPublished is what the hold last wrote to the holds read model.
