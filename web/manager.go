@@ -26,16 +26,16 @@ import (
 func (a *App) managerPages(r *Routes) {
 	roles := r.Roles()
 	r.GET("/manager", roles.Managers, func(q *Req) { q.Redirect(Prefix+"/manager/dashboard", "") })
-	r.GET("/manager/dashboard", roles.Managers, a.dashboardPage)
-	r.GET("/manager/dashboard.csv", roles.Managers, a.dashboardCSV)
+	r.GET("/manager/dashboard", roles.Managers, practiceWide(a.dashboardPage))
+	r.GET("/manager/dashboard.csv", roles.Managers, practiceWide(a.dashboardCSV))
 	r.GET("/manager/stuck", roles.Billers, a.stuckPage)
 	r.GET("/manager/stuck.csv", roles.Billers, a.stuckCSV)
 	r.GET("/manager/aging", roles.Billers, a.agingPage)
 	r.GET("/manager/aging.csv", roles.Billers, a.agingCSV)
 	r.GET("/manager/aging/items", roles.Billers, a.agingItemsPage)
 	r.GET("/manager/aging/items.csv", roles.Billers, a.agingItemsCSV)
-	r.GET("/manager/kpis", roles.Managers, a.kpiPage)
-	r.GET("/manager/kpis.csv", roles.Managers, a.kpiCSV)
+	r.GET("/manager/kpis", roles.Managers, practiceWide(a.kpiPage))
+	r.GET("/manager/kpis.csv", roles.Managers, practiceWide(a.kpiCSV))
 	// The dashboard is not at /manager itself: the nav marks the entry whose
 	// path prefixes the page's, and the other manager pages are under it.
 	r.Nav("Dashboard", "/manager/dashboard", roles.Managers)
@@ -375,4 +375,17 @@ func (a *App) kpiCSV(q *Req) {
 		return
 	}
 	q.sendTable(reports.KPITable(k))
+}
+
+// practiceWide serves a page computed over every location (the dashboard and
+// the KPIs read the whole ledger) only to users who work at every location,
+// as the API does for the routes behind them (api.PracticeWide).
+func practiceWide(h Handler) Handler {
+	return func(q *Req) {
+		if q.User().Scope().Limited() {
+			q.Forbidden("This page covers every location, and you are limited to some locations (ask an admin).")
+			return
+		}
+		h(q)
+	}
 }

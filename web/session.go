@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/auth"
 )
 
@@ -49,6 +50,9 @@ func (a *App) session(c *gin.Context) {
 		switch {
 		case err == nil:
 			c.Set(ctxSession, &s)
+			// The domain functions the pages call keep to the user's
+			// locations, as they do for the API (internal/access).
+			c.Request = c.Request.WithContext(access.With(c.Request.Context(), s.User.Scope()))
 		case errors.Is(err, auth.ErrNoSession):
 			setCookie(c, sessionCookie, "", -1)
 		default:

@@ -98,6 +98,11 @@ func (s *Service) Session(ctx context.Context, token string) (WebSession, error)
 			return WebSession{}, fmt.Errorf("touch session: %w", err)
 		}
 	}
+	// The user's locations are read with the session, as Authenticate reads
+	// them with a token, so the pages keep to them from the next request.
+	if err := s.loadLocations(ctx, &row.User); err != nil {
+		return WebSession{}, fmt.Errorf("read session: %w", err)
+	}
 	return WebSession{ID: row.SessionID, User: row.User, MustChangePassword: row.MustChangePassword, CSRF: CSRFToken(token)}, nil
 }
 
