@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
@@ -37,7 +37,8 @@ func (s *Server) mountWeb(r *gin.Engine) {
 var _ web.Operations = (*Server)(nil)
 
 // errPriceOverride refuses a price override from a role that may not set prices.
-var errPriceOverride = errors.New("only a biller or manager may override the fee-schedule price")
+var errPriceOverride = apperr.New(apperr.Forbidden, "only a biller or manager may override the fee-schedule price",
+	validate.FieldError{Field: "price_override", Message: "is not allowed for your role"})
 
 // CheckIn records a visit: the checks of POST /cases/{id}/check-ins, then the
 // case workflow's check-in update (Update-With-Start).

@@ -101,7 +101,7 @@ func (a *App) signedIn(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	if s.(*auth.WebSession).MustChangePassword && c.FullPath() != Prefix+"/account/password" {
+	if p := c.FullPath(); s.(*auth.WebSession).MustChangePassword && p != Prefix+"/account/password" && p != Prefix+"/signout" {
 		c.Redirect(http.StatusSeeOther, Prefix+"/account/password")
 		c.Abort()
 		return
