@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/db"
 )
 
@@ -36,6 +37,10 @@ func (s *Service) OpenVisits(ctx context.Context, providerID string, limit int) 
 		q += ` AND e.provider_id = ?`
 		args = append(args, providerID)
 	}
+	// A user limited to some locations sees the visits of their cases only.
+	cond, scopeArgs := access.FromContext(ctx).Case("e.case_id")
+	q += ` AND ` + cond
+	args = append(args, scopeArgs...)
 	q += ` ORDER BY e.checked_in_at, e.id LIMIT ?`
 	args = append(args, db.Page(limit))
 	if err := s.DB.WithContext(ctx).Raw(q, args...).Scan(&out).Error; err != nil {
