@@ -35,10 +35,15 @@ type claimFlow struct {
 }
 
 func newClaimFlow(t *testing.T) *claimFlow {
-	e := testenv.New(t, testenv.Options{
+	return newClaimFlowWith(t, testenv.Options{
 		Simulator:    clearinghouse.Config{AckDelay: 200 * time.Millisecond, RemitDelay: 600 * time.Millisecond},
 		PollInterval: 100 * time.Millisecond,
 	})
+}
+
+// newClaimFlowWith is newClaimFlow on an environment made with o.
+func newClaimFlowWith(t *testing.T, o testenv.Options) *claimFlow {
+	e := testenv.New(t, o)
 	tok := e.AdminToken
 	f := &claimFlow{t: t, e: e, payers: map[string]string{},
 		biller:  e.NewUserToken("biller@test.local", auth.RoleBiller),
