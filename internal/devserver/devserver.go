@@ -5,6 +5,7 @@
 package devserver
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -69,6 +70,9 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
 	}
 
+	if err := forgetMembers(dbPath); err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(7)
 	if err != nil {
 		return nil, err
@@ -125,6 +129,29 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("start Temporal server (is port %d free? set TEMPORAL_PORT): %w", o.FrontendPort, err)
 	}
 	return &Server{srv: srv, hostPort: hostPort}, nil
+}
+
+// forgetMembers deletes the cluster membership a previous run of this server
+// left in temporal.db. This process is the only server on its data folder, so
+// every member recorded is gone; but a member that heartbeated in the last 20
+// seconds (a process killed with kill -9 moments ago) is taken as a seed, and
+// the new server spent its whole join timeout trying to reach it, answering
+// "Not enough hosts to serve the request" for 40-50 seconds after each crash.
+// (The sqlite plugin registers modernc's "sqlite" driver.)
+func forgetMembers(dbPath string) error {
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dbPath, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // the pragma holds for the one connection
+	if _, err := db.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
+		return fmt.Errorf("forget old cluster members in %s: %w", dbPath, err)
+	}
+	if _, err := db.Exec(`DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("forget old cluster members in %s: %w", dbPath, err)
+	}
+	return nil
 }
 
 // connectAttributes are the SQLite settings of temporal.db. The plugin passes every
