@@ -197,7 +197,14 @@ func run(o options) error {
 	}
 	rep.counts = append([]count{extra}, rep.counts...)
 	rep.lifecycles, rep.completed, rep.disagree = o.n, settled, len(disagree)
-	rep.lost = o.n - settled
+	for _, l := range lives {
+		switch {
+		case l.err != nil:
+			rep.notEntered++
+		case !l.done:
+			rep.lost++
+		}
+	}
 	rep.kills, rep.pgRestarts = int(kills.Load()), sys.pgRestarts
 	rep.chaos, rep.settle, rep.toPaid, rep.total = chaosEnd.Sub(chaosStart), settleTime, paidAt.Sub(chaosEnd), time.Since(start)
 	for _, l := range lives {
@@ -871,6 +878,7 @@ func (w *dbWatch) claimOf(caseID string) string {
 // report is what the run found.
 type report struct {
 	lifecycles, completed, lost, disagree int
+	notEntered                            int // the API refused or was away for 5 minutes
 	kills, pgRestarts                     int
 	chaos, settle, toPaid, total          time.Duration
 	counts                                []count
@@ -983,7 +991,7 @@ func (w *dbWatch) submittedTooOften(ctx context.Context, lives []*life) (count, 
 }
 
 func (r *report) ok() bool {
-	if r.lost != 0 || r.disagree != 0 || r.completed < r.lifecycles {
+	if r.lost != 0 || r.notEntered != 0 || r.disagree != 0 || r.completed < r.lifecycles {
 		return false
 	}
 	for _, c := range r.counts {
@@ -1000,7 +1008,8 @@ func (r *report) print() {
 		r.lifecycles, r.kills, r.pgRestarts, runtime.NumCPU())
 	row := func(name string, v any) { fmt.Printf("  %-68s %v\n", name, v) }
 	row("lifecycles completed (claim paid)", fmt.Sprintf("%d of %d", r.completed, r.lifecycles))
-	row("lifecycles lost", r.lost)
+	row("lifecycles lost (entered, never paid)", r.lost)
+	row("visits not entered (the API refused, or was away 5 minutes)", r.notEntered)
 	for _, c := range r.counts {
 		v := fmt.Sprint(c.n)
 		if c.total > 0 {

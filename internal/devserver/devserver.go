@@ -169,10 +169,16 @@ func connectAttributes() map[string]string {
 // dynamicConfig tunes the server for one process on one machine. A task queue
 // has one partition instead of four: with a single worker, a task written to a
 // partition no poller waits on is forwarded to the root partition first, which
-// cost every workflow and activity task a hop.
+// cost every workflow and activity task a hop. A workflow task that failed or
+// timed out a few times gets a longer timeout on each retry (up to ten minutes
+// by default, against a hot loop on a cluster); here the worker dies with the
+// server, so a workflow whose task a kill -9 interrupted three times waited
+// minutes for that timeout after the next start (make chaos saw 4 minutes).
+// Ten seconds still slows a hot loop.
 func dynamicConfig() dynamicconfig.StaticClient {
 	one := []dynamicconfig.ConstrainedValue{{Value: 1}}
 	return dynamicconfig.StaticClient{
+		dynamicconfig.WorkflowTaskRetryMaxInterval.Key():            []dynamicconfig.ConstrainedValue{{Value: 10 * time.Second}},
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():      one,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():     one,
