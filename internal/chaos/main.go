@@ -113,6 +113,7 @@ func run(o options) error {
 	env := map[string]string{
 		"DATA_DIR": o.dataDir, "DATABASE_URL": o.databaseURL, "HTTP_ADDR": fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"TEMPORAL_PORT": strconv.Itoa(temporalPort), "TEMPORAL_UI_PORT": "0", "TEMPORAL_UI_URL": "", "TEMPORAL_ADDRESS": "",
+		"DEV_SMTP_ADDR": fmt.Sprintf("127.0.0.1:%d", freePort()), "SMTP_ADDR": "",
 		"ENCRYPTION_KEY": "", "SIM_ACK_DELAY": "1s", "SIM_REMIT_DELAY": "3s", "POLL_INTERVAL": "1s", "LOG_LEVEL": "warn",
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
@@ -443,7 +444,16 @@ func (s *system) chaos(ctx context.Context, o options, pg *cluster, kills *atomi
 		n := kills.Add(1)
 		logf("kill %d: SIGKILL after %s up", n, d.Round(100*time.Millisecond))
 		t := time.Now()
-		if err := s.start(context.Background()); err != nil {
+		// A start can fail for a reason of the machine's (a port another
+		// program took meanwhile): try again before giving up the run.
+		var err error
+		for try := 0; try < 3; try++ {
+			if err = s.start(context.Background()); err == nil {
+				break
+			}
+			logf("kill %d: rcm did not start: %v", n, err)
+		}
+		if err != nil {
 			return err
 		}
 		logf("kill %d: rcm ready again after %s", n, time.Since(t).Round(100*time.Millisecond))
@@ -531,7 +541,7 @@ func (c *apiClient) call(ctx context.Context, method, path, key string, body, ou
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		err := c.do(ctx, method, path, key, body, out)
-		if err == nil || !retryable(err) || time.Now().After(deadline) {
+		if err == nil || !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
 		select {
@@ -677,7 +687,7 @@ func (d *driver) coverage(ctx context.Context, l *life, member string) (string, 
 		if id := find(); id != "" {
 			return id, nil
 		}
-		if !retryable(err) && !isConflict(err) || time.Now().After(deadline) {
+		if !retryable(err) && !isConflict(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return "", fmt.Errorf("coverage: %w", err)
 		}
 		time.Sleep(time.Second)
