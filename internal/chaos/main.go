@@ -54,9 +54,9 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/rcm", "the rcm binary")
 	flag.IntVar(&o.n, "n", 200, "insurance lifecycles")
-	flag.IntVar(&o.clients, "clients", 6, "concurrent API clients")
-	flag.DurationVar(&o.killMin, "kill-min", 3*time.Second, "shortest time rcm runs (after it is ready) before it is killed")
-	flag.DurationVar(&o.killMax, "kill-max", 8*time.Second, "longest time rcm runs before it is killed")
+	flag.IntVar(&o.clients, "clients", 8, "concurrent API clients")
+	flag.DurationVar(&o.killMin, "kill-min", 6*time.Second, "shortest time rcm runs (after it is ready) before it is killed")
+	flag.DurationVar(&o.killMax, "kill-max", 12*time.Second, "longest time rcm runs before it is killed")
 	flag.IntVar(&o.pgRestartAt, "pg-restart-after", 4, "restart PostgreSQL after this many kills")
 	flag.DurationVar(&o.settleLimit, "settle-limit", 6*time.Minute, "how long the system may take to settle after the chaos")
 	flag.DurationVar(&o.chaosLimit, "chaos-limit", 12*time.Minute, "longest chaos phase")
@@ -701,15 +701,28 @@ func isConflict(err error) bool {
 
 // answer acts as the biller until every denial is appealed and every
 // rejection fixed: it appeals a denied claim, and for a rejected one replaces
-// the coverage (the member ID corrected from the card) and sends the fix.
+// the coverage (the member ID corrected from the card) and sends the fix,
+// several at once as a team of billers would.
 func (d *driver) answer(ctx context.Context, lives []*life, deadline time.Time) error {
+	var mu sync.Mutex
+	busy := map[int]bool{}
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		if err := d.db.refresh(ctx); err != nil {
 			logf("read claims: %v", err)
 		}
 		pending := 0
 		for _, l := range lives {
-			if l.err != nil || l.acted || l.kind.waitFor == "" {
+			mu.Lock()
+			skip := l.err != nil || l.acted || l.kind.waitFor == "" || busy[l.i]
+			inFlight := busy[l.i]
+			mu.Unlock()
+			if inFlight {
+				pending++
+			}
+			if skip {
 				continue
 			}
 			pending++
@@ -719,24 +732,32 @@ func (d *driver) answer(ctx context.Context, lives []*life, deadline time.Time) 
 			if l.claimID == "" || d.db.stage(l.claimID) != l.kind.waitFor {
 				continue
 			}
-			var err error
-			switch l.kind.waitFor {
-			case "denied":
-				err = d.api.call(ctx, "POST", "/claims/"+l.claimID+"/decision", l.key("appeal"), map[string]any{
-					"action": "appeal", "note": "records support necessity", "argument": "The visit was medically necessary."}, nil)
-			case "rejected":
-				err = d.fix(ctx, l)
-			}
-			switch {
-			case err == nil:
-				l.acted = true
-				pending--
-			case isConflict(err):
-				// The workflow does not wait for it yet (or took it from an
-				// attempt whose answer was lost): look again next round.
-			default:
-				logf("lifecycle %d (%s): %v", l.i, l.kind.name, err)
-			}
+			mu.Lock()
+			busy[l.i] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func(l *life) {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				var err error
+				switch l.kind.waitFor {
+				case "denied":
+					err = d.api.call(ctx, "POST", "/claims/"+l.claimID+"/decision", l.key("appeal"), map[string]any{
+						"action": "appeal", "note": "records support necessity", "argument": "The visit was medically necessary."}, nil)
+				case "rejected":
+					err = d.fix(ctx, l)
+				}
+				if err != nil && !isConflict(err) {
+					// A conflict: the workflow does not wait for it yet (or took it
+					// from an attempt whose answer was lost); look again next round.
+					logf("lifecycle %d (%s): %v", l.i, l.kind.name, err)
+				}
+				mu.Lock()
+				l.acted = err == nil
+				busy[l.i] = false
+				mu.Unlock()
+			}(l)
 		}
 		if pending == 0 {
 			return nil
