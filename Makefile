@@ -105,3 +105,13 @@ record-histories:
 
 clean:
 	rm -rf bin
+
+## chaos: crash safety (not part of make test): 200 insurance lifecycles of mixed
+## outcomes through the API of `rcm dev` while it is killed with SIGKILL every few
+## seconds, plus one restart of a PRIVATE PostgreSQL cluster the run creates and
+## removes (never the shared server); reports losses, doubles and settle time
+## (CHAOS_LIFECYCLES, CHAOS_FLAGS: see go run ./internal/chaos -h)
+.PHONY: chaos
+CHAOS_LIFECYCLES ?= 200
+chaos: build
+	$(GO) run ./internal/chaos -bin $(BIN) -n $(CHAOS_LIFECYCLES) $(CHAOS_FLAGS)

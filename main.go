@@ -276,11 +276,11 @@ func runDev(ctx context.Context, args []string) error {
 }
 
 // newActivities wires the activities to the database and the built-in
-// clearinghouse simulator (the only clearinghouse so far; its state lives in the
-// worker's memory).
+// clearinghouse simulator (the only clearinghouse so far), whose mailbox is in
+// the database: a restart loses no answer, and every worker shares it.
 func newActivities(g *gorm.DB, cfg config.Config) *activities.Activities {
 	sim := clearinghouse.NewSimulator(clearinghouse.Config{AckDelay: cfg.SimAckDelay, RemitDelay: cfg.SimRemitDelay,
-		SequenceBase: int(time.Now().Unix())})
+		SequenceBase: int(time.Now().Unix()), DB: g})
 	acts := activities.New(g, sim, claims.Submitter{Name: cfg.PracticeName, ID: cfg.SubmitterID,
 		SenderID: cfg.SubmitterID, ReceiverID: "CFSIM", ReceiverName: "CLINICFLOW SIMULATOR",
 		ContactName: "BILLING OFFICE", Phone: cfg.PracticePhone})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/apperr"
@@ -174,18 +175,27 @@ type PollRequest struct {
 // AwaitClearinghouseFiles is PollClearinghouse that waits: it returns as soon as
 // files are there, or empty after req.Wait. A clearinghouse that can say when
 // files arrive (clearinghouse.Waiter, the simulator) wakes it at once; any
-// other is asked again every pollStep.
+// other is asked again every pollStep. It heartbeats at least every pollStep,
+// so when its worker dies the poller retries it on another after the
+// heartbeat timeout instead of the whole start-to-close timeout.
 func (a *Activities) AwaitClearinghouseFiles(ctx context.Context, req PollRequest) ([]PolledFile, error) {
 	until := time.Now().Add(req.Wait)
 	for {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx)
+		}
 		files, err := a.PollClearinghouse(ctx, req.After, req.Max)
 		if err != nil || len(files) > 0 || !time.Now().Before(until) {
 			return files, err
 		}
+		step := time.Now().Add(pollStep)
+		if step.After(until) {
+			step = until
+		}
 		if w, ok := a.Clearinghouse.(clearinghouse.Waiter); ok {
-			err = w.Wait(ctx, req.After, until)
+			err = w.Wait(ctx, req.After, step)
 		} else {
-			err = sleep(ctx, min(pollStep, time.Until(until)))
+			err = sleep(ctx, time.Until(step))
 		}
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -349,6 +350,15 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	u, err := s.auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	if err != nil && !errors.Is(err, auth.ErrUnauthenticated) {
+		// The token could not be checked (PostgreSQL restarting): a 401 would
+		// tell a client with a good token to give up; this is a retry.
+		s.Logger.Warn("authentication unavailable", "request_id", c.GetString(ctxRequestID), "error", err)
+		c.Header("Retry-After", "2")
+		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable",
+			"the API token could not be checked just now; retry shortly")
+		return
+	}
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="rcm", error="invalid_token"`)
 		problem(c, http.StatusUnauthorized, ProblemUnauthorized, "Unauthorized", "the API token is invalid, expired or revoked, or its user is disabled")

@@ -88,7 +88,16 @@ func (w *caseWorkflow) addInsurance(ev contract.InsuranceEvent) {
 
 func (w *caseWorkflow) run(ctx workflow.Context) error {
 	logger := workflow.GetLogger(ctx)
+	// A handler that runs while a step below waits on its activity (an update
+	// completing charges while publishStage's SetCaseStage is retried after a
+	// crash) sets dirty. Runs from version 1 clear the flag before the steps,
+	// so that change wakes the next round; earlier runs cleared it after them
+	// and slept on a completed visit for good (found by make chaos).
+	clearFirst := workflow.GetVersion(ctx, "case-wake-clear-first", workflow.DefaultVersion, 1) == 1
 	for {
+		if clearFirst {
+			w.dirty = false
+		}
 		if err := w.raiseDueTasks(ctx); err != nil {
 			return err
 		}
@@ -113,7 +122,9 @@ func (w *caseWorkflow) run(ctx workflow.Context) error {
 				CaseID: st.CaseID, PatientID: st.PatientID, Kind: st.Kind,
 				MissingChargesAfter: st.MissingChargesAfter, ClaimDayLength: st.ClaimDayLength, State: &st})
 		}
-		w.dirty = false
+		if !clearFirst {
+			w.dirty = false
+		}
 		wake := func() bool {
 			return w.dirty || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		}

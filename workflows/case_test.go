@@ -33,6 +33,8 @@ type caseSuite struct {
 	// claim workflows started, and whether BuildClaim finds no coverage
 	claims     []contract.ClaimInput
 	noCoverage bool
+	// stageFailures fails that many SetCaseStage calls (the database away)
+	stageFailures int
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
@@ -83,8 +85,13 @@ func (s *caseSuite) SetupTest() {
 			s.raised[in.EncounterID] = in.DueAt
 			return "task-" + in.EncounterID, nil
 		}).Maybe()
+	s.stageFailures = 0
 	s.env.OnActivity(a.SetCaseStage, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StageInput) error {
+			if s.stageFailures > 0 {
+				s.stageFailures--
+				return errors.New("database restarting")
+			}
 			s.stages = append(s.stages, in.Stage)
 			return nil
 		}).Maybe()
@@ -376,6 +383,29 @@ func (s *caseSuite) TestInsuranceCaseBillsCompletedVisitAndLearnsPayerMoney() {
 	s.Contains(s.stages, cases.StageBilled)
 	s.Contains(s.stages, cases.StagePatientBalance)
 	s.Equal(cases.StagePaid, s.stages[len(s.stages)-1])
+}
+
+// TestVisitCompletedWhileTheStageIsPublishedIsBilled: charges are captured and
+// completed while the main loop waits on publishing the stage (SetCaseStage
+// retried, as after a crash or with the database away); the visit is billed
+// once the stage is out, instead of the loop sleeping on it for good.
+func (s *caseSuite) TestVisitCompletedWhileTheStageIsPublishedIsBilled() {
+	var errs [3]error
+	var view contract.CaseView
+	s.stageFailures = 5 // retried after 1+2+4+8+16 s
+	s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+	s.update(time.Minute+5*time.Second, contract.UpdateAddCharge, charge("ch1", "e1", 1), &errs[1])
+	s.update(time.Minute+10*time.Second, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+	s.env.RegisterDelayedCallback(func() { view = s.query() }, 9*time.Minute)
+	err := s.run("insurance", time.Hour, 10*time.Minute)
+	s.True(temporal.IsCanceledError(err), "%v", err)
+	for _, e := range errs {
+		s.NoError(e)
+	}
+	s.Zero(s.stageFailures, "the stage was retried while the visit completed")
+	s.Require().Len(s.claims, 1, "the visit completed meanwhile is billed")
+	s.Equal([]string{"claim-e1"}, view.Encounters[0].ClaimIDs)
+	s.Equal(cases.StageBilled, view.Stage)
 }
 
 func (s *caseSuite) TestInsuranceVisitWithoutCoverageRaisesTaskOnce() {

@@ -92,7 +92,14 @@ func (w *holdWorkflow) run(ctx workflow.Context) error {
 		w.s.StartedAt, w.s.AnchorAt, w.s.AnchorDate = now, now, load.Facts.Today
 		w.s.NextFollowUpAt = now.Add(w.days(w.s.Facts.FollowUpDays))
 	}
+	// As in the case workflow: a visit or details change that arrives while a
+	// step waits on its activity wakes the next round (version 1 clears dirty
+	// before the steps; earlier runs cleared it after them and could miss it).
+	clearFirst := workflow.GetVersion(ctx, "hold-wake-clear-first", workflow.DefaultVersion, 1) == 1
 	for {
+		if clearFirst {
+			w.dirty = false
+		}
 		if err := w.refresh(ctx); err != nil {
 			return err
 		}
@@ -116,7 +123,9 @@ func (w *holdWorkflow) run(ctx workflow.Context) error {
 			st := w.s
 			return workflow.NewContinueAsNewError(ctx, HoldWorkflow, contract.HoldInput{CaseID: st.CaseID, State: &st})
 		}
-		w.dirty = false
+		if !clearFirst {
+			w.dirty = false
+		}
 		wake := func() bool { return w.dirty || workflow.GetInfo(ctx).GetContinueAsNewSuggested() }
 		var err error
 		if t := w.timers(); len(t) > 0 {

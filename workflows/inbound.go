@@ -70,8 +70,13 @@ func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 	if in.Interval <= 0 {
 		in.Interval = time.Minute
 	}
+	// The poll heartbeats: when the worker running it dies (kill -9), another
+	// takes it over after the heartbeat timeout, not the start-to-close timeout,
+	// which held every inbound file back for a minute after each crash.
+	// (Activity options are not part of the history's commands: no version.)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute + in.Interval,
+		HeartbeatTimeout:    pollHeartbeatTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	lanes := workflow.GetVersion(ctx, "poller-lanes", workflow.DefaultVersion, 1) != workflow.DefaultVersion
@@ -106,6 +111,10 @@ func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 	}
 	return workflow.NewContinueAsNewError(ctx, PollerWorkflow, in)
 }
+
+// pollHeartbeatTimeout is how long the poll may go without a heartbeat
+// (activities.AwaitClearinghouseFiles beats every two seconds).
+const pollHeartbeatTimeout = 10 * time.Second
 
 // pollBatch is how many files one poll fetches.
 const pollBatch = 100

@@ -40,6 +40,9 @@ func wrongStage(claimID, stage string, allowed []string) error {
 
 // submittable are the stages in which a claim may be sent (again): it is not
 // with the payer, or the payer has not acknowledged it yet.
+// beforeSubmission are the stages a claim has before it is sent.
+var beforeSubmission = []string{StageCreated, StageScrubbing, StageNeedsFix, StageEligibilityHold}
+
 var submittable = []string{StageCreated, StageScrubbing, StageNeedsFix, StageEligibilityHold, StageRejected, StageSubmitted}
 
 // Submission is one 837P rendering of a claim under a submission id.
@@ -184,7 +187,15 @@ func (s *Service) MarkSubmitted(ctx context.Context, claimID, submissionID strin
 			claimID, StageSubmitted, submissionID).Scan(&n).Error; err != nil {
 			return err
 		}
-		if n > 0 || row.Status == SubmissionRejected || !slices.Contains(submittable, c.Stage) {
+		if row.Status == SubmissionRejected || !slices.Contains(submittable, c.Stage) {
+			return nil
+		}
+		// Marked before, the claim stays as it is, unless a scrub or eligibility
+		// step run again after a crash (the workflow task's local activities
+		// replayed) moved it back before submitted: the submission stands, and a
+		// 277CA finds a claim in scrubbing no longer waiting for it (make chaos
+		// left a rejected claim unannounced that way).
+		if n > 0 && !slices.Contains(beforeSubmission, c.Stage) {
 			return nil
 		}
 		detail := map[string]any{"submission_id": submissionID, "control_number": row.InterchangeControl, "frequency": row.Frequency}

@@ -218,3 +218,23 @@ func TestMarkSubmittedOncePerSubmission(t *testing.T) {
 	assert.Equal(t, claims.StageAccepted, f.claim(t, b.Claim.ID).Stage, "never moved back to submitted")
 	assert.Len(t, f.timeline(t, b.Claim.ID), 4)
 }
+
+// TestMarkSubmittedAgainAfterARerunScrub: a scrub run again after a crash (its
+// workflow task replayed) moves a sent claim back to scrubbing; marking the
+// submission again puts it back to submitted, so the payer's 277CA finds it
+// waiting.
+func TestMarkSubmittedAgainAfterARerunScrub(t *testing.T) {
+	f := newFlow(t)
+	ctx := context.Background()
+	b := f.claimFor(t, "XJ123456")
+	_, err := f.claims.PrepareSubmission(ctx, b.Claim.ID, "sub-1", testSubmitter)
+	require.NoError(t, err)
+	require.NoError(t, f.claims.MarkSubmitted(ctx, b.Claim.ID, "sub-1", audit.System))
+	require.NoError(t, f.claims.Transition(ctx, b.Claim.ID, claims.StageScrubbing, claims.CauseScrub, nil, audit.System))
+	require.NoError(t, f.claims.MarkSubmitted(ctx, b.Claim.ID, "sub-1", audit.System))
+	assert.Equal(t, claims.StageSubmitted, f.claim(t, b.Claim.ID).Stage)
+	tl := f.timeline(t, b.Claim.ID)
+	assert.Equal(t, "sub-1", detailOf(t, tl[len(tl)-1])["submission_id"])
+	require.NoError(t, f.claims.MarkSubmitted(ctx, b.Claim.ID, "sub-1", audit.System))
+	assert.Len(t, f.timeline(t, b.Claim.ID), len(tl), "marked once more only when moved back")
+}

@@ -36,10 +36,17 @@ func (s *Simulator) Appeal(ctx context.Context, req AppealRequest) (AppealResult
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.box != nil {
+		return s.appealDurable(ctx, req)
+	}
+	return s.appeal(req, s.cfg.Now())
+}
+
+// appeal is Appeal received at now (caller holds mu).
+func (s *Simulator) appeal(req AppealRequest, now time.Time) (AppealResult, error) {
 	if prev, ok := s.appeals[req.AppealID]; ok {
 		return prev, nil
 	}
-	now := s.cfg.Now()
 	res := AppealResult{AppealID: req.AppealID, ReceivedAt: now}
 	rec, reason := s.appealable(req, now)
 	if rec == nil {

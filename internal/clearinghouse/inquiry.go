@@ -18,6 +18,9 @@ func (s *Simulator) CheckEligibility(ctx context.Context, req EligibilityRequest
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return EligibilityResult{}, err
+	}
 	now := s.cfg.Now()
 	svc := req.ServiceDate
 	if svc.IsZero() {
@@ -116,6 +119,9 @@ func (s *Simulator) ClaimStatus(ctx context.Context, req StatusRequest) ([]byte,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return nil, err
+	}
 	now := s.cfg.Now()
 	env := s.envelope("CLINICFLOW", s.id, now)
 	q := x12.ClaimStatusInquiry{

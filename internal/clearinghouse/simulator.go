@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clinicflow/rcm/internal/x12"
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/x12"
 )
 
 // Config configures a Simulator.
@@ -34,8 +36,15 @@ type Config struct {
 	// (trace) numbers start counting. A simulator restarted with the same base
 	// reuses them: a poller's cursor then skips its new files and a new 835's
 	// trace number collides with one already posted. Give a base that grows
-	// across restarts (rcm dev uses the start time in Unix seconds).
+	// across restarts (rcm dev uses the start time in Unix seconds). With DB
+	// set, the base the first simulator stored is kept and this one ignored.
 	SequenceBase int
+	// DB, when set, makes the simulator durable (see Simulator): what it
+	// received and the answer files it owes are rows in PostgreSQL (migration
+	// 00038), so a restarted simulator, or another one in another worker over
+	// the same database, loses nothing and serves the same mailbox. Nil keeps
+	// everything in memory, as tests of the simulator alone want.
+	DB *gorm.DB
 }
 
 // DefaultPollRetention is the number of available files a Simulator keeps
@@ -72,6 +81,19 @@ const DefaultPollRetention = 10000
 //
 // Files become visible to Poll in ID order: an ID is given to a file when
 // it becomes available (see Poll).
+//
+// Durable (Config.DB set), the simulator is a real clearinghouse's mailbox:
+// each Submit and Appeal is recorded, with the time it was received, in the
+// same transaction as the answer files it schedules (999, 277CA, 835 rows with
+// their deliver-after time), under a lock on the clearinghouse's row, so a
+// retried Submit or Appeal never schedules twice, even from another worker.
+// The payer's memory (claims received, adjudications, appeal levels, forward
+// balances, control numbers) is rebuilt by replaying the recorded requests in
+// order, so a restarted simulator answers a later appeal or replacement as the
+// first one would have. Poll and Wait read the mailbox; files are numbered (IDs
+// MB followed by 16 digits, which sort after every IN… ID of the in-memory
+// simulator) when they become due, under the same lock, so a file never
+// appears behind a cursor.
 type Simulator struct {
 	mu  sync.Mutex
 	cfg Config
@@ -95,6 +117,12 @@ type Simulator struct {
 	// wrote, when set, sees the inquiries (270, 276) the simulator writes on
 	// the caller's behalf; the EDI conformance test validates them.
 	wrote func(kind string, raw []byte)
+
+	// Durable mode (Config.DB): see mailbox.go.
+	box       *mailbox
+	outbox    []Inbound // files the request being handled schedules
+	replaying bool      // re-applying a recorded request: its files exist
+	applied   int64     // recorded requests applied to the memory above
 }
 
 type submission struct {
@@ -152,10 +180,21 @@ func NewSimulator(cfg Config) *Simulator {
 	if retention <= 0 {
 		retention = DefaultPollRetention
 	}
-	base := cfg.SequenceBase
-	return &Simulator{cfg: cfg, id: id, retention: retention, submissions: map[string]submission{}, appeals: map[string]AppealResult{},
-		claims: map[string]*claimRecord{}, byPayerCN: map[string]*claimRecord{}, forward: map[string]decimal.Decimal{},
-		inSeq: base, claimSeq: base, checkSeq: base}
+	s := &Simulator{cfg: cfg, id: id, retention: retention}
+	s.resetMemory(cfg.SequenceBase)
+	if cfg.DB != nil {
+		s.box = &mailbox{db: cfg.DB, clearinghouse: id, retention: retention, base: cfg.SequenceBase}
+	}
+	return s
+}
+
+// resetMemory forgets everything received, counting again from base (caller
+// holds mu, or s is new).
+func (s *Simulator) resetMemory(base int) {
+	s.submissions, s.appeals = map[string]submission{}, map[string]AppealResult{}
+	s.claims, s.byPayerCN, s.forward = map[string]*claimRecord{}, map[string]*claimRecord{}, map[string]decimal.Decimal{}
+	s.seq, s.inSeq, s.claimSeq, s.checkSeq = 0, base, base, base
+	s.outbox, s.replaying, s.applied = nil, false, 0
 }
 
 // envelope returns a fresh outgoing envelope (caller holds mu).
@@ -181,7 +220,15 @@ func trim15(v string) string {
 }
 
 // enqueue schedules a file (caller holds mu); its ID is given by release.
+// Durable, the file goes to the outbox the request's transaction writes, or
+// nowhere when a recorded request is replayed (its files are rows already).
 func (s *Simulator) enqueue(in Inbound) {
+	if s.box != nil {
+		if !s.replaying {
+			s.outbox = append(s.outbox, in)
+		}
+		return
+	}
 	s.scheduled = append(s.scheduled, in)
 	if s.arrived != nil {
 		close(s.arrived)
@@ -196,6 +243,9 @@ var _ Waiter = (*Simulator)(nil)
 // on the simulator's clock), when until passes on the wall clock, or when ctx is
 // done.
 func (s *Simulator) Wait(ctx context.Context, after string, until time.Time) error {
+	if s.box != nil {
+		return s.waitDurable(ctx, after, until)
+	}
 	for {
 		s.mu.Lock()
 		now := s.cfg.Now()
@@ -270,6 +320,9 @@ func (s *Simulator) Poll(ctx context.Context, after string) ([]Inbound, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.box != nil {
+		return s.box.poll(ctx, after, s.cfg.Now())
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.release(s.cfg.Now())
@@ -296,6 +349,14 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	digest := sha256.Sum256(batch837)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.box != nil {
+		return s.submitDurable(ctx, submissionID, batch837, digest)
+	}
+	return s.submit(submissionID, batch837, digest, s.cfg.Now())
+}
+
+// submit is Submit received at now (caller holds mu).
+func (s *Simulator) submit(submissionID string, batch837 []byte, digest [32]byte, now time.Time) (SubmitResult, error) {
 	if prev, ok := s.submissions[submissionID]; ok {
 		if prev.digest != digest {
 			return SubmitResult{}, fmt.Errorf("%w: %s", ErrSubmissionConflict, submissionID)
@@ -306,7 +367,6 @@ func (s *Simulator) Submit(ctx context.Context, submissionID string, batch837 []
 	if err != nil {
 		return SubmitResult{}, fmt.Errorf("%w: %w", ErrUnreadableInterchange, err)
 	}
-	now := s.cfg.Now()
 	res := SubmitResult{SubmissionID: submissionID, ReceivedAt: now}
 	submitter := strings.TrimSpace(segs[0].El(6))
 	if isa13 := segs[0].El(13); isa13 != "" {

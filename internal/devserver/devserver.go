@@ -5,6 +5,7 @@
 package devserver
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -69,6 +70,9 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
 	}
 
+	if err := forgetMembers(dbPath); err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(7)
 	if err != nil {
 		return nil, err
@@ -127,6 +131,29 @@ func Start(o Options) (*Server, error) {
 	return &Server{srv: srv, hostPort: hostPort}, nil
 }
 
+// forgetMembers deletes the cluster membership a previous run of this server
+// left in temporal.db. This process is the only server on its data folder, so
+// every member recorded is gone; but a member that heartbeated in the last 20
+// seconds (a process killed with kill -9 moments ago) is taken as a seed, and
+// the new server spent its whole join timeout trying to reach it, answering
+// "Not enough hosts to serve the request" for 40-50 seconds after each crash.
+// (The sqlite plugin registers modernc's "sqlite" driver.)
+func forgetMembers(dbPath string) error {
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dbPath, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // the pragma holds for the one connection
+	if _, err := db.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
+		return fmt.Errorf("forget old cluster members in %s: %w", dbPath, err)
+	}
+	if _, err := db.Exec(`DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("forget old cluster members in %s: %w", dbPath, err)
+	}
+	return nil
+}
+
 // connectAttributes are the SQLite settings of temporal.db. The plugin passes every
 // attribute that is not a URI parameter as a PRAGMA, by its exact name: an
 // unknown name such as "_journal_mode" (go-sqlite3's DSN spelling) is ignored by
@@ -142,10 +169,16 @@ func connectAttributes() map[string]string {
 // dynamicConfig tunes the server for one process on one machine. A task queue
 // has one partition instead of four: with a single worker, a task written to a
 // partition no poller waits on is forwarded to the root partition first, which
-// cost every workflow and activity task a hop.
+// cost every workflow and activity task a hop. A workflow task that failed or
+// timed out a few times gets a longer timeout on each retry (up to ten minutes
+// by default, against a hot loop on a cluster); here the worker dies with the
+// server, so a workflow whose task a kill -9 interrupted three times waited
+// minutes for that timeout after the next start (make chaos saw 4 minutes).
+// Ten seconds still slows a hot loop.
 func dynamicConfig() dynamicconfig.StaticClient {
 	one := []dynamicconfig.ConstrainedValue{{Value: 1}}
 	return dynamicconfig.StaticClient{
+		dynamicconfig.WorkflowTaskRetryMaxInterval.Key():            []dynamicconfig.ConstrainedValue{{Value: 10 * time.Second}},
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():      one,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():     one,

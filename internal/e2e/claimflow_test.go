@@ -35,10 +35,15 @@ type claimFlow struct {
 }
 
 func newClaimFlow(t *testing.T) *claimFlow {
-	return claimFlowOn(t, testenv.New(t, testenv.Options{
+	return newClaimFlowWith(t, testenv.Options{
 		Simulator:    clearinghouse.Config{AckDelay: 200 * time.Millisecond, RemitDelay: 600 * time.Millisecond},
 		PollInterval: 100 * time.Millisecond,
-	}))
+	})
+}
+
+// newClaimFlowWith is newClaimFlow on an environment made with o.
+func newClaimFlowWith(t *testing.T, o testenv.Options) *claimFlow {
+	return claimFlowOn(t, testenv.New(t, o))
 }
 
 // claimFlowOn sets the insurance practice up on a running system (the browser

@@ -59,7 +59,8 @@ type Env struct {
 	Dunning       *dunning.Service
 	WebhookSecret []byte
 
-	startWorker func()
+	startWorker   func()
+	restartWorker func()
 }
 
 // Options tune the environment.
@@ -73,6 +74,9 @@ type Options struct {
 	LegalDayLength time.Duration
 	// Simulator configures the clearinghouse simulator (delays, rules).
 	Simulator clearinghouse.Config
+	// DurableClearinghouse keeps the simulator's mailbox in the test database
+	// (as `rcm` does), so RestartWorker's new simulator takes it over.
+	DurableClearinghouse bool
 	// PollInterval starts the clearinghouse poller when positive.
 	PollInterval time.Duration
 	// NoWorker leaves the task queue without a worker until StartWorker.
@@ -117,10 +121,17 @@ func New(t testing.TB, o Options) *Env {
 	if err := tclient.EnsureSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
+	if o.DurableClearinghouse {
+		o.Simulator.DB = app
+	}
 	sim := clearinghouse.NewSimulator(o.Simulator)
-	acts := activities.New(app, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
-		ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
-	acts.LegalDayLength = o.LegalDayLength
+	newActivities := func(sim *clearinghouse.Simulator) *activities.Activities {
+		acts := activities.New(app, sim, claims.Submitter{Name: "TEST PRACTICE", ID: "TESTSUB", SenderID: "TESTSUB",
+			ReceiverID: "CFSIM", ReceiverName: "SIMULATOR", ContactName: "BILLING OFFICE", Phone: "5555550100"})
+		acts.LegalDayLength = o.LegalDayLength
+		return acts
+	}
+	acts := newActivities(sim)
 	var billingSvc *dunning.Service
 	secret := []byte("test-webhook-secret")
 	if o.Dunning != nil {
@@ -134,7 +145,24 @@ func New(t testing.TB, o Options) *Env {
 			Secret: secret, AfterSend: o.Dunning.AfterSend}
 		acts.Dunning, acts.Temporal = billingSvc, c
 	}
-	startWorker := func() { ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) }) }
+	var running sdkworker.Worker
+	startWorker := func() {
+		running = ts.NewWorker(contract.TaskQueue, func(r sdkworker.Registry) { worker.Register(r, acts) })
+	}
+	var e *Env
+	restartWorker := func() {
+		if running != nil {
+			running.Stop()
+		}
+		// A new process: a new simulator (over the same database when durable)
+		// and new activities around it; patient billing is stateless and kept.
+		sim := clearinghouse.NewSimulator(o.Simulator)
+		next := newActivities(sim)
+		next.Dunning, next.Temporal = acts.Dunning, acts.Temporal
+		acts = next
+		e.Clearinghouse = sim
+		startWorker()
+	}
 	if !o.NoWorker {
 		startWorker()
 	}
@@ -158,14 +186,20 @@ func New(t testing.TB, o Options) *Env {
 		srv.Processor = &payments.DevProcessor{WebhookURL: hs.URL + "/webhooks/payments", Secret: secret}
 	}
 
-	e := &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim,
-		startWorker: startWorker, Dunning: billingSvc, WebhookSecret: secret}
+	e = &Env{T: t, DB: g, Temporal: c, Namespace: ts.GetDefaultNamespace(), DataConverter: dc, HTTP: hs, Clearinghouse: sim,
+		startWorker: startWorker, restartWorker: restartWorker, Dunning: billingSvc, WebhookSecret: secret}
 	e.AdminToken = e.NewUserToken("admin@test.local", auth.RoleAdmin)
 	return e
 }
 
 // StartWorker starts the worker of an environment made with NoWorker.
 func (e *Env) StartWorker() { e.startWorker() }
+
+// RestartWorker stops the worker and starts another in its place with a new
+// clearinghouse simulator and new activities, as a worker process started
+// after a crash would be: whatever the old simulator held in memory is gone,
+// what it kept in the database (Options.DurableClearinghouse) is not.
+func (e *Env) RestartWorker() { e.restartWorker() }
 
 // Remote is an Env for a system started elsewhere (another process) at baseURL;
 // only its HTTP helpers are usable.
