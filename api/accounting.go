@@ -102,12 +102,7 @@ func (s *Server) postAdjustingJournal(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusCreated
-	if r.Replayed {
-		c.Header("Idempotent-Replayed", "true")
-		status = http.StatusOK
-	}
-	c.JSON(status, gin.H{"journal_id": r.JournalID, "date": r.Date.Format(time.DateOnly)})
+	created(c, r.Replayed, gin.H{"journal_id": r.JournalID, "date": r.Date.Format(time.DateOnly)})
 }
 
 // exportJSON is a GL export as the API shows it (its content is downloaded).
@@ -145,12 +140,7 @@ func (s *Server) createExport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusCreated
-	if e.Replayed {
-		c.Header("Idempotent-Replayed", "true")
-		status = http.StatusOK
-	}
-	c.JSON(status, showExport(e))
+	created(c, e.Replayed, showExport(e))
 }
 
 func (s *Server) getExport(c *gin.Context) {

@@ -430,12 +430,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusCreated
-	if res.Replayed {
-		status = http.StatusOK
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(status, res)
+	created(c, res.Replayed, res)
 }
 
 type adjustmentRequest struct {

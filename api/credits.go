@@ -113,12 +113,7 @@ func (s *Server) applyCredit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusCreated
-	if a.Replayed {
-		status = http.StatusOK
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(status, a)
+	created(c, a.Replayed, a)
 }
 
 type prepaymentRequest struct {
@@ -192,12 +187,7 @@ func (s *Server) requestRefund(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusCreated
-	if replayed {
-		status = http.StatusOK
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(status, r)
+	created(c, replayed, r)
 }
 
 func (s *Server) listRefunds(c *gin.Context) {

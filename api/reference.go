@@ -259,6 +259,18 @@ func respond(c *gin.Context, s *Server, status int) func(any, error) {
 	}
 }
 
+// created answers a write that takes an Idempotency-Key: 201 with body, or,
+// when the key was seen before and nothing new was written, 200 with the first
+// answer's body and Idempotent-Replayed: true.
+func created(c *gin.Context, replayed bool, body any) {
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(status, body)
+}
+
 // userJSON is a user as the API shows it.
 type userJSON struct {
 	ID        string    `json:"id"`
