@@ -77,6 +77,9 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("TEMPORAL_PORT=%d", freePort(t)),
 		fmt.Sprintf("TEMPORAL_UI_PORT=%d", uiPort), "TEMPORAL_UI_URL=",
+		// Its own development mail port: another rcm dev on the machine (make
+		// run, make demo) holds the default 2525.
+		fmt.Sprintf("DEV_SMTP_ADDR=127.0.0.1:%d", freePort(t)),
 		"ENCRYPTION_KEY=", "TEMPORAL_ADDRESS=", "LOG_LEVEL=warn",
 	)
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
