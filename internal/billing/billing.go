@@ -269,6 +269,9 @@ func (s *Service) VoidCharge(ctx context.Context, in VoidInput) error {
 		if err := refuseVoidOfBilledCharge(tx, ch.ID); err != nil {
 			return err
 		}
+		if err := refuseVoidOfSettledCharge(tx, ch); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		if err := tx.Model(&Charge{}).Where("id = ?", ch.ID).Updates(map[string]any{
 			"status": ChargeVoided, "void_reason": in.Reason, "voided_at": now}).Error; err != nil {
@@ -319,6 +322,31 @@ func refuseVoidOfBilledCharge(tx *gorm.DB, chargeID string) error {
 	return fmt.Errorf("%w: claim %s (stage %s) bills it; correct the claim instead of voiding the charge: "+
 		"once the payer has answered, POST /api/v1/claims/%s/decision {\"action\":\"resubmit\",\"fix\":{...}} sends a corrected (frequency 7) claim",
 		ErrChargeBilled, on.ID, on.Stage, on.ID)
+}
+
+// ErrChargeSettled is returned when a charge to void on a legal case has left
+// held A/R: released to the attorney or an insurer, or moved on when the case
+// was dropped. Its void would take the charge off held A/R, which no longer
+// carries it.
+var ErrChargeSettled = apperr.New(apperr.Conflict, "charge has left the hold")
+
+// refuseVoidOfSettledCharge answers ErrChargeSettled when ch was released
+// (legal_release_charges) or its case was dropped (legal_drops) after it was
+// captured (internal/legal, which imports this package).
+func refuseVoidOfSettledCharge(tx *gorm.DB, ch Charge) error {
+	var why []string
+	if err := tx.Raw(`SELECT 'released ' || to_char(r.created_at, 'YYYY-MM-DD') || ' (release ' || r.id || ')'
+			FROM legal_release_charges rc JOIN legal_releases r ON r.id = rc.release_id WHERE rc.charge_id = ?
+		UNION ALL
+		SELECT 'on a case dropped ' || to_char(d.created_at, 'YYYY-MM-DD') FROM legal_drops d
+			WHERE d.case_id = ? AND d.created_at >= ?`, ch.ID, ch.CaseID, ch.CreatedAt).Scan(&why).Error; err != nil {
+		return err
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: charge %s was %s, so its amount is no longer held; a correction is an adjustment on the case "+
+		"(POST /api/v1/cases/%s/adjustments) or, for an insurer's claim, a corrected claim", ErrChargeSettled, ch.ID, why[0], ch.CaseID)
 }
 
 // CompleteInput marks an encounter's charge capture complete.

@@ -151,6 +151,13 @@ func TestSettlementWithApprovedReductionReleasedToAttorneyAndPaid(t *testing.T) 
 	assert.Equal(t, []string{"charge_ids[0]"}, fields(err), "a released charge is no longer held")
 	assert.Equal(t, n, m.journals(t, cs.ID))
 
+	// A released charge has left held A/R: voiding it would take it off a
+	// balance that no longer carries it, so it is refused and nothing moves.
+	err = m.billing.VoidCharge(ctx, billing.VoidInput{CaseID: cs.ID, ChargeID: ids[0], Reason: "entered in error"})
+	assert.ErrorIs(t, err, billing.ErrChargeSettled)
+	assert.Equal(t, n, m.journals(t, cs.ID))
+	assert.Equal(t, "150.00", fixed(m.balances(t, cs.ID).Get(ledger.ARHeld)))
+
 	r, err = m.svc.Release(ctx, legal.ReleaseInput{ID: uuid.NewString(), CaseID: cs.ID, To: legal.PayAttorney, At: m.now})
 	require.NoError(t, err)
 	assert.Equal(t, "150.00", fixed(r.Amount))
