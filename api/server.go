@@ -124,6 +124,7 @@ func (s *Server) Router() *gin.Engine {
 	v1.POST("/users", s.allow(adminOnly), s.createUser)
 	v1.POST("/users/:id/disable", s.allow(adminOnly), s.disableUser)
 	v1.POST("/users/:id/enable", s.allow(adminOnly), s.enableUser)
+	v1.PUT("/users/:id/role", s.allow(adminOnly), s.setUserRole)
 	v1.POST("/users/:id/password", s.allow(adminOnly), s.setUserPassword)
 	v1.GET("/users/:id/tokens", s.allow(adminOnly), s.listTokens)
 	v1.POST("/users/:id/tokens", s.allow(adminOnly), s.issueToken)

@@ -12,6 +12,19 @@ func (s *Server) disableUser(c *gin.Context) {
 	respond(c, s, http.StatusOK)(shown(showUser)(s.auth.SetDisabled(c.Request.Context(), c.Param("id"), true, actor(c))))
 }
 
+type userRoleRequest struct {
+	Role string `json:"role"`
+}
+
+// setUserRole gives a user another role (an admin may not change their own).
+func (s *Server) setUserRole(c *gin.Context) {
+	var in userRoleRequest
+	if !bind(c, &in) {
+		return
+	}
+	respond(c, s, http.StatusOK)(shown(showUser)(s.auth.SetRole(c.Request.Context(), c.Param("id"), in.Role, actor(c))))
+}
+
 // enableUser enables a disabled user again; their unrevoked, unexpired tokens work again.
 func (s *Server) enableUser(c *gin.Context) {
 	respond(c, s, http.StatusOK)(shown(showUser)(s.auth.SetDisabled(c.Request.Context(), c.Param("id"), false, actor(c))))

@@ -28,6 +28,7 @@ func (a *App) adminPages(r *Routes) {
 	r.POST("/admin/users/:id/disable", roles.Admin, a.setUserDisabled(true))
 	r.POST("/admin/users/:id/enable", roles.Admin, a.setUserDisabled(false))
 	r.POST("/admin/users/:id/password", roles.Admin, a.setUserPassword)
+	r.POST("/admin/users/:id/role", roles.Admin, a.setUserRole)
 	r.GET("/admin/locations", roles.Managers, a.locationsPage)
 	r.POST("/admin/locations", roles.Managers, a.createLocation)
 	r.GET("/admin/providers", roles.Managers, a.providersPage)
@@ -137,6 +138,22 @@ func (a *App) setUserDisabled(disabled bool) Handler {
 		}
 		q.Redirect(Prefix+"/admin/users", u.Email+" is "+word+".")
 	}
+}
+
+// setUserRole gives a user another role (auth.SetRole, as PUT
+// /users/{id}/role): effective from their next page or API call.
+func (a *App) setUserRole(q *Req) {
+	f := q.PostedForm("role")
+	if !f.Valid() {
+		q.Fail(f.Errors)
+		return
+	}
+	u, err := a.auth.SetRole(q.Ctx(), q.Param("id"), f.Get("role"), q.Actor())
+	if err != nil {
+		q.Fail(err)
+		return
+	}
+	q.Redirect(Prefix+"/admin/users", u.Email+" is now "+roleLabel(u.Role)+".")
 }
 
 // setUserPassword gives a user a new one-time password (auth.ResetPassword):

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/validate"
 )
 
 // ErrDisableSelf is returned when an admin tries to disable their own user: only
@@ -55,6 +58,47 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 		return audit.Record(tx, actor, action, "user", userID, audit.Merge(
 			audit.Diff(map[string]any{"disabled": !disabled}, map[string]any{"disabled": disabled}),
 			map[string]any{"disabled": disabled}))
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, s.loadLocations(ctx, &u)
+}
+
+// ErrChangeOwnRole refuses an admin changing their own role, so a practice
+// never loses its last admin by a slip.
+var ErrChangeOwnRole = apperr.New(apperr.Conflict, "you cannot change your own role; ask another admin")
+
+// SetRole gives a user another role, effective from their next request (API
+// tokens and web sessions read the user every time). The audit row carries the
+// role before and after; setting the role a user already has changes nothing.
+func (s *Service) SetRole(ctx context.Context, userID, role string, actor audit.Actor) (User, error) {
+	if uuid.Validate(userID) != nil {
+		return User{}, userNotFound(userID)
+	}
+	var errs validate.Errors
+	errs.Check(slices.Contains(Roles, role), "role", "must be one of %s", strings.Join(Roles, ", "))
+	if err := errs.Err(); err != nil {
+		return User{}, err
+	}
+	if userID == actor.UserID {
+		return User{}, ErrChangeOwnRole
+	}
+	var u User
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockUser(tx, userID, &u); err != nil {
+			return err
+		}
+		if u.Role == role {
+			return nil
+		}
+		before := u.Role
+		if err := tx.Model(&u).Update("role", role).Error; err != nil {
+			return fmt.Errorf("set user %s role: %w", userID, err)
+		}
+		u.Role = role
+		return audit.Record(tx, actor, "user.role", "user", userID,
+			audit.Diff(map[string]any{"role": before}, map[string]any{"role": role}))
 	})
 	if err != nil {
 		return User{}, err

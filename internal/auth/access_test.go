@@ -233,3 +233,34 @@ func TestAuthenticationRecordsWhenATokenWasLastUsed(t *testing.T) {
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now(), *toks[0].LastUsedAt, time.Minute)
 }
+
+func TestRoleChangeHoldsFromTheNextRequestAndIsAudited(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.user(t, "role@test.local")
+	tok, err := f.svc.IssueToken(ctx, u.ID, "t", f.admin)
+	require.NoError(t, err)
+
+	got, err := f.svc.SetRole(ctx, u.ID, auth.RoleManager, f.admin)
+	require.NoError(t, err)
+	assert.Equal(t, auth.RoleManager, got.Role)
+	seen, err := f.svc.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	assert.Equal(t, auth.RoleManager, seen.Role, "the same token acts with the new role")
+	var detail string
+	require.NoError(t, f.db.Raw(`SELECT changes::text FROM audit_log WHERE action = 'user.role' AND entity_id = ?`, u.ID).Scan(&detail).Error)
+	assert.JSONEq(t, `{"before": {"role": "biller"}, "after": {"role": "manager"}}`, detail)
+
+	// The same role again writes nothing; an unknown role and one's own role are refused.
+	_, err = f.svc.SetRole(ctx, u.ID, auth.RoleManager, f.admin)
+	require.NoError(t, err)
+	var rows int64
+	require.NoError(t, f.db.Raw(`SELECT count(*) FROM audit_log WHERE action = 'user.role'`).Scan(&rows).Error)
+	assert.EqualValues(t, 1, rows)
+	_, err = f.svc.SetRole(ctx, u.ID, "owner", f.admin)
+	assert.Equal(t, apperr.Invalid, apperr.CodeOf(err))
+	_, err = f.svc.SetRole(ctx, f.admin.UserID, auth.RoleBiller, f.admin)
+	assert.ErrorIs(t, err, auth.ErrChangeOwnRole)
+	_, err = f.svc.SetRole(ctx, uuid.NewString(), auth.RoleBiller, f.admin)
+	assert.Equal(t, apperr.NotFound, apperr.CodeOf(err))
+}
