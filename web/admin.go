@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func (a *App) adminPages(r *Routes) {
 	r.POST("/admin/users/:id/enable", roles.Admin, a.setUserDisabled(false))
 	r.POST("/admin/users/:id/password", roles.Admin, a.setUserPassword)
 	r.POST("/admin/users/:id/role", roles.Admin, a.setUserRole)
+	r.POST("/admin/users/:id/locations", roles.Admin, a.setUserLocations)
 	r.GET("/admin/locations", roles.Managers, a.locationsPage)
 	r.POST("/admin/locations", roles.Managers, a.createLocation)
 	r.GET("/admin/providers", roles.Managers, a.providersPage)
@@ -58,6 +60,7 @@ func (a *App) adminIndex(q *Req) {
 type usersView struct {
 	Users      []auth.User
 	Roles      []Option
+	Locations  []Option
 	OneTime    string
 	OneTimeFor string
 }
@@ -67,6 +70,13 @@ func (a *App) usersView(q *Req) (usersView, error) {
 	v := usersView{Users: us}
 	for _, r := range auth.Roles {
 		v.Roles = append(v.Roles, Option{Value: r, Label: roleLabel(r)})
+	}
+	if err != nil {
+		return v, err
+	}
+	locs, err := a.records.ListLocations(q.Ctx(), adminLimit)
+	for _, l := range locs {
+		v.Locations = append(v.Locations, Option{Value: l.ID, Label: l.Name})
 	}
 	return v, err
 }
@@ -154,6 +164,27 @@ func (a *App) setUserRole(q *Req) {
 		return
 	}
 	q.Redirect(Prefix+"/admin/users", u.Email+" is now "+roleLabel(u.Role)+".")
+}
+
+// setUserLocations limits a user to the locations ticked, or lets them work
+// at every location when none is (auth.SetLocations, as PUT
+// /users/{id}/locations).
+func (a *App) setUserLocations(q *Req) {
+	f := q.PostedForm("locations")
+	if !f.Valid() {
+		q.Fail(f.Errors)
+		return
+	}
+	u, err := a.auth.SetLocations(q.Ctx(), q.Param("id"), f.List("location_ids"), q.Actor())
+	if err != nil {
+		q.Fail(err)
+		return
+	}
+	where := "every location"
+	if n := len(u.LocationIDs); n > 0 {
+		where = fmt.Sprintf("%d location(s)", n)
+	}
+	q.Redirect(Prefix+"/admin/users", u.Email+" now works at "+where+".")
 }
 
 // setUserPassword gives a user a new one-time password (auth.ResetPassword):

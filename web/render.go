@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ var funcs = template.FuncMap{
 	"field":         newField,
 	"join":          strings.Join,
 	"hasPrefix":     strings.HasPrefix,
+	"contains":      slices.Contains[[]string],
 	"clpStatus":     clpStatus,
 	"methodOptions": methodOptions,
 	"priorityOptions": func() []Option {

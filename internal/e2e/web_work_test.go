@@ -315,6 +315,21 @@ func TestWebWork(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, b.submit("#new-user"))
 		assert.Contains(t, b.text(".problem"), "email")
 
+		// Nia becomes a manager; saving her locations with none ticked keeps her at every location.
+		var nia string
+		require.NoError(t, w.DB.Raw(`SELECT id FROM users WHERE email = 'nia@clinic.test'`).Scan(&nia).Error)
+		require.Equal(t, http.StatusOK, b.open("/app/admin/users"))
+		setFields(b, map[string]string{"#role-" + nia: auth.RoleManager})
+		require.Equal(t, http.StatusOK, b.submit(`form[action="/app/admin/users/`+nia+`/role"]`))
+		assert.Contains(t, b.text(".flash"), "nia@clinic.test is now")
+		var role string
+		require.NoError(t, w.DB.Raw(`SELECT role FROM users WHERE id = ?`, nia).Scan(&role).Error)
+		assert.Equal(t, auth.RoleManager, role)
+		b.eval(`document.querySelector('form[action="/app/admin/users/` + nia + `/locations"]').closest('details').open = true, 'opened'`)
+		require.Equal(t, http.StatusOK, b.submit(`form[action="/app/admin/users/`+nia+`/locations"]`))
+		assert.Contains(t, b.text(".flash"), "every location")
+		b.checkAccessibility("admin users after a role change")
+
 		require.Equal(t, http.StatusOK, b.open("/app/admin/payers"))
 		setFields(b, map[string]string{"#payer-name": "Bad Payer", "#payer-payer_id": "!", "#payer-timely_filing_days": "0"})
 		assert.Equal(t, http.StatusBadRequest, b.submit(`form[action="/app/admin/payers"]`))
