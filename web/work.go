@@ -134,6 +134,8 @@ func taskForm(t tasks.Task) string {
 		return "follow-up"
 	case contract.UpdateResolveDispute:
 		return "dispute"
+	case contract.UpdateDecideApproval:
+		return "legal-approval"
 	case "":
 		return "resolve"
 	}
@@ -158,12 +160,15 @@ type taskView struct {
 	Denial                *contract.DenialInfo
 	Coverages             []Option
 	Decisions             []Option
-	FollowUps             []Option
-	Disputes              []Option
-	Events                []tasks.Event
-	ClaimHref, CaseHref   string
-	WorkflowURL           string
-	Waiting               string
+	// Approvals are the choices of a legal approval (a lien reduction, or
+	// writing off a dropped case): the ones the task offers.
+	Approvals           []Option
+	FollowUps           []Option
+	Disputes            []Option
+	Events              []tasks.Event
+	ClaimHref, CaseHref string
+	WorkflowURL         string
+	Waiting             string
 	// AnswerRoles names who may answer when I may not.
 	AnswerRoles string
 	// Idem is this rendering's answer key: the same form posted twice is one
@@ -223,6 +228,15 @@ func (a *App) loadTaskView(ctx context.Context, q *Req, id string) (taskView, er
 		{Value: contract.DecisionTransfer, Label: "Transfer the balance to the patient"}}
 	for _, o := range contract.FollowUpOutcomes {
 		v.FollowUps = append(v.FollowUps, Option{Value: o, Label: strings.ReplaceAll(o, "_", " ")})
+	}
+	labels := map[string]string{contract.DecisionApprove: "Approve", contract.DecisionCounter: "Counter with another reduction",
+		contract.DecisionRefuse: "Refuse"}
+	if ds, ok := v.Details["decisions"].([]any); ok {
+		for _, d := range ds {
+			if s, ok := d.(string); ok && labels[s] != "" {
+				v.Approvals = append(v.Approvals, Option{Value: s, Label: labels[s]})
+			}
+		}
 	}
 	v.Disputes = []Option{{Value: contract.DisputeResume, Label: "Resume: the balance stands"},
 		{Value: contract.DisputeAdjust, Label: "Adjust the balance by an amount"},
@@ -330,6 +344,9 @@ func taskFormDefaults(v taskView) *Form {
 	}
 	if v.Form == "approve" {
 		f.Set("approve", "true")
+	}
+	if v.Form == "legal-approval" {
+		f.Set("decision", contract.DecisionApprove)
 	}
 	return f
 }
@@ -483,6 +500,20 @@ func answerOutcome(v taskView, f *Form) (map[string]any, bool) {
 		}
 		if f.Get("outcome") == "" {
 			f.Add("outcome", "is required: resume, adjust or write off")
+		}
+		return out, f.Valid()
+	case "legal-approval":
+		out := map[string]any{"decision": f.Get("decision"), "note": note}
+		if f.Get("decision") == "" {
+			f.Add("decision", "is required: approve, counter or refuse")
+		}
+		if f.Get("decision") == contract.DecisionCounter {
+			d, err := decimal.NewFromString(f.Get("counter_reduction"))
+			if err != nil || !d.IsPositive() {
+				f.Add("counter_reduction", "must be the reduction you grant instead, like 500.00")
+			} else {
+				out["counter_reduction"] = d
+			}
 		}
 		return out, f.Valid()
 	case "outcome":

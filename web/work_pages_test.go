@@ -155,6 +155,8 @@ func TestTaskPageShowsTheFormOfItsUpdate(t *testing.T) {
 		"follow-up": {`name="outcome"`, `value="demand_sent"`, `name="next_follow_up"`},
 		"dispute":   {`value="write_off"`, `name="amount"`},
 		"resolve":   {`name="resolution"`, `action="/app/work/tasks/t1/resolve"`},
+		"legal-approval": {`name="decision"`, `value="approve" selected`, `name="counter_reduction"`,
+			"The attorney asks for <strong>75.00</strong> off 250.00 held"},
 	} {
 		v := taskView{T: tasks.Task{ID: "t1", Queue: "claim-fix", Kind: "scrub_failed", Status: "claimed", Title: "Claim failed scrubbing"},
 			Form: form, Open: true, Mine: true, CanAnswer: true, Claim: &cl, Lines: lines, ClaimOpen: d("140"), PayerName: "Acme",
@@ -162,6 +164,11 @@ func TestTaskPageShowsTheFormOfItsUpdate(t *testing.T) {
 		v.Decisions = []Option{{Value: contract.DecisionAppeal, Label: "Appeal"}}
 		v.FollowUps = []Option{{Value: contract.OutcomeDemandSent, Label: "demand sent"}}
 		v.Disputes = []Option{{Value: contract.DisputeWriteOff, Label: "write off"}}
+		v.Approvals = []Option{{Value: contract.DecisionApprove, Label: "Approve"}, {Value: contract.DecisionCounter, Label: "Counter"}}
+		if form == "legal-approval" {
+			v.Details = map[string]any{"requested_reduction": "75.00", "held_total": "250.00", "requested_percent": "30.00",
+				"settlement_amount": "25000.00"}
+		}
 		out := render(t, "work_task.html", taskFormDefaults(v), v)
 		for _, w := range want {
 			assert.Contains(t, out, w, form)
@@ -193,6 +200,24 @@ func TestFixFormSendsOnlyWhatChanged(t *testing.T) {
 	_, ok = answerOutcome(v, f)
 	assert.False(t, ok)
 	assert.Contains(t, f.Err("line2_units"), "whole number")
+}
+
+func TestLegalApprovalFormCountersWithAnAmount(t *testing.T) {
+	v := taskView{Form: "legal-approval"}
+	f := taskFormDefaults(v)
+	out, ok := answerOutcome(v, f)
+	require.True(t, ok, f.Errors)
+	assert.Equal(t, contract.DecisionApprove, out["decision"])
+	f.Set("decision", contract.DecisionCounter)
+	_, ok = answerOutcome(v, f)
+	assert.False(t, ok, "a counter names its amount")
+	assert.Contains(t, f.Err("counter_reduction"), "reduction you grant")
+	f = taskFormDefaults(v)
+	f.Set("decision", contract.DecisionCounter)
+	f.Set("counter_reduction", "50.00")
+	out, ok = answerOutcome(v, f)
+	require.True(t, ok, f.Errors)
+	assert.Equal(t, "50", out["counter_reduction"].(decimal.Decimal).String())
 }
 
 func TestAdminPagesRender(t *testing.T) {
