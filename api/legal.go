@@ -14,6 +14,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/legal"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -301,7 +302,8 @@ type holdJSON struct {
 
 // caseHold reads a legal case's hold for GET /cases/{id}: nil when the case
 // holds no charges or its hold has not started.
-func (s *Server) caseHold(ctx context.Context, cs cases.Case, held decimal.Decimal) (*holdJSON, error) {
+func (s *Server) caseHold(ctx context.Context, cs cases.Case, bal ledger.Balances) (*holdJSON, error) {
+	held := bal.Get(ledger.ARHeld)
 	if !cs.Kind.HoldsCharges() {
 		return nil, nil
 	}
@@ -317,6 +319,12 @@ func (s *Server) caseHold(ctx context.Context, cs cases.Case, held decimal.Decim
 	var v contract.HoldView
 	if err := res.Get(&v); err != nil {
 		return nil, err
+	}
+	// What is owed comes from the ledger, not the workflow's last snapshot: a
+	// hold ends at its last release, and the insurer's or attorney's payments
+	// after it would otherwise still show as owed.
+	if v.Owed != nil {
+		v.Owed = &contract.LegalMoney{Held: held, Attorney: bal.Get(ledger.ARAttorney), Insurer: bal.Get(ledger.ARInsuranceUnbilled)}
 	}
 	return &holdJSON{WorkflowID: id, Status: v.Status, HeldTotal: held, StartedAt: v.StartedAt,
 		NextFollowUpAt: v.NextFollowUpAt, LastOutcome: v.LastOutcome, Timers: v.Timers,

@@ -208,7 +208,7 @@ func (s *Server) caseDetail(ctx context.Context, cs cases.Case) (web.CaseDetail,
 	if v.BillingProblems == nil {
 		v.BillingProblems = []contract.BillingProblem{}
 	}
-	hold, err := s.caseHold(ctx, cs, bal.Get(ledger.ARHeld))
+	hold, err := s.caseHold(ctx, cs, bal)
 	if err != nil {
 		return d, err
 	}

@@ -283,7 +283,10 @@ func TestMVACaseReleasedToAutoInsurerAndPaidBySimulator(t *testing.T) {
 		settle, 50*time.Millisecond)
 	bal = legalMoneyInvariant(t, e, biller, caseID)
 	assert.True(t, bal.Net().IsZero(), "paid in full")
-	assert.Equal(t, contract.HoldStatusReleased, holdOf(t, e, biller, caseID)["status"])
+	hv := holdOf(t, e, biller, caseID)
+	assert.Equal(t, contract.HoldStatusReleased, hv["status"])
+	// The hold ended at the release; what it shows as owed is the ledger's now.
+	assert.Equal(t, map[string]any{"held": "0", "attorney": "0", "insurer": "0"}, hv["owed"])
 }
 
 func TestWorkersCompCaseWaitsForTheCarrierThenDeniedOrAccepted(t *testing.T) {
