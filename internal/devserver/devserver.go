@@ -175,15 +175,34 @@ func connectAttributes() map[string]string {
 // server, so a workflow whose task a kill -9 interrupted three times waited
 // minutes for that timeout after the next start (make chaos saw 4 minutes).
 // Ten seconds still slows a hot loop.
+//
+// The history service reads each shard's task queues (transfer: workflow and
+// activity tasks to dispatch, child starts, signals to other workflows; timer;
+// visibility) at most maxPollRPS times a second, 20 by default: on a cluster of
+// hundreds of shards that bounds the load on the database, but this server has
+// one shard, so every hop of every workflow (an update's workflow task, a
+// child's start, a signal) waited up to 50 ms for the next read, about 50 ms a
+// workflow task under load (seen in workflow histories: WorkflowTaskScheduled
+// to WorkflowTaskStarted). A read loads every task due, so the limit only adds
+// latency here.
 func dynamicConfig() dynamicconfig.StaticClient {
 	one := []dynamicconfig.ConstrainedValue{{Value: 1}}
+	pollRPS := []dynamicconfig.ConstrainedValue{{Value: queueReadsPerSecond}}
 	return dynamicconfig.StaticClient{
+		dynamicconfig.TransferProcessorMaxPollRPS.Key():             pollRPS,
+		dynamicconfig.TimerProcessorMaxPollRPS.Key():                pollRPS,
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():           pollRPS,
+		dynamicconfig.OutboundProcessorMaxPollRPS.Key():             pollRPS,
 		dynamicconfig.WorkflowTaskRetryMaxInterval.Key():            []dynamicconfig.ConstrainedValue{{Value: 10 * time.Second}},
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():      one,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():     one,
 	}
 }
+
+// queueReadsPerSecond is how often the one history shard may read each of its
+// task queues (history.*ProcessorMaxPollRPS).
+const queueReadsPerSecond = 2000
 
 // HostPort is where clients connect.
 func (s *Server) HostPort() string { return s.hostPort }
