@@ -69,6 +69,8 @@ type claimSuite struct {
 	// What the mocked activities answer.
 	facts     contract.ClaimFacts
 	loadErr   error
+	// loadOutage is how many LoadClaim calls fail as if the database were away.
+	loadOutage int
 	scrubs    [][]scrub.Failure        // successive scrubs; clean when used up
 	elig      []activities.Eligibility // successive checks; active when used up
 	appeals   []activities.AppealSent  // successive appeals; accepted when used up
@@ -89,6 +91,7 @@ func (s *claimSuite) SetupTest() {
 	s.facts = contract.ClaimFacts{Priority: records.PriorityPrimary, Frequency: "1", PatientControlNumber: "PCN1",
 		AckWaitDays: 3, PaymentWaitDays: 30, AppealWindowDays: 30, TimelyFilingDays: 365, ServiceDate: s.start}
 	s.loadErr, s.scrubs, s.elig, s.appeals, s.fixErrs = nil, nil, nil, nil, nil
+	s.loadOutage = 0
 	s.secondary, s.signalErr, s.fixDelay, s.appealDelay = "", nil, 0, 0
 	s.secondaryErr = nil
 	s.env = s.newEnv(s.start)
@@ -125,6 +128,12 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 	env.OnActivity(a.LoadClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (contract.ClaimFacts, error) {
 			rec("LoadClaim", id)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.loadOutage > 0 {
+				s.loadOutage--
+				return contract.ClaimFacts{}, temporal.NewApplicationError("database restarting", "Unavailable")
+			}
 			return s.facts, s.loadErr
 		}).Maybe()
 	env.OnActivity(a.ScrubClaim, mock.Anything, mock.Anything).Return(
@@ -505,6 +514,26 @@ func (s *claimSuite) TestCleanClaimIsPaid() {
 	s.Empty(end.Related)
 	s.Empty(s.children)
 	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StagePaid}, s.stagesUpserted())
+}
+
+// A database outage of several minutes delays the claim's own steps, run as
+// local activities, but never fails the claim: a local activity's retries end
+// at its schedule-to-close timeout, which defaults to its start-to-close
+// timeout (a minute), so the steps give it a long one.
+func (s *claimSuite) TestDatabaseOutageDelaysTheClaimButNeverFailsIt() {
+	s.loadOutage = 10 // retried after 1+2+4+...+4m+5m: 13 minutes
+	s.notice(2*time.Hour, ack(contract.FileKind999, true, tClaim+"-1", ""))
+	s.accepted(3 * time.Hour)
+	s.notice(10*time.Hour, remitNotice(claims.StagePaid, nil))
+	s.runDone()
+	s.Zero(s.loadOutage)
+	s.Equal([]string{"LoadClaim", "LoadClaim", "LoadClaim", "LoadClaim", "LoadClaim", "LoadClaim", "LoadClaim",
+		"LoadClaim", "LoadClaim", "LoadClaim", "LoadClaim", "ScrubClaim", "CheckEligibility", "SubmitClaim",
+		"BuildSecondaryClaim"}, s.names())
+	sub := s.callsOf("SubmitClaim")
+	s.Require().Len(sub, 1)
+	s.Greater(sub[0].At, 10*time.Minute, "submitted once the database was back, 13 minutes on")
+	s.Equal(claims.StagePaid, s.query(s.env).Stage)
 }
 
 // 2. A claim failing scrubbing waits for a person's fix, then goes on.
