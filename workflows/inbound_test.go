@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,23 +42,45 @@ type pollerRun struct {
 	tries   map[string]int
 }
 
-func runPoller(t *testing.T, lanes bool, fail func(file string, try int) bool) (*pollerRun, string) {
+// The poller's versions: files in turn, a batch's submissions side by side,
+// and pipelined (the next poll while files are applied).
+const (
+	pollInTurn = iota
+	pollLanes
+	pollPipeline
+)
+
+func runPoller(t *testing.T, mode int, fail func(file string, try int) bool) (*pollerRun, string) {
+	return runPollerWith(t, mode, pollerFiles, nil, fail)
+}
+
+// runPollerWith runs the poller over files, and over later too from its second
+// poll on; a 999 takes a second to apply, and a file in slow five.
+func runPollerWith(t *testing.T, mode int, files, later []activities.PolledFile, fail func(file string, try int) bool) (*pollerRun, string) {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(PollerWorkflow)
 	env.RegisterWorkflow(InboundWorkflow)
 	env.RegisterActivity(a)
-	if !lanes {
+	if mode == pollInTurn {
 		env.OnGetVersion("poller-lanes", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	if mode != pollPipeline {
+		env.OnGetVersion("poller-pipeline", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
 	r := &pollerRun{tries: map[string]int{}}
 	after := func(cursor string) []activities.PolledFile {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.cursors = append(r.cursors, cursor)
+		all := files
+		if len(r.cursors) > 1 {
+			all = append(append([]activities.PolledFile{}, files...), later...)
+			slices.SortFunc(all, func(x, y activities.PolledFile) int { return strings.Compare(x.ID, y.ID) })
+		}
 		var out []activities.PolledFile
-		for _, f := range pollerFiles {
+		for _, f := range all {
 			if f.ID > cursor {
 				out = append(out, f)
 			}
@@ -82,6 +106,9 @@ func runPoller(t *testing.T, lanes bool, fail func(file string, try int) bool) (
 			// files must not wait for it.
 			if in.Kind == contract.FileKind999 {
 				_ = workflow.Sleep(ctx, time.Second)
+			}
+			if strings.HasSuffix(file, "slow") {
+				_ = workflow.Sleep(ctx, 5*time.Second)
 			}
 			if fail != nil && fail(file, try) {
 				return contract.InboundResult{}, temporal.NewApplicationError("database down", "Unavailable")
@@ -112,7 +139,7 @@ func (r *pollerRun) order(prefix byte) []string {
 }
 
 func TestPollerAppliesEachSubmissionInOrderAndSubmissionsSideBySide(t *testing.T) {
-	r, cursor := runPoller(t, true, nil)
+	r, cursor := runPoller(t, pollLanes, nil)
 	require.Equal(t, "IN06", cursor)
 	require.Len(t, r.applied, 6, "each file once: %v", r.applied)
 	require.Equal(t, []string{"a999", "a277", "a835"}, r.order('a'))
@@ -124,7 +151,7 @@ func TestPollerAppliesEachSubmissionInOrderAndSubmissionsSideBySide(t *testing.T
 }
 
 func TestPollerStopsTheCursorAtAFileThatFailedAndAppliesItAgain(t *testing.T) {
-	r, cursor := runPoller(t, true, func(file string, try int) bool { return file == "a277" && try == 1 })
+	r, cursor := runPoller(t, pollLanes, func(file string, try int) bool { return file == "a277" && try == 1 })
 	require.Equal(t, "IN06", cursor)
 	require.Equal(t, []string{"a999", "a277", "a835"}, r.order('a'), "a's 835 waits for its 277CA")
 	require.Equal(t, "IN02", r.cursors[1], "the cursor stops before the failed file")
@@ -133,9 +160,45 @@ func TestPollerStopsTheCursorAtAFileThatFailedAndAppliesItAgain(t *testing.T) {
 }
 
 func TestPollerOfOlderRunsAppliesFilesInTurn(t *testing.T) {
-	r, cursor := runPoller(t, false, nil)
+	r, cursor := runPoller(t, pollInTurn, nil)
 	require.Equal(t, "IN06", cursor)
 	require.Equal(t, []string{"a999", "b999", "a277", "b277", "a835", "b835"}, r.applied)
+}
+
+// A third submission's 999 arrives while the first submission's 277CA takes
+// five seconds: the pipelined poller fetches and applies it at once, where a
+// batch-at-a-time poller would poll again only after the slow file's lane.
+var laterFile = activities.PolledFile{ID: "IN07", Kind: contract.FileKind999, SubmissionID: "c", WorkflowID: "edi/c999", Data: []byte("c999")}
+
+func slowA277() []activities.PolledFile {
+	files := slices.Clone(pollerFiles)
+	files[2].Data = []byte("a277slow")
+	return files
+}
+
+func TestPipelinedPollerAppliesANewFileWhileASlowOneIsApplied(t *testing.T) {
+	r, cursor := runPollerWith(t, pollPipeline, slowA277(), []activities.PolledFile{laterFile}, nil)
+	require.Equal(t, "IN07", cursor)
+	require.Len(t, r.applied, 7, "each file once: %v", r.applied)
+	require.Equal(t, []string{"a999", "a277slow", "a835"}, r.order('a'))
+	require.Equal(t, []string{"b999", "b277", "b835"}, r.order('b'))
+	require.Less(t, indexOf(r.applied, "c999"), indexOf(r.applied, "a277slow"),
+		"the later file did not wait for the slow one: %v", r.applied)
+	require.Equal(t, "IN06", r.cursors[1], "the second poll asks for files after the last one fetched")
+
+	// The batch-at-a-time poller (runs recorded before) made it wait.
+	old, _ := runPollerWith(t, pollLanes, slowA277(), []activities.PolledFile{laterFile}, nil)
+	require.Greater(t, indexOf(old.applied, "c999"), indexOf(old.applied, "a835"), "applied %v", old.applied)
+}
+
+func TestPipelinedPollerRetriesAFailedFileAndHoldsTheCursorBeforeIt(t *testing.T) {
+	r, cursor := runPollerWith(t, pollPipeline, pollerFiles, nil, func(file string, try int) bool { return file == "a277" && try <= 2 })
+	require.Equal(t, "IN06", cursor, "the cursor passes the file once it is applied")
+	require.Equal(t, []string{"a999", "a277", "a835"}, r.order('a'), "a's 835 waits for its 277CA")
+	require.Equal(t, []string{"b999", "b277", "b835"}, r.order('b'))
+	require.Less(t, indexOf(r.applied, "b835"), indexOf(r.applied, "a277"), "b did not wait for a's failing file: %v", r.applied)
+	require.Equal(t, 3, r.tries["a277"])
+	require.Equal(t, 1, r.tries["b277"], "no file is applied again")
 }
 
 func indexOf(list []string, s string) int {
