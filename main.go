@@ -173,6 +173,7 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopTracing()
+	servePprof(ctx, logger)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
