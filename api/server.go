@@ -34,6 +34,7 @@ import (
 	"github.com/clinicflow/rcm/internal/statements"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/tracing"
+	"github.com/clinicflow/rcm/web"
 	"github.com/clinicflow/rcm/workflows/contract"
 )
 
@@ -104,14 +105,22 @@ func (s *Server) Router() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(tracing.Gin, s.requestID, s.accessLog, s.recover)
-	r.NoRoute(func(c *gin.Context) { notFound(c, "route "+c.Request.Method+" "+c.Request.URL.Path) })
 	r.NoMethod(func(c *gin.Context) {
 		problem(c, http.StatusMethodNotAllowed, ProblemMalformed, "Method not allowed",
 			c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	// The staff web application: its landing page at "/", its pages under /app (package web).
-	s.mountWeb(r)
+	// The staff web application: its landing page at "/", its pages under /app
+	// (package web); a path there that no page has gets the application's 404
+	// page, any other the API's problem.
+	pageNotFound := s.mountWeb(r)
+	r.NoRoute(func(c *gin.Context) {
+		if c.Request.Method == http.MethodGet && web.IsPage(c.Request.URL.Path) {
+			pageNotFound(c)
+			return
+		}
+		notFound(c, "route "+c.Request.Method+" "+c.Request.URL.Path)
+	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	// Prometheus metrics: route templates, stages and queues, never ids or names.

@@ -25,8 +25,8 @@ import (
 // mountWeb serves the staff web application (package web) beside the API: its
 // landing page at "/" and its pages under /app. The pages reuse the API's role
 // groups and call the operations below, which the API's handlers call too.
-func (s *Server) mountWeb(r *gin.Engine) {
-	web.Mount(r, web.Deps{DB: s.DB, Temporal: s.Temporal, Logger: s.Logger, Ops: s,
+func (s *Server) mountWeb(r *gin.Engine) gin.HandlerFunc {
+	return web.Mount(r, web.Deps{DB: s.DB, Temporal: s.Temporal, Logger: s.Logger, Ops: s,
 		Roles: web.RoleSets{Any: anyRole, Admin: adminOnly, Managers: managers, FrontDesk: frontDesk,
 			Clinical: clinical, Billers: billers},
 		WorkflowURL: s.WorkflowLinks.URL,

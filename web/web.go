@@ -109,8 +109,10 @@ type navItem struct {
 
 // Mount registers the landing page at "/" and every page under Prefix on r.
 // It touches neither the database nor Temporal, so the API's route tests can
-// build it without them.
-func Mount(r *gin.Engine, d Deps) {
+// build it without them. It returns the handler for a path under Prefix that
+// no page has (the engine's NoRoute handler calls it): the 404 page in the
+// application's look, not the API's JSON problem.
+func Mount(r *gin.Engine, d Deps) gin.HandlerFunc {
 	if d.WorkflowURL == nil {
 		d.WorkflowURL = func(string) string { return "" }
 	}
@@ -125,6 +127,21 @@ func Mount(r *gin.Engine, d Deps) {
 	for _, add := range pageGroups {
 		add(a, rt)
 	}
+	return a.pageNotFound
+}
+
+// IsPage reports whether path belongs to the web application (under Prefix).
+func IsPage(path string) bool { return path == Prefix || strings.HasPrefix(path, Prefix+"/") }
+
+// pageNotFound is the 404 page for a path under Prefix that no page has, with
+// the signed-in user's navigation when there is a session.
+func (a *App) pageNotFound(c *gin.Context) {
+	securityHeaders(c)
+	a.session(c)
+	if c.IsAborted() {
+		return
+	}
+	a.req(c).NotFound("The page " + c.Request.URL.Path)
 }
 
 // Handler serves one page to a signed-in user (Req).

@@ -152,3 +152,17 @@ func TestMoneyFormatsDollarsAndCents(t *testing.T) {
 	assert.Equal(t, "−$15.60", money(decimal.RequireFromString("-15.6")))
 	assert.Equal(t, "$125.00", money("125"))
 }
+
+func TestAPathNoPageHasIsThe404PageNotJSON(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	notFound := Mount(r, Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Roles: RoleSets{Any: auth.Roles}})
+	r.NoRoute(notFound)
+	rec := serve(r, http.MethodGet, "/app/no-such-page", nil)
+	require.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Contains(t, rec.Header().Get("Content-Type"), "text/html")
+	assert.Contains(t, rec.Body.String(), "/app/no-such-page was not found")
+	assert.Contains(t, rec.Body.String(), `<main id="main"`, "in the application's layout")
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.True(t, IsPage("/app/x") && IsPage("/app") && !IsPage("/api/v1/x") && !IsPage("/application"))
+}
