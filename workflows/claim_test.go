@@ -67,15 +67,15 @@ type claimSuite struct {
 	children []claimChild
 
 	// What the mocked activities answer.
-	facts     contract.ClaimFacts
-	loadErr   error
+	facts   contract.ClaimFacts
+	loadErr error
 	// loadOutage is how many LoadClaim calls fail as if the database were away.
 	loadOutage int
-	scrubs    [][]scrub.Failure        // successive scrubs; clean when used up
-	elig      []activities.Eligibility // successive checks; active when used up
-	appeals   []activities.AppealSent  // successive appeals; accepted when used up
-	fixErrs   []error                  // successive fixes; nil when used up
-	secondary string
+	scrubs     [][]scrub.Failure        // successive scrubs; clean when used up
+	elig       []activities.Eligibility // successive checks; active when used up
+	appeals    []activities.AppealSent  // successive appeals; accepted when used up
+	fixErrs    []error                  // successive fixes; nil when used up
+	secondary  string
 	// secondaryErr is BuildSecondaryClaim's error.
 	secondaryErr error
 	signalErr    error
