@@ -21,6 +21,12 @@ import (
 func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) error {
 	w := newCaseWorkflow(in)
 	w.local = workflow.GetVersion(ctx, "case-local-steps", workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	if in.Kind.HoldsCharges() {
+		// An accident or injury case leaves held once its held balance is
+		// settled (paid, reduced, moved to the patient); runs begun before
+		// read held for good.
+		w.heldForGood = workflow.GetVersion(ctx, "held-case-settles", workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	}
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
@@ -29,11 +35,14 @@ func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) error {
 
 type caseWorkflow struct {
 	// local runs the case's database steps as local activities (see act).
-	local     bool
-	s         contract.CaseState
-	mu        workflow.Mutex
-	insurance workflow.ReceiveChannel
-	dirty     bool
+	local bool
+	// heldForGood: a held case's stage stays held (runs begun before
+	// held-case-settles).
+	heldForGood bool
+	s           contract.CaseState
+	mu          workflow.Mutex
+	insurance   workflow.ReceiveChannel
+	dirty       bool
 	// stage last published to search attributes and the read model.
 	published string
 }
@@ -238,6 +247,7 @@ func (w *caseWorkflow) stage() string {
 	}
 	t := w.totals()
 	p.PatientBalance, p.OtherReceivable = t.PatientBalance, t.OtherReceivable
+	p.HeldForGood = w.heldForGood
 	return w.s.Kind.Stage(p)
 }
 

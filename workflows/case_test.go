@@ -463,3 +463,40 @@ func (s *caseSuite) TestHeldCaseIsNotBilled() {
 	s.True(temporal.IsCanceledError(err), "%v", err)
 	s.Empty(s.claims, "legal cases hold their charges")
 }
+
+// A held case reads held while its lien is open, and paid once the settlement
+// paid it (an attorney's check, a reduction); runs begun before the change
+// keep reading held.
+func (s *caseSuite) TestSettledHeldCaseLeavesHeld() {
+	for _, version := range []workflow.Version{workflow.DefaultVersion, 1} {
+		s.SetupTest()
+		s.env.OnGetVersion("held-case-settles", workflow.DefaultVersion, 1).Return(version)
+		var errs [3]error
+		var held, settled contract.CaseView
+		s.update(time.Minute, contract.UpdateCheckIn, checkIn("e1"), &errs[0])
+		s.update(2*time.Minute, contract.UpdateAddCharge, charge("ch1", "e1", 2), &errs[1])
+		s.update(3*time.Minute, contract.UpdateCompleteCharges, contract.CompleteChargesRequest{EncounterID: "e1"}, &errs[2])
+		s.env.RegisterDelayedCallback(func() { held = s.query() }, 4*time.Minute)
+		owed := func() decimal.Decimal { return held.Totals.OtherReceivable }
+		s.env.RegisterDelayedCallback(func() {
+			reduction := decimal.RequireFromString("20.00")
+			s.env.SignalWorkflow(contract.SignalInsurance, contract.InsuranceEvent{ID: "legal-reduction:r1", CaseID: "c1", WrittenOff: reduction})
+			s.env.SignalWorkflow(contract.SignalInsurance, contract.InsuranceEvent{ID: "legal-payment:p1", CaseID: "c1", Paid: owed().Sub(reduction)})
+		}, 5*time.Minute)
+		s.env.RegisterDelayedCallback(func() { settled = s.query() }, 6*time.Minute)
+		err := s.run("mva", time.Hour, 10*time.Minute)
+		s.True(temporal.IsCanceledError(err), "%v", err)
+		for _, e := range errs {
+			s.NoError(e)
+		}
+		s.Equal(cases.StageHeld, held.Stage, "version %d", version)
+		s.True(owed().IsPositive())
+		s.True(settled.Totals.OtherReceivable.IsZero(), settled.Totals.OtherReceivable.String())
+		if version == workflow.DefaultVersion {
+			s.Equal(cases.StageHeld, settled.Stage, "runs begun before read held for good")
+			continue
+		}
+		s.Equal(cases.StagePaid, settled.Stage)
+		s.Equal(cases.StagePaid, s.stages[len(s.stages)-1], "published")
+	}
+}

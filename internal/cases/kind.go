@@ -86,6 +86,10 @@ type Progress struct {
 	// or held.
 	PatientBalance  decimal.Decimal
 	OtherReceivable decimal.Decimal
+	// HeldForGood keeps an accident or injury case held once its visits are
+	// complete, whatever it still owes: how cases recorded before settlements
+	// moved their stage read (their workflows replay it).
+	HeldForGood bool
 }
 
 // Stage is where a case of this kind stands.
@@ -95,7 +99,9 @@ func (k Kind) Stage(p Progress) string {
 		return StageOpen
 	case p.ChargesOpen:
 		return StageChargeCapture
-	case k.HoldsCharges():
+	case k.HoldsCharges() && (p.HeldForGood || p.OtherReceivable.IsPositive()):
+		// Held (lien) A/R is open: charges wait for the settlement, or for
+		// the attorney's or insurer's payment after their release.
 		return StageHeld
 	case k.BillsPayers() && !p.Billed:
 		return StageReadyToBill
