@@ -6,8 +6,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -35,6 +33,7 @@ import (
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/devserver"
 	"github.com/clinicflow/rcm/internal/metrics"
+	"github.com/clinicflow/rcm/internal/phirotate"
 	"github.com/clinicflow/rcm/internal/tclient"
 	"github.com/clinicflow/rcm/internal/tracing"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -55,6 +54,10 @@ Usage:
                                create a user and print an API token
   rcm user token --email E     issue another API token for a user
   rcm audit verify             recompute the audit log's hash chain; exits 1 when broken
+  rcm phi rotate [--batch N] [--rehash]
+                               seal every PHI column under the current PHI key
+                               (also legacy plain rows; encrypt-existing is the same)
+  rcm phi status               count rows not yet under the current PHI key
   rcm edi parse FILE           print an X12 file (835, 837P, 999, 277CA, 277) as JSON
 
 Configuration is read from the environment; see README.md.
@@ -81,6 +84,8 @@ func main() {
 		err = runUser(ctx, os.Args[2:])
 	case "audit":
 		err = runAudit(ctx, os.Args[2:])
+	case "phi":
+		err = runPHI(ctx, os.Args[2:])
 	case "edi":
 		err = runEDI(os.Args[2:])
 	case "help", "-h", "--help":
@@ -140,18 +145,7 @@ func devKey(cfg config.Config) ([]byte, error) {
 	if cfg.EncryptionKey != nil {
 		return cfg.EncryptionKey, nil
 	}
-	path := filepath.Join(cfg.DataDir, "encryption.key")
-	if b, err := os.ReadFile(path); err == nil {
-		return config.DecodeKey(strings.TrimSpace(string(b)))
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return key, nil
+	return dataKey(cfg.DataDir, "encryption.key", "ENCRYPTION_KEY", true)
 }
 
 func runDev(ctx context.Context, args []string) error {
@@ -174,10 +168,15 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	defer stopTracing()
 	servePprof(ctx, logger)
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	// DATA_DIR holds keys, the admin token and temporal.db: owner only.
+	if err := devserver.SecureDir(cfg.DataDir); err != nil {
 		return err
 	}
 	key, err := devKey(cfg)
+	if err != nil {
+		return err
+	}
+	phiKeys, err := installPHI(&cfg, key, true, true)
 	if err != nil {
 		return err
 	}
@@ -185,6 +184,11 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	rotated, err := rotatePHI(ctx, cfg, phirotate.Options{})
+	if err != nil {
+		return fmt.Errorf("seal PHI under key %s: %w", phiKeys.CurrentID(), err)
+	}
+	logRotation(logger, rotated)
 	hostPort := cfg.TemporalAddress
 	if hostPort == "" {
 		srv, err := devserver.Start(devserver.Options{
@@ -195,6 +199,9 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 		defer func() { _ = srv.Stop() }()
+		if err := devserver.SecureDir(cfg.DataDir); err != nil { // the -wal and -shm SQLite just made
+			return err
+		}
 		hostPort = srv.HostPort()
 		logger.Info("embedded Temporal server started", "frontend", hostPort, "data", filepath.Join(cfg.DataDir, "temporal"))
 		if cfg.TemporalUIPort > 0 {
@@ -407,6 +414,9 @@ func connectCluster(ctx context.Context, migrate bool) (*cluster, error) {
 	}
 	if cfg.EncryptionKey == nil {
 		return nil, errors.New("ENCRYPTION_KEY is required: 32 random bytes, base64 (`openssl rand -base64 32`)")
+	}
+	if _, err := installPHI(&cfg, cfg.EncryptionKey, false, false); err != nil {
+		return nil, err
 	}
 	logger := newLogger(cfg, false)
 	var g *gorm.DB

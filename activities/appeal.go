@@ -93,7 +93,7 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 			strings.TrimSpace(payer.City+", "+payer.State+" "+payer.Zip))},
 		Practice: practice,
 		Patient: denials.Patient{Name: strings.TrimSpace(pat.FirstName + " " + pat.LastName),
-			DateOfBirth: pat.DateOfBirth, MemberID: cov.MemberID},
+			DateOfBirth: pat.DateOfBirth, MemberID: string(cov.MemberID)},
 		Claim: letterClaim, Denial: d, Argument: in.Argument,
 		Enclosures: denials.SuggestedEnclosures(d.PrimaryCategory),
 	})

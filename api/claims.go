@@ -166,6 +166,12 @@ type claimJSON struct {
 }
 
 func showClaim(r claims.Claim) claimJSON {
+	// The cob's member ID and group number are sealed at rest; a cob that does
+	// not open (a key missing from PHI_OLD_KEYS) is left out, never shown sealed.
+	cob, err := claims.OpenCOB(r)
+	if err != nil {
+		cob = nil
+	}
 	return claimJSON{
 		ID:                    r.ID,
 		CaseID:                r.CaseID,
@@ -187,7 +193,7 @@ func showClaim(r claims.Claim) claimJSON {
 		ToPatient:             r.ToPatient,
 		AppealLevel:           r.AppealLevel,
 		PriorClaimID:          r.PriorClaimID,
-		COB:                   r.COB,
+		COB:                   cob,
 		StageChangedAt:        r.StageChangedAt,
 		CreatedAt:             r.CreatedAt,
 		ScrubRuleVersion:      r.ScrubRuleVersion,

@@ -66,7 +66,7 @@ type legalJSON struct {
 
 func showLegal(l legal.CaseLegal) legalJSON {
 	out := legalJSON{CaseID: l.CaseID, DateOfInjury: l.DateOfInjury.Format(time.DateOnly), AccidentState: l.AccidentState,
-		AccidentKind: l.AccidentKind, InsurerID: l.InsurerID, InsurerClaimNumber: l.InsurerClaimNumber, PIPLimit: l.PIPLimit,
+		AccidentKind: l.AccidentKind, InsurerID: l.InsurerID, InsurerClaimNumber: string(l.InsurerClaimNumber), PIPLimit: l.PIPLimit,
 		LienOnFile: l.LienOnFile(), LienDocument: l.LienDocument, SOLDate: l.SOLDate.Format(time.DateOnly),
 		SOLOverridden: l.SOLOverridden, SOLDaysLeft: legal.DaysUntil(time.Now(), l.SOLDate),
 		FollowUpDays: l.FollowUpDays, Contacts: []caseContactJSON{}, UpdatedAt: l.UpdatedAt}

@@ -291,7 +291,7 @@ func (a *App) loadTaskClaim(ctx context.Context, v *taskView, claimID string) er
 		if err := g.Raw(`SELECT name FROM payers WHERE id = ?`, c.PayerID).Scan(&payer).Error; err != nil {
 			return err
 		}
-		label := payer + " · " + c.Priority + " · member " + c.MemberID + " (" + c.Status + ")"
+		label := payer + " · " + c.Priority + " · member " + string(c.MemberID) + " (" + c.Status + ")"
 		if c.ID == cl.CoverageID {
 			label += " — on the claim now"
 		}

@@ -630,7 +630,7 @@ func phiValues(pat records.Patient, covs []records.Coverage, diagnoses []string)
 	v = append(v, pat.FirstName, pat.LastName, strings.TrimSpace(pat.FirstName+" "+pat.LastName))
 	dates(pat.DateOfBirth)
 	for _, c := range covs {
-		v = append(v, c.MemberID, c.SubscriberFirstName, c.SubscriberLastName,
+		v = append(v, string(c.MemberID), c.SubscriberFirstName, c.SubscriberLastName,
 			strings.TrimSpace(c.SubscriberFirstName+" "+c.SubscriberLastName))
 		if c.SubscriberDateOfBirth != nil {
 			dates(*c.SubscriberDateOfBirth)

@@ -2,7 +2,6 @@ package claims
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/clinicflow/rcm/internal/apperr"
@@ -38,8 +37,10 @@ func (s *Service) AppealFacts(ctx context.Context, claimID string) (AppealFacts,
 		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, claimID).Row().Scan(&detail); err != nil {
 		return f, apperr.Errorf(apperr.Conflict, "claim %s has no remittance to appeal", claimID)
 	}
-	if err := json.Unmarshal(detail, &f.LastPayment); err != nil {
+	last, err := OpenRemittanceDetail(detail)
+	if err != nil {
 		return f, fmt.Errorf("read remittance of claim %s: %w", claimID, err)
 	}
+	f.LastPayment = last.ClaimPayment
 	return f, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/codes"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -101,7 +102,7 @@ type injury struct {
 	AccidentState      string
 	AccidentKind       string
 	InsurerID          *string
-	InsurerClaimNumber string
+	InsurerClaimNumber phicrypt.Text
 }
 
 // loadInjury reads a case's accident facts, nil when it has none recorded.
@@ -197,8 +198,8 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 	if billing.TaxID == "" {
 		billing.TaxID = prov.TaxID
 	}
-	subscriber := x12.Subscriber{PayerResponsibility: responsibility[cov.Priority], GroupNumber: cov.GroupNumber,
-		ClaimFilingIndicator: filingIndicator[payer.Type], EntityType: "1", MemberID: cov.MemberID}
+	subscriber := x12.Subscriber{PayerResponsibility: responsibility[cov.Priority], GroupNumber: string(cov.GroupNumber),
+		ClaimFilingIndicator: filingIndicator[payer.Type], EntityType: "1", MemberID: string(cov.MemberID)}
 	var patient *x12.Patient
 	if cov.Relationship == "self" || cov.Relationship == "" {
 		subscriber.LastName, subscriber.FirstName = upper(pat.LastName), upper(pat.FirstName)
@@ -233,7 +234,7 @@ func batch837(sub Submitter, ctrl int, now time.Time, b bundle) x12.Batch837 {
 		claim.Accident = in.accident(b.kase.Kind)
 		// The auto insurer's or carrier's own claim number, when it is billed.
 		if in.InsurerID != nil && *in.InsurerID == payer.ID && in.InsurerClaimNumber != "" {
-			claim.Subscriber.PropertyCasualtyClaimNumber = in.InsurerClaimNumber
+			claim.Subscriber.PropertyCasualtyClaimNumber = string(in.InsurerClaimNumber)
 		}
 	}
 	for _, l := range lines {

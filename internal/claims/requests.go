@@ -26,7 +26,7 @@ func (s *Service) EligibilityRequest(ctx context.Context, claimID string) (clear
 	first, last, dob := subscriberOf(b)
 	return clearinghouse.EligibilityRequest{
 		PayerID: b.payer.PayerID, PayerName: b.payer.Name, ProviderNPI: npi, ProviderName: name,
-		MemberID: b.coverage.MemberID, FirstName: first, LastName: last, BirthDate: dob,
+		MemberID: string(b.coverage.MemberID), FirstName: first, LastName: last, BirthDate: dob,
 		ServiceDate: date(b.enc.ServiceDate),
 	}, nil
 }
@@ -47,7 +47,7 @@ func (s *Service) StatusRequest(ctx context.Context, claimID string) (clearingho
 	total := b.claim.TotalCharge
 	req := clearinghouse.StatusRequest{
 		PayerID: b.payer.PayerID, PayerName: b.payer.Name, ProviderNPI: npi, ProviderName: name,
-		MemberID: b.coverage.MemberID, FirstName: first, LastName: last,
+		MemberID: string(b.coverage.MemberID), FirstName: first, LastName: last,
 		PatientControlNumber: b.claim.PatientControlNumber, PayerClaimControlNumber: b.claim.PayerClaimNumber,
 		TotalCharge: &total,
 	}

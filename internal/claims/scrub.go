@@ -68,7 +68,7 @@ func scrubClaim(b bundle) scrub.Claim {
 	if c.BillingProvider.TaxID == "" {
 		c.BillingProvider.TaxID = b.provider.TaxID
 	}
-	c.Subscriber = scrub.Subscriber{MemberID: cov.MemberID, Relationship: cov.Relationship}
+	c.Subscriber = scrub.Subscriber{MemberID: string(cov.MemberID), Relationship: cov.Relationship}
 	if cov.Relationship == "self" {
 		c.Subscriber.FirstName, c.Subscriber.LastName, c.Subscriber.DateOfBirth = pat.FirstName, pat.LastName, pat.DateOfBirth
 		c.Subscriber.Address1, c.Subscriber.City, c.Subscriber.State, c.Subscriber.Zip = pat.Address1, pat.City, pat.State, pat.Zip

@@ -91,6 +91,9 @@ func claimCOB(c Claim) (*COB, error) {
 	if err := json.Unmarshal(c.COB, &cob); err != nil {
 		return nil, fmt.Errorf("claim %s cob: %w", c.ID, err)
 	}
+	if err := openCOB(&cob); err != nil {
+		return nil, fmt.Errorf("claim %s: %w", c.ID, err)
+	}
 	return &cob, nil
 }
 
@@ -167,8 +170,8 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		if res.RowsAffected == 0 {
 			return validate.Errors{{Field: "claim_id", Message: "the primary claim has no matched remittance to take the prior payer's adjudication from"}}
 		}
-		var det RemittanceDetail
-		if err := json.Unmarshal(rc.Detail, &det); err != nil {
+		det, err := OpenRemittanceDetail(rc.Detail)
+		if err != nil {
 			return fmt.Errorf("remittance claim %s detail: %w", rc.ID, err)
 		}
 		var primLines []ClaimLine
@@ -203,7 +206,7 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		}
 		cob := COB{PriorClaimID: prim.ID, RemittanceClaimID: rc.ID,
 			Payer:            COBPayer{ID: primPayer.ID, Name: primPayer.Name, PayerID: primPayer.PayerID, Type: primPayer.Type},
-			Subscriber:       COBSubscriber{MemberID: primCov.MemberID, GroupNumber: primCov.GroupNumber, Relationship: primCov.Relationship},
+			Subscriber:       COBSubscriber{MemberID: string(primCov.MemberID), GroupNumber: string(primCov.GroupNumber), Relationship: primCov.Relationship},
 			PayerClaimNumber: det.PayerClaimControlNumber, AdjudicationDate: adjDate,
 			Charge: det.TotalCharge, Paid: det.Payment, PatientResponsibility: rc.PatientResponsibility,
 			Adjustments: det.Adjustments}
@@ -215,7 +218,7 @@ func (s *Service) BuildSecondary(ctx context.Context, primaryClaimID string, act
 		if cob.Lines, err = cobLines(det.ServiceLines, primLines, lines, adjDate); err != nil {
 			return err
 		}
-		if sec.COB, err = json.Marshal(cob); err != nil {
+		if sec.COB, err = sealCOB(cob); err != nil {
 			return err
 		}
 		if err := tx.Create(&sec).Error; err != nil {

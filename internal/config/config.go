@@ -3,7 +3,9 @@
 package config
 
 import (
+	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // Config is the whole process configuration.
@@ -48,6 +52,20 @@ type Config struct {
 	DataDir string
 	// EncryptionKey is the 32-byte AES key for Temporal payloads (ENCRYPTION_KEY, base64).
 	EncryptionKey []byte
+	// PHIKey is the 32-byte AES key that seals the PHI columns at rest
+	// (PHI_KEY, base64; internal/phicrypt), stored under the id PHIKeyID
+	// (PHI_KEY_ID, default k1). It must differ from ENCRYPTION_KEY. Required
+	// outside `rcm dev`, which generates one into DATA_DIR/phi.key.
+	PHIKey   []byte
+	PHIKeyID string
+	// PHIOldKeys are retired PHI keys that still open what they sealed until
+	// `rcm phi rotate` has moved every value to PHIKey (PHI_OLD_KEYS:
+	// "id:base64,id:base64").
+	PHIOldKeys []phicrypt.Key
+	// PHILookupKey keys the HMAC-SHA256 exact-match hashes of sealed columns
+	// (PHI_LOOKUP_KEY, base64): its own key, never PHI_KEY or ENCRYPTION_KEY.
+	// Required outside `rcm dev` (DATA_DIR/phi-lookup.key there).
+	PHILookupKey []byte
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel string
 	// MissingChargesAfter is how long a checked-in visit may go without completed
@@ -120,6 +138,7 @@ const (
 	DefaultSMTPFrom            = "Billing office <billing@localhost>"
 	DefaultDevSMTPAddr         = "127.0.0.1:2525"
 	DefaultPublicURL           = "http://localhost:8080"
+	DefaultPHIKeyID            = "k1"
 )
 
 // FromEnv reads the configuration from the environment through getenv.
@@ -153,6 +172,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DevSMTPAddr:         or(getenv("DEV_SMTP_ADDR"), DefaultDevSMTPAddr),
 		PublicURL:           strings.TrimRight(or(getenv("PUBLIC_URL"), DefaultPublicURL), "/"),
 		WebhookSecret:       getenv("WEBHOOK_SECRET"),
+		PHIKeyID:            or(getenv("PHI_KEY_ID"), DefaultPHIKeyID),
 	}
 	var err error
 	durations := []struct {
@@ -202,6 +222,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, err
 		}
 	}
+	if err := c.readPHIKeys(getenv); err != nil {
+		return c, err
+	}
 	if c.DatabaseRole == "none" {
 		c.DatabaseRole = ""
 	}
@@ -222,10 +245,82 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func FromOS() (Config, error) { return FromEnv(os.Getenv) }
 
 // DecodeKey parses a base64 AES-256 key.
-func DecodeKey(v string) ([]byte, error) {
-	k, err := base64.StdEncoding.DecodeString(v)
+func DecodeKey(v string) ([]byte, error) { return decodeKey("ENCRYPTION_KEY", v) }
+
+func decodeKey(name, v string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 	if err != nil || len(k) != 32 {
-		return nil, fmt.Errorf("ENCRYPTION_KEY: must be 32 random bytes, base64 encoded (e.g. `openssl rand -base64 32`)")
+		return nil, fmt.Errorf("%s: must be 32 random bytes, base64 encoded (e.g. `openssl rand -base64 32`)", name)
+	}
+	return k, nil
+}
+
+// readPHIKeys reads PHI_KEY, PHI_OLD_KEYS and PHI_LOOKUP_KEY (PHI_KEY_ID is
+// read with the plain settings).
+func (c *Config) readPHIKeys(getenv func(string) string) error {
+	var err error
+	if v := getenv("PHI_KEY"); v != "" {
+		if c.PHIKey, err = decodeKey("PHI_KEY", v); err != nil {
+			return err
+		}
+	}
+	if v := getenv("PHI_LOOKUP_KEY"); v != "" {
+		if c.PHILookupKey, err = decodeKey("PHI_LOOKUP_KEY", v); err != nil {
+			return err
+		}
+	}
+	for _, item := range strings.Split(getenv("PHI_OLD_KEYS"), ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		id, b64, ok := strings.Cut(item, ":")
+		if !ok || id == "" {
+			return errors.New("PHI_OLD_KEYS: must be a comma-separated list of id:base64-key (e.g. k1:...=,k0:...=)")
+		}
+		k, err := decodeKey("PHI_OLD_KEYS "+id, b64)
+		if err != nil {
+			return err
+		}
+		c.PHIOldKeys = append(c.PHIOldKeys, phicrypt.Key{ID: id, Key: k})
+	}
+	return c.CheckPHIKeys(c.EncryptionKey)
+}
+
+// CheckPHIKeys refuses PHI keys that repeat the Temporal payload key
+// (codecKey) or each other: one leaked key must not open both stores, and the
+// lookup hash must not be computable from an encryption key.
+func (c Config) CheckPHIKeys(codecKey []byte) error {
+	named := []struct {
+		name string
+		key  []byte
+	}{{"ENCRYPTION_KEY", codecKey}, {"PHI_KEY", c.PHIKey}, {"PHI_LOOKUP_KEY", c.PHILookupKey}}
+	for _, o := range c.PHIOldKeys {
+		named = append(named, struct {
+			name string
+			key  []byte
+		}{"PHI_OLD_KEYS " + o.ID, o.Key})
+	}
+	for i, a := range named {
+		for _, b := range named[i+1:] {
+			if len(a.key) > 0 && bytes.Equal(a.key, b.key) {
+				return fmt.Errorf("%s and %s are the same key: each must be its own random key (`openssl rand -base64 32`)", a.name, b.name)
+			}
+		}
+	}
+	return nil
+}
+
+// PHIKeyring builds the PHI keyring from PHI_KEY, PHI_KEY_ID, PHI_OLD_KEYS
+// and PHI_LOOKUP_KEY; both keys are required.
+func (c Config) PHIKeyring() (*phicrypt.Keyring, error) {
+	if c.PHIKey == nil || c.PHILookupKey == nil {
+		return nil, errors.New("PHI_KEY and PHI_LOOKUP_KEY are required: two different random keys, " +
+			"32 bytes base64 each (`openssl rand -base64 32`), not ENCRYPTION_KEY; they seal member IDs and other PHI " +
+			"columns at rest (README, PHI at rest)")
+	}
+	k, err := phicrypt.NewKeyring(phicrypt.Key{ID: c.PHIKeyID, Key: c.PHIKey}, c.PHIOldKeys, c.PHILookupKey)
+	if err != nil {
+		return nil, fmt.Errorf("PHI keys: %w", err)
 	}
 	return k, nil
 }

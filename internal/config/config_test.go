@@ -52,3 +52,43 @@ func TestOverridesAndErrors(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+func TestPHIKeys(t *testing.T) {
+	const (
+		codecKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // "0123456789abcdef0123456789abcdef"
+		phiKey   = "UEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEg="
+		lookup   = "TE9PS1VQTE9PS1VQTE9PS1VQTE9PS1VQTE9PS1VQTE8="
+		oldKey   = "T0xET0xET0xET0xET0xET0xET0xET0xET0xET0xET0w="
+	)
+	c, err := FromEnv(env(nil))
+	require.NoError(t, err)
+	_, err = c.PHIKeyring()
+	assert.ErrorContains(t, err, "PHI_KEY and PHI_LOOKUP_KEY are required", "outside dev there is no default PHI key")
+
+	c, err = FromEnv(env(map[string]string{"ENCRYPTION_KEY": codecKey, "PHI_KEY": phiKey, "PHI_KEY_ID": "k2",
+		"PHI_LOOKUP_KEY": lookup, "PHI_OLD_KEYS": " k1:" + oldKey + " ,"}))
+	require.NoError(t, err)
+	k, err := c.PHIKeyring()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"k2", "k1"}, k.KeyIDs())
+
+	for name, vars := range map[string]map[string]string{
+		"phi = codec key":    {"ENCRYPTION_KEY": codecKey, "PHI_KEY": codecKey},
+		"lookup = codec key": {"ENCRYPTION_KEY": codecKey, "PHI_LOOKUP_KEY": codecKey},
+		"lookup = phi key":   {"PHI_KEY": phiKey, "PHI_LOOKUP_KEY": phiKey},
+		"old = phi key":      {"PHI_KEY": phiKey, "PHI_OLD_KEYS": "k0:" + phiKey},
+		"old = codec key":    {"ENCRYPTION_KEY": codecKey, "PHI_OLD_KEYS": "k0:" + codecKey},
+		"short phi key":      {"PHI_KEY": "c2hvcnQ="},
+		"old without id":     {"PHI_OLD_KEYS": oldKey},
+	} {
+		_, err := FromEnv(env(vars))
+		assert.Error(t, err, name)
+	}
+	_, err = FromEnv(env(map[string]string{"ENCRYPTION_KEY": codecKey, "PHI_KEY": codecKey}))
+	assert.ErrorContains(t, err, "ENCRYPTION_KEY and PHI_KEY are the same key")
+
+	c, err = FromEnv(env(map[string]string{"PHI_KEY": phiKey, "PHI_LOOKUP_KEY": lookup, "PHI_KEY_ID": "bad:id"}))
+	require.NoError(t, err)
+	_, err = c.PHIKeyring()
+	assert.Error(t, err, "a key id with a colon cannot be told from the sealed value's layout")
+}

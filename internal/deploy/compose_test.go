@@ -32,6 +32,8 @@ var testEnv = map[string]string{
 	"RCM_DB_PASSWORD":      "rcm-pw",
 	"TEMPORAL_DB_PASSWORD": "temporal-pw",
 	"ENCRYPTION_KEY":       "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	"PHI_KEY":              "UEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEhJUEg=",
+	"PHI_LOOKUP_KEY":       "TE9PS1VQTE9PS1VQTE9PS1VQTE9PS1VQTE9PS1VQTE8=",
 }
 
 func TestComposeFile(t *testing.T) {
@@ -219,8 +221,10 @@ func checkCompose(doc map[string]any, root string) []string {
 		if got, ok := s.Environment["TEMPORAL_ADDRESS"]; !ok || got != temporalAddress {
 			add("%s: TEMPORAL_ADDRESS is %q, want %q", role, got, temporalAddress)
 		}
-		if s.Environment["ENCRYPTION_KEY"] == "" {
-			add("%s: ENCRYPTION_KEY is not set", role)
+		for _, key := range []string{"ENCRYPTION_KEY", "PHI_KEY", "PHI_LOOKUP_KEY"} {
+			if s.Environment[key] == "" {
+				add("%s: %s is not set", role, key)
+			}
 		}
 	}
 	if api, ok := c.Services["api"]; ok {

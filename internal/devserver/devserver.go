@@ -48,7 +48,7 @@ func Start(o Options) (*Server, error) {
 	if o.LogLevel == "" {
 		o.LogLevel = "warn"
 	}
-	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+	if err := SecureDir(o.DataDir); err != nil {
 		return nil, fmt.Errorf("temporal data dir: %w", err)
 	}
 	dbPath := filepath.Join(o.DataDir, "temporal.db")
@@ -58,7 +58,13 @@ func Start(o Options) (*Server, error) {
 		ConnectAttributes: connectAttributes(),
 	}
 	if _, err := os.Stat(dbPath); os.IsNotExist(err) {
+		// Created empty and owner-only before SQLite opens it: SQLite gives its
+		// -wal and -shm files the database file's permissions.
+		if err := os.WriteFile(dbPath, nil, 0o600); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dbPath, err)
+		}
 		if err := sqlite.SetupSchema(sqlCfg); err != nil {
+			_ = os.Remove(dbPath) // set up again at the next start
 			return nil, fmt.Errorf("set up Temporal schema in %s: %w", dbPath, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -47,12 +48,13 @@ const DefaultFollowUpDays = 30
 
 // Details are a legal case's facts (table legal_cases).
 type Details struct {
-	CaseID             string `gorm:"primaryKey;type:uuid"`
-	DateOfInjury       time.Time
-	AccidentState      string
-	AccidentKind       string
-	InsurerID          *string `gorm:"type:uuid"`
-	InsurerClaimNumber string
+	CaseID        string `gorm:"primaryKey;type:uuid"`
+	DateOfInjury  time.Time
+	AccidentState string
+	AccidentKind  string
+	InsurerID     *string `gorm:"type:uuid"`
+	// InsurerClaimNumber is sealed at rest (internal/phicrypt).
+	InsurerClaimNumber phicrypt.Text
 	PIPLimit           *decimal.Decimal `gorm:"column:pip_limit"`
 	LienReceivedOn     *time.Time
 	LienDocument       string
@@ -129,7 +131,7 @@ func (s *Service) PutDetails(ctx context.Context, cs cases.Case, in DetailsInput
 	g := s.DB.WithContext(ctx)
 	var errs validate.Errors
 	today := today(s.now())
-	d := Details{CaseID: cs.ID, AccidentKind: in.AccidentKind, InsurerClaimNumber: strings.TrimSpace(in.InsurerClaimNumber),
+	d := Details{CaseID: cs.ID, AccidentKind: in.AccidentKind, InsurerClaimNumber: phicrypt.Text(strings.TrimSpace(in.InsurerClaimNumber)),
 		PIPLimit: in.PIPLimit, LienDocument: strings.TrimSpace(in.LienDocument), FollowUpDays: in.FollowUpDays,
 		UpdatedAt: s.now()}
 	if errs.Required("date_of_injury", in.DateOfInjury) {

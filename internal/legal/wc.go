@@ -13,6 +13,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/ledger"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/validate"
 )
@@ -95,14 +96,14 @@ func (s *Service) RecordWCDecision(ctx context.Context, in WCDecisionInput) erro
 			claimNo = strings.TrimSpace(in.ClaimNumber)
 		}
 		if err := tx.Exec(`INSERT INTO legal_wc_decisions (case_id, decision, claim_number, denied_to, reason, decided_at, decided_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, in.CaseID, want, claimNo, deniedTo, strings.TrimSpace(in.Reason), in.At.UTC(),
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, in.CaseID, want, phicrypt.Text(claimNo), deniedTo, strings.TrimSpace(in.Reason), in.At.UTC(),
 			nonEmpty(in.Actor.UserID)).Error; err != nil {
 			return fmt.Errorf("record workers' comp decision of case %s: %w", in.CaseID, err)
 		}
 		switch {
 		case want == WCAccepted:
 			if err := tx.Exec(`UPDATE legal_cases SET insurer_claim_number = ?, updated_at = ? WHERE case_id = ?`,
-				claimNo, s.now(), in.CaseID).Error; err != nil {
+				phicrypt.Text(claimNo), s.now(), in.CaseID).Error; err != nil {
 				return fmt.Errorf("store the carrier's claim number: %w", err)
 			}
 		case in.DeniedTo == WCToHealthPlan:

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/testkey"
 	"github.com/clinicflow/rcm/migrations"
 )
 
@@ -34,6 +35,9 @@ func ServerURL() string {
 // t.Cleanup and returns its connection string. The migrations are not applied.
 func NewDSN(t testing.TB) string {
 	t.Helper()
+	// Sealed PHI columns (internal/phicrypt) need a keyring in every process
+	// that writes or reads them; tests use the fixed test keys.
+	testkey.InstallPHI()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := pgx.ParseConfig(ServerURL())

@@ -16,6 +16,7 @@ import (
 	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/validate"
 )
 
@@ -204,7 +205,7 @@ func (s *Service) AddCoverage(ctx context.Context, caseID string, in NewCoverage
 		return Coverage{}, errs
 	}
 	cv := Coverage{ID: uuid.NewString(), CaseID: cs.ID, PayerID: in.PayerID, Priority: in.Priority,
-		MemberID: in.MemberID, GroupNumber: in.GroupNumber, Relationship: in.Relationship,
+		MemberID: phicrypt.Text(in.MemberID), GroupNumber: phicrypt.Text(in.GroupNumber), Relationship: in.Relationship,
 		SubscriberFirstName: strings.TrimSpace(in.SubscriberFirstName), SubscriberLastName: strings.TrimSpace(in.SubscriberLastName),
 		SubscriberDateOfBirth: dob, SubscriberSex: in.SubscriberSex,
 		SubscriberAddress1: addr.Address1, SubscriberAddress2: addr.Address2, SubscriberCity: addr.City,

@@ -2,6 +2,10 @@ package records
 
 import (
 	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // Location is a place of service.
@@ -72,26 +76,42 @@ const (
 
 // Coverage is a patient's insurance policy as it applies to one case.
 type Coverage struct {
-	ID                    string     `gorm:"primaryKey;type:uuid" json:"id"`
-	CaseID                string     `gorm:"type:uuid" json:"case_id"`
-	PayerID               string     `gorm:"type:uuid" json:"payer_id"`
-	Priority              string     `json:"priority"`
-	MemberID              string     `json:"member_id"`
-	GroupNumber           string     `json:"group_number"`
-	Relationship          string     `json:"relationship"`
-	SubscriberFirstName   string     `json:"subscriber_first_name"`
-	SubscriberLastName    string     `json:"subscriber_last_name"`
-	SubscriberDateOfBirth *time.Time `gorm:"type:date" json:"-"`
-	SubscriberSex         string     `json:"subscriber_sex"`
-	SubscriberAddress1    string     `gorm:"column:subscriber_address1" json:"subscriber_address1"`
-	SubscriberAddress2    string     `gorm:"column:subscriber_address2" json:"subscriber_address2"`
-	SubscriberCity        string     `json:"subscriber_city"`
-	SubscriberState       string     `json:"subscriber_state"`
-	SubscriberZip         string     `json:"subscriber_zip"`
-	EffectiveFrom         time.Time  `gorm:"type:date" json:"-"`
-	EffectiveTo           *time.Time `gorm:"type:date" json:"-"`
-	Status                string     `json:"status"`
-	CreatedAt             time.Time  `json:"created_at"`
+	ID       string `gorm:"primaryKey;type:uuid" json:"id"`
+	CaseID   string `gorm:"type:uuid" json:"case_id"`
+	PayerID  string `gorm:"type:uuid" json:"payer_id"`
+	Priority string `json:"priority"`
+	// MemberID and GroupNumber are sealed at rest (internal/phicrypt); the
+	// member ID is found by its keyed hash, MemberIDHash (BeforeSave sets it).
+	MemberID              phicrypt.Text `json:"member_id"`
+	GroupNumber           phicrypt.Text `json:"group_number"`
+	MemberIDHash          *string       `gorm:"column:member_id_hash" json:"-"`
+	Relationship          string        `json:"relationship"`
+	SubscriberFirstName   string        `json:"subscriber_first_name"`
+	SubscriberLastName    string        `json:"subscriber_last_name"`
+	SubscriberDateOfBirth *time.Time    `gorm:"type:date" json:"-"`
+	SubscriberSex         string        `json:"subscriber_sex"`
+	SubscriberAddress1    string        `gorm:"column:subscriber_address1" json:"subscriber_address1"`
+	SubscriberAddress2    string        `gorm:"column:subscriber_address2" json:"subscriber_address2"`
+	SubscriberCity        string        `json:"subscriber_city"`
+	SubscriberState       string        `json:"subscriber_state"`
+	SubscriberZip         string        `json:"subscriber_zip"`
+	EffectiveFrom         time.Time     `gorm:"type:date" json:"-"`
+	EffectiveTo           *time.Time    `gorm:"type:date" json:"-"`
+	Status                string        `json:"status"`
+	CreatedAt             time.Time     `json:"created_at"`
+}
+
+// BeforeSave keeps the member ID's lookup hash in step with the member ID.
+func (c *Coverage) BeforeSave(*gorm.DB) error {
+	h, err := phicrypt.Lookup(string(c.MemberID))
+	if err != nil {
+		return err
+	}
+	c.MemberIDHash = nil
+	if h != "" {
+		c.MemberIDHash = &h
+	}
+	return nil
 }
 
 // Patient is one person, registered once; a patient can have several cases.

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -288,7 +287,8 @@ func postClaim(tx *gorm.DB, remittanceID string, seq int, paymentDate x12.Date, 
 	a := amounts(cp)
 	cr := ClaimResult{PatientControlNumber: cp.PatientControlNumber, StatusCode: cp.StatusCode, Paid: cp.Payment,
 		Contractual: a.contractual, PatientResponsibility: a.patient, Reversal: cp.IsReversal, Denied: cp.IsDenial}
-	detail, err := json.Marshal(claims.RemittanceDetail{ClaimPayment: cp, PaymentDate: paymentDate})
+	// The patient's and insured's names and IDs are sealed (claims.SealRemittanceDetail).
+	detail, err := claims.SealRemittanceDetail(claims.RemittanceDetail{ClaimPayment: cp, PaymentDate: paymentDate})
 	if err != nil {
 		return cr, err
 	}
