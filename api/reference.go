@@ -176,12 +176,12 @@ func (s *Server) getPatient(c *gin.Context) {
 	c.JSON(http.StatusOK, showPatient(p))
 }
 
-// listPatients searches by name prefix (q) or date of birth (dob).
+// listPatients searches by name prefix (q), date of birth (dob) or member ID.
 func (s *Server) listPatients(c *gin.Context) {
-	if !onlyQuery(c, "q", "dob") {
+	if !onlyQuery(c, "q", "dob", "member_id") {
 		return
 	}
-	f := records.PatientFilter{Name: c.Query("q")}
+	f := records.PatientFilter{Name: c.Query("q"), MemberID: c.Query("member_id")}
 	if dob := c.Query("dob"); dob != "" {
 		var err error
 		if f.DateOfBirth, err = time.Parse(time.DateOnly, dob); err != nil {

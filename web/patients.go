@@ -51,10 +51,14 @@ type patientsData struct {
 var (
 	dateRe  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 	phoneRe = regexp.MustCompile(`^[0-9 ()+.-]{3,}$`)
+	// memberRe is a member ID as typed: letters, digits and dashes with at
+	// least one digit (names have none).
+	memberRe = regexp.MustCompile(`^[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*$`)
 )
 
 // patientsPage searches by what was typed: a date is a date of birth, digits
-// are a phone number, anything else a name (last or first name prefix).
+// are a phone number, letters with digits a member ID (exact), anything else
+// a name (last or first name prefix).
 func (a *App) patientsPage(q *Req) {
 	term := strings.TrimSpace(q.Query("q"))
 	d := patientsData{Query: term, CanRegister: q.Can(a.Roles.FrontDesk)}
@@ -78,6 +82,8 @@ func (a *App) patientsPage(q *Req) {
 			filter.DateOfBirth = dob
 		case phoneRe.MatchString(term):
 			filter.Phone = term
+		case memberRe.MatchString(term):
+			filter.MemberID = term
 		default:
 			filter.Name = term
 		}

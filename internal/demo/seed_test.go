@@ -12,6 +12,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/pgtest"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // counted are the tables a seed writes, with the rows the demo clinic has.
@@ -84,8 +85,12 @@ func TestSeedCreatesTheClinicOnceAndASecondSeedChangesNothing(t *testing.T) {
 	var kinds []string
 	require.NoError(t, owner.Table("cases").Distinct("kind").Order("kind").Pluck("kind", &kinds).Error)
 	assert.ElementsMatch(t, []string{"insurance", "mva", "personal_injury", "private", "workers_comp"}, kinds)
-	var members []string
-	require.NoError(t, owner.Table("coverages").Pluck("member_id", &members).Error)
+	var sealed []phicrypt.Text // sealed at rest: opened as they are read
+	require.NoError(t, owner.Table("coverages").Pluck("member_id", &sealed).Error)
+	members := make([]string, len(sealed))
+	for i, m := range sealed {
+		members[i] = string(m)
+	}
 	for _, prefix := range []string{"PAYFULL", "PARTIAL", "COINS", "DEDUCT", "DENY50", "DENY16", "REJECT", "INACTIVE"} {
 		assert.True(t, hasPrefix(members, prefix), "a coverage with member ID %s…", prefix)
 	}

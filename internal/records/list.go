@@ -11,6 +11,7 @@ import (
 	"github.com/clinicflow/rcm/internal/access"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/db"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // listOrdered reads a page of T's table (db.Page(limit) rows) in order.
@@ -62,10 +63,14 @@ type PatientFilter struct {
 	// Phone matches patients whose phone number holds these digits, however
 	// either is punctuated ("555-0100" finds "(555) 0100").
 	Phone string
-	Limit int
+	// MemberID matches patients with a coverage of this member ID, exactly
+	// but for case, spaces and dashes: member IDs are sealed at rest, so the
+	// match is on their keyed hash (coverages.member_id_hash).
+	MemberID string
+	Limit    int
 }
 
-// ListPatients finds patients by name, date of birth and phone.
+// ListPatients finds patients by name, date of birth, phone and member ID.
 func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient, error) {
 	q := access.Restrict(ctx, s.DB.WithContext(ctx), "patients")
 	if term := strings.TrimSpace(f.Name); term != "" {
@@ -77,6 +82,14 @@ func (s *Service) ListPatients(ctx context.Context, f PatientFilter) ([]Patient,
 	}
 	if digits := onlyDigits(f.Phone); digits != "" {
 		q = q.Where("regexp_replace(phone, '[^0-9]', '', 'g') LIKE ?", "%"+digits+"%")
+	}
+	if strings.TrimSpace(f.MemberID) != "" {
+		h, err := phicrypt.Lookup(f.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where(`id IN (SELECT c.patient_id FROM cases c JOIN coverages cv ON cv.case_id = c.id
+			WHERE cv.member_id_hash = ?)`, h)
 	}
 	return listOrdered[Patient](q, "last_name, first_name, id", f.Limit)
 }

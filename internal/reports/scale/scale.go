@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/clinicflow/rcm/internal/denials"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/x12"
 )
 
@@ -57,7 +58,18 @@ type Step struct {
 func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 	st := Stats{Rows: map[string]int64{}}
 	start := time.Now()
-	err := g.WithContext(ctx).Connection(func(tx *gorm.DB) error {
+	// Member IDs are sealed at rest (internal/phicrypt) and SQL cannot seal:
+	// every loaded coverage gets one member ID sealed here (the views measured
+	// never read it), with its lookup hash.
+	member, err := phicrypt.Seal(scaleMemberID)
+	if err != nil {
+		return st, fmt.Errorf("scale: seal the member ID: %w", err)
+	}
+	memberHash, err := phicrypt.Lookup(scaleMemberID)
+	if err != nil {
+		return st, fmt.Errorf("scale: %w", err)
+	}
+	err = g.WithContext(ctx).Connection(func(tx *gorm.DB) error {
 		now := time.Now().UTC()
 		if err := tx.Exec(`SET session_replication_role = replica`).Error; err != nil {
 			return fmt.Errorf("scale: triggers off (needs a superuser): %w", err)
@@ -70,7 +82,8 @@ func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 		sub := strings.NewReplacer("@claims", strconv.Itoa(sz.Claims), "@lines", strconv.Itoa(sz.LinesPerClaim),
 			"@other", strconv.Itoa(sz.OtherVisits), "@days", strconv.Itoa(sz.Days), "@payers", strconv.Itoa(sz.Payers),
 			"@locations", strconv.Itoa(sz.Locations), "@providers", strconv.Itoa(sz.Providers),
-			"@now", "'"+now.Format(time.RFC3339)+"'", "@denial_categories", denialCategories())
+			"@now", "'"+now.Format(time.RFC3339)+"'", "@denial_categories", denialCategories(),
+			"@member_hash", "'"+memberHash+"'", "@member", "'"+member+"'")
 		for _, s := range steps {
 			t0 := time.Now()
 			if err := tx.Exec(sub.Replace(s.sql)).Error; err != nil {
@@ -109,6 +122,9 @@ func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 }
 
 type step struct{ name, table, sql string } // table: informational
+
+// scaleMemberID is the member ID of every loaded coverage.
+const scaleMemberID = "SCALE0001"
 
 // Every id below is md5(prefix || n)::uuid, so steps can refer to each other's
 // rows without lookups.
@@ -170,8 +186,8 @@ var steps = []step{
 	{"patients", "patients", `INSERT INTO patients (id, first_name, last_name, date_of_birth)
 		SELECT DISTINCT patient_id, 'Pat', 'Scale', DATE '1970-01-01' FROM scale_visits`},
 	{"cases", "cases", `INSERT INTO cases (id, patient_id, kind, title) SELECT case_id, patient_id, kind, '' FROM scale_visits`},
-	{"coverages", "coverages", `INSERT INTO coverages (id, case_id, payer_id, priority, member_id, effective_from)
-		SELECT md5('cov' || v)::uuid, case_id, payer_id, 'primary', 'M' || v, DATE '2000-01-01' FROM scale_visits WHERE kind = 'insurance'`},
+	{"coverages", "coverages", `INSERT INTO coverages (id, case_id, payer_id, priority, member_id, member_id_hash, effective_from)
+		SELECT md5('cov' || v)::uuid, case_id, payer_id, 'primary', @member, @member_hash, DATE '2000-01-01' FROM scale_visits WHERE kind = 'insurance'`},
 	{"encounters", "encounters", `INSERT INTO encounters (id, case_id, provider_id, location_id, service_date, checked_in_at, charges_completed_at)
 		SELECT encounter_id, case_id, provider_id, location_id, service_date, service_date + time '09:00', service_date + time '17:00' FROM scale_visits`},
 	{"charges", "charges", `INSERT INTO charges (id, case_id, encounter_id, procedure_code, units, diagnoses, diagnosis_pointers, unit_price, amount, created_at)
