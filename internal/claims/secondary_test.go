@@ -130,9 +130,13 @@ func (w *world) claimRow(t *testing.T, id string) claims.Claim {
 	return c
 }
 
+// cobOf is a claim's cob as the API shows it (member ID and group number
+// opened; they are sealed at rest).
 func cobOf(t *testing.T, c claims.Claim) claims.COB {
+	opened, err := claims.OpenCOB(c)
+	require.NoError(t, err)
 	var cob claims.COB
-	require.NoError(t, json.Unmarshal(c.COB, &cob))
+	require.NoError(t, json.Unmarshal(opened, &cob))
 	return cob
 }
 

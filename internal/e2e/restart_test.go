@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/cases"
@@ -118,7 +119,9 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 		}
 	}
 
+	require.NoError(t, os.Chmod(dataDir, 0o755)) // as a loose umask would leave it
 	stop := start()
+	assertOwnerOnly(t, dataDir)
 	tokBytes, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	require.NoError(t, err, "make run bootstraps an admin token")
 	tok := strings.TrimSpace(string(tokBytes))
@@ -206,4 +209,22 @@ func checkTemporalUI(t *testing.T, ui, workflowID, workflowURL string) {
 	status, page = get(workflowURL)
 	require.Equal(t, http.StatusOK, status, "the UI serves the workflow's page")
 	require.Contains(t, page, entry)
+}
+
+// assertOwnerOnly checks DATA_DIR as `rcm dev` leaves it: the folder 0700; its
+// keys, admin token and temporal.db (with -wal and -shm) 0600.
+func assertOwnerOnly(t *testing.T, dataDir string) {
+	t.Helper()
+	st, err := os.Stat(dataDir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm(), "DATA_DIR")
+	for _, name := range []string{"encryption.key", "phi.key", "phi-lookup.key", "admin-token",
+		"temporal/temporal.db", "temporal/temporal.db-wal", "temporal/temporal.db-shm"} {
+		st, err := os.Stat(filepath.Join(dataDir, name))
+		if name != "temporal/temporal.db" && strings.HasPrefix(name, "temporal/") && os.IsNotExist(err) {
+			continue // SQLite had no reason to make it
+		}
+		require.NoError(t, err, name)
+		assert.Zero(t, st.Mode().Perm()&0o077, "%s is %v: readable by others than its owner", name, st.Mode().Perm())
+	}
 }

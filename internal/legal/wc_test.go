@@ -66,7 +66,14 @@ func TestWorkersCompDeniedMovesToHealthPlanOrPatient(t *testing.T) {
 	require.NoError(t, m.svc.RecordWCDecision(ctx, legal.WCDecisionInput{CaseID: third.ID, Decision: "accept", ClaimNumber: "WC-889", At: m.now}))
 	l, err := m.svc.GetDetails(ctx, third.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "WC-889", l.InsurerClaimNumber)
+	assert.Equal(t, "WC-889", string(l.InsurerClaimNumber))
+	var stored []string
+	require.NoError(t, m.svc.DB.Raw(`SELECT claim_number FROM legal_wc_decisions WHERE case_id = ?
+		UNION ALL SELECT insurer_claim_number FROM legal_cases WHERE case_id = ?`, third.ID, third.ID).Scan(&stored).Error)
+	require.Len(t, stored, 2)
+	for _, s := range stored {
+		assert.NotContains(t, s, "WC-889", "the carrier's claim number is sealed at rest")
+	}
 
 	err = m.svc.RecordWCDecision(ctx, legal.WCDecisionInput{CaseID: third.ID, Decision: "maybe", At: m.now})
 	assert.Equal(t, []string{"decision"}, fields(err))
