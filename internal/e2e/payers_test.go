@@ -95,6 +95,31 @@ func TestPayersAndCoverages(t *testing.T) {
 	assert.Equal(t, []any{"primary", "secondary"}, []any{list.Items[0]["priority"], list.Items[1]["priority"]})
 	assert.Equal(t, primary["id"], list.Items[0]["id"])
 
+	// PHI at rest: the API answers the member ID and group number as entered,
+	// the database holds them sealed, and the patient is found by member ID.
+	assert.Equal(t, "XYZ123456789", list.Items[0]["member_id"])
+	assert.Equal(t, "G-100", list.Items[0]["group_number"])
+	assert.Equal(t, "1EG4-TE5-MK72", list.Items[1]["member_id"])
+	var stored []string
+	require.NoError(t, e.DB.Raw(`SELECT c::text FROM coverages c WHERE case_id = ?`, caseID).Scan(&stored).Error)
+	require.Len(t, stored, 2)
+	for _, row := range stored {
+		for _, secret := range []string{"XYZ123456789", "G-100", "1EG4-TE5-MK72"} {
+			assert.NotContains(t, row, secret, "the stored coverage row holds %s in plain text", secret)
+		}
+		assert.Contains(t, row, "phi1:")
+	}
+	var found struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/patients?member_id=1eg4te5mk72", desk, nil).JSON(t, &found)
+	require.Len(t, found.Items, 1, "found by member ID, whatever its case and dashes")
+	var patientID string
+	require.NoError(t, e.DB.Raw(`SELECT patient_id FROM cases WHERE id = ?`, caseID).Row().Scan(&patientID))
+	assert.Equal(t, patientID, found.Items[0]["id"])
+	e.MustDo(200, "GET", "/api/v1/patients?member_id=NOPE-1", desk, nil).JSON(t, &found)
+	assert.Empty(t, found.Items)
+
 	// A duplicate active primary is a 400 naming priority.
 	dupCov := e.MustDo(400, "POST", covs, desk, map[string]any{
 		"payer_id": medicare["id"], "priority": "primary", "member_id": "OTHER-1", "effective_from": "2026-02-01"})

@@ -55,6 +55,14 @@ func TestCoverageMemberIDIsSealedAtRest(t *testing.T) {
 	none, err := e.rs.ListPatients(ctx, records.PatientFilter{MemberID: "XJ12345", Limit: 10})
 	require.NoError(t, err)
 	assert.Empty(t, none, "exact match only")
+
+	// An update of another column leaves the sealed value and its hash alone.
+	_, err = e.rs.DeactivateCoverage(ctx, caseID, cv.ID, audit.System)
+	require.NoError(t, err)
+	var after struct{ MemberID, MemberIDHash string }
+	require.NoError(t, e.rs.DB.Raw(`SELECT member_id, member_id_hash FROM coverages WHERE id = ?`, cv.ID).Scan(&after).Error)
+	assert.Equal(t, raw.MemberID, after.MemberID)
+	assert.Equal(t, raw.MemberIDHash, after.MemberIDHash)
 }
 
 // TestLegacyPlainCoverageStillReads: rows written before encryption (plain

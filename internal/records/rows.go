@@ -101,8 +101,13 @@ type Coverage struct {
 	CreatedAt             time.Time     `json:"created_at"`
 }
 
-// BeforeSave keeps the member ID's lookup hash in step with the member ID.
+// BeforeSave keeps the member ID's lookup hash in step with the member ID. A
+// coverage without one is an update through an empty model
+// (tx.Model(&Coverage{}).Update("status", ...)), which leaves both alone.
 func (c *Coverage) BeforeSave(*gorm.DB) error {
+	if c.MemberID == "" {
+		return nil
+	}
 	h, err := phicrypt.Lookup(string(c.MemberID))
 	if err != nil {
 		return err
