@@ -10,11 +10,13 @@
 --   remittance_claims.detail: the patient, insured and corrected patient of
 --       the 835 claim (names and IDs) sealed under the key "phi"
 --   claims.cob: subscriber.member_id and subscriber.group_number
+--   whole EDI files (bytea holding the sealed text): claim_submissions.edi,
+--       edi_contents.data, clearinghouse_requests.body, clearinghouse_mailbox.data
 --
 -- SQL cannot seal without the key, so this migration changes no value: rows
 -- written before it stay plain text, which the application still reads, until
 -- `rcm phi rotate` (also `rcm dev` at start) seals them. The columns keep their
--- type (text, jsonb); only their contents change.
+-- type (text, jsonb, bytea); only their contents change.
 --
 -- A sealed value cannot be compared (a fresh nonce each write), so a member ID
 -- is found by its keyed hash: hex HMAC-SHA256 of the normalised member ID

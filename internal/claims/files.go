@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // SentFile is one submission of a claim and the 837P it was sent as.
@@ -18,8 +20,8 @@ type SentFile struct {
 	SubmittedAt   time.Time  `json:"submitted_at"`
 	AckedAt       *time.Time `json:"acknowledged_at,omitempty"`
 	// Data is the 837P interchange; nil for a submission prepared before the
-	// files were kept (migration 00033).
-	Data []byte `json:"-"`
+	// files were kept (migration 00033). Sealed at rest (internal/phicrypt).
+	Data phicrypt.Bytes `json:"-"`
 }
 
 // Payment is one payer's answer to the claim in an 835 (a CLP), with the file.
@@ -36,8 +38,8 @@ type Payment struct {
 	PayerClaimNumber      string          `json:"payer_claim_number"`
 	FileSHA256            string          `json:"file_sha256"`
 	// Data is the whole 835 file; nil for one received before the files were
-	// kept (migration 00033).
-	Data []byte `json:"-"`
+	// kept (migration 00033). Sealed at rest (internal/phicrypt).
+	Data phicrypt.Bytes `json:"-"`
 }
 
 // Files are the 837Ps a claim was sent as (oldest first) and the 835 claim

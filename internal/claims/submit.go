@@ -12,6 +12,7 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/audit"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/internal/x12"
 )
@@ -129,9 +130,9 @@ func (s *Service) PrepareSubmission(ctx context.Context, claimID, submissionID s
 			return err
 		}
 		// Keep the bytes of the first rendering, the one sent (the claim page
-		// shows it; migration 00033).
+		// shows it; migration 00033), sealed: the file names the patient.
 		if err := tx.Exec(`UPDATE claim_submissions SET edi = ? WHERE submission_id = ? AND edi IS NULL`,
-			data, submissionID).Error; err != nil {
+			phicrypt.Bytes(data), submissionID).Error; err != nil {
 			return fmt.Errorf("store 837P of submission %s: %w", submissionID, err)
 		}
 		out = Submission{SubmissionID: row.SubmissionID, ClaimID: row.ClaimID, ControlNumber: row.InterchangeControl,

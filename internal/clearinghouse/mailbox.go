@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/clinicflow/rcm/internal/phicrypt"
 )
 
 // The durable simulator (Config.DB). Three tables (migration 00038):
@@ -58,7 +60,7 @@ type request struct {
 	Seq         int64
 	Kind        string
 	RequestID   string
-	Body        []byte
+	Body        phicrypt.Bytes // sealed at rest: an 837 names the patient
 	ReceivedAt  time.Time
 	EnvelopeSeq int64
 }
@@ -130,7 +132,7 @@ func (m *mailbox) record(tx *gorm.DB, r request, files []Inbound) error {
 	}
 	for _, f := range files {
 		if err := tx.Exec(`INSERT INTO clearinghouse_mailbox (clearinghouse, request_seq, kind, submission_id, appeal_id, data, deliver_after)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.clearinghouse, r.Seq, string(f.Kind), f.SubmissionID, f.AppealID, f.Data, f.AvailableAt).Error; err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.clearinghouse, r.Seq, string(f.Kind), f.SubmissionID, f.AppealID, phicrypt.Bytes(f.Data), f.AvailableAt).Error; err != nil {
 			return fmt.Errorf("clearinghouse %s: schedule %s for %s: %w", m.clearinghouse, f.Kind, r.RequestID, err)
 		}
 	}
@@ -183,7 +185,7 @@ type mailboxFile struct {
 	Kind         string
 	SubmissionID string
 	AppealID     string
-	Data         []byte
+	Data         phicrypt.Bytes // sealed at rest
 	DeliverAfter time.Time
 }
 
@@ -205,7 +207,7 @@ func (m *mailbox) poll(ctx context.Context, after string, now time.Time) ([]Inbo
 	out := make([]Inbound, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, Inbound{ID: fileID(r.DeliveredSeq), Kind: Kind(r.Kind), SubmissionID: r.SubmissionID,
-			AppealID: r.AppealID, Data: r.Data, AvailableAt: r.DeliverAfter})
+			AppealID: r.AppealID, Data: []byte(r.Data), AvailableAt: r.DeliverAfter})
 	}
 	return out, nil
 }

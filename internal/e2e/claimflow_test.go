@@ -205,6 +205,25 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		var subs int64
 		require.NoError(t, e.DB.Table("claim_submissions").Where("claim_id = ?", claimID).Count(&subs).Error)
 		assert.EqualValues(t, 1, subs)
+
+		// PHI at rest: after the whole cycle no stored row or file holds the
+		// member ID in plain text, though each of them carried it.
+		for table, q := range map[string]string{
+			"coverages":              `SELECT count(*) FROM coverages c WHERE c::text LIKE '%PAYFULL100%'`,
+			"remittance_claims":      `SELECT count(*) FROM remittance_claims WHERE detail::text LIKE '%PAYFULL100%'`,
+			"claim_submissions":      `SELECT count(*) FROM claim_submissions WHERE position('PAYFULL100'::bytea IN edi) > 0`,
+			"edi_contents":           `SELECT count(*) FROM edi_contents WHERE position('PAYFULL100'::bytea IN data) > 0`,
+			"clearinghouse_requests": `SELECT count(*) FROM clearinghouse_requests WHERE position('PAYFULL100'::bytea IN body) > 0`,
+			"clearinghouse_mailbox":  `SELECT count(*) FROM clearinghouse_mailbox WHERE position('PAYFULL100'::bytea IN data) > 0`,
+		} {
+			var n int64
+			require.NoError(t, e.DB.Raw(q).Scan(&n).Error, table)
+			assert.Zero(t, n, "%s holds the member ID in plain text", table)
+		}
+		var sealed int64
+		require.NoError(t, e.DB.Raw(`SELECT count(*) FROM claim_submissions WHERE claim_id = ? AND position('phi1:'::bytea IN edi) = 1`,
+			claimID).Scan(&sealed).Error)
+		assert.EqualValues(t, 1, sealed, "the 837P sent is kept, sealed")
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_clean_paid")
 	})
 

@@ -1,7 +1,7 @@
 // Package phicrypt encrypts the most sensitive PHI columns at rest (member IDs,
-// group numbers, insurer claim numbers, the patient identifiers of an 835) at
-// the application level, so a database dump, a replica or a backup does not
-// hold them in plain text.
+// group numbers, insurer claim numbers, the patient identifiers of an 835, the
+// EDI files kept whole) at the application level, so a database dump, a
+// replica or a backup does not hold them in plain text.
 //
 // A value is sealed with AES-256-GCM under a random 96-bit nonce and stored as
 //

@@ -44,3 +44,45 @@ func (t *Text) Scan(src any) error {
 
 // GormDataType keeps the column a text column for GORM.
 func (Text) GormDataType() string { return "text" }
+
+// Bytes is a bytea column sealed at rest, for whole files that carry PHI (an
+// 837P, an 835): Go code sees the file, the database a sealed value (the
+// same layout as Text, as bytes). Legacy unsealed files read as they are.
+type Bytes []byte
+
+// Value seals the bytes for the database; nil stays NULL.
+func (b Bytes) Value() (driver.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	s, err := Seal(string(b))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+// Scan opens a sealed value read from the database.
+func (b *Bytes) Scan(src any) error {
+	var v string
+	switch s := src.(type) {
+	case nil:
+		*b = nil
+		return nil
+	case []byte:
+		v = string(s)
+	case string:
+		v = s
+	default:
+		return fmt.Errorf("phicrypt: cannot scan %T into Bytes", src)
+	}
+	plain, err := Open(v)
+	if err != nil {
+		return err
+	}
+	*b = Bytes(plain)
+	return nil
+}
+
+// GormDataType keeps the column a bytea column for GORM.
+func (Bytes) GormDataType() string { return "bytea" }

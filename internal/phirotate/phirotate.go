@@ -44,8 +44,11 @@ type Result map[string]int
 
 // target is one table with sealed columns.
 type target struct {
-	table, key string
-	cols       []string
+	table string
+	// key is the SQL expression the batches walk in order (the primary key,
+	// or an expression of a composite one) and keyType its type.
+	key, keyType string
+	cols         []string
 	// pending is the SQL condition of a row that needs rewriting under the
 	// current key id.
 	pending func(keyID string, rehash bool) string
@@ -83,8 +86,29 @@ func resealText(k *phicrypt.Keyring, vals []sql.NullString, _ bool) ([]any, erro
 	return out, nil
 }
 
+// bytesPending is the condition of a sealed bytea column not under the
+// current key.
+func bytesPending(col string) func(string, bool) string {
+	return func(keyID string, _ bool) string {
+		p := phicrypt.Prefix + keyID + ":"
+		return fmt.Sprintf(`(%[1]s IS NOT NULL AND substring(%[1]s from 1 for %[2]d) <> '%[3]s'::bytea)`, col, len(p), p)
+	}
+}
+
+// resealBytes reseals a bytea column; nil when current.
+func resealBytes(k *phicrypt.Keyring, vals []sql.NullString, _ bool) ([]any, error) {
+	if !vals[0].Valid {
+		return nil, nil
+	}
+	s, err := k.Reseal(vals[0].String)
+	if err != nil || s == vals[0].String {
+		return nil, err
+	}
+	return []any{[]byte(s)}, nil
+}
+
 var targets = []target{
-	{table: "coverages", key: "id", cols: []string{"member_id", "group_number", "member_id_hash"},
+	{table: "coverages", key: "id", keyType: "uuid", cols: []string{"member_id", "group_number", "member_id_hash"},
 		pending: func(keyID string, rehash bool) string {
 			if rehash {
 				return "TRUE"
@@ -113,11 +137,11 @@ var targets = []target{
 			}
 			return append(sealed, hash), nil
 		}},
-	{table: "legal_cases", key: "case_id", cols: []string{"insurer_claim_number"},
+	{table: "legal_cases", key: "case_id", keyType: "uuid", cols: []string{"insurer_claim_number"},
 		pending: textPending("insurer_claim_number"), fix: resealText},
-	{table: "legal_wc_decisions", key: "case_id", cols: []string{"claim_number"},
+	{table: "legal_wc_decisions", key: "case_id", keyType: "uuid", cols: []string{"claim_number"},
 		pending: textPending("claim_number"), fix: resealText},
-	{table: "remittance_claims", key: "id", cols: []string{"detail"},
+	{table: "remittance_claims", key: "id", keyType: "uuid", cols: []string{"detail"},
 		pending: func(keyID string, _ bool) string { return claims.RemittanceDetailPending(keyID) },
 		fix: func(_ *phicrypt.Keyring, vals []sql.NullString, _ bool) ([]any, error) {
 			out, changed, err := claims.ResealRemittanceDetail([]byte(vals[0].String))
@@ -126,7 +150,7 @@ var targets = []target{
 			}
 			return []any{string(out)}, nil
 		}},
-	{table: "claims", key: "id", cols: []string{"cob"},
+	{table: "claims", key: "id", keyType: "uuid", cols: []string{"cob"},
 		pending: func(keyID string, _ bool) string { return claims.COBPending(keyID) },
 		fix: func(_ *phicrypt.Keyring, vals []sql.NullString, _ bool) ([]any, error) {
 			out, changed, err := claims.ResealCOB([]byte(vals[0].String))
@@ -135,6 +159,16 @@ var targets = []target{
 			}
 			return []any{string(out)}, nil
 		}},
+	// Whole EDI files: the 837Ps sent, the 835s received, and the simulator's
+	// requests and answers.
+	{table: "claim_submissions", key: "id", keyType: "uuid", cols: []string{"edi"},
+		pending: bytesPending("edi"), fix: resealBytes},
+	{table: "edi_contents", key: "sha256", keyType: "text", cols: []string{"data"},
+		pending: bytesPending("data"), fix: resealBytes},
+	{table: "clearinghouse_requests", key: "clearinghouse || '/' || lpad(seq::text, 20, '0')", keyType: "text",
+		cols: []string{"body"}, pending: bytesPending("body"), fix: resealBytes},
+	{table: "clearinghouse_mailbox", key: "id", keyType: "bigint", cols: []string{"data"},
+		pending: bytesPending("data"), fix: resealBytes},
 }
 
 // likeOf is the LIKE pattern of values sealed under key id ('_' escaped).
@@ -179,16 +213,18 @@ func rotateTable(ctx context.Context, g *gorm.DB, k *phicrypt.Keyring, t target,
 	for {
 		var n, seen int
 		err := g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			q := fmt.Sprintf(`SELECT %s::text, %s FROM %s WHERE %s`, t.key, castText(t.cols), t.table, cond)
+			// ctid finds the row again for its UPDATE: stable while the row
+			// is locked (FOR UPDATE) in this transaction.
+			q := fmt.Sprintf(`SELECT (%s)::text, ctid::text, %s FROM %s WHERE %s`, t.key, strings.Join(t.cols, ", "), t.table, cond)
 			args := []any{}
 			if last != "" {
-				q += fmt.Sprintf(` AND %s > ?::uuid`, t.key)
+				q += fmt.Sprintf(` AND (%s) > ?::%s`, t.key, t.keyType)
 				args = append(args, last)
 			}
 			q += fmt.Sprintf(` ORDER BY %s LIMIT %d FOR UPDATE`, t.key, opt.Batch)
 			type row struct {
-				key  string
-				vals []sql.NullString
+				key, ctid string
+				vals      []sql.NullString
 			}
 			var batch []row
 			rows, err := tx.Raw(q, args...).Rows()
@@ -197,7 +233,7 @@ func rotateTable(ctx context.Context, g *gorm.DB, k *phicrypt.Keyring, t target,
 			}
 			for rows.Next() {
 				r := row{vals: make([]sql.NullString, len(t.cols))}
-				dest := []any{&r.key}
+				dest := []any{&r.key, &r.ctid}
 				for i := range r.vals {
 					dest = append(dest, &r.vals[i])
 				}
@@ -224,8 +260,8 @@ func rotateTable(ctx context.Context, g *gorm.DB, k *phicrypt.Keyring, t target,
 				for i, c := range t.cols {
 					set[i] = c + " = ?"
 				}
-				if err := tx.Exec(fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, t.table, strings.Join(set, ", "), t.key),
-					append(vals, r.key)...).Error; err != nil {
+				if err := tx.Exec(fmt.Sprintf(`UPDATE %s SET %s WHERE ctid = ?::tid`, t.table, strings.Join(set, ", ")),
+					append(vals, r.ctid)...).Error; err != nil {
 					return fmt.Errorf("row %s: %w", r.key, err)
 				}
 				n++
@@ -248,14 +284,6 @@ func rotateTable(ctx context.Context, g *gorm.DB, k *phicrypt.Keyring, t target,
 			return total, nil
 		}
 	}
-}
-
-func castText(cols []string) string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = c + "::text"
-	}
-	return strings.Join(out, ", ")
 }
 
 // Pending counts, per table, the rows not yet sealed under the installed

@@ -74,6 +74,14 @@ func TestRotateMovesOldKeyAndLegacyRowsToTheCurrentKey(t *testing.T) {
 		VALUES ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000a1', 1, 'PCN1', '1', 10, 10,
 		'{"status_code": "1", "payment": "10", "patient": {"last_name": "ROE", "first_name": "JANE", "id_qualifier": "MI", "id": "XJ123456"}}')`).Error)
 
+	// Whole EDI files from before encryption: an inbound 835 and a simulator request.
+	require.NoError(t, g.Exec(`INSERT INTO edi_contents (sha256, kind, data) VALUES ('abc', '835', ?)`,
+		[]byte("ISA*00*...~NM1*QC*1*ROE*JANE****MI*XJ123456~")).Error)
+	require.NoError(t, g.Exec(`INSERT INTO clearinghouse_sims (clearinghouse, sequence_base) VALUES ('SIM', 1)`).Error)
+	require.NoError(t, g.Exec(`INSERT INTO clearinghouse_requests (clearinghouse, seq, kind, request_id, body, received_at, envelope_seq)
+		VALUES ('SIM', 1, 'submit', 'r1', ?, now(), 1), ('SIM', 2, 'submit', 'r2', ?, now(), 2)`,
+		[]byte("ISA*...~NM1*IL*1*ROE*JANE****MI*XJ123456~"), phicrypt.Bytes("ISA*...~NM1*IL*1*ROE*JANE****MI*XJ999~")).Error)
+
 	// k2 is current; k1 is an old key.
 	phicrypt.Install(keyring(t, k2, k1))
 	list, err := rs.ListCoverages(ctx, insured.ID)
@@ -85,6 +93,8 @@ func TestRotateMovesOldKeyAndLegacyRowsToTheCurrentKey(t *testing.T) {
 	assert.Equal(t, 2, pending["coverages"])
 	assert.Equal(t, 1, pending["legal_cases"])
 	assert.Equal(t, 1, pending["remittance_claims"])
+	assert.Equal(t, 1, pending["edi_contents"])
+	assert.Equal(t, 2, pending["clearinghouse_requests"], "one legacy, one under k1")
 
 	res, err := phirotate.Rotate(ctx, g, phirotate.Options{Batch: 1})
 	require.NoError(t, err)
@@ -99,6 +109,9 @@ func TestRotateMovesOldKeyAndLegacyRowsToTheCurrentKey(t *testing.T) {
 		`SELECT group_number FROM coverages WHERE case_id = '` + second.ID + `'`,
 		`SELECT insurer_claim_number FROM legal_cases`,
 		`SELECT detail->>'phi' FROM remittance_claims`,
+		`SELECT convert_from(data, 'UTF8') FROM edi_contents`,
+		`SELECT convert_from(body, 'UTF8') FROM clearinghouse_requests WHERE seq = 1`,
+		`SELECT convert_from(body, 'UTF8') FROM clearinghouse_requests WHERE seq = 2`,
 	} {
 		assert.Regexp(t, `^phi1:k2:`, raw(t, g, q), q)
 	}
@@ -143,6 +156,11 @@ func TestRotateMovesOldKeyAndLegacyRowsToTheCurrentKey(t *testing.T) {
 	assert.Equal(t, "XJ123456", d.Patient.ID)
 	assert.Equal(t, "ROE", d.Patient.LastName)
 	assert.Equal(t, "10", d.Payment.String(), "amounts stay readable")
+	var files []phicrypt.Bytes
+	require.NoError(t, g.Raw(`SELECT body FROM clearinghouse_requests ORDER BY seq`).Scan(&files).Error)
+	require.Len(t, files, 2)
+	assert.Contains(t, string(files[0]), "MI*XJ123456~")
+	assert.Contains(t, string(files[1]), "MI*XJ999~")
 }
 
 // TestRotateWithoutTheOldKeyStops: a value under a key the keyring lacks is

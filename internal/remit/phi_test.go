@@ -12,8 +12,9 @@ import (
 )
 
 // TestPostedRemittanceDetailHoldsNoPlainPatientIdentifiers posts an 835 and
-// reads remittance_claims.detail as stored: the patient's name and member ID
-// (NM1*QC) are sealed, the amounts and codes are not, and the secondary claim
+// reads remittance_claims.detail and the file as stored: the patient's name
+// and member ID (NM1*QC) are sealed, the amounts and codes are not, and the
+// secondary claim
 // built from it carries the primary's member ID sealed in claims.cob, while
 // its 837P (what the payer needs) has it in plain text.
 func TestPostedRemittanceDetailHoldsNoPlainPatientIdentifiers(t *testing.T) {
@@ -31,6 +32,15 @@ func TestPostedRemittanceDetailHoldsNoPlainPatientIdentifiers(t *testing.T) {
 	assert.NotContains(t, stored, "ROE")
 	assert.Contains(t, stored, `"phi": "phi1:`)
 	assert.Contains(t, stored, `"payment": "151"`, "amounts stay readable for reports")
+
+	var file []byte
+	require.NoError(t, w.db.Raw(`SELECT data FROM edi_contents`).Row().Scan(&file))
+	assert.NotContains(t, string(file), "PARTIAL01", "the 835 file kept whole is sealed too")
+	assert.NotContains(t, string(file), "ROE")
+	_, sent, err := w.claims.Files(ctx, b.Claim.ID)
+	require.NoError(t, err)
+	require.Len(t, sent, 1)
+	assert.Contains(t, string(sent[0].Data), "PARTIAL01", "the claim page shows the file opened")
 
 	d, err := claims.OpenRemittanceDetail([]byte(stored))
 	require.NoError(t, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/ledger"
 	"github.com/clinicflow/rcm/internal/metrics"
+	"github.com/clinicflow/rcm/internal/phicrypt"
 	"github.com/clinicflow/rcm/internal/records"
 	"github.com/clinicflow/rcm/internal/tasks"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -122,9 +123,9 @@ func (s *Service) Ingest(ctx context.Context, data []byte, actor audit.Actor) (R
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The file itself, once by its hash, so a claim's page can show the 835
-		// that paid it (migration 00033).
+		// that paid it (migration 00033), sealed: the file names the patients.
 		if err := tx.Exec(`INSERT INTO edi_contents (sha256, kind, data) VALUES (?, '835', ?) ON CONFLICT (sha256) DO NOTHING`,
-			hash, data).Error; err != nil {
+			hash, phicrypt.Bytes(data)).Error; err != nil {
 			return fmt.Errorf("store 835 %s: %w", hash, err)
 		}
 		for _, r := range rems {
