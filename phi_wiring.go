@@ -139,7 +139,7 @@ func runPHI(ctx context.Context, args []string) error {
 		res, err := phirotate.Rotate(ctx, owner, phirotate.Options{Batch: *batch, Rehash: *rehash,
 			Progress: func(table string, n int) { fmt.Printf("  %s: %d rows rewritten\n", table, n) }})
 		for _, t := range phirotate.Tables() {
-			fmt.Printf("%-20s %d rewritten\n", t, res[t])
+			fmt.Printf("%-22s %d rewritten\n", t, res[t])
 		}
 		if err != nil {
 			return fmt.Errorf("%w (run it again: finished batches are kept)", err)
@@ -154,7 +154,7 @@ func runPHI(ctx context.Context, args []string) error {
 		total := 0
 		fmt.Printf("current key %q (keys held: %s)\n", k.CurrentID(), strings.Join(k.KeyIDs(), ", "))
 		for _, t := range phirotate.Tables() {
-			fmt.Printf("%-20s %d rows not under the current key\n", t, res[t])
+			fmt.Printf("%-22s %d rows not under the current key\n", t, res[t])
 			total += res[t]
 		}
 		if total > 0 {
