@@ -119,6 +119,14 @@ func TestUpdatesAreAuditedWithValuesBeforeAndAfter(t *testing.T) {
 		for _, phi := range []string{"CLM-778899", "CLM-112233", injury} {
 			assert.NotContains(t, raw, phi)
 		}
+		// The claim number is sealed at rest; what the audit keeps is the
+		// mask, never the sealed value either.
+		var sealedInAudit int64
+		require.NoError(t, e.DB.Raw(`SELECT count(*) FROM audit_log WHERE changes::text LIKE '%phi1:%'`).Scan(&sealedInAudit).Error)
+		assert.Zero(t, sealedInAudit)
+		var stored string
+		require.NoError(t, e.DB.Raw(`SELECT insurer_claim_number FROM legal_cases WHERE case_id = ?`, caseID).Row().Scan(&stored))
+		assert.Regexp(t, `^phi1:`, stored)
 	})
 
 	t.Run("contact preferences", func(t *testing.T) {
