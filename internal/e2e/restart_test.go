@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clinicflow/rcm/internal/cases"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/pgtest"
 	"github.com/clinicflow/rcm/internal/testenv"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -72,9 +73,10 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 
 	dataDir := t.TempDir()
 	httpPort, uiPort := freePort(t), freePort(t)
+	dsn := pgtest.NewDSN(t)
 	env := append(os.Environ(),
 		"DATA_DIR="+dataDir,
-		"DATABASE_URL="+pgtest.NewDSN(t),
+		"DATABASE_URL="+dsn,
 		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("TEMPORAL_PORT=%d", freePort(t)),
 		fmt.Sprintf("TEMPORAL_UI_PORT=%d", uiPort), "TEMPORAL_UI_URL=",
@@ -133,8 +135,29 @@ func TestDevRestartKeepsWorkflows(t *testing.T) {
 		getCase(t, e, tok, caseID).WorkflowURL)
 	stop()
 
+	// A coverage written in plain text, as before PHI was sealed at rest: the
+	// next start seals it (and gives it its lookup hash), and it reads as before.
+	owner, err := db.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	defer func() { _ = db.SQL(owner).Close() }()
+	require.NoError(t, owner.Exec(`INSERT INTO payers (id, name, payer_id, type) VALUES (gen_random_uuid(), 'Legacy', 'LEGACY1', 'commercial')`).Error)
+	require.NoError(t, owner.Exec(`INSERT INTO coverages (id, case_id, payer_id, priority, member_id, group_number, effective_from)
+		SELECT gen_random_uuid(), ?, id, 'primary', 'LEGACY123', 'G-9', '2026-01-01' FROM payers WHERE payer_id = 'LEGACY1'`, caseID).Error)
+
 	stop = start()
 	defer stop()
+	var sealed struct{ MemberID, GroupNumber, MemberIDHash string }
+	require.NoError(t, owner.Raw(`SELECT member_id, group_number, coalesce(member_id_hash, '') AS member_id_hash
+		FROM coverages WHERE case_id = ?`, caseID).Scan(&sealed).Error)
+	assert.Regexp(t, `^phi1:k1:`, sealed.MemberID, "rcm dev seals plain rows at start")
+	assert.Regexp(t, `^phi1:k1:`, sealed.GroupNumber)
+	assert.Regexp(t, `^[0-9a-f]{64}$`, sealed.MemberIDHash)
+	var covs struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.MustDo(200, "GET", "/api/v1/cases/"+caseID+"/coverages", tok, nil).JSON(t, &covs)
+	require.Len(t, covs.Items, 1)
+	assert.Equal(t, "LEGACY123", covs.Items[0]["member_id"])
 	var d caseDetail
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
