@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,8 +58,9 @@ var (
 )
 
 // patientsPage searches by what was typed: a date is a date of birth, digits
-// are a phone number, letters with digits a member ID (exact), anything else
-// a name (last or first name prefix).
+// are a phone number (and, without punctuation, also a member ID: some are
+// digits only), letters with digits a member ID (exact), anything else a name
+// (last or first name prefix).
 func (a *App) patientsPage(q *Req) {
 	term := strings.TrimSpace(q.Query("q"))
 	d := patientsData{Query: term, CanRegister: q.Can(a.Roles.FrontDesk)}
@@ -91,6 +93,18 @@ func (a *App) patientsPage(q *Req) {
 		if err != nil {
 			q.Fail(err)
 			return
+		}
+		if filter.Phone != "" && memberRe.MatchString(term) {
+			members, err := a.records.ListPatients(q.Ctx(), records.PatientFilter{MemberID: term, Limit: 50})
+			if err != nil {
+				q.Fail(err)
+				return
+			}
+			for _, p := range members {
+				if !slices.ContainsFunc(list, func(o records.Patient) bool { return o.ID == p.ID }) {
+					list = append(list, p)
+				}
+			}
 		}
 		ids := make([]string, len(list))
 		for i, p := range list {

@@ -139,6 +139,18 @@ func TestWebApp(t *testing.T) {
 		assert.Zero(t, n, "nothing was saved")
 	})
 
+	t.Run("a member ID of digits only is found by the patient search", func(t *testing.T) {
+		payer := w.MustDo(201, "POST", "/api/v1/payers", w.AdminToken, map[string]any{
+			"name": "Digits Health", "payer_id": "DIGITS1", "type": "medicaid"}).Map(t)["id"].(string)
+		_, caseID := newPatientCase(t, w.Env, w.AdminToken, "insurance")
+		w.MustDo(201, "POST", "/api/v1/cases/"+caseID+"/coverages", w.AdminToken, map[string]any{
+			"payer_id": payer, "priority": "primary", "member_id": "987654321012", "effective_from": "2026-01-01"})
+		b := w.newTab(t)
+		b.signIn(desk)
+		require.Equal(t, http.StatusOK, b.open("/app/patients?q=987654321012"))
+		assert.Equal(t, 1, b.count(`table.list tbody tr`), "digits are a phone number or a member ID")
+	})
+
 	t.Run("a front-desk user cannot open pages of other roles", func(t *testing.T) {
 		b := w.newTab(t)
 		b.signIn(desk)
@@ -247,6 +259,16 @@ func (w *webEnv) frontDeskToClaim(t *testing.T, desk string) {
 	require.Equal(t, http.StatusOK, fd.submit(`#coverage-form`))
 	assert.Contains(t, fd.text(`.flash`), "Coverage added")
 	assert.Contains(t, fd.text(`#cov-h + ul`), "Acme Health")
+
+	// Found by member ID, though it is sealed at rest: exactly, whatever the
+	// case and dashes, with its letters or (some IDs are digits only) without.
+	for _, q := range []string{"W123456789", "w-123-456-789"} {
+		require.Equal(t, http.StatusOK, fd.open("/app/patients?q="+url.QueryEscape(q)))
+		assert.Equal(t, 1, fd.count(`table.list tbody tr`), "search %q", q)
+	}
+	require.Equal(t, http.StatusOK, fd.open("/app/patients?q=W12345678"))
+	assert.Zero(t, fd.count(`table.list tbody tr`), "a member ID matches exactly")
+	fd.open(casePath)
 
 	// Check in (today is the default date of service).
 	fd.fill(map[string]string{"#checkin-provider_id": prov, "#checkin-location_id": loc})
