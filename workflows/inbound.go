@@ -62,13 +62,13 @@ const pollerIterations = 200
 // cannot become readable by waiting).
 //
 // The files of one claim submission (999, 277CA, 835) are applied in order; the
-// files of different submissions side by side. The poll waits up to the interval
-// for files to arrive and returns as soon as one does, so a file is applied
-// moments after the clearinghouse makes it available, and the next poll runs
-// while the files of the last one are applied (pollPipelined). Runs recorded
-// before polled again only when every file of the last poll was applied (a
-// file then waited for the slowest submission of the batch before it), and
-// older ones applied every file in turn and slept the interval when none came.
+// files of different submissions side by side, each moments after the
+// clearinghouse makes it available. From version 1 of poller-applies-files an
+// activity applies them (pollApplying). Runs recorded before started an
+// InboundWorkflow child per file, polled again only when every file of the
+// last poll was applied (a file then waited for the slowest submission of the
+// batch before it), and older ones applied every file in turn and slept the
+// interval when none came.
 func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 	if in.Interval <= 0 {
 		in.Interval = time.Minute
@@ -83,8 +83,8 @@ func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) error {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	lanes := workflow.GetVersion(ctx, "poller-lanes", workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	if workflow.GetVersion(ctx, "poller-pipeline", workflow.DefaultVersion, 1) != workflow.DefaultVersion {
-		return pollPipelined(ctx, actx, in)
+	if workflow.GetVersion(ctx, "poller-applies-files", workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		return pollApplying(ctx, in)
 	}
 	for i := 0; i < pollerIterations; i++ {
 		var files []activities.PolledFile
@@ -205,92 +205,37 @@ func applyFile(ctx workflow.Context, f activities.PolledFile) bool {
 	}
 }
 
-// maxFilesInFlight bounds the files a pipelined poller has fetched and not yet
-// applied: at the bound it stops polling until some are applied.
-const maxFilesInFlight = 400
+// applyRunFor is how long one ApplyClearinghouseFiles run polls before it
+// reports its cursor to the poller (which records it in its history and, every
+// pollerIterations runs, continues as new).
+const applyRunFor = time.Minute
 
-// pipeline is a pipelined poller's files in flight. The poll and the lanes
-// (one coroutine a submission) run side by side: a file fetched while other
-// submissions' files are being applied starts at once, or joins its
-// submission's lane and follows the files before it. The durable cursor moves
-// past the longest run of files, in ID order, that are applied; the next poll
-// asks for files after the last one fetched.
-type pipeline struct {
-	interval time.Duration
-	cursor   string // every file up to here is applied
-	seen     string // the last file fetched
-	order    []string
-	done     map[string]bool
-	lanes    map[string]*[]activities.PolledFile // by submission: files waiting their turn
-	inFlight int
-}
-
-func pollPipelined(ctx workflow.Context, actx workflow.Context, in contract.PollerInput) error {
-	p := &pipeline{interval: in.Interval, cursor: in.Cursor, seen: in.Cursor,
-		done: map[string]bool{}, lanes: map[string]*[]activities.PolledFile{}}
-	for i := 0; i < pollerIterations && !workflow.GetInfo(ctx).GetContinueAsNewSuggested(); i++ {
-		if err := workflow.Await(ctx, func() bool { return p.inFlight < maxFilesInFlight }); err != nil {
-			return err
-		}
-		var files []activities.PolledFile
-		err := workflow.ExecuteActivity(actx, a.AwaitClearinghouseFiles,
-			activities.PollRequest{After: p.seen, Max: pollBatch, Wait: in.Interval}).Get(ctx, &files)
-		if err != nil {
-			return fmt.Errorf("poll: %w", err)
-		}
-		for _, f := range files {
-			p.add(ctx, f)
-		}
-	}
-	// Continue as new once every file fetched is applied, from the cursor.
-	if err := workflow.Await(ctx, func() bool { return p.inFlight == 0 }); err != nil {
-		return err
-	}
-	in.Cursor = p.cursor
-	return workflow.NewContinueAsNewError(ctx, PollerWorkflow, in)
-}
-
-// add queues a fetched file on its submission's lane, starting the lane when
-// none runs.
-func (p *pipeline) add(ctx workflow.Context, f activities.PolledFile) {
-	if f.ID <= p.seen {
-		return // fetched before (a clearinghouse that repeats a file)
-	}
-	p.seen = f.ID
-	p.order = append(p.order, f.ID)
-	p.inFlight++
-	if q, ok := p.lanes[f.SubmissionID]; ok {
-		*q = append(*q, f)
-		return
-	}
-	q := &[]activities.PolledFile{f}
-	p.lanes[f.SubmissionID] = q
-	sub := f.SubmissionID
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for len(*q) > 0 {
-			f := (*q)[0]
-			// A file that failed is tried again after the interval; the
-			// submission's later files wait for it, other submissions do not.
-			for !applyFile(ctx, f) {
-				if err := workflow.Sleep(ctx, p.interval); err != nil {
-					return // cancelled
-				}
-			}
-			*q = (*q)[1:]
-			p.applied(f.ID)
-		}
-		delete(p.lanes, sub)
+// pollApplying runs ApplyClearinghouseFiles one run after the other: the
+// activity fetches files as they arrive and applies them (the files of one
+// submission in order, submissions side by side) and tells the claim and case
+// workflows; the poller keeps the cursor. The activity heartbeats its cursor
+// every poll, so when its worker dies another takes over after the heartbeat
+// timeout from the last file known applied.
+func pollApplying(ctx workflow.Context, in contract.PollerInput) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: applyRunFor + 3*time.Minute,
+		HeartbeatTimeout:    pollHeartbeatTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
-}
-
-// applied marks a file applied and moves the cursor past the files applied in
-// ID order.
-func (p *pipeline) applied(id string) {
-	p.done[id] = true
-	p.inFlight--
-	for len(p.order) > 0 && p.done[p.order[0]] {
-		p.cursor = p.order[0]
-		delete(p.done, p.order[0])
-		p.order = p.order[1:]
+	for i := 0; i < pollerIterations && !workflow.GetInfo(ctx).GetContinueAsNewSuggested(); i++ {
+		var out activities.ApplyOutcome
+		err := workflow.ExecuteActivity(actx, a.ApplyClearinghouseFiles, activities.ApplyRequest{
+			After: in.Cursor, RunFor: applyRunFor, Wait: in.Interval, Max: pollBatch}).Get(ctx, &out)
+		if err != nil {
+			return fmt.Errorf("apply clearinghouse files: %w", err)
+		}
+		in.Cursor = out.Cursor
+		if out.Pending > 0 {
+			// A file kept failing (the database away): try again after the interval.
+			if err := workflow.Sleep(ctx, in.Interval); err != nil {
+				return err
+			}
+		}
 	}
+	return workflow.NewContinueAsNewError(ctx, PollerWorkflow, in)
 }

@@ -42,12 +42,11 @@ type pollerRun struct {
 	tries   map[string]int
 }
 
-// The poller's versions: files in turn, a batch's submissions side by side,
-// and pipelined (the next poll while files are applied).
+// The poller's versions recorded before poller-applies-files: files in turn,
+// and a batch's submissions side by side.
 const (
 	pollInTurn = iota
 	pollLanes
-	pollPipeline
 )
 
 func runPoller(t *testing.T, mode int, fail func(file string, try int) bool) (*pollerRun, string) {
@@ -66,9 +65,7 @@ func runPollerWith(t *testing.T, mode int, files, later []activities.PolledFile,
 	if mode == pollInTurn {
 		env.OnGetVersion("poller-lanes", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
-	if mode != pollPipeline {
-		env.OnGetVersion("poller-pipeline", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	}
+	env.OnGetVersion("poller-applies-files", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	r := &pollerRun{tries: map[string]int{}}
 	after := func(cursor string) []activities.PolledFile {
 		r.mu.Lock()
@@ -166,39 +163,53 @@ func TestPollerOfOlderRunsAppliesFilesInTurn(t *testing.T) {
 }
 
 // A third submission's 999 arrives while the first submission's 277CA takes
-// five seconds: the pipelined poller fetches and applies it at once, where a
-// batch-at-a-time poller would poll again only after the slow file's lane.
+// five seconds: the batch-at-a-time poller (runs recorded before) polls again
+// only after the slow file's lane, so the new file waits for it.
 var laterFile = activities.PolledFile{ID: "IN07", Kind: contract.FileKind999, SubmissionID: "c", WorkflowID: "edi/c999", Data: []byte("c999")}
 
-func slowA277() []activities.PolledFile {
+func TestBatchPollerMadeANewFileWaitForTheSlowestLane(t *testing.T) {
 	files := slices.Clone(pollerFiles)
 	files[2].Data = []byte("a277slow")
-	return files
-}
-
-func TestPipelinedPollerAppliesANewFileWhileASlowOneIsApplied(t *testing.T) {
-	r, cursor := runPollerWith(t, pollPipeline, slowA277(), []activities.PolledFile{laterFile}, nil)
-	require.Equal(t, "IN07", cursor)
-	require.Len(t, r.applied, 7, "each file once: %v", r.applied)
-	require.Equal(t, []string{"a999", "a277slow", "a835"}, r.order('a'))
-	require.Equal(t, []string{"b999", "b277", "b835"}, r.order('b'))
-	require.Less(t, indexOf(r.applied, "c999"), indexOf(r.applied, "a277slow"),
-		"the later file did not wait for the slow one: %v", r.applied)
-	require.Equal(t, "IN06", r.cursors[1], "the second poll asks for files after the last one fetched")
-
-	// The batch-at-a-time poller (runs recorded before) made it wait.
-	old, _ := runPollerWith(t, pollLanes, slowA277(), []activities.PolledFile{laterFile}, nil)
+	old, _ := runPollerWith(t, pollLanes, files, []activities.PolledFile{laterFile}, nil)
 	require.Greater(t, indexOf(old.applied, "c999"), indexOf(old.applied, "a835"), "applied %v", old.applied)
 }
 
-func TestPipelinedPollerRetriesAFailedFileAndHoldsTheCursorBeforeIt(t *testing.T) {
-	r, cursor := runPollerWith(t, pollPipeline, pollerFiles, nil, func(file string, try int) bool { return file == "a277" && try <= 2 })
-	require.Equal(t, "IN06", cursor, "the cursor passes the file once it is applied")
-	require.Equal(t, []string{"a999", "a277", "a835"}, r.order('a'), "a's 835 waits for its 277CA")
-	require.Equal(t, []string{"b999", "b277", "b835"}, r.order('b'))
-	require.Less(t, indexOf(r.applied, "b835"), indexOf(r.applied, "a277"), "b did not wait for a's failing file: %v", r.applied)
-	require.Equal(t, 3, r.tries["a277"])
-	require.Equal(t, 1, r.tries["b277"], "no file is applied again")
+// From poller-applies-files the poller runs ApplyClearinghouseFiles one run
+// after another from the cursor each returns, waits the interval after a run
+// that left files pending, and continues as new from the last cursor.
+func TestPollerRunsTheApplyingActivityFromItsCursor(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(PollerWorkflow)
+	env.RegisterActivity(a)
+	var reqs []activities.ApplyRequest
+	var at []time.Time
+	env.OnActivity(a.ApplyClearinghouseFiles, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.ApplyRequest) (activities.ApplyOutcome, error) {
+			reqs = append(reqs, req)
+			at = append(at, env.Now())
+			switch len(reqs) {
+			case 1:
+				return activities.ApplyOutcome{Cursor: "MB0002", Applied: 2, Pending: 1}, nil
+			case 2:
+				return activities.ApplyOutcome{Cursor: "MB0005", Applied: 3}, nil
+			}
+			return activities.ApplyOutcome{Cursor: req.After}, nil
+		})
+	env.ExecuteWorkflow(PollerWorkflow, contract.PollerInput{Cursor: "MB0001", Interval: 2 * time.Second})
+	require.True(t, env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(env.GetWorkflowError(), &can), "the poller continues as new: %v", env.GetWorkflowError())
+	var next contract.PollerInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.Equal(t, "MB0005", next.Cursor)
+	require.Equal(t, 2*time.Second, next.Interval)
+	require.Len(t, reqs, pollerIterations)
+	require.Equal(t, activities.ApplyRequest{After: "MB0001", RunFor: applyRunFor, Wait: 2 * time.Second, Max: pollBatch}, reqs[0])
+	require.Equal(t, "MB0002", reqs[1].After)
+	require.Equal(t, "MB0005", reqs[2].After)
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), 2*time.Second, "a run that left files pending is followed after the interval")
+	require.Equal(t, at[1], at[2], "a run that applied everything is followed at once")
 }
 
 func indexOf(list []string, s string) int {

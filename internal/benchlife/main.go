@@ -178,7 +178,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	whole, err := visitShape(ctx, tc, warm.settled)
+	var files int
+	if err := pg.QueryRow(ctx, `SELECT (SELECT count(*) FROM edi_files) + (SELECT count(*) FROM remittances)`).Scan(&files); err != nil {
+		return fmt.Errorf("count inbound files: %w", err)
+	}
+	whole, err := visitShape(ctx, tc, warm.settled, files)
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,7 @@ func run(o options) error {
 	}
 	fmt.Println()
 	life.print()
-	fmt.Printf("\nA paid visit ran, per visit, in all its workflows (case, claim, its three inbound files, the poller's share): %s\n", whole)
+	fmt.Printf("\nA paid visit ran, per visit, in all its workflows (case, claim, its three inbound files, the poller's share; a file the poller's activity applied counts as an activity): %s\n", whole)
 	fmt.Printf("A paid claim's own workflow took %s\n", shape)
 
 	eng, err := baseline(ctx, o, tc, whole, rcm.cmd.Process.Pid)
@@ -771,11 +775,17 @@ var visitTypes = []string{"CaseWorkflow", "ClaimWorkflow", "InboundWorkflow", "P
 // is a workflow of as many activities and workflow tasks as a paid claim
 // takes, and a claim is paid only through its case (which records the visit
 // and builds the claim), its claim workflow and its three inbound files.
-func visitShape(ctx context.Context, tc client.Client, visits int) (shape, error) {
+//
+// files is how many inbound files the warm-up's visits were answered with:
+// those the poller's activity applied (every one not applied by an
+// InboundWorkflow of its own) count as an activity each, the work a workflow
+// step would do.
+func visitShape(ctx context.Context, tc client.Client, visits, files int) (shape, error) {
 	var sum shape
 	if visits == 0 {
 		return sum, errors.New("no settled visit to count")
 	}
+	inbound := 0
 	for _, typ := range visitTypes {
 		var token []byte
 		for {
@@ -785,6 +795,9 @@ func visitShape(ctx context.Context, tc client.Client, visits int) (shape, error
 				return sum, fmt.Errorf("list %s: %w", typ, err)
 			}
 			for _, ex := range resp.GetExecutions() {
+				if typ == "InboundWorkflow" {
+					inbound++
+				}
 				s, err := historyShape(ctx, tc, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
 				if err != nil {
 					return sum, err
@@ -801,6 +814,7 @@ func visitShape(ctx context.Context, tc client.Client, visits int) (shape, error
 			}
 		}
 	}
+	sum.Activities += max(0, files-inbound)
 	per := func(n int) int { return (n + visits/2) / visits }
 	return shape{Activities: per(sum.Activities), LocalActivities: per(sum.LocalActivities),
 		WorkflowTasks: per(sum.WorkflowTasks), Timers: per(sum.Timers), Signals: per(sum.Signals), Events: per(sum.Events)}, nil

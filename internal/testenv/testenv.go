@@ -132,6 +132,9 @@ func New(t testing.TB, o Options) *Env {
 		return acts
 	}
 	acts := newActivities(sim)
+	// As in rcm worker and rcm dev, activities hold a Temporal client: the
+	// clearinghouse poll tells claim and case workflows what each file said.
+	acts.Temporal = c
 	var billingSvc *dunning.Service
 	secret := []byte("test-webhook-secret")
 	if o.Dunning != nil {
@@ -143,7 +146,7 @@ func New(t testing.TB, o Options) *Env {
 		billingSvc = &dunning.Service{DB: app, Config: cfg, Statements: st, SMS: &dunning.DevSMS{},
 			Email: dunning.SMTP{Addr: o.Dunning.SMTPAddr, From: "billing@test.local"}, BaseURL: "http://rcm.test",
 			Secret: secret, AfterSend: o.Dunning.AfterSend}
-		acts.Dunning, acts.Temporal = billingSvc, c
+		acts.Dunning = billingSvc
 	}
 	var running sdkworker.Worker
 	startWorker := func() {
