@@ -46,6 +46,12 @@ func ClaimWorkflow(ctx workflow.Context, in contract.ClaimInput) error {
 	// eligibility check and submission take one workflow task instead of one
 	// round trip through the task queue each. Runs begun before keep activities.
 	w.local = workflow.GetVersion(ctx, "claim-local-steps", workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	// Scrub and eligibility name the submission that follows them, so that,
+	// run again after a crash once it is recorded, they pass and write nothing
+	// (a scrub run again moved a sent claim back to scrubbing, where the
+	// payer's 277CA took it for a late file). Runs begun before call the steps
+	// by claim id.
+	w.keyed = workflow.GetVersion(ctx, "claim-steps-keyed-by-submission", workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for w.s.Phase != contract.PhaseDone {
 		if w.shouldContinueAsNew(ctx) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -77,6 +83,8 @@ type claimWorkflow struct {
 	published string
 	// local runs the claim's own steps as local activities.
 	local bool
+	// keyed names scrub and eligibility steps by the next submission.
+	keyed bool
 }
 
 func newClaimWorkflow(in contract.ClaimInput) *claimWorkflow {
@@ -203,9 +211,23 @@ func (w *claimWorkflow) wait(ctx workflow.Context, cond func() bool, deadlines .
 	return err
 }
 
+// submissionID is the id of the claim's nth submission.
+func (w *claimWorkflow) submissionID(n int) string { return fmt.Sprintf("%s-%d", w.s.ClaimID, n) }
+
+// nextStep names a step before the claim's next submission.
+func (w *claimWorkflow) nextStep() activities.ClaimStepInput {
+	return activities.ClaimStepInput{ClaimID: w.s.ClaimID, SubmissionID: w.submissionID(w.s.Submissions + 1)}
+}
+
 func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 	var failures []scrub.Failure
-	if err := w.act(ctx, a.ScrubClaim, w.s.ClaimID, &failures); err != nil {
+	var err error
+	if w.keyed {
+		err = w.act(ctx, a.ScrubClaimFor, w.nextStep(), &failures)
+	} else {
+		err = w.act(ctx, a.ScrubClaim, w.s.ClaimID, &failures)
+	}
+	if err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}
 	if len(failures) == 0 {
@@ -258,7 +280,13 @@ func (w *claimWorkflow) resolveTasks(ctx workflow.Context, resolution string) er
 
 func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
 	var e activities.Eligibility
-	if err := w.act(ctx, a.CheckEligibility, w.s.ClaimID, &e); err != nil {
+	var err error
+	if w.keyed {
+		err = w.act(ctx, a.CheckEligibilityFor, w.nextStep(), &e)
+	} else {
+		err = w.act(ctx, a.CheckEligibility, w.s.ClaimID, &e)
+	}
+	if err != nil {
 		return fmt.Errorf("check eligibility: %w", err)
 	}
 	if e.Active {
@@ -276,7 +304,7 @@ func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
 
 func (w *claimWorkflow) submit(ctx workflow.Context) error {
 	w.s.Submissions++
-	w.s.SubmissionID = fmt.Sprintf("%s-%d", w.s.ClaimID, w.s.Submissions)
+	w.s.SubmissionID = w.submissionID(w.s.Submissions)
 	var r activities.SubmitClaimResult
 	if err := w.act(ctx, a.SubmitClaim, activities.SubmitClaimInput{ClaimID: w.s.ClaimID, SubmissionID: w.s.SubmissionID}, &r); err != nil {
 		return fmt.Errorf("submit: %w", err)
