@@ -304,20 +304,27 @@ func (s *Server) recordRecovery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var out []billing.PaymentResult
+	// As for a payment, the database's idempotency key (each case's payment is
+	// keyed by it) catches a replay, so each request sends its own updates and
+	// a request that posted nothing new is answered as a replay: 200 with
+	// Idempotent-Replayed.
+	out := []billing.PaymentResult{}
+	replayed := len(pays) > 0
 	for _, p := range pays {
 		cs, err := s.cases.Get(ctx, p.CaseID)
 		if err == nil {
 			var r billing.PaymentResult
-			err = s.caseUpdate(ctx, cs, contract.UpdateRecordPayment, derivedID(p.CaseID, "recovery", key), p, &r)
+			err = s.caseUpdate(ctx, cs, contract.UpdateRecordPayment,
+				"recovery-"+key+"-"+p.CaseID+"-"+c.GetString(ctxRequestID), p, &r)
 			out = append(out, r)
+			replayed = replayed && r.Replayed
 		}
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
-	c.JSON(http.StatusCreated, gin.H{"payments": out, "amount": in.Amount.Decimal, "fee": fee, "cases": len(out)})
+	created(c, replayed, gin.H{"payments": out, "amount": in.Amount.Decimal, "fee": fee, "cases": len(out)})
 }
 
 func (s *Server) listRecoveries(c *gin.Context) {
