@@ -923,6 +923,36 @@ func (s *claimSuite) TestAppealThenPaid() {
 		claims.StageAppealed, claims.StagePaid}, s.stagesUpserted())
 }
 
+// 9a. The payer's remittance that comes while a denial waits for a decision
+// answers it: paid, the denial task closed, no decision needed (make chaos: an
+// appeal that reached the payer failed its update, and the claim stayed
+// denied while paid). A run begun before waits for the decision.
+func (s *claimSuite) TestRemittanceWhileDeniedAnswersTheDenial() {
+	s.denied()
+	waiting := s.stateAt(150 * time.Minute)
+	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
+	s.runDone()
+
+	s.Equal(contract.PhaseDenied, waiting.Phase)
+	s.Empty(s.callsOf("SendAppeal"))
+	s.Equal([]string{"accepted by the payer", "the payer remitted", "the payer remitted"}, s.resolutions())
+	end := s.query(s.env)
+	s.Equal(contract.PhaseDone, end.Phase)
+	s.Equal(claims.StagePaid, end.Stage)
+	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StageDenied,
+		claims.StagePaid}, s.stagesUpserted())
+}
+
+func (s *claimSuite) TestRemittanceWhileDeniedWaitsInRunsBegunBefore() {
+	s.env.OnGetVersion("claim-remit-while-denied", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	s.denied()
+	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
+	later := s.stateAt(4 * time.Hour)
+	s.runCancelled(5 * time.Hour)
+	s.Equal(contract.PhaseDenied, later.Phase)
+	s.Equal(claims.StageDenied, later.Stage)
+}
+
 // 9b. An appeal the payer refuses fails the update and leaves the claim denied;
 // with a 6-day window the escalation comes 2 days (a third) before the deadline.
 func (s *claimSuite) TestAppealRefusedByPayerStaysDenied() {
@@ -1235,8 +1265,13 @@ func (s *claimSuite) TestReversalKeepsWaitingForPayment() {
 // 16. Continuing as new carries the state, notices not handled yet included, and
 // the next run goes on from it.
 func (s *claimSuite) TestContinueAsNewCarriesState() {
+	// In runs begun before claim-remit-while-denied, a denied claim handles no
+	// notice until a decision: this one waits, and is carried.
+	keepForDecision := func() {
+		s.env.OnGetVersion("claim-remit-while-denied", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	keepForDecision()
 	s.denied()
-	// A denied claim handles no notice until a decision: this one waits.
 	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
 	s.at(4*time.Hour, func() { s.env.SetContinueAsNewSuggested(true) })
 	err := s.run(10 * time.Hour)
@@ -1265,6 +1300,7 @@ func (s *claimSuite) TestContinueAsNewCarriesState() {
 	// pays it.
 	before := len(s.names())
 	s.env = s.newEnv(s.start.Add(4 * time.Hour))
+	keepForDecision()
 	appeal := s.update(time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "appeal", Actor: biller})
 	s.env.ExecuteWorkflow(ClaimWorkflow, next)
 	s.Require().True(s.env.IsWorkflowCompleted())
