@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,19 +40,28 @@ func (a *Activities) SendAppeal(ctx context.Context, in AppealInput) (AppealSent
 		return out, nil
 	}
 	err = a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&claims.Claim{}).Where("id = ? AND appeal_level < ?", cl.ID, in.Level).
-			Update("appeal_level", in.Level)
+		var stage string
+		res := tx.Raw(`UPDATE claims SET appeal_level = ? WHERE id = ? AND appeal_level < ? RETURNING stage`,
+			in.Level, cl.ID, in.Level).Scan(&stage)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error // a retried activity
 		}
-		if err := (&claims.Service{DB: tx}).Transition(ctx, cl.ID, claims.StageAppealed, claims.CauseUser,
-			map[string]any{"level": in.Level, "letter_chars": len(letter)}, in.Actor); err != nil {
-			return err
+		// The payer's answer to the appeal may be posted already (a retry
+		// after a crash): a claim it paid is not moved back to appealed.
+		if slices.Contains(appealable, stage) {
+			if err := (&claims.Service{DB: tx}).Transition(ctx, cl.ID, claims.StageAppealed, claims.CauseUser,
+				map[string]any{"level": in.Level, "letter_chars": len(letter)}, in.Actor); err != nil {
+				return err
+			}
 		}
 		return audit.Record(tx, in.Actor, "claim.appeal", "claim", cl.ID, map[string]any{"level": in.Level})
 	})
 	return out, classify(err)
 }
+
+// appealable are the stages an appeal moves to appealed: the payer denied the
+// claim, in whole or in part.
+var appealable = []string{claims.StageDenied, claims.StagePartiallyPaid}
 
 // appealLetter gathers the claim, its payer, practice, patient and last denial and
 // writes the letter.
@@ -61,7 +71,16 @@ func (a *Activities) appealLetter(ctx context.Context, in AppealInput) (string, 
 		return "", "", f.Claim, classify(err)
 	}
 	cl, lines, payer, cov, pat, loc, prov := f.Claim, f.Lines, f.Payer, f.Coverage, f.Patient, f.Location, f.Provider
-	d := denials.Classify(f.LastPayment)
+	// The denial appealed is the latest one: normally the last remittance. An
+	// appeal sent again after a crash (the first attempt reached the payer,
+	// its answer was lost) may find the payer's new 835 after it; the payer,
+	// who receives each appeal id once, tells whether it took the appeal.
+	var d denials.Denial
+	for _, p := range f.Remittances {
+		if d = denials.Classify(p); d.Denied {
+			break
+		}
+	}
 	if !d.Denied {
 		return "", "", cl, classify(apperr.Errorf(apperr.Conflict, "claim %s: the last remittance is not a denial", cl.ID))
 	}

@@ -80,9 +80,30 @@ func (a *Activities) LoadClaim(ctx context.Context, claimID string) (contract.Cl
 // ScrubClaim runs the published scrub rule set (internal/scrubrules) over the
 // claim, records on the claim the rule-set version that scrubbed it, and
 // records the outcome on its timeline: needs_fix with the failed rules, or
-// scrubbing passed, each with the version.
+// scrubbing passed, each with the version. A claim with the payer or past it
+// (a scrub run again after a crash) is left as it is, and passes: it was
+// scrubbed before it was sent. Runs of the claim workflow begun before
+// ScrubClaimFor call it.
 func (a *Activities) ScrubClaim(ctx context.Context, claimID string) ([]scrub.Failure, error) {
-	failures, version, err := (&scrubrules.Service{DB: a.DB}).ScrubStored(ctx, a.Claims, claimID, time.Now().UTC())
+	return a.ScrubClaimFor(ctx, ClaimStepInput{ClaimID: claimID})
+}
+
+// ClaimStepInput names a step of a claim before a submission (scrub,
+// eligibility) by the submission that follows it.
+type ClaimStepInput struct {
+	ClaimID      string `json:"claim_id"`
+	SubmissionID string `json:"submission_id"`
+}
+
+// ScrubClaimFor is ScrubClaim before the claim's submission in.SubmissionID:
+// once that submission is recorded, the scrub passed before (the workflow task
+// that ran scrub and submission ran again after a crash), so it passes again
+// at once and writes nothing (claims.Service.RecordScrub).
+func (a *Activities) ScrubClaimFor(ctx context.Context, in ClaimStepInput) ([]scrub.Failure, error) {
+	if done, err := a.Claims.Submitted(ctx, in.ClaimID, in.SubmissionID); err != nil || done {
+		return nil, classify(err)
+	}
+	failures, version, err := (&scrubrules.Service{DB: a.DB}).ScrubStored(ctx, a.Claims, in.ClaimID, time.Now().UTC())
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -94,8 +115,12 @@ func (a *Activities) ScrubClaim(ctx context.Context, claimID string) ([]scrub.Fa
 		}
 		stage, detail = claims.StageNeedsFix, map[string]any{"failed_rules": rules, "rule_version": version}
 	}
-	if err := a.Claims.Transition(ctx, claimID, stage, claims.CauseScrub, detail, audit.System); err != nil {
+	recorded, err := a.Claims.RecordScrub(ctx, in.ClaimID, in.SubmissionID, stage, detail, audit.System)
+	if err != nil {
 		return nil, classify(err)
+	}
+	if !recorded {
+		return nil, nil // sent meanwhile or before: the scrub passed then
 	}
 	return failures, nil
 }
@@ -110,8 +135,21 @@ type Eligibility struct {
 }
 
 // CheckEligibility sends a 270 for the claim's coverage and records the answer on
-// the claim's timeline.
+// the claim's timeline. Runs of the claim workflow begun before
+// CheckEligibilityFor call it.
 func (a *Activities) CheckEligibility(ctx context.Context, claimID string) (Eligibility, error) {
+	return a.CheckEligibilityFor(ctx, ClaimStepInput{ClaimID: claimID})
+}
+
+// CheckEligibilityFor is CheckEligibility before the claim's submission
+// in.SubmissionID: once that submission is recorded the coverage was found
+// active before it was sent (the step ran again after a crash), so it answers
+// active without asking the payer again or recording anything.
+func (a *Activities) CheckEligibilityFor(ctx context.Context, in ClaimStepInput) (Eligibility, error) {
+	claimID := in.ClaimID
+	if done, err := a.Claims.Submitted(ctx, claimID, in.SubmissionID); err != nil || done {
+		return Eligibility{Active: done}, classify(err)
+	}
 	req, err := a.Claims.EligibilityRequest(ctx, claimID)
 	if err != nil {
 		return Eligibility{}, classify(err)

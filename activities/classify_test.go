@@ -50,9 +50,14 @@ func TestClassifyFailsDataErrorsAtOnce(t *testing.T) {
 		}
 	}
 
+	// A lost connection is retried, as an Unavailable error its caller (an
+	// update that gave up) answers with a 503.
 	lost := fmt.Errorf("insert charge 1: %w", &pgconn.PgError{Code: "08006", Message: "connection failure"})
 	var appErr *temporal.ApplicationError
-	assert.False(t, errors.As(classify(lost), &appErr), "a lost connection is retried")
+	require.True(t, errors.As(classify(lost), &appErr))
+	assert.False(t, appErr.NonRetryable(), "a lost connection is retried")
+	assert.Equal(t, contract.ErrTypeUnavailable, appErr.Type())
+	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(contract.FromApplicationError(classify(lost))))
 
 	// A coded domain error keeps its own code.
 	assert.Equal(t, apperr.NotFound, apperr.CodeOf(contract.FromApplicationError(

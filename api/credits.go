@@ -15,6 +15,7 @@ import (
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/billing"
 	"github.com/clinicflow/rcm/internal/credits"
+	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/dunning"
 	"github.com/clinicflow/rcm/internal/validate"
 	"github.com/clinicflow/rcm/workflows/contract"
@@ -279,11 +280,10 @@ func (s *Server) recordRecovery(c *gin.Context) {
 		return
 	}
 	var errs validate.Errors
-	if errs.Required("patient_id", in.PatientID) {
-		var n int64
-		if err := s.DB.WithContext(c.Request.Context()).Table("patients").Where("id = ?", in.PatientID).Count(&n).Error; err != nil || n == 0 {
-			errs.Add("patient_id", "is not a patient")
-		}
+	// A patient the database cannot look up just now is not "not a patient":
+	// the recovery goes ahead and fails with the database's own error (503).
+	if errs.Required("patient_id", in.PatientID) && !db.Exists(s.DB.WithContext(c.Request.Context()).Table("patients"), in.PatientID) {
+		errs.Add("patient_id", "is not a patient")
 	}
 	if billing.CheckCap(&errs, "amount", in.Amount.Decimal, s.maxAmount()); len(errs) > 0 {
 		invalid(c, errs)
@@ -304,20 +304,27 @@ func (s *Server) recordRecovery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var out []billing.PaymentResult
+	// As for a payment, the database's idempotency key (each case's payment is
+	// keyed by it) catches a replay, so each request sends its own updates and
+	// a request that posted nothing new is answered as a replay: 200 with
+	// Idempotent-Replayed.
+	out := []billing.PaymentResult{}
+	replayed := len(pays) > 0
 	for _, p := range pays {
 		cs, err := s.cases.Get(ctx, p.CaseID)
 		if err == nil {
 			var r billing.PaymentResult
-			err = s.caseUpdate(ctx, cs, contract.UpdateRecordPayment, derivedID(p.CaseID, "recovery", key), p, &r)
+			err = s.caseUpdate(ctx, cs, contract.UpdateRecordPayment,
+				"recovery-"+key+"-"+p.CaseID+"-"+c.GetString(ctxRequestID), p, &r)
 			out = append(out, r)
+			replayed = replayed && r.Replayed
 		}
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
-	c.JSON(http.StatusCreated, gin.H{"payments": out, "amount": in.Amount.Decimal, "fee": fee, "cases": len(out)})
+	created(c, replayed, gin.H{"payments": out, "amount": in.Amount.Decimal, "fee": fee, "cases": len(out)})
 }
 
 func (s *Server) listRecoveries(c *gin.Context) {

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/db"
@@ -13,16 +11,13 @@ import (
 )
 
 // fail maps any error to its problem response by its code (apperr): a domain
-// package's error, or a workflow's answer carrying one. Temporal being out of
-// reach is unavailable; a value PostgreSQL refused (db.Coded) is invalid or a
-// conflict, not an internal error. Nothing here names a domain package.
+// package's error, or a workflow's answer carrying one. Temporal or PostgreSQL
+// being out of reach (down, restarting, a connection lost) is unavailable, a
+// 503 with Retry-After that a client retries; a value PostgreSQL refused
+// (db.Coded) is invalid or a conflict, not an internal error. Nothing here
+// names a domain package.
 func (s *Server) fail(c *gin.Context, err error) {
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
-		err = apperr.Errorf(apperr.Unavailable, "%w", err)
-	}
-	err = db.Coded(contract.FromApplicationError(err))
+	err = db.Coded(contract.Coded(err))
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid:
 		invalid(c, apperr.Fields(err))
@@ -35,9 +30,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case apperr.Forbidden:
 		problem(c, http.StatusForbidden, ProblemForbidden, "Forbidden", err.Error())
 	case apperr.Unavailable:
-		s.Logger.Warn("dependency unavailable", "request_id", c.GetString(ctxRequestID), "error", err)
-		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable",
-			"the workflow service is not reachable; retry shortly (with the same Idempotency-Key for payments)")
+		s.Logger.Warn("dependency unavailable", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
+		unavailable(c, "a service the request needs (the database or the workflow service) is not reachable just now; "+
+			"retry shortly (with the same Idempotency-Key for writes that take one)")
 	default:
 		s.internalError(c, err)
 	}

@@ -48,6 +48,16 @@ func problem(c *gin.Context, status int, typ, title, detail string, errs ...vali
 	c.Data(status, ProblemContentType, b)
 }
 
+// retryAfter is how many seconds a 503 asks a client to wait before retrying.
+const retryAfter = "2"
+
+// unavailable answers 503 with Retry-After: a dependency is away, the same
+// request can succeed shortly.
+func unavailable(c *gin.Context, detail string) {
+	c.Header("Retry-After", retryAfter)
+	problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable", detail)
+}
+
 func invalid(c *gin.Context, errs validate.Errors) {
 	problem(c, http.StatusBadRequest, ProblemValidation, "Invalid request",
 		"One or more fields are invalid; see errors.", errs...)

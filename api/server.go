@@ -364,9 +364,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		// The token could not be checked (PostgreSQL restarting): a 401 would
 		// tell a client with a good token to give up; this is a retry.
 		s.Logger.Warn("authentication unavailable", "request_id", c.GetString(ctxRequestID), "error", err)
-		c.Header("Retry-After", "2")
-		problem(c, http.StatusServiceUnavailable, ProblemUnavailable, "Service unavailable",
-			"the API token could not be checked just now; retry shortly")
+		unavailable(c, "the API token could not be checked just now; retry shortly")
 		return
 	}
 	if err != nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/auth"
@@ -220,12 +218,7 @@ type Problem struct {
 // ProblemOf maps an error to its status and problem exactly as the API's fail
 // does (api/errors.go): by its apperr code, a workflow's answer included.
 func ProblemOf(err error) *Problem {
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
-		err = apperr.Errorf(apperr.Unavailable, "%w", err)
-	}
-	err = db.Coded(contract.FromApplicationError(err))
+	err = db.Coded(contract.Coded(err))
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid:
 		return &Problem{Status: http.StatusBadRequest, Title: "Please correct the fields below",
@@ -240,7 +233,7 @@ func ProblemOf(err error) *Problem {
 		return &Problem{Status: http.StatusForbidden, Title: "Not allowed", Detail: err.Error()}
 	case apperr.Unavailable:
 		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service unavailable",
-			Detail: "The workflow service is not reachable; nothing was saved. Try again shortly."}
+			Detail: "A service this needs (the database or the workflow service) is not reachable just now; try again shortly."}
 	}
 	return nil
 }
@@ -250,6 +243,9 @@ func ProblemOf(err error) *Problem {
 // shows its own errors with FormFailed instead.
 func (q *Req) Fail(err error) {
 	if p := ProblemOf(err); p != nil {
+		if p.Status == http.StatusServiceUnavailable {
+			q.Header("Retry-After", "2")
+		}
 		detail := p.Detail
 		for _, fe := range p.Errors {
 			detail += " " + fe.Field + ": " + fe.Message + "."

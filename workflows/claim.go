@@ -46,6 +46,17 @@ func ClaimWorkflow(ctx workflow.Context, in contract.ClaimInput) error {
 	// eligibility check and submission take one workflow task instead of one
 	// round trip through the task queue each. Runs begun before keep activities.
 	w.local = workflow.GetVersion(ctx, "claim-local-steps", workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	// Scrub and eligibility name the submission that follows them, so that,
+	// run again after a crash once it is recorded, they pass and write nothing
+	// (a scrub run again moved a sent claim back to scrubbing, where the
+	// payer's 277CA took it for a late file). Runs begun before call the steps
+	// by claim id.
+	w.keyed = workflow.GetVersion(ctx, "claim-steps-keyed-by-submission", workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	// A denied claim takes the payer's next remittance without waiting for a
+	// decision (the payer reprocessed it, or took an appeal whose update
+	// failed after reaching it: make chaos left such a claim denied, paid).
+	// Runs begun before keep it for after the decision.
+	w.remitsWhileDenied = workflow.GetVersion(ctx, "claim-remit-while-denied", workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for w.s.Phase != contract.PhaseDone {
 		if w.shouldContinueAsNew(ctx) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -77,6 +88,11 @@ type claimWorkflow struct {
 	published string
 	// local runs the claim's own steps as local activities.
 	local bool
+	// keyed names scrub and eligibility steps by the next submission.
+	keyed bool
+	// remitsWhileDenied applies remittances that arrive while a denial waits
+	// for a decision.
+	remitsWhileDenied bool
 }
 
 func newClaimWorkflow(in contract.ClaimInput) *claimWorkflow {
@@ -203,9 +219,23 @@ func (w *claimWorkflow) wait(ctx workflow.Context, cond func() bool, deadlines .
 	return err
 }
 
+// submissionID is the id of the claim's nth submission.
+func (w *claimWorkflow) submissionID(n int) string { return fmt.Sprintf("%s-%d", w.s.ClaimID, n) }
+
+// nextStep names a step before the claim's next submission.
+func (w *claimWorkflow) nextStep() activities.ClaimStepInput {
+	return activities.ClaimStepInput{ClaimID: w.s.ClaimID, SubmissionID: w.submissionID(w.s.Submissions + 1)}
+}
+
 func (w *claimWorkflow) scrub(ctx workflow.Context) error {
 	var failures []scrub.Failure
-	if err := w.act(ctx, a.ScrubClaim, w.s.ClaimID, &failures); err != nil {
+	var err error
+	if w.keyed {
+		err = w.act(ctx, a.ScrubClaimFor, w.nextStep(), &failures)
+	} else {
+		err = w.act(ctx, a.ScrubClaim, w.s.ClaimID, &failures)
+	}
+	if err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}
 	if len(failures) == 0 {
@@ -258,7 +288,13 @@ func (w *claimWorkflow) resolveTasks(ctx workflow.Context, resolution string) er
 
 func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
 	var e activities.Eligibility
-	if err := w.act(ctx, a.CheckEligibility, w.s.ClaimID, &e); err != nil {
+	var err error
+	if w.keyed {
+		err = w.act(ctx, a.CheckEligibilityFor, w.nextStep(), &e)
+	} else {
+		err = w.act(ctx, a.CheckEligibility, w.s.ClaimID, &e)
+	}
+	if err != nil {
 		return fmt.Errorf("check eligibility: %w", err)
 	}
 	if e.Active {
@@ -276,7 +312,7 @@ func (w *claimWorkflow) checkEligibility(ctx workflow.Context) error {
 
 func (w *claimWorkflow) submit(ctx workflow.Context) error {
 	w.s.Submissions++
-	w.s.SubmissionID = fmt.Sprintf("%s-%d", w.s.ClaimID, w.s.Submissions)
+	w.s.SubmissionID = w.submissionID(w.s.Submissions)
 	var r activities.SubmitClaimResult
 	if err := w.act(ctx, a.SubmitClaim, activities.SubmitClaimInput{ClaimID: w.s.ClaimID, SubmissionID: w.s.SubmissionID}, &r); err != nil {
 		return fmt.Errorf("submit: %w", err)
@@ -456,6 +492,9 @@ func startClaimWorkflow(ctx workflow.Context, claimID, caseID string, day time.D
 // awaitDecision waits for the biller's decision on a denial, escalating before
 // the appeal deadline and again when it passes.
 func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
+	if w.remitsWhileDenied && len(w.s.Inbox) > 0 {
+		return w.remittedWhileDenied(ctx)
+	}
 	now := workflow.Now(ctx)
 	escalateAt := w.appealEscalationAt()
 	// A decision taken meanwhile must not be followed by a stale escalation:
@@ -491,7 +530,42 @@ func (w *claimWorkflow) awaitDecision(ctx workflow.Context) error {
 	} else if !w.s.AppealMissed {
 		next = append(next, w.s.AppealDeadline)
 	}
-	return w.wait(ctx, func() bool { return w.s.Phase != contract.PhaseDenied }, next...)
+	return w.wait(ctx, func() bool {
+		return w.s.Phase != contract.PhaseDenied || (w.remitsWhileDenied && len(w.s.Inbox) > 0)
+	}, next...)
+}
+
+// remittedWhileDenied applies the next notice that came while a denial waits
+// for a decision: the payer's remittance answers the denial as it would after
+// an appeal (paid, or denied again with a new decision task); a late
+// acknowledgement is dropped. A decision being taken holds the lock; the
+// notice waits for it and is applied in the phase it leads to.
+func (w *claimWorkflow) remittedWhileDenied(ctx workflow.Context) error {
+	if err := w.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer w.mu.Unlock()
+	if w.s.Phase != contract.PhaseDenied || len(w.s.Inbox) == 0 {
+		return nil
+	}
+	n := w.s.Inbox[0]
+	w.s.Inbox = w.s.Inbox[1:]
+	if n.Kind != contract.NoticeRemit {
+		return nil
+	}
+	if id := n.RemittanceClaimID; id != "" {
+		if slices.Contains(w.s.Remittances, id) {
+			return nil // announced again after a retry
+		}
+		w.s.Remittances = append(w.s.Remittances, id)
+	}
+	if n.Reversal {
+		// The payer reopened the claim: no decision is waited for any more.
+		if err := w.resolveTasks(ctx, "the payer reversed its remittance"); err != nil {
+			return err
+		}
+	}
+	return w.remitted(ctx, n)
 }
 
 // filingEscalationAt is when a claim the payer has not accepted yet escalates for

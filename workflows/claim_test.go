@@ -85,6 +85,30 @@ type claimSuite struct {
 
 func TestClaimWorkflow(t *testing.T) { suite.Run(t, new(claimSuite)) }
 
+// nextScrub is what the next scrub finds: the queued failures, then none.
+func (s *claimSuite) nextScrub() []scrub.Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.scrubs) == 0 {
+		return nil
+	}
+	f := s.scrubs[0]
+	s.scrubs = s.scrubs[1:]
+	return f
+}
+
+// nextEligibility is the next 271's answer: the queued ones, then active.
+func (s *claimSuite) nextEligibility() activities.Eligibility {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.elig) == 0 {
+		return activities.Eligibility{Active: true, PlanName: "Gold PPO"}
+	}
+	e := s.elig[0]
+	s.elig = s.elig[1:]
+	return e
+}
+
 func (s *claimSuite) SetupTest() {
 	s.start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	s.calls, s.stages, s.events, s.children = nil, nil, nil, nil
@@ -139,26 +163,25 @@ func (s *claimSuite) newEnv(start time.Time) *testsuite.TestWorkflowEnvironment 
 	env.OnActivity(a.ScrubClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) ([]scrub.Failure, error) {
 			rec("ScrubClaim", id)
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if len(s.scrubs) == 0 {
-				return nil, nil
-			}
-			f := s.scrubs[0]
-			s.scrubs = s.scrubs[1:]
-			return f, nil
+			return s.nextScrub(), nil
 		}).Maybe()
 	env.OnActivity(a.CheckEligibility, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (activities.Eligibility, error) {
 			rec("CheckEligibility", id)
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if len(s.elig) == 0 {
-				return activities.Eligibility{Active: true, PlanName: "Gold PPO"}, nil
-			}
-			e := s.elig[0]
-			s.elig = s.elig[1:]
-			return e, nil
+			return s.nextEligibility(), nil
+		}).Maybe()
+	// The steps before a submission, named by it (runs since
+	// claim-steps-keyed-by-submission), are recorded under the same names
+	// with their ClaimStepInput.
+	env.OnActivity(a.ScrubClaimFor, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ClaimStepInput) ([]scrub.Failure, error) {
+			rec("ScrubClaim", in)
+			return s.nextScrub(), nil
+		}).Maybe()
+	env.OnActivity(a.CheckEligibilityFor, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ClaimStepInput) (activities.Eligibility, error) {
+			rec("CheckEligibility", in)
+			return s.nextEligibility(), nil
 		}).Maybe()
 	env.OnActivity(a.SubmitClaim, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SubmitClaimInput) (activities.SubmitClaimResult, error) {
@@ -536,6 +559,19 @@ func (s *claimSuite) TestDatabaseOutageDelaysTheClaimButNeverFailsIt() {
 	s.Equal(claims.StagePaid, s.query(s.env).Stage)
 }
 
+// 1b. A run begun before its steps named their submission
+// (claim-steps-keyed-by-submission) keeps scrubbing and checking eligibility
+// by claim id, as its history recorded.
+func (s *claimSuite) TestRunBegunBeforeKeyedStepsScrubsByClaimID() {
+	s.env.OnGetVersion("claim-steps-keyed-by-submission", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	s.accepted(time.Hour)
+	s.notice(2*time.Hour, remitNotice(claims.StagePaid, nil))
+	s.runDone()
+	s.Equal([]string{"LoadClaim", "ScrubClaim", "CheckEligibility", "SubmitClaim", "BuildSecondaryClaim"}, s.names())
+	s.Equal(tClaim, s.callsOf("ScrubClaim")[0].Arg)
+	s.Equal(tClaim, s.callsOf("CheckEligibility")[0].Arg)
+}
+
 // 2. A claim failing scrubbing waits for a person's fix, then goes on.
 func (s *claimSuite) TestScrubFailureWaitsForFix() {
 	failure := scrub.Failure{Rule: "npi_luhn", Field: "billing_provider.npi", Message: "NPI check digit is wrong"}
@@ -696,6 +732,13 @@ func (s *claimSuite) TestPayerRejectionResubmitsAfterFix() {
 	s.Equal(activities.SubmitClaimInput{ClaimID: tClaim, SubmissionID: "cl1-2"}, sub[1].Arg)
 	s.Equal(2*time.Hour, sub[1].At)
 	s.Len(s.callsOf("CheckEligibility"), 1, "the coverage did not change: eligibility is not checked again")
+	// Each step before a submission is named by it: run again after a crash
+	// once that submission is recorded, it passes and writes nothing.
+	scrubs := s.callsOf("ScrubClaim")
+	s.Require().Len(scrubs, 2)
+	s.Equal(activities.ClaimStepInput{ClaimID: tClaim, SubmissionID: "cl1-1"}, scrubs[0].Arg)
+	s.Equal(activities.ClaimStepInput{ClaimID: tClaim, SubmissionID: "cl1-2"}, scrubs[1].Arg)
+	s.Equal(activities.ClaimStepInput{ClaimID: tClaim, SubmissionID: "cl1-1"}, s.callsOf("CheckEligibility")[0].Arg)
 
 	s.Equal(contract.PhaseAwaitingAck, resubmitted.Phase, "the older submission's 999 is ignored")
 	s.Equal(claims.StageSubmitted, resubmitted.Stage)
@@ -878,6 +921,36 @@ func (s *claimSuite) TestAppealThenPaid() {
 	s.Equal(claims.StagePaid, end.Stage)
 	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StageDenied,
 		claims.StageAppealed, claims.StagePaid}, s.stagesUpserted())
+}
+
+// 9a. The payer's remittance that comes while a denial waits for a decision
+// answers it: paid, the denial task closed, no decision needed (make chaos: an
+// appeal that reached the payer failed its update, and the claim stayed
+// denied while paid). A run begun before waits for the decision.
+func (s *claimSuite) TestRemittanceWhileDeniedAnswersTheDenial() {
+	s.denied()
+	waiting := s.stateAt(150 * time.Minute)
+	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
+	s.runDone()
+
+	s.Equal(contract.PhaseDenied, waiting.Phase)
+	s.Empty(s.callsOf("SendAppeal"))
+	s.Equal([]string{"accepted by the payer", "the payer remitted", "the payer remitted"}, s.resolutions())
+	end := s.query(s.env)
+	s.Equal(contract.PhaseDone, end.Phase)
+	s.Equal(claims.StagePaid, end.Stage)
+	s.Equal([]string{claims.StageScrubbing, claims.StageSubmitted, claims.StageAccepted, claims.StageDenied,
+		claims.StagePaid}, s.stagesUpserted())
+}
+
+func (s *claimSuite) TestRemittanceWhileDeniedWaitsInRunsBegunBefore() {
+	s.env.OnGetVersion("claim-remit-while-denied", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	s.denied()
+	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
+	later := s.stateAt(4 * time.Hour)
+	s.runCancelled(5 * time.Hour)
+	s.Equal(contract.PhaseDenied, later.Phase)
+	s.Equal(claims.StageDenied, later.Stage)
 }
 
 // 9b. An appeal the payer refuses fails the update and leaves the claim denied;
@@ -1192,8 +1265,13 @@ func (s *claimSuite) TestReversalKeepsWaitingForPayment() {
 // 16. Continuing as new carries the state, notices not handled yet included, and
 // the next run goes on from it.
 func (s *claimSuite) TestContinueAsNewCarriesState() {
+	// In runs begun before claim-remit-while-denied, a denied claim handles no
+	// notice until a decision: this one waits, and is carried.
+	keepForDecision := func() {
+		s.env.OnGetVersion("claim-remit-while-denied", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	keepForDecision()
 	s.denied()
-	// A denied claim handles no notice until a decision: this one waits.
 	s.notice(3*time.Hour, remitNotice(claims.StagePaid, nil))
 	s.at(4*time.Hour, func() { s.env.SetContinueAsNewSuggested(true) })
 	err := s.run(10 * time.Hour)
@@ -1222,6 +1300,7 @@ func (s *claimSuite) TestContinueAsNewCarriesState() {
 	// pays it.
 	before := len(s.names())
 	s.env = s.newEnv(s.start.Add(4 * time.Hour))
+	keepForDecision()
 	appeal := s.update(time.Hour, contract.UpdateDecideDenial, contract.DenialDecision{Action: contract.DecisionAppeal, Note: "appeal", Actor: biller})
 	s.env.ExecuteWorkflow(ClaimWorkflow, next)
 	s.Require().True(s.env.IsWorkflowCompleted())

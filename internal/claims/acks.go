@@ -310,7 +310,8 @@ func verdict999(a x12.Ack999) (bool, string) {
 //
 // Each claim status is matched by patient control number; numbers matching no
 // claim are listed in Unmatched. Only a claim waiting for the payer (submitted
-// or accepted) is changed: an accepting status (A0, A1, A2, A5) moves it to
+// or accepted, or with its latest submission sent but not marked yet, see
+// sentBeforeMarked) is changed: an accepting status (A0, A1, A2, A5) moves it to
 // accepted (cause 277ca), stores the payer claim control number (REF*1K) when
 // present and marks its latest submission acknowledged; a rejecting status (A3,
 // A4, A6, A7, A8) moves it to rejected with the reason and marks the latest
@@ -343,6 +344,17 @@ func (s *Service) Apply277CA(ctx context.Context, data []byte, source string, ac
 // awaitingPayer are the stages a 277CA may move a claim out of.
 var awaitingPayer = []string{StageSubmitted, StageAccepted}
 
+// sentBeforeMarked reports whether the claim's latest submission, sub, is with
+// the payer (sent, or accepted by the 999) while the claim's stage has not
+// said so yet: a crash came after the clearinghouse took the 837P and before
+// MarkSubmitted, and the payer answered before the workflow sent it again. The
+// 277CA applies to such a claim as to a submitted one; the submission, marked
+// again later, then finds the claim past submitted and records nothing.
+func sentBeforeMarked(c Claim, sub submissionRow) bool {
+	return slices.Contains(beforeSubmission, c.Stage) &&
+		(sub.Status == SubmissionSent || sub.Status == SubmissionAccepted)
+}
+
 func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, actor audit.Actor) error {
 	var c Claim
 	found := tx.Raw(`SELECT * FROM claims WHERE patient_control_number = ? FOR UPDATE`, cs.PatientControlNumber).Scan(&c)
@@ -363,7 +375,7 @@ func (s *Service) apply277CA(tx *gorm.DB, cs x12.ClaimStatus, res *AckResult, ac
 		ac.SubmissionID = sub.SubmissionID
 	}
 	codesText := statusCodes(cs)
-	waiting := slices.Contains(awaitingPayer, c.Stage)
+	waiting := slices.Contains(awaitingPayer, c.Stage) || (hasSub && sentBeforeMarked(c, sub))
 	switch cs.Disposition {
 	case x12.DispositionAccepted:
 		if !waiting {

@@ -20,10 +20,15 @@ type AppealFacts struct {
 	Location records.Location
 	// LastPayment is the claim's latest remittance (its 835 CLP), denied or not.
 	LastPayment x12.ClaimPayment
+	// Remittances are all of the claim's remittances, newest first (the first
+	// is LastPayment): an appeal sent again after a crash finds the denial it
+	// appealed behind the payer's answer to it.
+	Remittances []x12.ClaimPayment
 }
 
 // AppealFacts reads what an appeal of the claim needs; a claim without a
-// remittance has nothing to appeal (a conflict).
+// remittance has nothing to appeal (a conflict). A database that cannot be
+// read is its own error (unavailable, retried), never "nothing to appeal".
 func (s *Service) AppealFacts(ctx context.Context, claimID string) (AppealFacts, error) {
 	tx := s.DB.WithContext(ctx)
 	b, err := load(tx, claimID)
@@ -32,15 +37,34 @@ func (s *Service) AppealFacts(ctx context.Context, claimID string) (AppealFacts,
 	}
 	f := AppealFacts{Claim: b.claim, Lines: b.lines, Coverage: b.coverage, Payer: b.payer, Patient: b.patient,
 		Provider: b.provider, Location: b.location}
-	var detail []byte
-	if err := tx.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
-		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC LIMIT 1`, claimID).Row().Scan(&detail); err != nil {
+	var details [][]byte
+	rows, err := tx.Raw(`SELECT rc.detail FROM remittance_claims rc JOIN remittances r ON r.id = rc.remittance_id
+		WHERE rc.claim_id = ? ORDER BY r.received_at DESC, rc.seq DESC`, claimID).Rows()
+	if err != nil {
+		return f, fmt.Errorf("remittances of claim %s: %w", claimID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d []byte
+		if err := rows.Scan(&d); err != nil {
+			return f, fmt.Errorf("remittances of claim %s: %w", claimID, err)
+		}
+		details = append(details, d)
+	}
+	if err := rows.Err(); err != nil {
+		return f, fmt.Errorf("remittances of claim %s: %w", claimID, err)
+	}
+	if len(details) == 0 {
 		return f, apperr.Errorf(apperr.Conflict, "claim %s has no remittance to appeal", claimID)
 	}
-	last, err := OpenRemittanceDetail(detail)
-	if err != nil {
-		return f, fmt.Errorf("read remittance of claim %s: %w", claimID, err)
+	f.Remittances = make([]x12.ClaimPayment, len(details))
+	for i, d := range details {
+		rd, err := OpenRemittanceDetail(d)
+		if err != nil {
+			return f, fmt.Errorf("read remittance of claim %s: %w", claimID, err)
+		}
+		f.Remittances[i] = rd.ClaimPayment
 	}
-	f.LastPayment = last.ClaimPayment
+	f.LastPayment = f.Remittances[0]
 	return f, nil
 }

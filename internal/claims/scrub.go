@@ -2,10 +2,12 @@ package claims
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/clinicflow/rcm/internal/audit"
 	"github.com/clinicflow/rcm/internal/scrub"
 )
 
@@ -22,6 +24,64 @@ func (s *Service) Scrub(ctx context.Context, claimID string, now time.Time, rule
 		return nil, err
 	}
 	return scrub.Run(scrubClaim(b), scrub.Env{Now: now, Duplicates: duplicates{tx: tx, b: b}}, rules)
+}
+
+// scrubbable are the stages a scrub may move a claim out of: the payer does not
+// have it (rejected: it is scrubbed again after its fix).
+var scrubbable = []string{StageCreated, StageScrubbing, StageNeedsFix, StageEligibilityHold, StageRejected}
+
+// Submitted reports whether the claim's submission submissionID is recorded.
+// The claim workflow names each step before a submission (scrub, eligibility)
+// by the submission that follows it, so a step that finds its submission
+// recorded is a run again after a crash (the workflow task that ran the step
+// and the submission was not completed): it passed then, and the claim is
+// with the payer.
+func (s *Service) Submitted(ctx context.Context, claimID, submissionID string) (bool, error) {
+	if submissionID == "" {
+		return false, nil
+	}
+	row, found, err := findSubmission(s.DB.WithContext(ctx), submissionID, false)
+	return found && row.ClaimID == claimID, err
+}
+
+// RecordScrub records a scrub's outcome (to: scrubbing for a pass, needs_fix
+// for failures, cause scrub) on the claim before its submission submissionID.
+// It reports false and records nothing when the step already passed: the
+// submission is recorded (Submitted), or the claim is with the payer or past it
+// (submitted, accepted, paid, denied, ...). So a scrub run again after a crash
+// never moves a claim back from submitted to scrubbing, where a 277CA would
+// take it for a late file (make chaos left a rejected claim unannounced so),
+// nor a claim the payer rejected meanwhile, which waits for its fix.
+// submissionID "" (runs begun before the workflow named it) guards by stage
+// only. Moving to the stage the claim is in records nothing either.
+func (s *Service) RecordScrub(ctx context.Context, claimID, submissionID, to string, detail map[string]any, actor audit.Actor) (bool, error) {
+	recorded := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The claim's lock orders this after a submission being recorded
+		// (PrepareSubmission locks the claim first).
+		c, err := lockClaim(tx, claimID)
+		if err != nil {
+			return err
+		}
+		if submissionID != "" {
+			row, found, err := findSubmission(tx, submissionID, false)
+			if err != nil {
+				return err
+			}
+			if found && row.ClaimID == claimID {
+				return nil
+			}
+		}
+		if !slices.Contains(scrubbable, c.Stage) {
+			return nil
+		}
+		recorded = true
+		if c.Stage == to {
+			return nil
+		}
+		return move(tx, &c, to, CauseScrub, detail, actor)
+	})
+	return recorded, err
 }
 
 // ScrubHistory scrubs a stored claim again, as of the moment it was created,

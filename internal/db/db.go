@@ -4,10 +4,14 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -129,10 +133,21 @@ func IsForeignKeyViolation(err error) bool {
 // long, NUL byte) is Invalid, an integrity violation (class 23) is Conflict.
 // Errors already coded, and any other error, are returned as they are. The
 // message names the column when PostgreSQL does, never the value (it may be PHI).
+//
+// A database that cannot be reached or answered (PostgreSQL down or
+// restarting, a connection lost, a conflict with a concurrent transaction) is
+// Unavailable: a retry mends it, so activities retry and the API answers 503
+// with Retry-After (see Unreachable).
 func Coded(err error) error {
 	var pgErr *pgconn.PgError
 	var coded *apperr.Error
-	if err == nil || errors.As(err, &coded) || !errors.As(err, &pgErr) {
+	if err == nil || errors.As(err, &coded) {
+		return err
+	}
+	if Unreachable(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is not reachable just now; retry shortly", Err: err}
+	}
+	if !errors.As(err, &pgErr) {
 		return err
 	}
 	field := pgErr.ColumnName
@@ -155,6 +170,31 @@ func Coded(err error) error {
 		return &apperr.Error{Code: apperr.Conflict, Message: "the database refused the write (" + what + ")", Err: err}
 	}
 	return err
+}
+
+// Unreachable reports whether err says the database could not be reached or
+// could not finish the statement for a reason a retry mends, rather than
+// anything about the request: no connection (refused, reset, lost mid-query),
+// the server shutting down or starting up (SQLSTATE 57P01-57P03), a connection
+// exception (class 08), too many connections (53300), or a serialization
+// failure or deadlock with a concurrent transaction (40001, 40P01).
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch c := pgErr.Code; {
+		case strings.HasPrefix(c, "08"), c == "57P01", c == "57P02", c == "57P03", c == "53300", c == "40001", c == "40P01":
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // dataErrors says, for the data exceptions (SQLSTATE class 22) a request can

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clinicflow/rcm/activities"
 	"github.com/clinicflow/rcm/internal/auth"
 	"github.com/clinicflow/rcm/internal/cases"
 	"github.com/clinicflow/rcm/internal/claims"
@@ -311,6 +312,26 @@ func TestInsuranceClaimsEndToEnd(t *testing.T) {
 		d = f.agrees(caseID)
 		assert.True(t, d.Totals.OtherReceivable.IsZero())
 		recordHistory(t, e, contract.ClaimWorkflowID(claimID), "claim_denied_appealed_paid")
+
+		// The appeal's activity run again, as after a crash that swallowed its
+		// first completion, once the payer's answer is posted (make chaos: the
+		// retry failed "the last remittance is not a denial", the decision
+		// answered 409 for good and the workflow stayed denied): it answers as
+		// the first attempt did, and the paid claim stays paid.
+		acts := activities.New(e.DB, e.Clearinghouse, claims.Submitter{ContactName: "BILLING OFFICE"})
+		sent, err := acts.SendAppeal(t.Context(), activities.AppealInput{ClaimID: claimID, Level: 1,
+			Argument: "The visit was medically necessary."})
+		require.NoError(t, err)
+		assert.True(t, sent.Accepted)
+		assert.Equal(t, 1, sent.Level)
+		assert.Contains(t, sent.Letter, "CO-50", "the letter argues the denial appealed")
+		var after claims.Claim
+		require.NoError(t, e.DB.Where("id = ?", claimID).Take(&after).Error)
+		assert.Equal(t, claims.StagePaid, after.Stage)
+		assert.Equal(t, 1, after.AppealLevel)
+		var events int64
+		require.NoError(t, e.DB.Table("claim_events").Where("claim_id = ? AND to_stage = 'appealed'", claimID).Count(&events).Error)
+		assert.EqualValues(t, 1, events, "appealed once")
 	})
 
 	t.Run("a billed charge is not voided and front desk cannot pull a claim's coverage", func(t *testing.T) {

@@ -236,7 +236,23 @@ func TestAgencyRecoveryAndBadDebtOverRealTemporalAndPostgres(t *testing.T) {
 	e.MustDo(400, "POST", "/api/v1/collections/recoveries", biller, map[string]any{"patient_id": patient, "amount": "250.01"})
 	r := e.MustDo(201, "POST", "/api/v1/collections/recoveries", biller, body, "Idempotency-Key", "rec-1").Map(t)
 	assert.EqualValues(t, 2, r["cases"])
-	e.MustDo(201, "POST", "/api/v1/collections/recoveries", biller, body, "Idempotency-Key", "rec-1") // a retry
+	// A retry is a replay, answered as a payment's is: 200, Idempotent-Replayed,
+	// the same payments.
+	again := e.MustDo(200, "POST", "/api/v1/collections/recoveries", biller, body, "Idempotency-Key", "rec-1")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	ra := again.Map(t)
+	assert.EqualValues(t, 2, ra["cases"])
+	ids := func(m map[string]any) []any {
+		var out []any
+		for _, p := range m["payments"].([]any) {
+			out = append(out, p.(map[string]any)["payment_id"])
+		}
+		return out
+	}
+	assert.Equal(t, ids(r), ids(ra))
+	// The same key with another amount is a conflict, not a second recovery.
+	other := map[string]any{"patient_id": patient, "amount": "140.00", "fee": "45.00", "agency_reference": "AG-2026-11-1"}
+	e.MustDo(409, "POST", "/api/v1/collections/recoveries", biller, other, "Idempotency-Key", "rec-1")
 	var recs struct {
 		Items []dunning.Recovery `json:"items"`
 	}

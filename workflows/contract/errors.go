@@ -3,6 +3,7 @@ package contract
 import (
 	"errors"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/clinicflow/rcm/internal/apperr"
@@ -26,6 +27,11 @@ const (
 	// ErrTypeUnreadable marks an inbound file that does not parse; its message
 	// names the segment and position at fault.
 	ErrTypeUnreadable = "UnreadableFile"
+	// ErrTypeUnavailable marks a retryable failure of a dependency (the
+	// database unreachable or restarting): retried like any other, and an
+	// update that gives up on it answers its caller "unavailable" (a 503 to
+	// retry), not an internal error.
+	ErrTypeUnavailable = "Unavailable"
 )
 
 // errTypes names the application error type of each error code a retry cannot
@@ -46,14 +52,20 @@ var errCodes = map[string]apperr.Code{
 	ErrTypeUnauthorized: apperr.Unauthorized,
 	ErrTypeForbidden:    apperr.Forbidden,
 	ErrTypeIntegrity:    apperr.Conflict,
+	ErrTypeUnavailable:  apperr.Unavailable,
 }
 
 // ApplicationError is how an activity or an update handler fails with err: a
 // coded error a retry cannot mend becomes a non-retryable application error
 // whose type is its code's name (Invalid carries its field errors as details);
-// anything else (unavailable, internal, nil) is returned as it is and retried.
+// an unavailable dependency is a retryable application error of type
+// ErrTypeUnavailable; anything else (internal, nil) is returned as it is and
+// retried.
 func ApplicationError(err error) error {
 	code := apperr.CodeOf(err)
+	if code == apperr.Unavailable {
+		return temporal.NewApplicationErrorWithCause(err.Error(), ErrTypeUnavailable, err)
+	}
 	typ, ok := errTypes[code]
 	if !ok {
 		return err
@@ -86,4 +98,18 @@ func FromApplicationError(err error) error {
 		_ = appErr.Details(&fields)
 	}
 	return &apperr.Error{Code: code, Message: appErr.Message(), Fields: fields, Err: err}
+}
+
+// Coded is the coded form (apperr) of an error a caller of workflows got: the
+// Temporal service out of reach, or a call to it out of time, is Unavailable;
+// an application error of a coded type is that code (FromApplicationError);
+// anything else is returned as it is. The API and the web pages answer by it
+// (with db.Coded for the database's errors).
+func Coded(err error) error {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
+		return apperr.Errorf(apperr.Unavailable, "%w", err)
+	}
+	return FromApplicationError(err)
 }
