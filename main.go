@@ -30,6 +30,7 @@ import (
 	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/codec"
 	"github.com/clinicflow/rcm/internal/config"
+	"github.com/clinicflow/rcm/internal/datadir"
 	"github.com/clinicflow/rcm/internal/db"
 	"github.com/clinicflow/rcm/internal/devserver"
 	"github.com/clinicflow/rcm/internal/metrics"
@@ -169,7 +170,7 @@ func runDev(ctx context.Context, args []string) error {
 	defer stopTracing()
 	servePprof(ctx, logger)
 	// DATA_DIR holds keys, the admin token and temporal.db: owner only.
-	if err := devserver.SecureDir(cfg.DataDir); err != nil {
+	if err := datadir.SecureDir(cfg.DataDir); err != nil {
 		return err
 	}
 	key, err := devKey(cfg)
@@ -199,7 +200,7 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 		defer func() { _ = srv.Stop() }()
-		if err := devserver.SecureDir(cfg.DataDir); err != nil { // the -wal and -shm SQLite just made
+		if err := datadir.SecureDir(cfg.DataDir); err != nil { // the -wal and -shm SQLite just made
 			return err
 		}
 		hostPort = srv.HostPort()

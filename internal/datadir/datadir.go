@@ -1,4 +1,7 @@
-package devserver
+// Package datadir keeps DATA_DIR (the embedded server's files, keys and the admin
+// token) reachable by its owner only. It stays apart from internal/devserver so
+// its tests do not link the embedded Temporal server.
+package datadir
 
 import (
 	"errors"

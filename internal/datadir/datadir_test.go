@@ -1,4 +1,4 @@
-package devserver_test
+package datadir_test
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/clinicflow/rcm/internal/devserver"
+	"github.com/clinicflow/rcm/internal/datadir"
 )
 
 // TestSecureDirLeavesOnlyTheOwner: DATA_DIR is created 0700, and keys,
@@ -17,7 +17,7 @@ import (
 func TestSecureDirLeavesOnlyTheOwner(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "data")
-	require.NoError(t, devserver.SecureDir(dir))
+	require.NoError(t, datadir.SecureDir(dir))
 	st, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm(), "created owner-only")
@@ -41,7 +41,7 @@ func TestSecureDirLeavesOnlyTheOwner(t *testing.T) {
 	}
 	require.NoError(t, os.Symlink("/etc/hostname", filepath.Join(dir, "link")))
 
-	require.NoError(t, devserver.SecureDir(dir))
+	require.NoError(t, datadir.SecureDir(dir))
 	for _, d := range []string{dir, tdir} {
 		st, err := os.Stat(d)
 		require.NoError(t, err)

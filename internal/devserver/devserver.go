@@ -1,7 +1,8 @@
 // Package devserver runs a real Temporal server inside the process, built from the
 // server's own Go packages, with SQLite file persistence under a data folder, so
 // the whole system runs on one machine and keeps its workflows across restarts.
-// Only the binary links this package.
+// Only the binary links this package (and the end-to-end tests, which link a
+// Temporal server anyway).
 package devserver
 
 import (
@@ -21,6 +22,8 @@ import (
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/clinicflow/rcm/internal/datadir"
 )
 
 // Options configure the embedded server.
@@ -48,7 +51,7 @@ func Start(o Options) (*Server, error) {
 	if o.LogLevel == "" {
 		o.LogLevel = "warn"
 	}
-	if err := SecureDir(o.DataDir); err != nil {
+	if err := datadir.SecureDir(o.DataDir); err != nil {
 		return nil, fmt.Errorf("temporal data dir: %w", err)
 	}
 	dbPath := filepath.Join(o.DataDir, "temporal.db")

@@ -1,4 +1,4 @@
-package devserver
+package e2e
 
 import (
 	"context"
@@ -12,11 +12,15 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/clinicflow/rcm/internal/devserver"
 )
 
-func echo(_ workflow.Context, s string) (string, error) { return s, nil }
+func devEcho(_ workflow.Context, s string) (string, error) { return s, nil }
 
-// TestTaskQueuesAreSavedWithinSeconds: the history shard saves how far its task
+// TestTaskQueuesAreSavedWithinSeconds: rcm dev's embedded server (internal/
+// devserver; it lives here because only this package links a Temporal server
+// besides the binary): the history shard saves how far its task
 // queues got, and deletes the tasks done, within a couple of seconds, so a
 // process killed every few seconds (make chaos) does not read and check every
 // task since the first again at each start. With the server's default (every
@@ -24,9 +28,8 @@ func echo(_ workflow.Context, s string) (string, error) { return s, nil }
 // chaos run starved: child workflows initiated before a kill never started.
 func TestTaskQueuesAreSavedWithinSeconds(t *testing.T) {
 	dir := t.TempDir()
-	ports, err := freePorts(1)
-	require.NoError(t, err)
-	srv, err := Start(Options{DataDir: dir, Namespace: "default", FrontendPort: ports[0]})
+	port := freePort(t)
+	srv, err := devserver.Start(devserver.Options{DataDir: dir, Namespace: "default", FrontendPort: port})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
@@ -34,14 +37,14 @@ func TestTaskQueuesAreSavedWithinSeconds(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	w := worker.New(c, "devserver-test", worker.Options{})
-	w.RegisterWorkflow(echo)
+	w.RegisterWorkflow(devEcho)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for i := range 5 {
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("echo-%d", i), TaskQueue: "devserver-test"}, echo, "hi")
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("echo-%d", i), TaskQueue: "devserver-test"}, devEcho, "hi")
 		require.NoError(t, err)
 		var out string
 		require.NoError(t, run.Get(ctx, &out))
