@@ -217,10 +217,17 @@ const applyRunFor = time.Minute
 // every poll, so when its worker dies another takes over after the heartbeat
 // timeout from the last file known applied.
 func pollApplying(ctx workflow.Context, in contract.PollerInput) error {
+	// A run lasts a minute, so a worker killed every few seconds fails one
+	// attempt after another (each by its heartbeat timeout): with the usual
+	// doubling backoff the next attempt waited up to a minute after a
+	// restart (make chaos settled in 68 s instead of 8). The activity retries
+	// what fails inside it (a file, a poll); an attempt lost with its worker
+	// is tried again within seconds.
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: applyRunFor + 3*time.Minute,
 		HeartbeatTimeout:    pollHeartbeatTimeout,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 1.5,
+			MaximumInterval: 5 * time.Second},
 	})
 	for i := 0; i < pollerIterations && !workflow.GetInfo(ctx).GetContinueAsNewSuggested(); i++ {
 		var out activities.ApplyOutcome
