@@ -16,18 +16,17 @@ var a *activities.Activities
 // does not suggest continuing as new.
 const continueAsNewAfter = 2000
 
-// activityCtx runs an activity with a bounded retry (ten attempts over a few
-// minutes), so an update's caller gets an answer.
+// answerRetry is the bounded retry of the steps an update's caller waits on:
+// ten attempts over a few minutes, so the caller gets an answer.
+func answerRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+		MaximumInterval: time.Minute, MaximumAttempts: 10}
+}
+
+// activityCtx runs an activity with answerRetry.
 func activityCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-	})
+		StartToCloseTimeout: 30 * time.Second, RetryPolicy: answerRetry()})
 }
 
 // localActivityCtx is activityCtx for local activities. A local activity's
@@ -35,15 +34,7 @@ func activityCtx(ctx workflow.Context) workflow.Context {
 // start-to-close timeout: it is set to cover the ten attempts.
 func localActivityCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		StartToCloseTimeout:    30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-	})
+		ScheduleToCloseTimeout: 10 * time.Minute, StartToCloseTimeout: 30 * time.Second, RetryPolicy: answerRetry()})
 }
 
 // untilDoneLimit bounds the retries of a local activity that retries until done.
