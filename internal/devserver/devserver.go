@@ -193,7 +193,11 @@ func connectAttributes() map[string]string {
 // child's start, a signal) waited up to 50 ms for the next read, about 50 ms a
 // workflow task under load (seen in workflow histories: WorkflowTaskScheduled
 // to WorkflowTaskStarted). A read loads every task due, so the limit only adds
-// latency here.
+// latency here. Search attributes are read from the server's cache: they are
+// registered with the namespace before the server starts, so forcing a read
+// from temporal.db on every use (the setting the CLI's dev server turns on
+// for attributes added while it runs) only queued more reads on its one
+// SQLite connection.
 //
 // The history service saves how far each of those queues got (and deletes the
 // tasks done) every 30 seconds by default; a kill -9 loses what it did since.
@@ -207,18 +211,17 @@ func dynamicConfig() dynamicconfig.StaticClient {
 	pollRPS := []dynamicconfig.ConstrainedValue{{Value: queueReadsPerSecond}}
 	save := []dynamicconfig.ConstrainedValue{{Value: queueSaveInterval}}
 	return dynamicconfig.StaticClient{
-		dynamicconfig.TransferProcessorMaxPollRPS.Key():             pollRPS,
-		dynamicconfig.TimerProcessorMaxPollRPS.Key():                pollRPS,
-		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():           pollRPS,
-		dynamicconfig.OutboundProcessorMaxPollRPS.Key():             pollRPS,
-		dynamicconfig.TransferProcessorUpdateAckInterval.Key():      save,
-		dynamicconfig.TimerProcessorUpdateAckInterval.Key():         save,
-		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key():    save,
-		dynamicconfig.OutboundProcessorUpdateAckInterval.Key():      save,
-		dynamicconfig.WorkflowTaskRetryMaxInterval.Key():            []dynamicconfig.ConstrainedValue{{Value: 10 * time.Second}},
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():      one,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():     one,
+		dynamicconfig.TransferProcessorMaxPollRPS.Key():          pollRPS,
+		dynamicconfig.TimerProcessorMaxPollRPS.Key():             pollRPS,
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():        pollRPS,
+		dynamicconfig.OutboundProcessorMaxPollRPS.Key():          pollRPS,
+		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   save,
+		dynamicconfig.TimerProcessorUpdateAckInterval.Key():      save,
+		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key(): save,
+		dynamicconfig.OutboundProcessorUpdateAckInterval.Key():   save,
+		dynamicconfig.WorkflowTaskRetryMaxInterval.Key():         []dynamicconfig.ConstrainedValue{{Value: 10 * time.Second}},
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():   one,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():  one,
 	}
 }
 
