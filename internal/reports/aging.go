@@ -116,6 +116,9 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	if len(errs) > 0 {
 		return Aging{}, errs
 	}
+	if err := s.foldDaily(ctx); err != nil {
+		return Aging{}, err
+	}
 	asOf := day(s.now())
 	out := Aging{AsOf: asOf.Format(time.DateOnly), Total: AgingRow{Key: "total", Label: "Total"}, Groups: map[string][]AgingRow{}}
 	var rows []struct {
@@ -128,7 +131,7 @@ func (s *Service) Aging(ctx context.Context, by string) (Aging, error) {
 	}
 	// ar_aging_daily sums every location; a user limited to some locations
 	// gets the same rows computed from their locations' open items.
-	source, params := "ar_aging_daily", map[string]any{"as_of": asOf, "dims": dims}
+	source, params := "ar_aging_daily_all", map[string]any{"as_of": asOf, "dims": dims}
 	sc := access.FromContext(ctx)
 	if sc.Limited() {
 		source = limitedAgingSQL
@@ -204,7 +207,7 @@ func (s *Service) ledgerCheck(ctx context.Context, reported decimal.Decimal) (Le
 		AccountCode string
 		Balance     decimal.Decimal
 	}
-	q := s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(debits - credits) AS balance FROM ledger_daily
+	q := s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(debits - credits) AS balance FROM ledger_daily_all
 		WHERE account_code IN ? GROUP BY account_code`, receivables())
 	if sc := access.FromContext(ctx); sc.Limited() {
 		// The daily totals span every location; a part of the book is checked

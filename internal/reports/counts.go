@@ -25,6 +25,17 @@ func (s *Service) foldCounts(ctx context.Context) error {
 	return nil
 }
 
+// foldDaily moves the deltas of the ledger's daily totals and of the aging
+// buckets (migrations/00054_report_daily_deltas.sql) into ledger_daily and
+// ar_aging_daily, as foldCounts does for report_counts; readers read both
+// through ledger_daily_all and ar_aging_daily_all.
+func (s *Service) foldDaily(ctx context.Context) error {
+	if err := s.DB.WithContext(ctx).Exec(`SELECT ledger_daily_fold(), ar_aging_daily_fold()`).Error; err != nil {
+		return fmt.Errorf("fold daily totals: %w", err)
+	}
+	return nil
+}
+
 // countsSQL is report_counts and its unfolded deltas of one kind, as rows of
 // (stage, payer_id, location_id, day, n, amount).
 const countsSQL = `(SELECT stage, payer_id, location_id, day, n, amount FROM report_counts WHERE kind = @kind

@@ -72,6 +72,9 @@ func monday(t time.Time) time.Time {
 
 // Dashboard reads the dashboard.
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
+	if err := s.foldDaily(ctx); err != nil {
+		return Dashboard{}, err
+	}
 	now := s.now()
 	today := day(now)
 	g := s.DB.WithContext(ctx)
@@ -97,7 +100,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		Amount decimal.Decimal
 	}
 	if err := g.Raw(`SELECT `+bucketSQL("(CAST(@today AS date) - service_date)")+` AS bucket, sum(balance) AS amount
-		FROM ar_aging_daily WHERE dim = 'account' AND balance <> 0 GROUP BY 1`,
+		FROM ar_aging_daily_all WHERE dim = 'account' AND balance <> 0 GROUP BY 1`,
 		map[string]any{"today": today}).Scan(&buckets).Error; err != nil {
 		return out, fmt.Errorf("dashboard receivables: %w", err)
 	}
@@ -175,7 +178,7 @@ func (s *Service) trend(ctx context.Context, first, today time.Time) ([]Week, er
 	if err := g.Raw(`SELECT date_trunc('week', day)::date AS week,
 			sum(credits - debits) FILTER (WHERE account_code = '4000') AS revenue,
 			sum(debits) FILTER (WHERE account_code = '1000') AS cash
-		FROM ledger_daily WHERE day >= ? AND day <= ? GROUP BY 1`, first, today).Scan(&money).Error; err != nil {
+		FROM ledger_daily_all WHERE day >= ? AND day <= ? GROUP BY 1`, first, today).Scan(&money).Error; err != nil {
 		return nil, fmt.Errorf("trend money: %w", err)
 	}
 	for _, m := range money {
@@ -194,7 +197,7 @@ func (s *Service) trend(ctx context.Context, first, today time.Time) ([]Week, er
 		Net  decimal.Decimal
 	}
 	if err := g.Raw(`SELECT date_trunc('week', day)::date AS week, sum(debits - credits) AS net
-		FROM ledger_daily WHERE day >= ? AND day <= ? AND account_code IN ? GROUP BY 1`, first, today, receivables()).
+		FROM ledger_daily_all WHERE day >= ? AND day <= ? AND account_code IN ? GROUP BY 1`, first, today, receivables()).
 		Scan(&moves).Error; err != nil {
 		return nil, fmt.Errorf("trend receivables: %w", err)
 	}

@@ -154,7 +154,7 @@ func (s *Service) ledgerSums(ctx context.Context, from, to time.Time) (ledgerSum
 		Debits, Credits decimal.Decimal
 	}
 	if err := s.DB.WithContext(ctx).Raw(`SELECT account_code, sum(debits) AS debits, sum(credits) AS credits
-		FROM ledger_daily WHERE day >= ? AND day <= ? GROUP BY account_code`, from, to).Scan(&rows).Error; err != nil {
+		FROM ledger_daily_all WHERE day >= ? AND day <= ? GROUP BY account_code`, from, to).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("ledger sums: %w", err)
 	}
 	out := ledgerSums{}
@@ -173,7 +173,7 @@ func (l ledgerSums) contractual() decimal.Decimal { return l["4910"].Debits.Sub(
 // receivableAt is the receivable balance at the end of day d.
 func (s *Service) receivableAt(ctx context.Context, d time.Time) (decimal.Decimal, error) {
 	var v decimal.Decimal
-	err := s.DB.WithContext(ctx).Raw(`SELECT coalesce(sum(debits - credits), 0) FROM ledger_daily
+	err := s.DB.WithContext(ctx).Raw(`SELECT coalesce(sum(debits - credits), 0) FROM ledger_daily_all
 		WHERE day <= ? AND account_code IN ?`, d, receivables()).Scan(&v).Error
 	if err != nil {
 		return v, fmt.Errorf("receivable balance: %w", err)
@@ -184,6 +184,9 @@ func (s *Service) receivableAt(ctx context.Context, d time.Time) (decimal.Decima
 // KPIs computes every KPI over the period.
 func (s *Service) KPIs(ctx context.Context, p Period) (KPIs, error) {
 	out := KPIs{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly)}
+	if err := s.foldDaily(ctx); err != nil {
+		return out, err
+	}
 	g := s.DB.WithContext(ctx)
 	sums, err := s.ledgerSums(ctx, p.From, p.To)
 	if err != nil {

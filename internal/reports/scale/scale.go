@@ -104,7 +104,7 @@ func Load(ctx context.Context, g *gorm.DB, sz Sizes) (Stats, error) {
 	var check struct{ Ledger, Items decimal.Decimal }
 	if err := g.WithContext(ctx).Raw(`SELECT
 		(SELECT coalesce(sum(amount), 0) FROM journal_lines WHERE account_code IN ('1100', '1200', '1300')) AS ledger,
-		(SELECT coalesce(sum(balance), 0) FROM ar_aging_daily WHERE dim = 'payer') AS items`).Scan(&check).Error; err != nil {
+		(SELECT coalesce(sum(balance), 0) FROM ar_aging_daily_all WHERE dim = 'payer') AS items`).Scan(&check).Error; err != nil {
 		return st, fmt.Errorf("scale: check: %w", err)
 	}
 	if !check.Ledger.Equal(check.Items) {
