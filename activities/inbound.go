@@ -11,7 +11,6 @@ import (
 
 	"github.com/clinicflow/rcm/internal/apperr"
 	"github.com/clinicflow/rcm/internal/claims"
-	"github.com/clinicflow/rcm/internal/clearinghouse"
 	"github.com/clinicflow/rcm/internal/denials"
 	"github.com/clinicflow/rcm/internal/remit"
 	"github.com/clinicflow/rcm/internal/x12"
@@ -192,12 +191,7 @@ func (a *Activities) AwaitClearinghouseFiles(ctx context.Context, req PollReques
 		if step.After(until) {
 			step = until
 		}
-		if w, ok := a.Clearinghouse.(clearinghouse.Waiter); ok {
-			err = w.Wait(ctx, req.After, step)
-		} else {
-			err = sleep(ctx, time.Until(step))
-		}
-		if err != nil {
+		if err := a.waitForFiles(ctx, req.After, step); err != nil {
 			return nil, err
 		}
 	}
